@@ -1,0 +1,187 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { SqliteOutbox } from './buffer/sqlite-outbox';
+import { registerBuiltins } from './builtins';
+import { loadConfigFile } from './config/load';
+import type { AgentConfig } from './config/schema';
+import { errorMessage } from './errors';
+import { componentLogger, setLogLevel, type Logger } from './log';
+import { createOdooClient } from './odoo/client';
+import type { OdooClient } from './odoo/types';
+import { Pipeline } from './pipeline';
+import { adapterKind } from './protocols/registry';
+import type { AdapterHealth, SourceAdapter } from './protocols/types';
+import { RuleEngine } from './rules/engine';
+import { startSchedules, type Schedules } from './schedules';
+import { MasterDataCache } from './sync/master-data';
+import { createOperationRegistry } from './sync/operations/index';
+import { SyncWorker, type RequestObservation, type SyncStatus } from './sync/worker';
+
+export const DEFAULT_CONFIG_PATH = '/etc/edge-agent/config.yaml';
+
+export interface SourceStatus extends AdapterHealth {
+  name: string;
+  type: string;
+  enabled: boolean;
+}
+
+/** Everything the status page, /metrics and the CLI read of a running agent. */
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  readonly outbox: SqliteOutbox;
+  readonly pipeline: Pipeline;
+  readonly worker: SyncWorker | undefined;
+  readonly client: OdooClient | undefined;
+  readonly adapters: SourceAdapter[];
+  readonly masterData: MasterDataCache;
+  readonly schedules: Schedules;
+  readonly startedAt: number;
+  sources(): SourceStatus[];
+  sync(): SyncStatus | undefined;
+  /** Every settled request to Odoo (metrics subscribe here). */
+  onRequest(listener: (o: RequestObservation) => void): void;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Use this Odoo client instead of building one from config (tests, demo). */
+  client?: OdooClient;
+  /** Do not start the adapters (tests that feed the pipeline directly). */
+  withoutSources?: boolean;
+}
+
+/** Open the outbox, start the rules, adapters, sync worker and schedules. */
+export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
+  registerBuiltins();
+  const log = opts.log ?? componentLogger('agent');
+  mkdirSync(config.stateDir, { recursive: true });
+  const started = Date.now();
+  const outbox = new SqliteOutbox({
+    path: config.outbox.path,
+    synchronous: config.outbox.synchronous,
+    windowMs: config.outbox.groupCommit.windowMs,
+    maxBatch: config.outbox.groupCommit.maxBatch,
+    maxEvents: config.outbox.maxEvents,
+    log: log.child({ component: 'outbox' }),
+  });
+  const listeners: Array<(o: RequestObservation) => void> = [];
+
+  const engine = new RuleEngine(config.rules as never);
+  engine.loadState(outbox.loadRuleState());
+
+  let worker: SyncWorker | undefined;
+  let client: OdooClient | undefined = opts.client;
+  if (config.sync.enabled && (config.odoo || client)) {
+    client ??= createOdooClient(config.odoo!, log.child({ component: 'odoo' }));
+    worker = new SyncWorker({
+      outbox,
+      client,
+      operations: createOperationRegistry({ genericMappings: config.sync.mappings }),
+      config: config.sync,
+      xmlidModule: `edge_${config.plant.id}`,
+      log: log.child({ component: 'sync' }),
+      observe: (o) => listeners.forEach((l) => l(o)),
+    });
+  } else {
+    log.warn('no odoo section in the config (or sync disabled): events are buffered, not sent');
+  }
+
+  const masterData = new MasterDataCache(outbox.database, log.child({ component: 'master-data' }));
+  const pipeline = new Pipeline(outbox, engine, {
+    plant: config.plant.id,
+    log: log.child({ component: 'pipeline' }),
+    masterData: () => (masterData.filled ? masterData : undefined),
+    committed: () => worker?.wake(),
+  });
+
+  const adapters: SourceAdapter[] = [];
+  const sourceConfigs = config.sources as Array<{ name: string; type: string; enabled: boolean }>;
+  if (!opts.withoutSources) {
+    for (const sc of sourceConfigs) {
+      if (!sc.enabled) continue;
+      const kind = adapterKind(sc.type)!;
+      const slog = log.child({ component: sc.type, source: sc.name });
+      const adapter = kind.factory.create(sc as never, {
+        log: slog,
+        stateDir: config.stateDir,
+        emit: (signals) => pipeline.emit(signals),
+        reject: (input) => pipeline.reject(input),
+      });
+      adapters.push(adapter);
+    }
+  }
+  worker?.start();
+  for (const a of adapters) {
+    // A source that cannot connect now keeps trying in the background; it shows on the status page.
+    await a.start().catch((err: unknown) => log.error({ err, source: a.name }, `source ${a.name} did not start: ${errorMessage(err)}`));
+  }
+  const schedules: Schedules = startSchedules(config, {
+    outbox,
+    log: log.child({ component: 'schedules' }),
+    masterData,
+    odoo: worker && client ? { client, connected: () => worker!.status().circuit === 'closed' } : undefined,
+  });
+  log.info({ plant: config.plant.id, sources: adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(worker) }, 'agent started');
+
+  let stopped = false;
+  return {
+    config,
+    outbox,
+    pipeline,
+    worker,
+    client,
+    adapters,
+    masterData,
+    schedules,
+    startedAt: started,
+    sources: () =>
+      sourceConfigs.map((sc) => {
+        const a = adapters.find((x) => x.name === sc.name);
+        const h: AdapterHealth = a ? a.health() : { connected: false, lastDataAt: null, lastError: null };
+        return { name: sc.name, type: sc.type, enabled: sc.enabled, ...h };
+      }),
+    sync: () => worker?.status(),
+    onRequest: (l) => listeners.push(l),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      schedules.stop();
+      for (const a of adapters) await a.stop().catch((err: unknown) => log.warn({ err, source: a.name }, 'source did not stop cleanly'));
+      await worker?.stop();
+      await client?.close().catch(() => undefined);
+      await outbox.close();
+      log.info('agent stopped');
+    },
+  };
+}
+
+/**
+ * `edge-agent run`: with a config file, the agent; with none (no argument and
+ * no /etc/edge-agent/config.yaml), the demo. Runs until SIGTERM or SIGINT.
+ */
+export async function runAgent(configPath?: string): Promise<number> {
+  const path = configPath ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
+  if (!path) {
+    throw new Error('no config file: pass --config FILE');
+  }
+  const { config } = loadConfigFile(path);
+  setLogLevel(config.log.level);
+  const agent = await startAgent(config);
+  const http = undefined as { close(): Promise<void> } | undefined;
+  await waitForSignal();
+  await http?.close();
+  await agent.stop();
+  return 0;
+}
+
+export function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
+  });
+}

@@ -1,0 +1,102 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations. PRAGMA user_version holds the last one applied;
+ * each runs in its own transaction. Never edit a released migration: add one.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'events, heads and counters',
+    sql: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        skey TEXT NOT NULL,
+        state TEXT NOT NULL,
+        blocking INTEGER NOT NULL DEFAULT 1,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER,
+        error TEXT,
+        error_code TEXT,
+        odoo TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX events_id ON events(id);
+      CREATE INDEX events_open ON events(skey, seq) WHERE state NOT IN ('done', 'skipped');
+      CREATE INDEX events_finished ON events(updated_at) WHERE state IN ('done', 'skipped');
+      CREATE TABLE heads (
+        skey TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        next_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO counters(name, value) VALUES
+        ('pending', 0), ('inflight', 0), ('retrying', 0), ('parked', 0), ('done', 0), ('skipped', 0), ('duplicates', 0);
+    `,
+  },
+  {
+    version: 2,
+    name: 'invalid input, rule state, audit, edits',
+    sql: `
+      ALTER TABLE events ADD COLUMN original TEXT;
+      CREATE TABLE invalid_input (
+        rowid INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        encoding TEXT NOT NULL DEFAULT 'utf8',
+        received_at TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX invalid_created ON invalid_input(created_at);
+      CREATE TABLE rule_state (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE audit (
+        rowid INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      INSERT INTO counters(name, value) VALUES ('invalid', 0);
+    `,
+  },
+  {
+    version: 3,
+    name: 'master data cache',
+    sql: `
+      CREATE TABLE master_data (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE master_data_meta (kind TEXT PRIMARY KEY, refreshed_at INTEGER NOT NULL, rows INTEGER NOT NULL) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Apply every migration above the database's version, up to `target`. Returns the versions applied. */
+export function migrate(db: Database.Database, target = SCHEMA_VERSION): number[] {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`outbox schema version ${current} is newer than this agent understands (${SCHEMA_VERSION}); upgrade the agent`);
+  }
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

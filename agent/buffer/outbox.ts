@@ -1,0 +1,130 @@
+import type { CanonicalEvent, EventType } from '../events/schema';
+import type { InvalidInput } from '../protocols/types';
+
+/**
+ * The outbox: where every event waits, durably, until Odoo has it.
+ * One implementation today (SQLite, sqlite-outbox.ts); test/buffer/outbox-contract
+ * is the suite any implementation must pass.
+ */
+
+export type EventState = 'pending' | 'inflight' | 'retrying' | 'parked' | 'done' | 'skipped';
+export const EVENT_STATES: readonly EventState[] = ['pending', 'inflight', 'retrying', 'parked', 'done', 'skipped'];
+
+export interface OutboxRecord {
+  /** Arrival order in this outbox. */
+  seq: number;
+  id: string;
+  type: EventType;
+  sequenceKey: string;
+  state: EventState;
+  event: CanonicalEvent;
+  attempts: number;
+  /** Retrying: when the next attempt may start (ms since epoch). */
+  nextAttemptAt: number | null;
+  /** Parked: why; retrying: the last error. */
+  error: string | null;
+  errorCode: string | null;
+  /** Done: the Odoo records it produced or touched. */
+  odooIds: Record<string, number | number[]> | null;
+  /** The payload as first received, when a person edited it. */
+  originalPayload: unknown;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface EnqueueResult {
+  inserted: number;
+  /** Events whose id was already in the outbox: ignored and counted. */
+  duplicates: number;
+}
+
+export interface EnqueueExtras {
+  /** Rule state to persist in the same transaction as the events. */
+  ruleState?: Array<[name: string, value: unknown]>;
+  /** Input that could not be decoded, kept with its reason. */
+  invalid?: InvalidInput[];
+}
+
+export type Settlement =
+  | { seq: number; outcome: 'done'; odooIds: Record<string, number | number[]> }
+  | { seq: number; outcome: 'retry'; nextAttemptAt: number; error: string; code?: string }
+  | { seq: number; outcome: 'park'; reason: string; code?: string; blocking: boolean }
+  /** Give the claim back without counting an attempt (sending stopped: circuit open, auth failure). */
+  | { seq: number; outcome: 'release' };
+
+export interface OutboxCounts {
+  pending: number;
+  inflight: number;
+  retrying: number;
+  parked: number;
+  done: number;
+  skipped: number;
+  duplicates: number;
+  invalid: number;
+  /** pending + inflight + retrying + parked: what counts against maxEvents. */
+  unfinished: number;
+}
+
+export interface ListFilter {
+  state?: EventState;
+  type?: string;
+  sequenceKey?: string;
+  /** Only events with seq greater than this (paging). */
+  afterSeq?: number;
+  limit?: number;
+}
+
+export interface ActionFilter {
+  ids?: string[];
+  state?: EventState;
+  type?: string;
+  sequenceKey?: string;
+  /** Error text contains this. */
+  errorContains?: string;
+}
+
+export interface InvalidRecord extends InvalidInput {
+  rowid: number;
+}
+
+export interface AuditEntry {
+  at: number;
+  actor: string;
+  action: string;
+  detail: unknown;
+}
+
+export interface Outbox {
+  /** Commit events (group commit). Resolves after the commit. Rejects with OutboxFullError when full; never drops. */
+  enqueue(events: CanonicalEvent[], extras?: EnqueueExtras): Promise<EnqueueResult>;
+  /** Whether `n` more events fit now (sources check this before doing work they cannot undo). */
+  hasRoom(n?: number): boolean;
+  /** Mark as inflight and return the oldest ready head of up to `limit` keys. Only heads: never two events of one key. */
+  claim(limit: number, now?: number): OutboxRecord[];
+  /** Record what happened to claimed events, in one transaction. Unknown or not-inflight seqs are ignored. */
+  settle(settlements: Settlement[], now?: number): void;
+  /** settle, then claim up to `limit` heads, in one transaction (one commit instead of two). */
+  settleAndClaim(settlements: Settlement[], limit: number, now?: number): OutboxRecord[];
+  counts(): OutboxCounts;
+  /** Arrival time (ms) of the oldest unfinished event, or null. */
+  oldestUnfinishedAt(): number | null;
+  /** Earliest time a retrying head becomes ready, or null. */
+  nextRetryAt(): number | null;
+  get(idOrSeq: string | number): OutboxRecord | undefined;
+  list(filter?: ListFilter): OutboxRecord[];
+  /** Parked or retrying events back to pending. Returns how many. */
+  retry(filter: ActionFilter, actor: string): number;
+  /** Parked, retrying or pending events to skipped (never sent). Returns how many. */
+  skip(filter: ActionFilter, actor: string, reason: string): number;
+  /** Change one payload field of a parked or retrying event (the original is kept) and make it pending. Throws when the result is not a valid event. */
+  edit(id: string, field: string, value: unknown, actor: string): OutboxRecord;
+  /** Send done events again whose delivery time lies in [since, until]. Returns how many. */
+  replay(since: number, until: number, actor: string): number;
+  /** Delete done/skipped events and invalid input older than the given ages. Returns rows removed. */
+  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number };
+  listInvalid(limit?: number): InvalidRecord[];
+  audit(actor: string, action: string, detail: unknown): void;
+  listAudit(limit?: number): AuditEntry[];
+  loadRuleState(): Array<[string, unknown]>;
+  close(): Promise<void>;
+}

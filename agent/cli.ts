@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { SqliteOutbox } from './buffer/sqlite-outbox';
+import { EVENT_STATES, type EventState, type OutboxRecord } from './buffer/outbox';
+import { loadConfigFile, summarize } from './config/load';
+import type { AgentConfig } from './config/schema';
+import { AgentError, ConfigError, errorMessage } from './errors';
+import { importEvents } from './events/import';
+import { rootLogger, setLogLevel } from './log';
+import { registerBuiltins } from './builtins';
+
+/** Exit codes, also listed in --help and the README. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  configInvalid: 3,
+  notFound: 4,
+  partial: 5,
+} as const;
+
+const HELP = `edge-agent: plant-floor signals to Odoo, exactly once in effect
+
+Usage:
+  edge-agent run [--config FILE]           run the agent (no config and no /etc/edge-agent/config.yaml: the demo)
+  edge-agent demo [--port N]               simulated plant + simulated Odoo + the agent, with its status page
+  edge-agent check-config FILE [--json]    validate a config file; every problem as file:line:col: path: message
+  edge-agent status [--json]               the running agent's state (or the outbox's, when it is not running)
+  edge-agent events import FILE.jsonl      validate and commit canonical events, one JSON object per line
+  edge-agent outbox list [--state S] [--type T] [--key K] [--limit N] [--json]
+  edge-agent outbox show ID [--json]
+  edge-agent outbox retry ID...|--state S|--type T|--key K|--error TEXT
+  edge-agent outbox skip ID...|--state S|--type T|--key K|--error TEXT --reason TEXT
+  edge-agent outbox edit ID FIELD VALUE    correct one payload field (VALUE is JSON, or text); the original is kept
+  edge-agent outbox replay --since TIME --until TIME   re-send delivered events (safe: idempotent)
+  edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
+  edge-agent outbox prune                  apply the retention now
+  edge-agent certs list [--json]           OPC UA certificates: own, trusted, rejected
+  edge-agent certs trust THUMBPRINT        trust a rejected OPC UA server certificate
+
+Options:
+  --config FILE   config file (default: $EDGE_AGENT_CONFIG or /etc/edge-agent/config.yaml)
+  --actor NAME    who does it, for the audit log (default: cli:<login>)
+  --json          machine-readable output
+
+Exit codes:
+  0 ok   1 failure   2 usage error   3 config invalid   4 not found   5 partly done (some lines rejected)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  registerBuiltins();
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean', default: false },
+      state: { type: 'string' },
+      type: { type: 'string' },
+      key: { type: 'string' },
+      error: { type: 'string' },
+      limit: { type: 'string' },
+      reason: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      actor: { type: 'string' },
+      port: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [cmd, sub, ...rest] = positionals;
+  if (values.help || !cmd || cmd === 'help') {
+    process.stdout.write(HELP);
+    return cmd || values.help ? EXIT.ok : EXIT.usage;
+  }
+  const out = (v: unknown, text: string) => process.stdout.write(values.json ? `${JSON.stringify(v, null, 2)}\n` : `${text}\n`);
+  const actor = values.actor ?? `cli:${safeUser()}`;
+  const configPath = values.config ?? process.env.EDGE_AGENT_CONFIG ?? '/etc/edge-agent/config.yaml';
+
+  switch (cmd) {
+    case 'check-config': {
+      const file = sub ?? values.config;
+      if (!file) return usage('check-config needs a file');
+      const { config } = loadConfigFile(file);
+      out({ ok: true, file, summary: summarize(config) }, `${file}: valid\n${summarize(config)}`);
+      return EXIT.ok;
+    }
+    case 'run': {
+      const { runAgent } = await import('./agent');
+      return runAgent(values.config ?? process.env.EDGE_AGENT_CONFIG);
+    }
+    case 'demo': {
+      return usage('the demo is not available yet');
+    }
+    case 'status': {
+      const { printStatus } = await import('./status');
+      return printStatus(loadConfigFile(configPath).config, Boolean(values.json));
+    }
+    case 'events': {
+      if (sub !== 'import' || !rest[0]) return usage('events import FILE.jsonl --config FILE');
+      const config = loadConfigFile(configPath).config;
+      return withOutbox(config, async (outbox) => {
+        const report = await importEvents(rest[0]!, outbox);
+        for (const r of report.rejected) process.stderr.write(`${rest[0]}:${r.line}: ${r.reason}\n`);
+        out(report, `${report.inserted} events committed, ${report.duplicates} already there, ${report.rejected.length} lines rejected (of ${report.lines})`);
+        return report.rejected.length ? EXIT.partial : EXIT.ok;
+      });
+    }
+    case 'outbox': {
+      const config = loadConfigFile(configPath).config;
+      return withOutbox(config, (outbox) => outboxCommand(outbox, config, sub, rest, values, actor, out));
+    }
+    case 'certs': {
+      const { certsCommand } = await import('./protocols/opcua/certs-cli');
+      return certsCommand(loadConfigFile(configPath).config, sub, rest, Boolean(values.json));
+    }
+    default:
+      return usage(`unknown command ${cmd}`);
+  }
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+async function outboxCommand(
+  outbox: SqliteOutbox,
+  config: AgentConfig,
+  sub: string | undefined,
+  args: string[],
+  values: Values,
+  actor: string,
+  out: (v: unknown, text: string) => void,
+): Promise<number> {
+  const filter = () => {
+    const f = {
+      ids: args.length ? args : undefined,
+      state: values.state as EventState | undefined,
+      type: values.type as string | undefined,
+      sequenceKey: values.key as string | undefined,
+      errorContains: values.error as string | undefined,
+    };
+    if (f.state && !EVENT_STATES.includes(f.state)) throw new AgentError('USAGE', `--state must be one of ${EVENT_STATES.join(', ')}`);
+    if (!f.ids && !f.state && !f.type && !f.sequenceKey && !f.errorContains) throw new AgentError('USAGE', 'name event ids or a filter (--state, --type, --key, --error)');
+    return f;
+  };
+  switch (sub) {
+    case 'list': {
+      const state = values.state as EventState | undefined;
+      if (state && !EVENT_STATES.includes(state)) return usage(`--state must be one of ${EVENT_STATES.join(', ')}`);
+      const rows = outbox.list({ state, type: values.type as string | undefined, sequenceKey: values.key as string | undefined, limit: Number(values.limit ?? 100) });
+      out(rows, rows.length ? rows.map(line).join('\n') : 'no events');
+      return EXIT.ok;
+    }
+    case 'show': {
+      const rec = args[0] ? outbox.get(args[0]) : undefined;
+      if (!rec) {
+        process.stderr.write(`no event ${args[0] ?? ''}\n`);
+        return EXIT.notFound;
+      }
+      out(rec, JSON.stringify(rec, null, 2));
+      return EXIT.ok;
+    }
+    case 'retry': {
+      const n = outbox.retry(filter(), actor);
+      out({ retried: n }, `${n} events will be sent again`);
+      return n ? EXIT.ok : EXIT.notFound;
+    }
+    case 'skip': {
+      if (!values.reason) return usage('skip needs --reason TEXT (it goes into the audit log)');
+      const n = outbox.skip(filter(), actor, String(values.reason));
+      out({ skipped: n }, `${n} events skipped`);
+      return n ? EXIT.ok : EXIT.notFound;
+    }
+    case 'edit': {
+      const [id, field, raw] = args;
+      if (!id || !field || raw === undefined) return usage('outbox edit ID FIELD VALUE');
+      let value: unknown = raw;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+      const rec = outbox.edit(id, field, value, actor);
+      out(rec, `edited ${id}: ${field} = ${JSON.stringify(value)}; it will be sent again`);
+      return EXIT.ok;
+    }
+    case 'replay': {
+      const since = Date.parse(String(values.since ?? ''));
+      const until = values.until ? Date.parse(String(values.until)) : Date.now();
+      if (Number.isNaN(since) || Number.isNaN(until)) return usage('replay --since TIME [--until TIME] (ISO 8601)');
+      const n = outbox.replay(since, until, actor);
+      out({ replayed: n }, `${n} delivered events will be sent again`);
+      return EXIT.ok;
+    }
+    case 'invalid': {
+      const rows = outbox.listInvalid(Number(values.limit ?? 50));
+      out(rows, rows.length ? rows.map((r) => `${r.receivedAt}  ${r.source}  ${r.origin}  ${r.reason}  ${r.raw.slice(0, 80)}`).join('\n') : 'no invalid input');
+      return EXIT.ok;
+    }
+    case 'prune': {
+      const day = 86_400_000;
+      const r = outbox.prune(Date.now() - config.outbox.retention.doneDays * day, Date.now() - config.outbox.retention.invalidDays * day);
+      outbox.audit(actor, 'prune', r);
+      out(r, `pruned ${r.events} finished events and ${r.invalid} invalid inputs`);
+      return EXIT.ok;
+    }
+    default:
+      return usage('outbox list|show|retry|skip|edit|replay|invalid|prune');
+  }
+}
+
+function line(r: OutboxRecord): string {
+  const err = r.error ? `  ${r.error.slice(0, 100)}` : '';
+  return `${r.id}  ${r.state.padEnd(8)}  ${r.type.padEnd(22)}  ${r.sequenceKey}  ${r.event.occurredAt}${err}`;
+}
+
+async function withOutbox(config: AgentConfig, fn: (o: SqliteOutbox) => Promise<number> | number): Promise<number> {
+  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous, maxEvents: config.outbox.maxEvents });
+  try {
+    return await fn(outbox);
+  } finally {
+    await outbox.close();
+  }
+}
+
+function usage(msg: string): number {
+  process.stderr.write(`${msg}\n\n${HELP}`);
+  return EXIT.usage;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+if (require.main === module) {
+  setLogLevel(process.env.EDGE_AGENT_LOG_LEVEL ?? 'info');
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${err.problems.join('\n')}\n`);
+        process.exitCode = EXIT.configInvalid;
+      } else if (err instanceof AgentError && err.code === 'USAGE') {
+        process.exitCode = usage(err.message);
+      } else if (err instanceof AgentError && (err.code === 'NOT_FOUND' || err.code === 'NOT_EDITABLE' || err.code === 'INVALID_EDIT')) {
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = err.code === 'NOT_FOUND' ? EXIT.notFound : EXIT.failure;
+      } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+        process.exitCode = usage(errorMessage(err));
+      } else {
+        rootLogger().fatal({ err }, 'edge-agent failed');
+        process.stderr.write(`edge-agent: ${errorMessage(err)}\n`);
+        process.exitCode = EXIT.failure;
+      }
+    },
+  );
+}
+
+export { main };

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { registerBuiltins } from '../builtins';
+import { ConfigError } from '../errors';
+import { locate } from './locate';
+import { buildConfigSchema, type AgentConfig } from './schema';
+
+export interface LoadedConfig {
+  file: string;
+  config: AgentConfig;
+}
+
+/** Read, parse and validate a config file. Throws ConfigError listing every problem as `file:line:col: path: message`. */
+export function loadConfigFile(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}:1:1: (file): cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return { file, config: parseConfigText(text, file) };
+}
+
+export function parseConfigText(text: string, file = '<config>'): AgentConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const p = e.linePos?.[0] ?? { line: 1, col: 1 };
+        return `${file}:${p.line}:${p.col}: (yaml): ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  registerBuiltins();
+  const data = doc.toJS() ?? {};
+  const result = buildConfigSchema().safeParse(data);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => formatIssue(issue, doc, lines, file));
+    throw new ConfigError([...new Set(problems)]);
+  }
+  return resolvePaths(result.data, file);
+}
+
+function formatIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter, file: string): string {
+  const path = issue.path as PropertyKey[];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => {
+        const pos = locate(doc, lines, path, key);
+        return `${file}:${pos.line}:${pos.column}: ${dotted([...path, key])}: unknown key "${key}" (not an option here; check the spelling)`;
+      })
+      .join('\n');
+  }
+  const pos = locate(doc, lines, path);
+  return `${file}:${pos.line}:${pos.column}: ${dotted(path)}: ${describe(issue)}`;
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+    return `required field is missing (expected ${issue.expected})`;
+  }
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return `${issue.message}; check the "type"/"kind" value`;
+  }
+  return issue.message;
+}
+
+function dotted(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i === 0 ? '' : '.') + String(p))).join('');
+}
+
+function resolvePaths(config: AgentConfig, file: string): AgentConfig {
+  const base = dirname(resolve(file));
+  const stateDir = isAbsolute(config.stateDir) ? config.stateDir : resolve(base, config.stateDir);
+  const inState = (p: string) => (isAbsolute(p) ? p : resolve(stateDir, p));
+  return {
+    ...config,
+    stateDir,
+    outbox: { ...config.outbox, path: config.outbox.path === ':memory:' ? ':memory:' : inState(config.outbox.path) },
+    http: { ...config.http, usersFile: inState(config.http.usersFile) },
+  };
+}
+
+/** A short human summary for check-config. */
+export function summarize(config: AgentConfig): string {
+  const sources = config.sources as Array<{ name: string; type: string; enabled?: boolean }>;
+  const lines = [
+    `plant ${config.plant.id}${config.plant.name ? ` (${config.plant.name})` : ''}`,
+    `state directory ${config.stateDir}`,
+    `outbox ${config.outbox.path} (synchronous=${config.outbox.synchronous}, max ${config.outbox.maxEvents} unfinished events)`,
+    config.odoo ? `odoo ${config.odoo.url} database ${config.odoo.database}` : 'odoo: not configured (buffering only)',
+    `sources ${sources.length}: ${sources.map((s) => `${s.name} (${s.type}${s.enabled === false ? ', disabled' : ''})`).join(', ') || 'none'}`,
+    `rules ${config.rules.length}`,
+    config.http.enabled ? `status page on ${config.http.bind.map((b) => `${b}:${config.http.port}`).join(', ')}` : 'status page disabled',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Secrets never appear in the config file. A secret field holds a reference:
+ *   ${env:NAME}         an environment variable
+ *   ${file:/abs/path}   the first line of a file (trailing newline removed)
+ *   ${credential:NAME}  a systemd credential: $CREDENTIALS_DIRECTORY/NAME
+ * The reference is resolved while the config is validated; an unresolved one is
+ * a config error that names the reference, never a value.
+ */
+export const SECRET_REF = /^\$\{(env|file|credential):([^}]+)\}$/;
+
+export type SecretResolution = { ok: true; value: string } | { ok: false; message: string };
+
+export function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env): SecretResolution {
+  const m = SECRET_REF.exec(ref.trim());
+  if (!m) return { ok: false, message: 'must be a secret reference: ${env:NAME}, ${file:/path} or ${credential:NAME}; inline secrets are not allowed' };
+  const [, kind, name] = m as unknown as [string, 'env' | 'file' | 'credential', string];
+  if (kind === 'env') {
+    const v = env[name];
+    if (v === undefined || v === '') return { ok: false, message: `unresolved secret ${ref}: environment variable ${name} is not set` };
+    return { ok: true, value: v };
+  }
+  let path: string;
+  if (kind === 'file') {
+    if (!isAbsolute(name)) return { ok: false, message: `unresolved secret ${ref}: the path must be absolute` };
+    path = name;
+  } else {
+    const dir = env.CREDENTIALS_DIRECTORY;
+    if (!dir) return { ok: false, message: `unresolved secret ${ref}: CREDENTIALS_DIRECTORY is not set (use LoadCredential= in the systemd unit)` };
+    if (name.includes('/')) return { ok: false, message: `unresolved secret ${ref}: a credential name has no '/'` };
+    path = join(dir, name);
+  }
+  try {
+    const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    if (value === '') return { ok: false, message: `unresolved secret ${ref}: the file is empty` };
+    return { ok: true, value };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, message: `unresolved secret ${ref}: cannot read ${path} (${code})` };
+  }
+}
+
+/**
+ * A config field that holds a secret reference; validation resolves it, so the
+ * parsed config holds the secret itself. Use it for every password and key.
+ */
+export function secretRef() {
+  return z.string().transform((ref, ctx) => {
+    const r = resolveSecret(ref);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    }
+    return r.value;
+  });
+}

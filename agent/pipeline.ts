@@ -1,0 +1,88 @@
+import type { Outbox } from './buffer/outbox';
+import { OutboxFullError } from './errors';
+import type { Logger } from './log';
+import type { InvalidInput, Signal } from './protocols/types';
+import type { RuleEngine } from './rules/engine';
+import type { MasterDataLookup } from './rules/types';
+
+export interface PipelineCounters {
+  signals: number;
+  events: number;
+  invalid: number;
+  refused: number;
+}
+
+/**
+ * The way from adapters to the outbox: signals go through the rules, and the
+ * events they make are committed together with the rules' new state and any
+ * invalid input. `emit` resolves after that commit, so an adapter may
+ * acknowledge its source then.
+ */
+export class Pipeline {
+  readonly counters: PipelineCounters = { signals: 0, events: 0, invalid: 0, refused: 0 };
+  /** Per source: received signals, enqueued events, duplicates (for metrics). */
+  readonly bySource = new Map<string, { received: number; enqueued: number; duplicates: number; invalid: number }>();
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly engine: RuleEngine,
+    private readonly opts: {
+      plant: string;
+      log: Logger;
+      masterData?: () => MasterDataLookup | undefined;
+      /** Called after each commit that added events (wakes the sync worker). */
+      committed?: () => void;
+    },
+  ) {}
+
+  async emit(signals: Signal[]): Promise<void> {
+    if (signals.length === 0) return;
+    // Refuse before the rules run: their state only moves for signals that will be committed.
+    if (!this.outbox.hasRoom(signals.length)) {
+      this.counters.refused += signals.length;
+      throw new OutboxFullError(this.outbox.counts().unfinished);
+    }
+    const now = new Date().toISOString();
+    const out = this.engine.process(signals, { plant: this.opts.plant, now, masterData: this.opts.masterData?.() });
+    const invalid: InvalidInput[] = out.invalid.map((x) => ({
+      source: x.signal.source,
+      origin: `${x.signal.tag}${x.rule ? ` (rule ${x.rule})` : ''}`,
+      reason: x.reason,
+      raw: typeof x.signal.value === 'string' ? x.signal.value : JSON.stringify(x.signal.value),
+      receivedAt: x.signal.receivedAt,
+    }));
+    let result;
+    try {
+      result = await this.outbox.enqueue(out.events, { ruleState: [...out.stateChanges], invalid });
+    } catch (err) {
+      // Not committed: bring the rules' memory back to what the outbox holds.
+      this.engine.loadState(this.outbox.loadRuleState());
+      throw err;
+    }
+    this.counters.signals += signals.length;
+    this.counters.events += result.inserted;
+    this.counters.invalid += invalid.length;
+    for (const s of signals) this.source(s.source).received++;
+    for (const e of out.events) this.source(e.source).enqueued++;
+    for (const x of invalid) this.source(x.source).invalid++;
+    if (result.duplicates) this.source(signals[0]!.source).duplicates += result.duplicates;
+    if (invalid.length) this.opts.log.warn({ invalid: invalid.map((i) => ({ source: i.source, origin: i.origin, reason: i.reason })) }, 'input kept as invalid');
+    if (result.inserted) this.opts.committed?.();
+  }
+
+  async reject(input: InvalidInput): Promise<void> {
+    await this.outbox.enqueue([], { invalid: [input] });
+    this.counters.invalid++;
+    this.source(input.source).invalid++;
+    this.opts.log.warn({ source: input.source, origin: input.origin, reason: input.reason }, 'input kept as invalid');
+  }
+
+  private source(name: string) {
+    let s = this.bySource.get(name);
+    if (!s) {
+      s = { received: 0, enqueued: 0, duplicates: 0, invalid: 0 };
+      this.bySource.set(name, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,514 @@
+import { hostname } from 'node:os';
+import { connect, Store, type IClientOptions, type IConnackPacket, type IPublishPacket, type IStore, type ISubscriptionMap, type MqttClient } from 'mqtt';
+import { AgentError, errorCode, errorMessage } from '../../errors';
+import type { Logger } from '../../log';
+import type { AdapterContext, AdapterHealth, InvalidInput, Signal, SourceAdapter } from '../types';
+import type { MqttSourceConfig, MqttSubscription } from './config';
+import { clientOptions, defaultClientId, safeUrl } from './connection';
+import { decodePayload, rawPayload } from './decode';
+import { topicMatches } from './topic';
+
+/**
+ * MQTT source: subscribes with a persistent session and hands each message to
+ * the rules as a Signal (tag = topic).
+ *
+ * Acknowledgement after commit
+ * ----------------------------
+ * QoS 1: the PUBACK is sent only after `ctx.emit` (or `ctx.reject`) resolved,
+ * that is after the outbox committed. Up to `maxInflight` messages wait at
+ * once and are offered to the outbox together (group commit); PUBACKs go out
+ * in the order the messages arrived. Beyond `maxInflight` the adapter stops
+ * reading from the socket, so the broker keeps the rest.
+ *
+ * QoS 2: the PUBREC (the step after which the broker no longer resends the
+ * message) is sent only after the commit. mqtt.js sends PUBREC right after it
+ * stores an incoming QoS 2 message in its incoming store, so this adapter gives
+ * it a store whose `put` completes after the commit. QoS 2 messages are
+ * therefore taken one at a time.
+ *
+ * When the outbox refuses (OUTBOX_FULL or any other failure), nothing is
+ * acknowledged: the messages are held and offered again with a growing wait
+ * (retryMinMs..retryMaxMs); reading stays paused while `maxInflight` are held.
+ * When the connection drops, held QoS 1/2 messages that were not committed are
+ * forgotten (the broker still has them and sends them again) and no
+ * acknowledgement from the old connection is ever sent on a new one.
+ *
+ * QoS 0 messages are never acknowledged (the protocol has no acknowledgement);
+ * they are at most once: lost if the agent stops before they were committed.
+ */
+
+interface Waiting {
+  /** The network connection (mqtt.js stream) the message arrived on: it is acknowledged on that one only. */
+  via: unknown;
+  qos: 0 | 1 | 2;
+  messageId: number | undefined;
+  signal?: Signal;
+  invalid?: InvalidInput;
+  committed: boolean;
+  /** QoS 2 only: lets mqtt.js send the PUBREC. */
+  release?: () => void;
+}
+
+/** Passed to mqtt.js's handleMessage callback to stop it sending its own PUBACK (this adapter sends it after the commit). */
+const ACK_AFTER_COMMIT = new Error('acknowledged by the MQTT source after the outbox commit');
+
+type PacketSender = { _sendPacket(packet: { cmd: 'puback'; messageId: number }, cb?: (err?: Error) => void): void };
+
+/** mqtt.js incoming store for QoS 2: `put` completes (and PUBREC goes out) only after the outbox commit. */
+class CommitBeforePubrecStore implements IStore {
+  private readonly released = new Map<number, IPublishPacket>();
+
+  constructor(private readonly onPut: (packet: IPublishPacket, done: () => void) => void) {}
+
+  put(packet: { cmd: string; messageId?: number }, cb: (err?: Error) => void): this {
+    if (packet.cmd !== 'publish' || packet.messageId === undefined) {
+      cb();
+      return this;
+    }
+    const pub = packet as IPublishPacket;
+    const messageId = packet.messageId;
+    this.onPut(pub, () => {
+      // Keep only what PUBREL needs: the payload is already in the outbox.
+      this.released.set(messageId, { cmd: 'publish', qos: 2, dup: false, retain: false, topic: pub.topic, payload: Buffer.alloc(0), messageId });
+      cb();
+    });
+    return this;
+  }
+
+  get(packet: { messageId?: number }, cb: (err?: Error, packet?: IPublishPacket) => void): this {
+    const p = packet.messageId === undefined ? undefined : this.released.get(packet.messageId);
+    // Unknown id: committed before a restart; mqtt.js then answers PUBCOMP directly.
+    if (p) cb(undefined, p);
+    else cb(new Error('missing packet'));
+    return this;
+  }
+
+  del(packet: { messageId?: number }, cb: (err?: Error, packet?: IPublishPacket) => void): this {
+    const p = packet.messageId === undefined ? undefined : this.released.get(packet.messageId);
+    if (packet.messageId !== undefined) this.released.delete(packet.messageId);
+    if (p) cb(undefined, p);
+    else cb(new Error('missing packet'));
+    return this;
+  }
+
+  createStream(): ReturnType<IStore['createStream']> {
+    // mqtt.js reads it only for outgoing messages; an incoming store has none to replay.
+    return new Store().createStream();
+  }
+
+  close(cb: (err?: Error) => void): void {
+    this.released.clear();
+    cb();
+  }
+
+  get size(): number {
+    return this.released.size;
+  }
+}
+
+export interface MqttSourceOptions {
+  /** Plant id from config: part of the default client id. */
+  plant?: string;
+}
+
+export class MqttSourceAdapter implements SourceAdapter {
+  readonly type = 'mqtt';
+  readonly name: string;
+  readonly clientId: string;
+
+  private readonly log: Logger;
+  private client: MqttClient | undefined;
+  private store: CommitBeforePubrecStore | undefined;
+  private queue: Waiting[] = [];
+  /** mqtt.js continuation withheld while `maxInflight` messages wait: reading is paused until it is called. */
+  private withheld: { resume: () => void } | undefined;
+  private draining = false;
+  private drainDone: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private connectedOnce = false;
+
+  private connected = false;
+  private lastDataAt: string | null = null;
+  private lastError: AdapterHealth['lastError'] = null;
+  private lastLogged = { message: '', at: 0 };
+  private outboxRefusing = false;
+  private counts = { received: 0, acked: 0, invalid: 0, committed: 0, forgotten: 0, refusals: 0, reconnects: 0 };
+
+  constructor(
+    private readonly config: MqttSourceConfig,
+    private readonly ctx: AdapterContext,
+    options: MqttSourceOptions = {},
+  ) {
+    this.name = config.name;
+    this.log = ctx.log;
+    let plant = options.plant ?? (ctx as AdapterContext & { plant?: string }).plant;
+    if (config.clientId === undefined && plant === undefined) {
+      plant = hostname();
+      this.log.warn({ plant }, 'mqtt: no plant id given to the source; deriving the client id from the host name. Set clientId to keep the broker session if the host is renamed');
+    }
+    this.clientId = config.clientId ?? defaultClientId(plant!, config.name);
+  }
+
+  async start(): Promise<void> {
+    if (this.client) return;
+    this.stopping = false;
+    this.stopped = undefined;
+    this.connectedOnce = false;
+    const c = this.config;
+    const opts: IClientOptions = {
+      ...clientOptions(c, this.clientId, c.clean, this.ctx.stateDir),
+      manualConnect: true,
+    };
+    if (c.protocolVersion === 5) {
+      opts.properties = {
+        sessionExpiryInterval: c.clean ? 0 : c.sessionExpiryS,
+        receiveMaximum: Math.min(c.maxInflight, 65535),
+      };
+    }
+    this.store = new CommitBeforePubrecStore((packet, done) => this.onQos2Put(packet, done));
+    opts.incomingStore = this.store;
+    const client = connect(c.url, opts);
+    if (typeof (client as unknown as PacketSender)._sendPacket !== 'function') {
+      client.end(true);
+      throw new AgentError('MQTT_LIBRARY_CHANGED', 'the installed mqtt.js has no _sendPacket: acknowledgement after commit cannot work with this version');
+    }
+    client.handleMessage = (packet, callback) => this.onPublish(packet, callback);
+    client.on('connect', (connack) => this.onConnect(client, connack));
+    client.on('close', () => this.onClose());
+    client.on('reconnect', () => {
+      this.counts.reconnects++;
+    });
+    client.on('error', (err) => this.noteError(err, 'connection'));
+    this.client = client;
+    client.connect();
+    this.log.info({ broker: safeUrl(c.url), clientId: this.clientId, clean: c.clean, subscriptions: c.subscriptions.map((s) => s.topic) }, 'mqtt: source starting');
+  }
+
+  stop(): Promise<void> {
+    if (!this.client) return Promise.resolve();
+    if (!this.stopped) this.stopped = this.shutdown(this.client);
+    return this.stopped;
+  }
+
+  health(): AdapterHealth {
+    return {
+      connected: this.connected,
+      lastDataAt: this.lastDataAt,
+      lastError: this.lastError,
+      details: {
+        broker: safeUrl(this.config.url),
+        clientId: this.clientId,
+        received: this.counts.received,
+        acked: this.counts.acked,
+        committed: this.counts.committed,
+        invalid: this.counts.invalid,
+        /** Held messages forgotten because their connection dropped before they were committed (the broker sends them again). */
+        forgotten: this.counts.forgotten,
+        outboxRefusals: this.counts.refusals,
+        reconnects: this.counts.reconnects,
+        waiting: this.queue.length,
+        /** True while the outbox refuses: nothing is acknowledged and held messages are offered again later. */
+        paused: this.outboxRefusing,
+        /** True while reading from the broker is stopped because maxInflight messages wait. */
+        readingPaused: this.withheld !== undefined,
+        subscriptions: this.config.subscriptions.length,
+      },
+    };
+  }
+
+  // --- connection events -------------------------------------------------
+
+  private onConnect(client: MqttClient, connack: IConnackPacket): void {
+    this.connected = true;
+    const first = !this.connectedOnce;
+    this.connectedOnce = true;
+    this.log.info({ sessionPresent: connack.sessionPresent, first }, 'mqtt: connected');
+    // A resumed session keeps its subscriptions. Subscribe on the first
+    // connect of this process anyway, so a filter added to the config since
+    // the session was made is picked up.
+    if (connack.sessionPresent && !first) return;
+    const map: ISubscriptionMap = {};
+    for (const s of this.config.subscriptions) {
+      map[s.topic] = this.config.protocolVersion === 5 ? { qos: s.qos, rh: 1 } : { qos: s.qos };
+    }
+    client.subscribe(map, (err, granted) => {
+      if (err) {
+        this.noteError(err, 'subscribe');
+        return;
+      }
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (refused.length > 0) {
+        this.noteError(new AgentError('MQTT_SUBSCRIBE_REFUSED', `the broker refused the subscription to ${refused.join(', ')}`), 'subscribe');
+      } else {
+        this.log.info({ granted: (granted ?? []).map((g) => `${g.topic}@${g.qos}`) }, 'mqtt: subscribed');
+      }
+    });
+  }
+
+  private onClose(): void {
+    if (this.connected) this.log.warn('mqtt: connection closed');
+    this.connected = false;
+    // Held QoS 1/2 messages of the closed connection that are not committed:
+    // the broker still owns them and sends them again after reconnecting.
+    const before = this.queue.length;
+    this.queue = this.queue.filter((w) => w.qos === 0);
+    this.counts.forgotten += before - this.queue.length;
+    // Let mqtt.js run through what it still had from the closed connection;
+    // onPublish turns those away (QoS 1/2) so they are never acknowledged.
+    const w = this.withheld;
+    this.withheld = undefined;
+    if (w) w.resume();
+  }
+
+  // --- receiving -----------------------------------------------------------
+
+  /** mqtt.js calls this for QoS 0 and 1 on PUBLISH, and for QoS 2 on PUBREL (already committed then). */
+  private onPublish(packet: IPublishPacket, callback: (err?: Error) => void): void {
+    if (packet.qos === 2) {
+      callback();
+      return;
+    }
+    if (this.stopping) return; // not acknowledged; the broker sends QoS 1 again next time
+    const proceed = () => callback(packet.qos === 1 ? ACK_AFTER_COMMIT : undefined);
+    if (packet.qos === 1 && !this.client?.connected) {
+      // Left over from a connection that has closed: the broker sends it again.
+      proceed();
+      return;
+    }
+    this.accept(packet);
+    if (this.queue.length >= this.config.maxInflight) {
+      this.withheld = { resume: proceed };
+    } else {
+      proceed();
+    }
+    this.kick();
+  }
+
+  /** mqtt.js stores an incoming QoS 2 message; `done` lets it send PUBREC. */
+  private onQos2Put(packet: IPublishPacket, done: () => void): void {
+    // Stopping, or left over from a closed connection: no PUBREC, the broker sends it again.
+    if (this.stopping || !this.client?.connected) return;
+    const w = this.accept(packet);
+    w.release = done;
+    this.kick();
+  }
+
+  private accept(packet: IPublishPacket): Waiting {
+    const receivedAt = new Date().toISOString();
+    this.counts.received++;
+    this.lastDataAt = receivedAt;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;
+    const qos = packet.qos as 0 | 1 | 2;
+    const w: Waiting = { via: this.client?.stream, qos, messageId: packet.messageId, committed: false };
+    const sub = this.subscriptionFor(packet.topic);
+    if (!sub) {
+      w.invalid = {
+        source: this.name,
+        origin: packet.topic,
+        reason: 'the topic matches no configured subscription (left in the broker session by an earlier configuration?)',
+        ...rawPayload(payload),
+        receivedAt,
+      };
+    } else {
+      const decoded = decodePayload(payload, sub.payload);
+      if (decoded.ok) {
+        const meta: Record<string, unknown> = { qos, retain: packet.retain, dup: packet.dup, subscription: sub.topic };
+        if (packet.messageId !== undefined) meta.messageId = packet.messageId;
+        w.signal = {
+          source: this.name,
+          tag: packet.topic,
+          value: decoded.value,
+          quality: 'good',
+          sourceTime: receivedAt,
+          receivedAt,
+          meta,
+        };
+      } else {
+        w.invalid = { source: this.name, origin: packet.topic, reason: decoded.reason, raw: decoded.raw, encoding: decoded.encoding, receivedAt };
+      }
+    }
+    if (w.invalid) {
+      this.counts.invalid++;
+      this.log.warn({ topic: packet.topic, reason: w.invalid.reason }, 'mqtt: invalid message kept as invalid input');
+    }
+    this.queue.push(w);
+    return w;
+  }
+
+  private subscriptionFor(topic: string): MqttSubscription | undefined {
+    return this.config.subscriptions.find((s) => topicMatches(s.topic, topic));
+  }
+
+  // --- committing and acknowledging --------------------------------------
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.drainDone = this.drain().finally(() => {
+      this.draining = false;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    let attempt = 0;
+    while (this.queue.length > 0) {
+      const batch = this.queue.filter((w) => !w.committed);
+      const ok = batch.length === 0 ? true : await this.commit(batch);
+      this.acknowledgeCommitted();
+      this.resumeReading();
+      if (ok) {
+        attempt = 0;
+        if (this.outboxRefusing) this.log.info('mqtt: the outbox accepts again; resuming');
+        this.outboxRefusing = false;
+        continue;
+      }
+      if (this.stopping) return;
+      this.outboxRefusing = true;
+      attempt++;
+      await this.pause(this.retryDelay(attempt));
+      if (this.stopping) return;
+    }
+  }
+
+  /** Offer the batch to the outbox; true when all of it is committed. */
+  private async commit(batch: Waiting[]): Promise<boolean> {
+    const withSignal = batch.filter((w) => w.signal);
+    const withInvalid = batch.filter((w) => w.invalid);
+    const work: Array<Promise<void>> = [];
+    if (withSignal.length > 0) {
+      work.push(
+        Promise.resolve()
+          .then(() => this.ctx.emit(withSignal.map((w) => w.signal!)))
+          .then(() => {
+            for (const w of withSignal) w.committed = true;
+          }),
+      );
+    }
+    for (const w of withInvalid) {
+      work.push(
+        Promise.resolve()
+          .then(() => this.ctx.reject(w.invalid!))
+          .then(() => {
+            w.committed = true;
+          }),
+      );
+    }
+    const results = await Promise.allSettled(work);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.counts.committed += batch.filter((w) => w.committed).length;
+    if (!failed) return true;
+    this.counts.refusals++;
+    const err = failed.reason as unknown;
+    this.noteError(err, 'outbox', errorCode(err) === 'OUTBOX_FULL' ? 'warn' : 'error');
+    return false;
+  }
+
+  /** Acknowledge the committed messages at the head of the queue, in arrival order. */
+  private acknowledgeCommitted(): void {
+    while (this.queue.length > 0 && this.queue[0]!.committed) {
+      const w = this.queue.shift()!;
+      if (w.qos === 0) continue;
+      const client = this.client;
+      if (!client || w.via !== client.stream || !client.connected) {
+        // Its connection is gone: the broker sends it again and the outbox ignores the duplicate.
+        this.counts.forgotten++;
+        continue;
+      }
+      if (w.qos === 1) {
+        (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId: w.messageId! }, (err) => {
+          if (err) this.noteError(err, 'puback');
+        });
+      } else {
+        w.release?.();
+      }
+      this.counts.acked++;
+    }
+  }
+
+  private resumeReading(): void {
+    const w = this.withheld;
+    if (!w || this.queue.length >= this.config.maxInflight) return;
+    this.withheld = undefined;
+    w.resume();
+  }
+
+  private retryDelay(attempt: number): number {
+    const { retryMinMs, retryMaxMs } = this.config;
+    const ceiling = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(attempt - 1, 30));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        if (self.wake === done) self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  // --- stopping ------------------------------------------------------------
+
+  private async shutdown(client: MqttClient): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    // Let a commit under way finish, so what it committed is acknowledged now
+    // rather than sent again after the next start.
+    await withTimeout(this.drainDone, 5000);
+    this.acknowledgeCommitted();
+    const dropped = this.queue.filter((w) => !w.committed);
+    if (dropped.length > 0) {
+      this.log.warn({ held: dropped.length, qos0: dropped.filter((w) => w.qos === 0).length }, 'mqtt: stopping with messages not committed; QoS 1/2 come again from the broker, QoS 0 are lost');
+    }
+    this.queue = [];
+    this.withheld = undefined;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        client.end(true, {}, () => resolve());
+      }, 3000);
+      client.end(false, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    client.removeAllListeners();
+    client.on('error', () => undefined);
+    this.store = undefined;
+    this.client = undefined;
+    this.connected = false;
+    this.log.info({ received: this.counts.received, acked: this.counts.acked, invalid: this.counts.invalid }, 'mqtt: source stopped');
+  }
+
+  private noteError(err: unknown, stage: string, level: 'warn' | 'error' = 'warn'): void {
+    const message = `${stage}: ${errorMessage(err)}`;
+    const code = errorCode(err);
+    this.lastError = code === undefined ? { message, at: new Date().toISOString() } : { message, code, at: new Date().toISOString() };
+    const now = Date.now();
+    // The same failure repeats at every reconnect or retry: log it once a minute.
+    if (message !== this.lastLogged.message || now - this.lastLogged.at > 60_000) {
+      this.lastLogged = { message, at: now };
+      this.log[level]({ err: errorMessage(err), code, stage }, 'mqtt: ' + message);
+    }
+  }
+}
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  if (timer) clearTimeout(timer);
+}
+
+export function createMqttSource(config: MqttSourceConfig, ctx: AdapterContext, options: MqttSourceOptions = {}): MqttSourceAdapter {
+  return new MqttSourceAdapter(config, ctx, options);
+}

@@ -1,0 +1,21 @@
+// Re-exported first: adapter modules imported below read it while this module is still loading.
+export { sourceBase } from './base';
+import { z } from 'zod';
+import type { AdapterFactory } from './types';
+
+export interface AdapterKind<C extends { type: string; name: string } = any> {
+  type: C['type'];
+  configSchema: z.ZodType<C>;
+  factory: AdapterFactory<C>;
+}
+
+/**
+ * Every adapter type the agent knows, registered by `type`. The list is filled
+ * in agent/builtins.ts (add your kind THERE, one line), not here: importing
+ * adapters from this module would make an import cycle with their configs.
+ */
+export const adapterKinds: AdapterKind[] = [];
+
+export function adapterKind(type: string): AdapterKind | undefined {
+  return adapterKinds.find((k) => k.type === type);
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import type { CanonicalEvent, EventType } from '../events/schema';
+import { payloadSchemas } from '../events/schema';
+import type { Signal } from '../protocols/types';
+import { tagPatternProblem } from './match';
+import { templateProblem } from './template';
+import type { Rule, RuleContext, RuleOutput } from './types';
+import { timeMs } from './values';
+
+/**
+ * What every rule kind shares: the config fields, reading times, building
+ * events, and restoring saved state.
+ */
+
+/** A rule that can check its saved state when the agent starts (the engine uses it when present). */
+export interface RestorableRule<S = unknown> extends Rule<S> {
+  /** The saved state when it fits this rule, or undefined to start afresh (config changed, older format). */
+  restoreState(saved: unknown): S | undefined;
+}
+
+export function isRestorable(rule: Rule<unknown>): rule is RestorableRule<unknown> {
+  return typeof (rule as Partial<RestorableRule>).restoreState === 'function';
+}
+
+/** Rule names: they key saved state, so they never hold `:` (fact keys always do). */
+export const ruleNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule name uses letters, digits, _ . - (at most 64, no spaces or ":")');
+
+/** A tag pattern: exact name, `*` glob, MQTT `+`/`#` (see agent/rules/match.ts). */
+export const tagPatternSchema = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    const problem = tagPatternProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A text that may hold `{{...}}` placeholders (agent/rules/template.ts). */
+export const templateSchema = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = templateProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A name in Odoo (work center, equipment, loss reason): trimmed, 1 to 128 characters. */
+export const odooNameSchema = z.string().trim().min(1).max(128);
+
+/** Fields every rule has. Kinds spread these into their `z.strictObject`. */
+export const ruleBase = {
+  /** Unique name of this rule; keys its saved state, appears in logs and in the invalid-input table. */
+  name: ruleNameSchema,
+  /** Set false to keep the rule in the file but not apply it. */
+  enabled: z.boolean().default(true),
+  /** The configured name of the source whose signals this rule reads (exact). */
+  source: z.string().min(1).max(200),
+  /** The tag (or MQTT topic) to read: an exact name, `*` for any characters, `+`/`#` for topic levels. */
+  tag: tagPatternSchema,
+  /** Dotted path to the field to read when the value is an object or JSON text (`order.name`, `items.0.qty`); unset reads the whole value. */
+  path: z.string().min(1).optional(),
+};
+
+/** Signals of bad quality (a read error, a lost connection) are not data: every rule of this folder skips them. */
+export function isBadQuality(signal: Signal): boolean {
+  return signal.quality === 'bad';
+}
+
+/** The signal's source time as milliseconds and as a normalised ISO text, or undefined when unreadable. */
+export function sourceTimeOf(signal: Signal): { ms: number; iso: string } | undefined {
+  const ms = timeMs(signal.sourceTime);
+  if (ms === undefined) return undefined;
+  return { ms, iso: new Date(ms).toISOString() };
+}
+
+/** True when `iso` is strictly older than `lastIso`: an out-of-date reading (a replay after reconnect). */
+export function isOlder(ms: number, lastIso: string | null | undefined): boolean {
+  if (!lastIso) return false;
+  const last = timeMs(lastIso);
+  return last !== undefined && ms < last;
+}
+
+export interface EventMeta {
+  id: string;
+  sequenceKey: string;
+  /** Source time, ISO 8601. */
+  occurredAt: string;
+}
+
+/**
+ * Assemble an event. The payload is checked by the engine against the
+ * canonical schema (which also fills defaults), so building never throws.
+ */
+export function makeEvent<T extends EventType>(
+  type: T,
+  payload: z.input<(typeof payloadSchemas)[T]> | Record<string, unknown>,
+  meta: EventMeta,
+  signal: Signal,
+  ctx: RuleContext,
+): CanonicalEvent {
+  return {
+    id: meta.id,
+    type,
+    sequenceKey: meta.sequenceKey,
+    occurredAt: meta.occurredAt,
+    receivedAt: ctx.now,
+    source: signal.source,
+    payload,
+  } as CanonicalEvent;
+}
+
+/** Nothing to do for this signal: same state, no events. */
+export function unchanged<S>(state: S): RuleOutput<S> {
+  return { state, events: [] };
+}
+
+/** The signal cannot be used: same state, no events, and the reason. */
+export function rejected<S>(state: S, reason: string): RuleOutput<S> {
+  return { state, events: [], invalid: reason };
+}
+
+/** Build a rule whose saved state is checked with a zod schema at start. */
+export function defineRule<S>(spec: {
+  name: string;
+  matches: (signal: Signal) => boolean;
+  initialState: () => S;
+  stateSchema: z.ZodType<S>;
+  apply: (state: S, signal: Signal, ctx: RuleContext) => RuleOutput<S>;
+}): RestorableRule<S> {
+  return {
+    name: spec.name,
+    matches: spec.matches,
+    initialState: spec.initialState,
+    apply: spec.apply,
+    restoreState(saved: unknown): S | undefined {
+      const r = spec.stateSchema.safeParse(saved);
+      return r.success ? r.data : undefined;
+    },
+  };
+}
+

@@ -1,0 +1,266 @@
+import { AgentError, errorMessage } from '../errors';
+import { canonicalEventSchema, formatIssues, type CanonicalEvent } from '../events/schema';
+import type { Signal } from '../protocols/types';
+import { isRestorable } from './base';
+import { buildRulesConfigSchema, type RuleConfig } from './config';
+import { isFactKey } from './keys';
+import { ruleKinds, type RuleKind } from './kinds';
+import type { FactStore, Rule, RuleContext } from './types';
+
+/**
+ * The rule engine: applies every matching rule to each signal, in config
+ * order, and keeps each rule's state and the shared facts in memory.
+ *
+ * It is synchronous and never throws for a signal: a rule that fails, or an
+ * event that does not pass the canonical schema, makes that signal invalid for
+ * that rule (with the reason) and leaves that rule's state and facts as they
+ * were. The caller persists `stateChanges` in the same transaction as the
+ * events, and restores them with `loadState` at start.
+ *
+ * State keys: a rule's state is saved under the rule's name; a fact under its
+ * key (fact keys always hold a `:`, rule names never do).
+ */
+
+/** What the engine needs per call: the plant, the agent time, and the master data cache when filled. */
+export type ProcessContext = Omit<RuleContext, 'facts'>;
+
+/** A signal a rule could not turn into an event, with why. */
+export interface InvalidSignal {
+  signal: Signal;
+  /** The rule's name. */
+  rule: string;
+  reason: string;
+}
+
+export interface ProcessResult {
+  /** Valid canonical events, in signal order then config order. */
+  events: CanonicalEvent[];
+  invalid: InvalidSignal[];
+  /**
+   * Rule states and facts that changed in this call, by key, as JSON values
+   * (a fact cleared is `null`). Persist them with the events.
+   */
+  stateChanges: Map<string, unknown>;
+  /** Signals that no rule matched (telemetry only; not an error). */
+  unmatched: number;
+}
+
+/** What `loadState` did with the saved entries. */
+export interface LoadStateReport {
+  /** Keys whose saved state was taken. */
+  restored: string[];
+  /** Keys that were not taken, with why (no such rule any more, a state that does not fit the rule's config). */
+  discarded: Array<{ key: string; reason: string }>;
+}
+
+export interface RuleEngineOptions {
+  /** The rule kinds to build from (default: every registered kind). */
+  kinds?: readonly RuleKind[];
+}
+
+interface Slot {
+  rule: Rule<unknown>;
+  state: unknown;
+}
+
+const NOTHING = 'null';
+
+export class RuleEngine {
+  private readonly slots: Slot[] = [];
+  private readonly facts = new Map<string, unknown>();
+  /** JSON of every key as last handed out (by process or loadState), to report only real changes. */
+  private readonly saved = new Map<string, string>();
+
+  /**
+   * Build the rules from parsed config entries (from `rulesConfigSchema`).
+   * Disabled rules are left out. Throws AgentError `RULE_CONFIG_INVALID` for an
+   * unknown kind or a name used twice.
+   */
+  constructor(configs: readonly RuleConfig[] = [], options: RuleEngineOptions = {}) {
+    const kinds = options.kinds ?? ruleKinds;
+    const rules: Rule<unknown>[] = [];
+    for (const config of configs) {
+      if (config.enabled === false) continue;
+      const kind = kinds.find((k) => k.kind === config.kind);
+      if (!kind) throw new AgentError('RULE_CONFIG_INVALID', `rule "${config.name}": unknown kind "${config.kind}" (known: ${kinds.map((k) => k.kind).join(', ')})`);
+      rules.push(kind.create(config));
+    }
+    this.install(rules);
+  }
+
+  /** Validate raw config entries (the `rules:` list) and build the engine. Throws AgentError `RULE_CONFIG_INVALID` listing every problem. */
+  static fromConfig(raw: unknown, options: RuleEngineOptions = {}): RuleEngine {
+    const parsed = buildRulesConfigSchema(options.kinds ?? ruleKinds).safeParse(raw);
+    if (!parsed.success) throw new AgentError('RULE_CONFIG_INVALID', `rules are invalid: ${formatIssues(parsed.error.issues)}`);
+    return new RuleEngine(parsed.data, options);
+  }
+
+  /** Build an engine from rule objects (rules made in code, tests). */
+  static fromRules(rules: readonly Rule<any>[]): RuleEngine {
+    const engine = new RuleEngine([]);
+    engine.install(rules);
+    return engine;
+  }
+
+  /** Rule names in the order they apply. */
+  get ruleNames(): string[] {
+    return this.slots.map((s) => s.rule.name);
+  }
+
+  /** The current value of a fact (undefined when not set). */
+  fact(key: string): unknown {
+    return this.facts.get(key);
+  }
+
+  /**
+   * Apply every matching rule to each signal, in order; update the in-memory
+   * state; return the valid events, the invalid signals and what state
+   * changed. Never throws for a signal.
+   */
+  process(signals: readonly Signal[], ctx: ProcessContext): ProcessResult {
+    const events: CanonicalEvent[] = [];
+    const invalid: InvalidSignal[] = [];
+    const touched = new Map<string, string>();
+    let unmatched = 0;
+
+    for (const signal of signals) {
+      let matched = false;
+      for (const slot of this.slots) {
+        const name = slot.rule.name;
+        let wants: boolean;
+        try {
+          wants = slot.rule.matches(signal);
+        } catch (err) {
+          invalid.push({ signal, rule: name, reason: `rule failed while matching: ${errorMessage(err)}` });
+          continue;
+        }
+        if (!wants) continue;
+        matched = true;
+
+        const pending = new Map<string, unknown>();
+        const facts: FactStore = {
+          get: (key) => (pending.has(key) ? pending.get(key) : this.facts.get(key)),
+          set: (key, value) => {
+            if (!isFactKey(key)) throw new Error(`fact key "${key}" must contain ":" (like workcenter:<name>:production)`);
+            pending.set(key, value === null ? undefined : value);
+          },
+        };
+
+        let output;
+        let stateJson: string;
+        const factJson = new Map<string, string>();
+        try {
+          output = slot.rule.apply(slot.state, signal, { ...ctx, facts });
+          if (!output || typeof output !== 'object' || !Array.isArray(output.events)) throw new Error('the rule returned no result');
+          stateJson = toJson(output.state);
+          for (const [key, value] of pending) factJson.set(key, toJson(value));
+        } catch (err) {
+          invalid.push({ signal, rule: name, reason: `rule failed: ${errorMessage(err)}` });
+          continue;
+        }
+
+        const valid: CanonicalEvent[] = [];
+        let failure: string | undefined;
+        for (const event of output.events) {
+          const r = canonicalEventSchema.safeParse(event);
+          if (!r.success) {
+            const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';
+            failure = `${type} event is not valid: ${formatIssues(r.error.issues)}`;
+            break;
+          }
+          valid.push(r.data);
+        }
+        if (failure !== undefined) {
+          invalid.push({ signal, rule: name, reason: failure });
+          continue;
+        }
+
+        slot.state = output.state;
+        touched.set(name, stateJson);
+        for (const [key, value] of pending) {
+          if (value === undefined) this.facts.delete(key);
+          else this.facts.set(key, value);
+          touched.set(key, factJson.get(key)!);
+        }
+        events.push(...valid);
+        if (typeof output.invalid === 'string' && output.invalid !== '') invalid.push({ signal, rule: name, reason: output.invalid });
+      }
+      if (!matched) unmatched++;
+    }
+
+    const stateChanges = new Map<string, unknown>();
+    for (const [key, json] of touched) {
+      if (this.saved.get(key) === json) continue;
+      this.saved.set(key, json);
+      stateChanges.set(key, JSON.parse(json));
+    }
+    return { events, invalid, stateChanges, unmatched };
+  }
+
+  /**
+   * Replace all rule state and facts with saved entries (as persisted from
+   * `stateChanges`, or `snapshot()`). Rules without an entry start afresh;
+   * facts without an entry are cleared. A saved state that no longer fits its
+   * rule (config changed) is discarded and the rule starts afresh.
+   */
+  loadState(entries: Iterable<readonly [string, unknown]>): LoadStateReport {
+    const restored: string[] = [];
+    const discarded: Array<{ key: string; reason: string }> = [];
+    this.facts.clear();
+    this.saved.clear();
+    for (const slot of this.slots) {
+      slot.state = slot.rule.initialState();
+      this.saved.set(slot.rule.name, toJson(slot.state));
+    }
+    for (const [key, value] of entries) {
+      if (isFactKey(key)) {
+        if (value !== null && value !== undefined) this.facts.set(key, value);
+        this.saved.set(key, toJson(value ?? null));
+        restored.push(key);
+        continue;
+      }
+      const slot = this.slots.find((s) => s.rule.name === key);
+      if (!slot) {
+        discarded.push({ key, reason: 'no rule of this name in the config' });
+        continue;
+      }
+      let state: unknown = value;
+      if (isRestorable(slot.rule)) {
+        state = slot.rule.restoreState(value);
+        if (state === undefined) {
+          discarded.push({ key, reason: "the saved state does not fit the rule's config; the rule starts afresh" });
+          continue;
+        }
+      }
+      slot.state = state;
+      this.saved.set(key, toJson(state));
+      restored.push(key);
+    }
+    return { restored, discarded };
+  }
+
+  /** Every rule state and fact, by key, as JSON values (for a full save, or the status page). */
+  snapshot(): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const slot of this.slots) out.set(slot.rule.name, JSON.parse(toJson(slot.state)));
+    for (const [key, value] of this.facts) out.set(key, JSON.parse(toJson(value)));
+    return out;
+  }
+
+  private install(rules: readonly Rule<unknown>[]): void {
+    for (const rule of rules) {
+      if (isFactKey(rule.name)) throw new AgentError('RULE_CONFIG_INVALID', `rule name "${rule.name}" must not contain ":"`);
+      if (this.slots.some((s) => s.rule.name === rule.name)) {
+        throw new AgentError('RULE_CONFIG_INVALID', `rule name "${rule.name}" is used twice; every rule needs its own name`);
+      }
+      const state = rule.initialState();
+      this.slots.push({ rule, state });
+      this.saved.set(rule.name, toJson(state));
+    }
+  }
+}
+
+function toJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json === undefined ? NOTHING : json;
+}

@@ -1,0 +1,58 @@
+import { request } from 'undici';
+import type { OutboxCounts } from './buffer/outbox';
+import { SqliteOutbox } from './buffer/sqlite-outbox';
+import type { AgentConfig } from './config/schema';
+
+/**
+ * `edge-agent status`: ask the running agent (its /api/status on localhost);
+ * when it does not answer, read the outbox file directly.
+ */
+export async function printStatus(config: AgentConfig, json: boolean): Promise<number> {
+  const live = config.http.enabled ? await askAgent(config.http.port) : undefined;
+  if (live) {
+    process.stdout.write(json ? `${JSON.stringify(live, null, 2)}\n` : `${formatLive(live)}\n`);
+    return 0;
+  }
+  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous });
+  try {
+    const counts = outbox.counts();
+    const oldest = outbox.oldestUnfinishedAt();
+    const offline = { running: false, outbox: { ...counts, oldestUnfinishedAt: oldest ? new Date(oldest).toISOString() : null } };
+    process.stdout.write(
+      json
+        ? `${JSON.stringify(offline, null, 2)}\n`
+        : `agent: not running (read from ${config.outbox.path})\n${formatCounts(counts)}${oldest ? `\noldest unfinished since ${new Date(oldest).toISOString()}` : ''}\n`,
+    );
+    return 0;
+  } finally {
+    await outbox.close();
+  }
+}
+
+async function askAgent(port: number): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = await request(`http://127.0.0.1:${port}/api/status`, { headersTimeout: 2000, bodyTimeout: 2000 });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      return undefined;
+    }
+    return (await res.body.json()) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatCounts(c: { [k: string]: number } | OutboxCounts): string {
+  return `outbox: pending ${c.pending}, in flight ${c.inflight}, retrying ${c.retrying}, parked ${c.parked}, done ${c.done}, skipped ${c.skipped}, duplicates ${c.duplicates}, invalid ${c.invalid}`;
+}
+
+function formatLive(s: Record<string, unknown>): string {
+  const lines = ['agent: running'];
+  const outbox = s.outbox as Record<string, number> | undefined;
+  if (outbox) lines.push(formatCounts(outbox));
+  const odoo = s.odoo as { circuit?: string; server?: { serverVersion?: string } | null } | undefined;
+  if (odoo) lines.push(`odoo: ${odoo.circuit === 'closed' ? 'up' : `down (${odoo.circuit})`}${odoo.server?.serverVersion ? `, version ${odoo.server.serverVersion}` : ''}`);
+  const sources = s.sources as Array<{ name: string; type: string; connected: boolean; lastDataAt: string | null }> | undefined;
+  for (const src of sources ?? []) lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from '../log';
+import type { OdooClient } from '../odoo/types';
+import type { MasterDataLookup } from '../rules/types';
+
+type Product = NonNullable<ReturnType<MasterDataLookup['product']>>;
+type Production = NonNullable<ReturnType<MasterDataLookup['production']>>;
+type Lot = NonNullable<ReturnType<MasterDataLookup['lot']>>;
+interface Workcenter {
+  id: number;
+  name: string;
+  code?: string;
+}
+
+type Many2one = [number, string] | false;
+
+/** Lots fetched at most (the newest); older lots are still accepted by Odoo, only not checked offline. */
+const MAX_LOTS = 50_000;
+
+/**
+ * Products, lots, work centers and open manufacturing orders, pulled from Odoo
+ * and kept in the outbox database, so rules can check a scanned lot or an
+ * order reference while the WAN is down, also after a restart.
+ */
+export class MasterDataCache implements MasterDataLookup {
+  private products = new Map<string, Product>();
+  private productions = new Map<string, Production>();
+  private lots = new Map<string, Lot[]>();
+  private workcenters = new Map<string, Workcenter>();
+  private refreshed: number | null = null;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly log?: Logger,
+  ) {
+    this.load();
+  }
+
+  /** When the cache was last filled from Odoo (ms), or null when never. */
+  get refreshedAt(): number | null {
+    return this.refreshed;
+  }
+
+  /** True once the cache holds what Odoo had at some point. */
+  get filled(): boolean {
+    return this.refreshed !== null;
+  }
+
+  product(code: string): Product | undefined {
+    return this.products.get(code.trim());
+  }
+
+  production(name: string): Production | undefined {
+    return this.productions.get(name.trim());
+  }
+
+  lot(name: string, productId?: number): Lot | undefined {
+    const list = this.lots.get(name.trim());
+    if (!list) return undefined;
+    return productId === undefined ? list[0] : list.find((l) => l.productId === productId);
+  }
+
+  workcenter(nameOrCode: string): Workcenter | undefined {
+    return this.workcenters.get(nameOrCode.trim());
+  }
+
+  /** Open orders, for publishing order releases to the plant. */
+  openProductions(): Production[] {
+    return [...this.productions.values()];
+  }
+
+  counts(): Record<string, number> {
+    return { products: new Set([...this.products.values()].map((p) => p.id)).size, lots: this.lots.size, productions: this.productions.size, workcenters: new Set([...this.workcenters.values()].map((w) => w.id)).size };
+  }
+
+  /** Pull everything from Odoo and replace the cache in one transaction. */
+  async refresh(odoo: OdooClient): Promise<Record<string, number>> {
+    const read = <T>(model: string, domain: unknown[], fields: string[], extra: Record<string, unknown> = {}) =>
+      odoo.call<T[]>(model, 'search_read', { kwargs: { domain, fields, ...extra } });
+    const [products, lots, productions, workcenters] = await Promise.all([
+      read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string }>('product.product', [], ['id', 'name', 'default_code', 'barcode', 'tracking']),
+      read<{ id: number; name: string; product_id: Many2one }>('stock.lot', [], ['id', 'name', 'product_id'], { limit: MAX_LOTS, order: 'id desc' }),
+      read<{ id: number; name: string; state: string; product_id: Many2one }>('mrp.production', [['state', 'in', ['confirmed', 'progress', 'to_close']]], ['id', 'name', 'state', 'product_id']),
+      read<{ id: number; name: string; code: string | false }>('mrp.workcenter', [], ['id', 'name', 'code']),
+    ]);
+    const rows: Array<[string, string, unknown]> = [];
+    for (const p of products) {
+      const value: Product = { id: p.id, name: p.name, ...(p.default_code ? { defaultCode: p.default_code } : {}), ...(p.barcode ? { barcode: p.barcode } : {}), ...(p.tracking ? { tracking: p.tracking as Product['tracking'] } : {}) };
+      rows.push(['product', String(p.id), value]);
+    }
+    for (const l of lots) if (l.product_id) rows.push(['lot', String(l.id), { id: l.id, name: l.name, productId: l.product_id[0] } satisfies Lot]);
+    for (const m of productions) if (m.product_id) rows.push(['production', String(m.id), { id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production]);
+    for (const w of workcenters) rows.push(['workcenter', String(w.id), { id: w.id, name: w.name, ...(w.code ? { code: w.code } : {}) } satisfies Workcenter]);
+    const now = Date.now();
+    const ins = this.db.prepare(`INSERT INTO master_data(kind, key, value) VALUES (?, ?, ?)`);
+    const meta = this.db.prepare(`INSERT INTO master_data_meta(kind, refreshed_at, rows) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET refreshed_at = excluded.refreshed_at, rows = excluded.rows`);
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM master_data`).run();
+      for (const [kind, key, value] of rows) ins.run(kind, key, JSON.stringify(value));
+      for (const kind of ['product', 'lot', 'production', 'workcenter']) meta.run(kind, now, rows.filter((r) => r[0] === kind).length);
+    })();
+    this.load();
+    const counts = this.counts();
+    this.log?.info(counts, 'master data refreshed from Odoo');
+    return counts;
+  }
+
+  /** Rebuild the lookup maps from the table. */
+  private load(): void {
+    const products = new Map<string, Product>();
+    const productions = new Map<string, Production>();
+    const lots = new Map<string, Lot[]>();
+    const workcenters = new Map<string, Workcenter>();
+    for (const row of this.db.prepare(`SELECT kind, value FROM master_data`).iterate() as Iterable<{ kind: string; value: string }>) {
+      const v = JSON.parse(row.value) as Record<string, unknown>;
+      switch (row.kind) {
+        case 'product': {
+          const p = v as unknown as Product;
+          if (p.defaultCode) products.set(p.defaultCode, p);
+          if (p.barcode) products.set(p.barcode, p);
+          break;
+        }
+        case 'production': {
+          const m = v as unknown as Production;
+          productions.set(m.name, m);
+          break;
+        }
+        case 'lot': {
+          const l = v as unknown as Lot;
+          lots.set(l.name, [...(lots.get(l.name) ?? []), l]);
+          break;
+        }
+        case 'workcenter': {
+          const w = v as unknown as Workcenter;
+          workcenters.set(w.name, w);
+          if (w.code) workcenters.set(w.code, w);
+          break;
+        }
+      }
+    }
+    this.products = products;
+    this.productions = productions;
+    this.lots = lots;
+    this.workcenters = workcenters;
+    const r = this.db.prepare(`SELECT max(refreshed_at) AS at FROM master_data_meta`).get() as { at: number | null };
+    this.refreshed = r.at;
+  }
+}

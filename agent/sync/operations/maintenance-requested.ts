@@ -1,0 +1,71 @@
+import type { EventOf } from '../../events/schema';
+import { lookupsFor } from './lookup';
+import { externalId, keyedLoad } from './odoo-calls';
+import type { Operation, OperationContext, OperationOptions, OperationOutcome } from './types';
+
+type Requested = EventOf<'maintenance.requested'>;
+
+const MODEL = 'maintenance.request';
+const FIELDS = ['id', 'name', 'equipment_id/.id', 'maintenance_type', 'priority', 'description'];
+
+/**
+ * maintenance.requested: a maintenance.request (17/18/19) keyed
+ * `<module>.maintenance_<event id>`, with name, equipment (by name or serial
+ * number), maintenance_type, priority and description. Created once: a replay
+ * returns the existing request and never overwrites what the maintenance team
+ * changed since (stage, priority, notes). Batchable: one load() for many.
+ */
+export function maintenanceRequested(opts: OperationOptions = {}): Operation<Requested> {
+  async function send(events: Requested[], ctx: OperationContext): Promise<Array<OperationOutcome | Error>> {
+    const look = lookupsFor(ctx.odoo, opts.lookupTtlMs);
+    const out: Array<OperationOutcome | Error | undefined> = new Array(events.length);
+    const rows: string[][] = [];
+    /** Event index -> row index (the same event twice in a batch is one row). */
+    const rowOf = new Map<number, number>();
+    const byXmlid = new Map<string, number>();
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      try {
+        const equipment = await look.equipment(e.payload.equipment);
+        const xmlid = externalId(ctx.xmlidModule, 'maintenance', e.id);
+        const seen = byXmlid.get(xmlid);
+        if (seen !== undefined) {
+          rowOf.set(i, seen);
+          continue;
+        }
+        byXmlid.set(xmlid, rows.length);
+        rowOf.set(i, rows.length);
+        rows.push([
+          xmlid,
+          e.payload.name,
+          String(equipment),
+          e.payload.maintenanceType,
+          e.payload.priority,
+          e.payload.description ?? '',
+        ]);
+      } catch (err) {
+        out[i] = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    if (rows.length > 0) {
+      try {
+        const ids = await keyedLoad(ctx, MODEL, FIELDS, rows, 'create');
+        for (const [i, k] of rowOf) out[i] = { odooIds: { [MODEL]: ids[k]! } };
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        for (const i of rowOf.keys()) out[i] = e;
+      }
+    }
+    return out.map((o) => o ?? new Error('maintenance request was not sent'));
+  }
+  return {
+    type: 'maintenance.requested',
+    models: () => [MODEL],
+    async execute(event, ctx) {
+      const [r] = await send([event], ctx);
+      if (r instanceof Error) throw r;
+      return r!;
+    },
+    executeBatch: send,
+  };
+}

@@ -1,0 +1,209 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from '../agent/buffer/migrations';
+import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
+import { randomEventId } from '../agent/events/ids';
+import type { CanonicalEvent } from '../agent/events/schema';
+import type { Figure } from './figure';
+import { figure, median, percentile } from './figure';
+
+/** Seconds per measurement round. Baseline and agent alternate over ROUNDS rounds (the machine is shared and noisy); medians are reported. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 0);
+
+function event(i: number, key: string, id = randomEventId()): CanonicalEvent {
+  const t = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  return {
+    id,
+    type: 'production.reported',
+    sequenceKey: key,
+    occurredAt: t,
+    receivedAt: t,
+    source: 'press-1',
+    payload: { production: key, totalQuantity: i, workcenter: 'WC-Press-1' },
+  };
+}
+
+function rawDb(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  migrate(db);
+  return db;
+}
+
+function rawInsert(db: Database.Database) {
+  return db.prepare(`INSERT INTO events(id, type, skey, state, body, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`);
+}
+
+function body(e: CanonicalEvent): string {
+  return JSON.stringify({ o: e.occurredAt, r: e.receivedAt, s: e.source, p: e.payload });
+}
+
+/** Raw better-sqlite3: transactions of 100 inserts into the same schema, events/s. */
+function rawBatch100(dir: string, ids: () => string = randomEventId): number {
+  const db = rawDb(join(dir, `raw-b100-${Math.random()}.db`));
+  const ins = rawInsert(db);
+  const tx = db.transaction((rows: CanonicalEvent[]) => {
+    for (const e of rows) ins.run(e.id, e.type, e.sequenceKey, body(e), 0, 0);
+  });
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const start = process.hrtime.bigint();
+  while (Date.now() < end) {
+    tx(Array.from({ length: 100 }, () => event(n++, `MO-${n % 64}`, ids())));
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  db.close();
+  return n / s;
+}
+
+/** Raw better-sqlite3: one insert per transaction; rate and latencies (ms). */
+function rawSingle(dir: string): { rate: number; lat: number[] } {
+  const db = rawDb(join(dir, `raw-single-${Math.random()}.db`));
+  const ins = rawInsert(db);
+  const tx = db.transaction((e: CanonicalEvent) => ins.run(e.id, e.type, e.sequenceKey, body(e), 0, 0));
+  const lat: number[] = [];
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const start = process.hrtime.bigint();
+  while (Date.now() < end) {
+    const t0 = process.hrtime.bigint();
+    tx(event(n++, 'MO-1'));
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  db.close();
+  return { rate: n / s, lat };
+}
+
+async function groupCommitIngest(dir: string, producers: number): Promise<number> {
+  const o = new SqliteOutbox({ path: join(dir, `gc-${producers}-${Math.random()}.db`), synchronous: 'FULL', maxEvents: 100_000_000, windowMs: WINDOW_MS });
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: producers }, async (_, p) => {
+      while (Date.now() < end) {
+        await o.enqueue([event(n++, `MO-${p % 64}`)]);
+      }
+    }),
+  );
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await o.close();
+  return n / s;
+}
+
+async function singleEnqueue(dir: string): Promise<{ rate: number; lat: number[] }> {
+  const o = new SqliteOutbox({ path: join(dir, `single-${Math.random()}.db`), synchronous: 'FULL', windowMs: WINDOW_MS });
+  const lat: number[] = [];
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const start = process.hrtime.bigint();
+  while (Date.now() < end) {
+    const t0 = process.hrtime.bigint();
+    await o.enqueue([event(n++, 'MO-1')]);
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await o.close();
+  return { rate: n / s, lat };
+}
+
+async function claimAndDone(dir: string, keys: number): Promise<number> {
+  const o = new SqliteOutbox({ path: join(dir, `claim-${keys}.db`), synchronous: 'FULL', maxEvents: 100_000_000 });
+  const total = 50_000;
+  for (let i = 0; i < total; i += 1000) await o.enqueue(Array.from({ length: 1000 }, (_, j) => event(i + j, `MO-${(i + j) % keys}`)));
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const end = Date.now() + SECONDS * 1000;
+  while (Date.now() < end) {
+    const claimed = o.claim(keys);
+    if (claimed.length === 0) break;
+    o.settle(claimed.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: { 'mrp.production': 1 } })));
+    n += claimed.length;
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await o.close();
+  return n / s;
+}
+
+/** Fill an outbox with `count` pending events over 200 keys (for the large-table figures). */
+async function fill(path: string, count: number): Promise<void> {
+  const o = new SqliteOutbox({ path, synchronous: 'NORMAL', maxEvents: count + 10, maxBatch: 5000 });
+  for (let i = 0; i < count; i += 5000) {
+    await o.enqueue(Array.from({ length: Math.min(5000, count - i) }, (_, j) => event(i + j, `MO-${(i + j) % 200}`)));
+  }
+  await o.close();
+}
+
+/** Batched inserts into a table that already holds `existing` rows: v7 (time-ordered) vs v4 (random) ids. */
+function idOrderFigure(dir: string, existing: number): { v7: number; v4: number } {
+  const run = (kind: 'v4' | 'v7') => {
+    const db = rawDb(join(dir, `ids-${kind}.db`));
+    db.pragma('synchronous = NORMAL');
+    const ins = rawInsert(db);
+    const gen = kind === 'v4' ? randomUUID : () => randomEventId();
+    const tx = db.transaction((rows: CanonicalEvent[]) => {
+      for (const e of rows) ins.run(e.id, e.type, e.sequenceKey, body(e), 0, 0);
+    });
+    for (let i = 0; i < existing; i += 10_000) tx(Array.from({ length: 10_000 }, (_, j) => event(i + j, `MO-${j % 64}`, gen())));
+    let n = 0;
+    const start = process.hrtime.bigint();
+    const end = Date.now() + SECONDS * 1000;
+    while (Date.now() < end) tx(Array.from({ length: 100 }, () => event(n++, `MO-${n % 64}`, gen())));
+    const s = Number(process.hrtime.bigint() - start) / 1e9;
+    db.close();
+    return n / s;
+  };
+  return { v7: run('v7'), v4: run('v4') };
+}
+
+export async function run(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-outbox-'));
+  const figures: Figure[] = [];
+  try {
+    const raw100s: number[] = [];
+    const gcs: number[] = [];
+    const rawOnes: Array<{ rate: number; lat: number[] }> = [];
+    const singles: Array<{ rate: number; lat: number[] }> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      raw100s.push(rawBatch100(dir));
+      gcs.push(await groupCommitIngest(dir, 64));
+      rawOnes.push(rawSingle(dir));
+      singles.push(await singleEnqueue(dir));
+    }
+    const raw100 = median(raw100s);
+    const rawOne = { rate: median(rawOnes.map((x) => x.rate)), lat: rawOnes.flatMap((x) => x.lat) };
+    const single = { rate: median(singles.map((x) => x.rate)), lat: singles.flatMap((x) => x.lat) };
+    figures.push(figure('outbox_ingest_group_commit_full', 'events/s', median(gcs), raw100, '>= 0.6', `64 concurrent producers, window ${WINDOW_MS} ms; baseline: raw better-sqlite3 batch-100 inserts, same schema, FULL; medians of ${ROUNDS} alternating rounds`));
+    figures.push(figure('outbox_single_commit_rate_full', 'events/s', single.rate, rawOne.rate, '>= 0.8', 'one caller awaiting each enqueue; baseline: raw single-row commits, FULL'));
+    figures.push(figure('outbox_single_commit_p50', 'ms', percentile(single.lat, 50), percentile(rawOne.lat, 50), 'info'));
+    figures.push(figure('outbox_single_commit_p99', 'ms', percentile(single.lat, 99), percentile(rawOne.lat, 99), '<= 2'));
+
+    figures.push(figure('outbox_claim_done_64_keys', 'events/s', await claimAndDone(dir, 64), raw100, 'info', 'claim 64 heads + mark done, per transaction pair; baseline raw batch-100 inserts'));
+    figures.push(figure('outbox_claim_done_1_key', 'events/s', await claimAndDone(dir, 1), rawOne.rate, 'info', 'claim 1 + mark done; baseline raw single-row commits'));
+
+    const ids = idOrderFigure(dir, Number(process.env.BENCH_ID_ROWS ?? 1_000_000));
+    figures.push(figure('outbox_insert_v7_ids_in_1m_table', 'events/s', ids.v7, ids.v4, 'info', 'baseline: random UUIDv4 ids, same table size'));
+
+    const big = join(dir, 'million.db');
+    const count = Number(process.env.BENCH_MILLION ?? 1_000_000);
+    await fill(big, count);
+    const bytes = statSync(big).size + (statSync(`${big}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+    figures.push(figure('outbox_bytes_per_event_1m', 'bytes', bytes / count, 600, '<= 1', 'baseline: the 600-byte budget'));
+    const probe = JSON.parse(
+      execFileSync(process.execPath, [join(__dirname, 'outbox-open.js'), big], { encoding: 'utf8' }),
+    ) as { idleRssMb: number; openRssMb: number; firstClaimMs: number };
+    figures.push(figure('outbox_rss_above_idle_1m', 'MB', probe.openRssMb - probe.idleRssMb, 32, '<= 1', 'baseline: the 32 MB budget'));
+    figures.push(figure('outbox_first_claim_1m', 'ms', probe.firstClaimMs, 1000, '<= 1', 'open + recover + first claim; baseline: the 1 s budget'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}

@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
+import { eventId } from '../agent/events/ids';
+import type { CanonicalEvent } from '../agent/events/schema';
+import { createOdooClient } from '../agent/odoo/client';
+import { odooConfigSchema } from '../agent/odoo/config';
+import { createOperationRegistry } from '../agent/sync/operations/index';
+import { externalId, odooDatetime } from '../agent/sync/operations/odoo-calls';
+import { SyncWorker } from '../agent/sync/worker';
+import { startOdooSim, type OdooSim } from '../test/odoo-sim';
+import { figure, median, type Figure } from './figure';
+
+const log = pino({ level: 'silent' });
+const EVENTS = Number(process.env.BENCH_SYNC_EVENTS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+function downtimes(n: number, keyOf: (i: number) => string, tag: string): CanonicalEvent[] {
+  const t0 = Date.UTC(2026, 10, 1);
+  return Array.from({ length: n }, (_, i) => {
+    const at = t0 + i * 1000;
+    const iso = new Date(at).toISOString();
+    const key = keyOf(i);
+    return {
+      id: eventId(at, 'bench', tag, i),
+      type: 'downtime.started',
+      sequenceKey: key,
+      occurredAt: iso,
+      receivedAt: iso,
+      source: 'bench',
+      payload: { downtimeId: `${tag}-${i}`, workcenter: 'Assembly Line 1', reason: 'Material Availability' },
+    } as CanonicalEvent;
+  });
+}
+
+function client(sim: OdooSim) {
+  process.env.BENCH_ODOO_KEY = sim.apiKey;
+  const config = odooConfigSchema.parse({ url: sim.url, database: sim.db, apiKey: '${env:BENCH_ODOO_KEY}', username: sim.login });
+  return createOdooClient(config, log);
+}
+
+/** Drain `events` through the real worker and operations into the simulator; events/s. */
+async function drain(sim: OdooSim, dir: string, events: CanonicalEvent[], tag: string, batchSize = 100): Promise<number> {
+  const outbox = new SqliteOutbox({ path: join(dir, `drain-${tag}.db`), synchronous: 'FULL' });
+  await outbox.enqueue(events);
+  const c = client(sim);
+  const worker = new SyncWorker({
+    outbox,
+    client: c,
+    operations: createOperationRegistry(),
+    config: {
+      concurrency: 4,
+      maxRequestsPerSecond: 100_000,
+      batchSize,
+      claimLimit: 500,
+      backoff: { initialMs: 10, maxMs: 100 },
+      circuit: { failureThreshold: 100, probeIntervalMs: 50, maxProbeIntervalMs: 100 },
+      skippableTypes: [],
+    },
+    xmlidModule: 'edge_bench',
+    log,
+    idlePollMs: 5,
+  });
+  const start = process.hrtime.bigint();
+  worker.start();
+  while (outbox.counts().done < events.length) {
+    await new Promise((r) => setTimeout(r, 2));
+    if (outbox.counts().parked) throw new Error(`parked: ${outbox.list({ state: 'parked', limit: 1 })[0]?.error}`);
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await worker.stop();
+  await c.close();
+  await outbox.close();
+  return events.length / s;
+}
+
+/** Raw better-sqlite3 work of the same drain: claim heads and mark them done, no Odoo; events/s. */
+async function rawClaimAndMark(dir: string, events: CanonicalEvent[], tag: string, perClaim: number): Promise<number> {
+  const outbox = new SqliteOutbox({ path: join(dir, `raw-${tag}.db`), synchronous: 'FULL' });
+  await outbox.enqueue(events);
+  const start = process.hrtime.bigint();
+  for (;;) {
+    const claimed = outbox.claim(perClaim);
+    if (claimed.length === 0) break;
+    outbox.settle(claimed.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: { x: 1 } })));
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await outbox.close();
+  return events.length / s;
+}
+
+/** Time per event: the agent (outbox + worker + operation + client) vs a client making the same load() calls. */
+async function perRequest(sim: OdooSim, dir: string, n: number, tag: string): Promise<{ agentMs: number; directMs: number }> {
+  const events = downtimes(n, () => 'WC-single', `${tag}-agent`);
+  const rate = await drain(sim, dir, events, `${tag}-per`, 1);
+  const c = client(sim);
+  await c.connect();
+  const [wc] = await c.call<Array<{ id: number }>>('mrp.workcenter', 'search_read', { kwargs: { domain: [['name', '=', 'Assembly Line 1']], fields: ['id'], limit: 1 } });
+  const [loss] = await c.call<Array<{ id: number }>>('mrp.workcenter.productivity.loss', 'search_read', { kwargs: { domain: [['name', '=', 'Material Availability']], fields: ['id'], limit: 1 } });
+  const direct = downtimes(n, () => 'WC-single', `${tag}-direct`);
+  const start = process.hrtime.bigint();
+  for (const e of direct) {
+    const p = e.payload as { downtimeId: string };
+    await c.call('mrp.workcenter.productivity', 'load', {
+      kwargs: {
+        fields: ['id', 'workcenter_id/.id', 'loss_id/.id', 'date_start'],
+        data: [[externalId('edge_bench', 'downtime', p.downtimeId), String(wc!.id), String(loss!.id), odooDatetime(e.occurredAt)]],
+      },
+      context: { tz: 'UTC' },
+    });
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  await c.close();
+  return { agentMs: 1000 / rate, directMs: (s * 1000) / n };
+}
+
+export async function run(): Promise<Figure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sync-'));
+  const sim = await startOdooSim({ version: 19 });
+  const figures: Figure[] = [];
+  try {
+    const one: number[] = [];
+    const oneRaw: number[] = [];
+    const ordered: number[] = [];
+    const orderedRaw: number[] = [];
+    const unordered: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const single = downtimes(EVENTS / 4, () => 'WC-1', `one${r}`);
+      oneRaw.push(await rawClaimAndMark(dir, single, `one${r}`, 1));
+      one.push(await drain(sim, dir, single, `one${r}`));
+      const keyed = downtimes(EVENTS, (i) => `WC-${i % 64}`, `k64-${r}`);
+      orderedRaw.push(await rawClaimAndMark(dir, keyed, `k64-${r}`, 64));
+      ordered.push(await drain(sim, dir, keyed, `k64-${r}`));
+      const free = downtimes(EVENTS, (i) => `free-${r}-${i}`, `free-${r}`);
+      unordered.push(await drain(sim, dir, free, `free-${r}`));
+    }
+    figures.push(figure('sync_drain_1_key', 'events/s', median(one), median(oneRaw), '>= 0.5', 'worker to the Odoo simulator, one key; baseline: raw claim 1 + mark done'));
+    figures.push(figure('sync_drain_64_keys', 'events/s', median(ordered), median(orderedRaw), '>= 0.5', 'worker to the Odoo simulator, 64 keys; baseline: raw claim 64 + mark done'));
+    figures.push(figure('sync_drain_ordered_vs_unordered', 'events/s', median(ordered), median(unordered), '>= 0.8', 'ordered over 64 keys vs the same events with no order constraint'));
+    const per = await perRequest(sim, dir, 300, 'req');
+    figures.push(figure('sync_agent_time_per_request', 'ms', per.agentMs, per.directMs, '<= 1.1', 'one event per request, sequential; baseline: a direct client making the same load() calls'));
+  } finally {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}

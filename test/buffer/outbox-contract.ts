@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { describe, it, afterEach } from 'node:test';
+import type { Outbox } from '../../agent/buffer/outbox';
+import { OutboxFullError } from '../../agent/errors';
+import { makeEvent, makeProduction } from '../helpers/events';
+
+export interface OutboxFactory {
+  /** A fresh, empty outbox. `maxEvents` bounds it. `clock` lets a test move time. */
+  open(opts?: { maxEvents?: number; clock?: () => number }): Outbox;
+  /** Close and open the same store again (a restart). */
+  reopen(outbox: Outbox, opts?: { clock?: () => number }): Promise<Outbox>;
+}
+
+/** The behaviour every outbox implementation must have. */
+export function outboxContract(name: string, factory: OutboxFactory): void {
+  describe(`outbox contract: ${name}`, () => {
+    let open: Outbox[] = [];
+    const make = (opts?: Parameters<OutboxFactory['open']>[0]) => {
+      const o = factory.open(opts);
+      open.push(o);
+      return o;
+    };
+    afterEach(async () => {
+      for (const o of open) await o.close();
+      open = [];
+    });
+
+    it('commits an event and reads it back', async () => {
+      const o = make();
+      const e = makeEvent();
+      const r = await o.enqueue([e]);
+      assert.deepEqual(r, { inserted: 1, duplicates: 0 });
+      const rec = o.get(e.id);
+      assert.ok(rec);
+      assert.equal(rec.state, 'pending');
+      assert.deepEqual(rec.event, e);
+      assert.equal(o.counts().pending, 1);
+    });
+
+    it('ignores a duplicate id and counts it', async () => {
+      const o = make();
+      const e = makeEvent();
+      await o.enqueue([e]);
+      const r = await o.enqueue([{ ...e, payload: { ...e.payload, reason: 'changed' } } as typeof e]);
+      assert.deepEqual(r, { inserted: 0, duplicates: 1 });
+      assert.equal(o.counts().duplicates, 1);
+      assert.equal(o.counts().pending, 1);
+      assert.equal((o.get(e.id)!.event.payload as { reason: string }).reason, 'Material shortage');
+    });
+
+    it('claims only the head of each key, oldest first', async () => {
+      const o = make();
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      const b = [makeEvent({ sequenceKey: 'B' }), makeEvent({ sequenceKey: 'B' })];
+      await o.enqueue([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!]);
+      const first = o.claim(10);
+      assert.deepEqual(first.map((r) => r.id), [a[0]!.id, b[0]!.id]);
+      assert.deepEqual(o.claim(10), [], 'a key with an event in flight has no other head');
+      o.settle([{ seq: first[0]!.seq, outcome: 'done', odooIds: { 'mrp.workcenter.productivity': 7 } }]);
+      const second = o.claim(10);
+      assert.deepEqual(second.map((r) => r.id), [a[1]!.id]);
+      assert.deepEqual(o.get(a[0]!.id)!.odooIds, { 'mrp.workcenter.productivity': 7 });
+      assert.equal(o.get(a[0]!.id)!.state, 'done');
+    });
+
+    it('keeps order per key when many writers enqueue at once', async () => {
+      const o = make();
+      const keys = ['MO-1', 'MO-2', 'MO-3', 'MO-4'];
+      const perWriter = new Map<string, string[]>();
+      const writers = Array.from({ length: 12 }, async (_, w) => {
+        for (let i = 0; i < 25; i++) {
+          const key = keys[(w + i) % keys.length]!;
+          const e = makeProduction(key, i + 1);
+          const list = perWriter.get(`${w}/${key}`) ?? [];
+          list.push(e.id);
+          perWriter.set(`${w}/${key}`, list);
+          await o.enqueue([e]);
+        }
+      });
+      await Promise.all(writers);
+      assert.equal(o.counts().pending, 300);
+      const delivered = new Map<string, string[]>();
+      for (;;) {
+        const claimed = o.claim(3);
+        if (claimed.length === 0) break;
+        const seen = new Set(claimed.map((r) => r.sequenceKey));
+        assert.equal(seen.size, claimed.length, 'never two events of one key at once');
+        for (const r of claimed) delivered.set(r.sequenceKey, [...(delivered.get(r.sequenceKey) ?? []), r.id]);
+        o.settle(claimed.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: {} })));
+      }
+      for (const [wk, ids] of perWriter) {
+        const key = wk.split('/')[1]!;
+        const order = delivered.get(key)!;
+        const positions = ids.map((id) => order.indexOf(id));
+        assert.ok(positions.every((p) => p >= 0), 'every event delivered');
+        assert.deepEqual([...positions].sort((x, y) => x - y), positions, `writer order kept on ${key}`);
+      }
+      assert.equal(o.counts().done, 300);
+      assert.equal(o.counts().unfinished, 0);
+    });
+
+    it('retrying waits for its time, then keeps its place as head', async () => {
+      let now = 1_000_000;
+      const o = make({ clock: () => now });
+      const [e1, e2] = [makeEvent({ sequenceKey: 'K' }), makeEvent({ sequenceKey: 'K' })];
+      await o.enqueue([e1!, e2!]);
+      const [c] = o.claim(5);
+      o.settle([{ seq: c!.seq, outcome: 'retry', nextAttemptAt: now + 5000, error: 'HTTP 503', code: 'HTTP_503' }]);
+      const rec = o.get(e1!.id)!;
+      assert.equal(rec.state, 'retrying');
+      assert.equal(rec.nextAttemptAt, now + 5000);
+      assert.equal(rec.attempts, 1);
+      assert.deepEqual(o.claim(5), [], 'not before its time, and the next event of the key waits too');
+      assert.equal(o.nextRetryAt(), now + 5000);
+      now += 5000;
+      const again = o.claim(5);
+      assert.deepEqual(again.map((r) => r.id), [e1!.id]);
+      assert.equal(o.counts().retrying, 0);
+      assert.equal(o.counts().inflight, 1);
+    });
+
+    it('a blocking park holds its key; a skippable park lets it pass', async () => {
+      const o = make();
+      const [a1, a2, b1, b2] = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'B' }), makeEvent({ sequenceKey: 'B' })];
+      await o.enqueue([a1!, a2!, b1!, b2!]);
+      const claimed = o.claim(5);
+      o.settle([
+        { seq: claimed[0]!.seq, outcome: 'park', reason: 'UserError: no such work center', code: 'UserError', blocking: true },
+        { seq: claimed[1]!.seq, outcome: 'park', reason: 'ValidationError: bad value', code: 'ValidationError', blocking: false },
+      ]);
+      assert.equal(o.get(a1!.id)!.state, 'parked');
+      assert.equal(o.get(a1!.id)!.error, 'UserError: no such work center');
+      const next = o.claim(5);
+      assert.deepEqual(next.map((r) => r.id), [b2!.id], 'A is blocked by its parked head; B moved on');
+      assert.equal(o.counts().parked, 2);
+    });
+
+    it('retry, skip and edit of parked events, each written to the audit log', async () => {
+      const o = make();
+      const [a1, a2] = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      await o.enqueue([a1!, a2!]);
+      let [c] = o.claim(5);
+      o.settle([{ seq: c!.seq, outcome: 'park', reason: 'unknown loss reason', blocking: true }]);
+      assert.throws(() => o.edit(a1!.id, 'payload.reason', 42, 'alice'), /not valid/);
+      const edited = o.edit(a1!.id, 'payload.reason', 'Breakdown', 'alice');
+      assert.equal(edited.state, 'pending');
+      assert.equal((edited.event.payload as { reason: string }).reason, 'Breakdown');
+      assert.equal((edited.originalPayload as { reason: string }).reason, 'Material shortage');
+      [c] = o.claim(5);
+      assert.equal(c!.id, a1!.id);
+      o.settle([{ seq: c!.seq, outcome: 'park', reason: 'still wrong', blocking: true }]);
+      assert.equal(o.retry({ ids: [a1!.id] }, 'bob'), 1);
+      [c] = o.claim(5);
+      assert.equal(c!.id, a1!.id);
+      o.settle([{ seq: c!.seq, outcome: 'park', reason: 'give up', blocking: true }]);
+      assert.equal(o.skip({ state: 'parked' }, 'carol', 'duplicate of a manual entry'), 1);
+      assert.equal(o.get(a1!.id)!.state, 'skipped');
+      [c] = o.claim(5);
+      assert.equal(c!.id, a2!.id, 'skipping the head frees the key');
+      const audit = o.listAudit();
+      assert.deepEqual(audit.map((x) => `${x.actor}:${x.action}`), ['carol:skip', 'bob:retry', 'alice:edit']);
+    });
+
+    it('replays done events in a time window', async () => {
+      let now = 5_000_000;
+      const o = make({ clock: () => now });
+      const es = [makeEvent({ sequenceKey: 'R' }), makeEvent({ sequenceKey: 'R' }), makeEvent({ sequenceKey: 'R' })];
+      await o.enqueue(es);
+      for (let i = 0; i < 3; i++) {
+        now += 1000;
+        const [c] = o.claim(1);
+        o.settle([{ seq: c!.seq, outcome: 'done', odooIds: { x: i } }]);
+      }
+      assert.equal(o.replay(now - 1500, now, 'ops'), 2, 'the last two were done inside the window');
+      const again = o.claim(5);
+      assert.deepEqual(again.map((r) => r.id), [es[1]!.id], 'replayed events keep their order');
+      assert.equal(o.counts().done, 1);
+      assert.equal(o.counts().pending + o.counts().inflight, 2);
+    });
+
+    it('turns inflight back into pending after a restart', async () => {
+      const o = make();
+      const e = makeEvent();
+      await o.enqueue([e]);
+      assert.equal(o.claim(1).length, 1);
+      const o2 = await factory.reopen(o);
+      open = open.filter((x) => x !== o);
+      open.push(o2);
+      assert.equal(o2.get(e.id)!.state, 'pending');
+      assert.equal(o2.counts().inflight, 0);
+      assert.equal(o2.claim(1)[0]!.id, e.id);
+    });
+
+    it('refuses with a typed error when full, and drops nothing', async () => {
+      const o = make({ maxEvents: 100 });
+      await o.enqueue(Array.from({ length: 100 }, () => makeEvent({ sequenceKey: 'F' })));
+      const extra = makeEvent({ sequenceKey: 'F' });
+      await assert.rejects(o.enqueue([extra]), (err: unknown) => err instanceof OutboxFullError && err.code === 'OUTBOX_FULL');
+      assert.equal(o.get(extra.id), undefined);
+      assert.equal(o.counts().pending, 100);
+      assert.equal(o.hasRoom(), false);
+      const [c] = o.claim(1);
+      o.settle([{ seq: c!.seq, outcome: 'done', odooIds: {} }]);
+      assert.equal(o.hasRoom(), true);
+      await o.enqueue([extra]);
+      assert.equal(o.get(extra.id)!.state, 'pending');
+    });
+
+    it('keeps invalid input and rule state with the events', async () => {
+      const o = make();
+      const e = makeEvent();
+      await o.enqueue([e], {
+        ruleState: [['press-1-counter', { last: 41 }]],
+        invalid: [{ source: 'mes', origin: 'plant/line1/events', reason: 'not JSON', raw: '{oops', receivedAt: new Date().toISOString() }],
+      });
+      assert.deepEqual(o.loadRuleState(), [['press-1-counter', { last: 41 }]]);
+      const bad = o.listInvalid();
+      assert.equal(bad.length, 1);
+      assert.equal(bad[0]!.raw, '{oops');
+      assert.equal(o.counts().invalid, 1);
+    });
+
+    it('prunes done events older than the retention age, and nothing else', async () => {
+      let now = 10_000_000;
+      const o = make({ clock: () => now });
+      const es = [makeEvent({ sequenceKey: 'P1' }), makeEvent({ sequenceKey: 'P2' })];
+      await o.enqueue(es);
+      const [c] = o.claim(1);
+      o.settle([{ seq: c!.seq, outcome: 'done', odooIds: {} }]);
+      now += 10_000;
+      const removed = o.prune(now - 5000, now - 5000);
+      assert.equal(removed.events, 1);
+      assert.equal(o.get(es[0]!.id), undefined);
+      assert.equal(o.get(es[1]!.id)!.state, 'pending');
+      assert.equal(o.counts().done, 0);
+    });
+  });
+}

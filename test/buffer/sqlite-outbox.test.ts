@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { migrate, SCHEMA_VERSION } from '../../agent/buffer/migrations';
+import type { Outbox } from '../../agent/buffer/outbox';
+import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
+import { makeEvent } from '../helpers/events';
+import { outboxContract } from './outbox-contract';
+
+const dir = mkdtempSync(join(tmpdir(), 'outbox-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const paths = new WeakMap<Outbox, string>();
+
+outboxContract('sqlite file', {
+  open(opts) {
+    const path = join(dir, `o${++n}.db`);
+    const o = new SqliteOutbox({ path, maxEvents: opts?.maxEvents, now: opts?.clock });
+    paths.set(o, path);
+    return o;
+  },
+  async reopen(o, opts) {
+    const path = paths.get(o)!;
+    await o.close();
+    const o2 = new SqliteOutbox({ path, now: opts?.clock });
+    paths.set(o2, path);
+    return o2;
+  },
+});
+
+describe('sqlite outbox', () => {
+  it('commits concurrent callers together (group commit)', async () => {
+    const o = new SqliteOutbox({ path: join(dir, 'group.db') });
+    const before = o.commits;
+    await Promise.all(Array.from({ length: 200 }, () => o.enqueue([makeEvent({ sequenceKey: 'G' })])));
+    const commits = o.commits - before;
+    assert.ok(commits >= 1 && commits < 20, `200 callers shared ${commits} commits`);
+    assert.equal(o.counts().pending, 200);
+    await o.close();
+  });
+
+  it('a lone caller is committed when its promise resolves', async () => {
+    const path = join(dir, 'lone.db');
+    const o = new SqliteOutbox({ path });
+    const e = makeEvent();
+    await o.enqueue([e]);
+    const reader = new Database(path, { readonly: true });
+    const row = reader.prepare('SELECT state FROM events WHERE id = ?').get(e.id) as { state: string } | undefined;
+    reader.close();
+    assert.equal(row?.state, 'pending', 'another connection sees it: it is committed');
+    await o.close();
+  });
+
+  it('opens an outbox written by schema version 1 and migrates it', async () => {
+    const path = join(dir, 'old.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    assert.deepEqual(migrate(db, 1), [1]);
+    const now = Date.now();
+    db.prepare(`INSERT INTO events(id, type, skey, state, body, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`).run(
+      'old-1',
+      'downtime.started',
+      'WC-9',
+      JSON.stringify({ o: '2026-01-01T00:00:00.000Z', r: '2026-01-01T00:00:00.000Z', s: 'old', p: { downtimeId: 'x', workcenter: 'WC-9', reason: 'Setup' } }),
+      now,
+      now,
+    );
+    db.prepare(`INSERT INTO heads(skey, seq, state) VALUES ('WC-9', 1, 'pending')`).run();
+    db.prepare(`UPDATE counters SET value = 1 WHERE name = 'pending'`).run();
+    db.close();
+
+    const o = new SqliteOutbox({ path });
+    assert.equal(new Database(path, { readonly: true }).pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const rec = o.get('old-1');
+    assert.equal(rec?.state, 'pending');
+    assert.equal(rec?.event.sequenceKey, 'WC-9');
+    assert.equal(o.counts().pending, 1);
+    await o.enqueue([makeEvent()], { invalid: [{ source: 's', origin: 'o', reason: 'r', raw: 'x', receivedAt: new Date().toISOString() }] });
+    assert.equal(o.listInvalid().length, 1, 'the table added by migration 2 works');
+    assert.equal(o.claim(5)[0]!.id, 'old-1');
+    await o.close();
+  });
+
+  it('refuses a database from a newer agent', () => {
+    const path = join(dir, 'newer.db');
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.throws(() => new SqliteOutbox({ path }), /newer than this agent/);
+  });
+});

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
+const config = join(dir, 'agent.yaml');
+writeFileSync(config, `plant:\n  id: cli\nstateDir: ${dir}\nhttp:\n  port: 1\n`);
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const line = (over: Record<string, unknown> = {}) =>
+  JSON.stringify({ type: 'downtime.started', sequenceKey: 'WC-1', occurredAt: '2026-11-26T07:00:00Z', payload: { downtimeId: 'd1', workcenter: 'Press 1', reason: 'Setup' }, ...over });
+
+describe('edge-agent CLI', () => {
+  it('imports good lines, reports bad ones by line number, and is idempotent', () => {
+    const file = join(dir, 'events.jsonl');
+    writeFileSync(
+      file,
+      [
+        line(),
+        '{not json',
+        line({ type: 'downtime.sideways' }),
+        line({ occurredAt: '2026-11-26T07:05:00Z', payload: { downtimeId: 'd2', workcenter: 'Press 1', reason: 'Setup' } }),
+        line({ payload: { downtimeId: 'd3', workcenter: 'Press 1' } }),
+        '',
+      ].join('\n'),
+    );
+    const first = run('events', 'import', file);
+    assert.equal(first.code, 5, 'partly done');
+    assert.match(first.out, /2 events committed, 0 already there, 3 lines rejected/);
+    assert.match(first.err, /events\.jsonl:2: not JSON/);
+    assert.match(first.err, /events\.jsonl:3: type/);
+    assert.match(first.err, /events\.jsonl:5: payload\.reason/);
+    const again = run('events', 'import', file, '--json');
+    assert.equal(JSON.parse(again.out).duplicates, 2, 'a second import adds nothing');
+  });
+
+  it('lists, shows, retries, edits and skips from the exception queue', () => {
+    const list = JSON.parse(run('outbox', 'list', '--json').out) as Array<{ id: string; state: string }>;
+    assert.equal(list.length, 2);
+    assert.equal(run('outbox', 'show', 'nope').code, 4);
+    const shown = JSON.parse(run('outbox', 'show', list[0]!.id, '--json').out) as { event: { payload: { downtimeId: string } } };
+    assert.equal(shown.event.payload.downtimeId, 'd1');
+
+    const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db') });
+    const [head] = outbox.claim(1);
+    outbox.settle([{ seq: head!.seq, outcome: 'park', reason: 'ValidationError: unknown loss reason Setup', blocking: true }]);
+    void outbox.close();
+
+    assert.equal(run('outbox', 'list', '--state', 'bogus').code, 2);
+    const parked = JSON.parse(run('outbox', 'list', '--state', 'parked', '--json').out) as Array<{ id: string }>;
+    assert.deepEqual(parked.map((p) => p.id), [head!.id]);
+    const edited = run('outbox', 'edit', head!.id, 'payload.reason', 'Equipment Failure', '--actor', 'alice');
+    assert.equal(edited.code, 0, edited.err);
+    const after = JSON.parse(run('outbox', 'show', head!.id, '--json').out) as { state: string; event: { payload: { reason: string } }; originalPayload: { reason: string } };
+    assert.equal(after.state, 'pending');
+    assert.equal(after.event.payload.reason, 'Equipment Failure');
+    assert.equal(after.originalPayload.reason, 'Setup');
+    assert.equal(run('outbox', 'retry', '--state', 'parked').code, 4, 'nothing parked any more');
+    assert.equal(run('outbox', 'skip', head!.id).code, 2, 'skip needs a reason');
+    const skipped = run('outbox', 'skip', head!.id, '--reason', 'entered by hand in Odoo', '--json');
+    assert.equal(JSON.parse(skipped.out).skipped, 1);
+  });
+
+  it('status reads the outbox when the agent is not running', () => {
+    const s = run('status', '--json');
+    assert.equal(s.code, 0, s.err);
+    const status = JSON.parse(s.out) as { running: boolean; outbox: { pending: number; skipped: number } };
+    assert.equal(status.running, false);
+    assert.equal(status.outbox.pending, 1);
+    assert.equal(status.outbox.skipped, 1);
+  });
+
+  it('prints help with the exit codes, and refuses unknown commands', () => {
+    const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+3 config invalid/);
+    assert.equal(run('frobnicate').code, 2);
+  });
+});

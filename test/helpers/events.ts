@@ -1,0 +1,33 @@
+import { randomEventId } from '../../agent/events/ids';
+import type { CanonicalEvent } from '../../agent/events/schema';
+
+let n = 0;
+
+/** A valid downtime.started event; override any envelope field. */
+export function makeEvent(over: Partial<Pick<CanonicalEvent, 'id' | 'sequenceKey' | 'occurredAt' | 'source'>> = {}): CanonicalEvent {
+  n++;
+  const t = new Date(Date.UTC(2026, 10, 26, 8, 0, 0) + n * 1000).toISOString();
+  return {
+    id: over.id ?? randomEventId(),
+    type: 'downtime.started',
+    sequenceKey: over.sequenceKey ?? 'WC-1',
+    occurredAt: over.occurredAt ?? t,
+    receivedAt: t,
+    source: over.source ?? 'test',
+    payload: { downtimeId: `d-${n}`, workcenter: over.sequenceKey ?? 'WC-1', reason: 'Material shortage' },
+  };
+}
+
+/** A production.reported event for a manufacturing order (its key), carrying a total. */
+export function makeProduction(order: string, total: number, id?: string): CanonicalEvent {
+  const t = new Date().toISOString();
+  return {
+    id: id ?? randomEventId(),
+    type: 'production.reported',
+    sequenceKey: order,
+    occurredAt: t,
+    receivedAt: t,
+    source: 'test',
+    payload: { production: order, totalQuantity: total },
+  };
+}

@@ -1,0 +1,1598 @@
+/**
+ * The Odoo models the agent uses, with the state rules of real Odoo 17/18/19
+ * (addons mrp, stock, maintenance, and the two quality modules) reduced to
+ * what the agent can observe over the API: states, quantities, lots, names,
+ * wizards returned as dicts, and the errors raised on wrong states.
+ */
+import { accessError, userError, validationError, valueError } from './errors';
+import { Database, Env, type FieldDef, type MethodDef, type ModelDef, type Rec } from './orm';
+
+const char = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'char', string, ...extra });
+const text = (string: string): FieldDef => ({ type: 'text', string });
+const int = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'integer', string, ...extra });
+const float = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'float', string, ...extra });
+const bool = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'boolean', string, ...extra });
+const datetime = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'datetime', string, ...extra });
+const date = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'date', string, ...extra });
+const m2o = (relation: string, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'many2one', relation, string, ...extra });
+const o2m = (relation: string, inverse: string, string: string): FieldDef => ({ type: 'one2many', relation, inverse, string });
+const m2m = (relation: string, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'many2many', relation, string, ...extra });
+const sel = (selection: Array<[string, string]>, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'selection', selection, string, ...extra });
+const computed = (type: FieldDef['type'], string: string, compute: (env: Env, rec: Rec) => unknown, extra: Partial<FieldDef> = {}): FieldDef => ({
+  type,
+  string,
+  compute,
+  ...extra,
+});
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const id = (v: unknown): number | false => (typeof v === 'number' ? v : false);
+const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+function singleton(model: string, ids: number[]): number {
+  if (ids.length !== 1) throw valueError(`Expected singleton: ${model}(${ids.join(', ')}${ids.length === 1 ? ',' : ''})`);
+  return ids[0]!;
+}
+
+function recordMethod(run: (env: Env, ids: number[], kw: Record<string, unknown>) => unknown, params: string[] = []): MethodDef {
+  return { api: 'records', params, run };
+}
+
+// ---- stock helpers ------------------------------------------------------------
+
+function isInternal(env: Env, locationId: unknown): boolean {
+  const loc = typeof locationId === 'number' ? env.get('stock.location', locationId) : undefined;
+  return loc?.usage === 'internal';
+}
+
+/** Add qty (may be negative) to the quant of product/location/lot, as stock.move.line._action_done does. */
+export function quantAdd(env: Env, productId: number, locationId: number, lotId: number | false, qty: number): void {
+  if (!isInternal(env, locationId) || qty === 0) return;
+  const quant = env.db
+    .all('stock.quant')
+    .find((q) => q.product_id === productId && q.location_id === locationId && (q.lot_id || false) === lotId);
+  if (quant) env.set('stock.quant', quant.id, { quantity: round(num(quant.quantity) + qty) });
+  else {
+    const qid = env.db.newId('stock.quant');
+    env.db.put('stock.quant', { id: qid, product_id: productId, location_id: locationId, lot_id: lotId, quantity: round(qty), inventory_quantity: 0, inventory_quantity_set: false });
+  }
+}
+
+/** Quantity of a product at an internal location (and lot), from quants. */
+function onHand(env: Env, productId: number, locationId?: number, lotId?: number | false): number {
+  return env.db
+    .all('stock.quant')
+    .filter((q) => q.product_id === productId && (locationId === undefined ? isInternal(env, q.location_id) : q.location_id === locationId))
+    .filter((q) => lotId === undefined || lotId === false || q.lot_id === lotId)
+    .reduce((s, q) => s + num(q.quantity), 0);
+}
+
+/** stock.move has a required `name` up to 18; Odoo 19 dropped the field. */
+function createMove(env: Env, vals: Record<string, unknown>): number {
+  const { name, ...rest } = vals;
+  return env.create('stock.move', env.version >= 19 ? rest : { name: name || '/', ...rest });
+}
+
+function movesLines(env: Env, moveId: number): Rec[] {
+  return env.db.all('stock.move.line').filter((l) => l.move_id === moveId);
+}
+
+/** Finish a move: lines become quants (lot names become lots), the move is done. */
+function moveDone(env: Env, moveId: number): void {
+  const move = env.browse('stock.move', moveId);
+  if (move.state === 'done' || move.state === 'cancel') return;
+  const productId = move.product_id as number;
+  const product = env.browse('product.product', productId);
+  let lines = movesLines(env, moveId);
+  // A picked move posts only its picked lines; the others (reservations) are dropped.
+  if (move.picked && lines.some((l) => l.picked)) {
+    for (const l of lines.filter((x) => !x.picked)) env.db.remove('stock.move.line', l.id);
+    lines = movesLines(env, moveId);
+    env.set('stock.move', moveId, { quantity: round(lines.reduce((s, l) => s + num(l.quantity), 0)) });
+  }
+  if (lines.length === 0 && num(move.quantity) > 0) {
+    env.create('stock.move.line', { move_id: moveId, quantity: move.quantity });
+    lines = movesLines(env, moveId);
+  }
+  for (const line of lines) {
+    let lotId = id(line.lot_id);
+    if (!lotId && typeof line.lot_name === 'string' && line.lot_name && product.tracking !== 'none') {
+      const existing = env.db.all('stock.lot').find((l) => l.name === line.lot_name && l.product_id === productId);
+      lotId = existing ? existing.id : env.create('stock.lot', { name: line.lot_name, product_id: productId });
+      env.set('stock.move.line', line.id, { lot_id: lotId });
+    }
+    const qty = num(line.quantity);
+    quantAdd(env, productId, line.location_id as number, lotId, -qty);
+    quantAdd(env, productId, line.location_dest_id as number, lotId, qty);
+    env.set('stock.move.line', line.id, { state: 'done', picked: true });
+  }
+  env.set('stock.move', moveId, { state: 'done', picked: true, date: env.now() });
+}
+
+// ---- manufacturing helpers ----------------------------------------------------
+
+function recomputeProductionState(env: Env, moId: number): void {
+  const mo = env.get('mrp.production', moId);
+  if (!mo) return;
+  const state = mo.state as string;
+  if (state === 'draft' || state === 'cancel' || state === 'done') return;
+  const raws = env.db.all('stock.move').filter((m) => m.raw_material_production_id === moId);
+  const wos = env.db.all('mrp.workorder').filter((w) => w.production_id === moId);
+  let next = state;
+  if (wos.length > 0 && wos.every((w) => w.state === 'done' || w.state === 'cancel')) next = 'to_close';
+  else if (wos.length === 0 && num(mo.qty_producing) >= num(mo.product_qty) && num(mo.product_qty) > 0) next = 'to_close';
+  else if (wos.some((w) => w.state === 'progress' || w.state === 'done') || num(mo.qty_producing) !== 0 || raws.some((m) => m.picked)) next = 'progress';
+  if (next !== state) env.set('mrp.production', moId, { state: next });
+}
+
+function productionLots(env: Env, mo: Rec): number[] {
+  if (env.version >= 19) return (mo.lot_producing_ids as number[] | undefined) ?? [];
+  return typeof mo.lot_producing_id === 'number' ? [mo.lot_producing_id] : [];
+}
+
+/** set_qty_producing(): components follow the produced quantity (quantity = qty * unit factor, picked). */
+function applyQtyProducing(env: Env, moId: number): void {
+  const mo = env.browse('mrp.production', moId);
+  const producing = num(mo.qty_producing);
+  for (const move of env.db.all('stock.move').filter((m) => m.raw_material_production_id === moId)) {
+    if (move.state === 'done' || move.state === 'cancel') continue;
+    // What a person (or the agent) consumed by hand stays as it is.
+    if (move.picked && move.manual_consumption) continue;
+    const qty = round(producing * num(move.unit_factor));
+    env.write('stock.move', [move.id], { quantity: qty, picked: qty > 0 });
+  }
+  const lots = productionLots(env, mo);
+  for (const move of env.db.all('stock.move').filter((m) => m.production_id === moId && m.state !== 'done' && m.state !== 'cancel')) {
+    env.write('stock.move', [move.id], { quantity: producing });
+    const line = movesLines(env, move.id)[0];
+    if (line && lots[0]) env.set('stock.move.line', line.id, { lot_id: lots[0] });
+  }
+  recomputeProductionState(env, moId);
+}
+
+/** The finished product's move carries the produced quantity and lot. */
+function syncFinishedMoves(env: Env, moId: number): void {
+  const mo = env.browse('mrp.production', moId);
+  const lots = productionLots(env, mo);
+  for (const move of env.db.all('stock.move').filter((m) => m.production_id === moId && m.state !== 'done' && m.state !== 'cancel')) {
+    env.write('stock.move', [move.id], { quantity: num(mo.qty_producing) });
+    const line = movesLines(env, move.id)[0];
+    if (line && lots[0]) env.set('stock.move.line', line.id, { lot_id: lots[0] });
+  }
+}
+
+function createWorkorders(env: Env, moId: number): void {
+  const mo = env.browse('mrp.production', moId);
+  if (typeof mo.bom_id !== 'number') return;
+  const ops = env.db.all('mrp.routing.workcenter').filter((o) => o.bom_id === mo.bom_id);
+  ops.forEach((op, i) => {
+    env.create('mrp.workorder', {
+      name: op.name,
+      production_id: moId,
+      workcenter_id: op.workcenter_id,
+      duration_expected: round(num(op.time_cycle) * num(mo.product_qty)),
+      sequence: i + 1,
+      state: env.version >= 18 ? 'ready' : i === 0 ? 'ready' : 'pending',
+    });
+  });
+}
+
+function createProductionMoves(env: Env, moId: number): void {
+  const mo = env.browse('mrp.production', moId);
+  const qty = num(mo.product_qty);
+  if (typeof mo.bom_id === 'number') {
+    const bom = env.browse('mrp.bom', mo.bom_id);
+    const factor = qty / (num(bom.product_qty) || 1);
+    for (const line of env.db.all('mrp.bom.line').filter((l) => l.bom_id === bom.id)) {
+      const demand = round(num(line.product_qty) * factor);
+      createMove(env, {
+        name: mo.name,
+        product_id: line.product_id,
+        product_uom_qty: demand,
+        location_id: mo.location_src_id,
+        location_dest_id: productionLocation(env),
+        raw_material_production_id: moId,
+        state: 'confirmed',
+        unit_factor: qty ? demand / qty : 0,
+      });
+    }
+  }
+  createMove(env, {
+    name: mo.name,
+    product_id: mo.product_id,
+    product_uom_qty: qty,
+    location_id: productionLocation(env),
+    location_dest_id: mo.location_dest_id,
+    production_id: moId,
+    state: 'confirmed',
+    unit_factor: 1,
+  });
+}
+
+function productionLocation(env: Env): number {
+  const loc = env.db.all('stock.location').find((l) => l.usage === 'production');
+  if (!loc) throw userError('No production location is defined.');
+  return loc.id;
+}
+
+function backorderName(base: string, sequence: number): string {
+  return `${base}-${String(sequence).padStart(3, '0')}`;
+}
+
+function wizard(resModel: string, name: string, context: Record<string, unknown>): Record<string, unknown> {
+  return { name, type: 'ir.actions.act_window', res_model: resModel, view_mode: 'form', views: [[false, 'form']], target: 'new', context };
+}
+
+/** Split a partly produced order: the order keeps what was produced, a backorder gets the rest (renamed -001 / -002). */
+function splitProduction(env: Env, moId: number): number {
+  const mo = env.browse('mrp.production', moId);
+  const producing = num(mo.qty_producing);
+  const remaining = round(num(mo.product_qty) - producing);
+  const group = typeof mo.production_group === 'number' ? mo.production_group : moId;
+  const base = String(mo.name).replace(/-\d{3}$/, '');
+  const siblings = env.db.all('mrp.production').filter((p) => p.production_group === group || p.id === group);
+  if (!num(mo.backorder_sequence)) env.set('mrp.production', moId, { backorder_sequence: 1, name: backorderName(base, 1), production_group: group });
+  const seq = Math.max(1, ...siblings.map((p) => num(p.backorder_sequence))) + 1;
+  const boId = env.db.newId('mrp.production');
+  env.db.put('mrp.production', {
+    ...env.browse('mrp.production', moId),
+    id: boId,
+    name: backorderName(base, seq),
+    product_qty: remaining,
+    qty_producing: 0,
+    state: 'confirmed',
+    backorder_sequence: seq,
+    production_group: group,
+    lot_producing_id: false,
+    lot_producing_ids: [],
+    date_start: false,
+    date_finished: false,
+  });
+  env.set('mrp.production', moId, { product_qty: producing });
+  for (const move of env.db.all('stock.move').filter((m) => m.raw_material_production_id === moId || m.production_id === moId)) {
+    if (move.state === 'done' || move.state === 'cancel') continue;
+    const raw = move.raw_material_production_id === moId;
+    const factor = num(move.unit_factor);
+    env.set('stock.move', move.id, { product_uom_qty: round(factor * producing) });
+    createMove(env, {
+      name: backorderName(base, seq),
+      product_id: move.product_id,
+      product_uom_qty: round(factor * remaining),
+      location_id: move.location_id,
+      location_dest_id: move.location_dest_id,
+      [raw ? 'raw_material_production_id' : 'production_id']: boId,
+      state: 'confirmed',
+      unit_factor: factor,
+    });
+  }
+  for (const wo of env.db.all('mrp.workorder').filter((w) => w.production_id === moId)) {
+    env.create('mrp.workorder', {
+      name: wo.name,
+      production_id: boId,
+      workcenter_id: wo.workcenter_id,
+      duration_expected: wo.duration_expected,
+      sequence: wo.sequence,
+      state: 'ready',
+    });
+  }
+  return boId;
+}
+
+function finishWorkorder(env: Env, woId: number): void {
+  const wo = env.browse('mrp.workorder', woId);
+  if (wo.state === 'done' || wo.state === 'cancel') return;
+  closeTimeLines(env, (t) => t.workorder_id === woId);
+  const mo = env.browse('mrp.production', wo.production_id as number);
+  const now = env.now();
+  env.set('mrp.workorder', woId, {
+    state: 'done',
+    qty_produced: num(wo.qty_produced) || num(wo.qty_producing) || num(mo.product_qty),
+    date_finished: now,
+    date_start: wo.date_start || now,
+  });
+}
+
+function closeTimeLines(env: Env, which: (t: Rec) => boolean): void {
+  const now = env.now();
+  for (const t of env.db.all('mrp.workcenter.productivity')) {
+    if (!t.date_end && which(t)) env.set('mrp.workcenter.productivity', t.id, { date_end: now });
+  }
+}
+
+function markDone(env: Env, moId: number): unknown {
+  let mo = env.browse('mrp.production', moId);
+  if (mo.state === 'done') return true;
+  if (mo.state === 'cancel') throw userError('You cannot produce a cancelled manufacturing order.');
+  if (mo.state === 'draft') throw userError('You must confirm the manufacturing order before marking it as done.');
+  const product = env.browse('product.product', mo.product_id as number);
+  const ctx = env.context;
+  if (num(mo.qty_producing) === 0) {
+    const tracked = product.tracking !== 'none';
+    if (tracked && productionLots(env, mo).length === 0) {
+      if (product.tracking === 'serial' && num(mo.product_qty) !== 1) {
+        return { ...wizard('stock.assign.serial', 'Assign Serial Numbers', { default_production_id: moId }) };
+      }
+      // action_generate_serial(): makes a lot and returns None, so button_mark_done returns None too.
+      const lotId = env.create('stock.lot', { name: String(env.db.nextSequence('stock.lot.serial')).padStart(7, '0'), product_id: product.id });
+      env.write('mrp.production', [moId], env.version >= 19 ? { lot_producing_ids: [[6, 0, [lotId]]] } : { lot_producing_id: lotId });
+      return undefined;
+    }
+    env.write('mrp.production', [moId], { qty_producing: mo.product_qty });
+    applyQtyProducing(env, moId);
+    mo = env.browse('mrp.production', moId);
+  }
+  const producing = num(mo.qty_producing);
+  // pre_button_mark_done: components consumed by hand count as picked.
+  for (const m of env.db.all('stock.move').filter((x) => x.raw_material_production_id === moId && x.manual_consumption && !x.picked && x.state !== 'done')) {
+    env.set('stock.move', m.id, { picked: true });
+  }
+  const raws = env.db.all('stock.move').filter((m) => m.raw_material_production_id === moId && m.state !== 'done' && m.state !== 'cancel');
+  if (!ctx.skip_consumption && mo.consumption !== 'flexible') {
+    const issues = raws.filter((m) => Math.abs((m.picked ? num(m.quantity) : 0) - round(num(m.unit_factor) * producing)) > 1e-6);
+    if (issues.length > 0) {
+      return wizard('mrp.consumption.warning', 'Consumption Warning', {
+        ...stripInternal(ctx),
+        default_mrp_production_ids: [moId],
+        default_mrp_consumption_warning_line_ids: issues.map((m) => [
+          0,
+          0,
+          { mrp_production_id: moId, product_id: m.product_id, consumption: mo.consumption, product_consumed_qty_uom: m.quantity, product_expected_qty_uom: round(num(m.unit_factor) * producing) },
+        ]),
+      });
+    }
+  }
+  const picking = typeof mo.picking_type_id === 'number' ? env.get('stock.picking.type', mo.picking_type_id) : undefined;
+  const createBackorder = String(picking?.create_backorder ?? 'ask');
+  const short = producing < num(mo.product_qty) - 1e-9;
+  const wanted = Array.isArray(ctx.mo_ids_to_backorder) && (ctx.mo_ids_to_backorder as number[]).includes(moId);
+  if (short && !ctx.skip_backorder && !wanted) {
+    if (createBackorder === 'ask') {
+      return wizard('mrp.production.backorder', 'You produced less than initial demand', {
+        ...stripInternal(ctx),
+        default_mrp_production_ids: [moId],
+        default_mrp_production_backorder_line_ids: [[0, 0, { mrp_production_id: moId, to_backorder: true }]],
+      });
+    }
+  }
+  let backorderId: number | undefined;
+  if (short && (wanted || (createBackorder === 'always' && !ctx.skip_backorder))) backorderId = splitProduction(env, moId);
+  for (const wo of env.db.all('mrp.workorder').filter((w) => w.production_id === moId)) finishWorkorder(env, wo.id);
+  mo = env.browse('mrp.production', moId);
+  syncFinishedMoves(env, moId);
+  for (const move of env.db.all('stock.move').filter((m) => (m.raw_material_production_id === moId || m.production_id === moId) && m.state !== 'done' && m.state !== 'cancel')) {
+    if (num(move.quantity) > 0) moveDone(env, move.id);
+    else env.set('stock.move', move.id, { state: 'done', product_uom_qty: 0 });
+  }
+  env.set('mrp.production', moId, { state: 'done', date_finished: env.now(), is_locked: true, priority: '0' });
+  if (backorderId !== undefined && !ctx.skip_redirection) {
+    return {
+      res_model: 'mrp.production',
+      type: 'ir.actions.act_window',
+      context: { ...stripInternal(ctx), mo_ids_to_backorder: null },
+      views: [[false, 'form']],
+      view_mode: 'form',
+      res_id: backorderId,
+    };
+  }
+  return true;
+}
+
+function stripInternal(ctx: Record<string, unknown>): Record<string, unknown> {
+  const { __model: _m, ...rest } = ctx;
+  return rest;
+}
+
+// ---- model definitions ------------------------------------------------------------
+
+export function defineModels(db: Database): void {
+  const v = db.version;
+  const defs: ModelDef[] = [];
+
+  defs.push({
+    name: 'res.users',
+    description: 'User',
+    module: 'base',
+    recName: 'name',
+    access: { read: 'user', write: 'admin' },
+    fields: {
+      name: char('Name', { required: true }),
+      login: char('Login', { required: true }),
+      email: char('Email'),
+      tz: char('Timezone'),
+      lang: char('Language', { default: 'en_US' }),
+      active: bool('Active', { default: true }),
+      share: bool('Share User', { default: false }),
+      [v >= 19 ? 'group_ids' : 'groups_id']: m2m('res.groups', 'Groups'),
+    },
+    methods: {
+      context_get: {
+        api: 'model',
+        run: (env) => {
+          const u = env.browse('res.users', env.uid);
+          return { lang: u.lang || 'en_US', tz: u.tz || false, uid: env.uid };
+        },
+      },
+    },
+  });
+  defs.push({ name: 'res.groups', description: 'Access Groups', module: 'base', access: { read: 'user', write: 'admin' }, fields: { name: char('Name', { required: true }) } });
+  defs.push({ name: 'res.partner', description: 'Contact', module: 'base', fields: { name: char('Name'), email: char('Email'), active: bool('Active', { default: true }) } });
+  defs.push({
+    name: 'ir.module.module',
+    description: 'Module',
+    module: 'base',
+    access: { read: 'user', write: 'admin' },
+    fields: {
+      name: char('Technical Name', { required: true }),
+      shortdesc: char('Module Name'),
+      state: sel(
+        [
+          ['uninstallable', 'Uninstallable'],
+          ['uninstalled', 'Not Installed'],
+          ['installed', 'Installed'],
+          ['to upgrade', 'To be upgraded'],
+          ['to remove', 'To be removed'],
+          ['to install', 'To be installed'],
+        ],
+        'Status',
+        { default: 'uninstalled' },
+      ),
+    },
+  });
+  defs.push({
+    name: 'ir.model.data',
+    description: 'Model Data',
+    module: 'base',
+    access: { read: 'admin', write: 'admin' },
+    displayName: (_env, r) => `${String(r.module)}.${String(r.name)}`,
+    fields: {
+      name: char('External Identifier', { required: true }),
+      module: char('Module', { required: true }),
+      model: char('Model Name', { required: true }),
+      res_id: int('Record ID'),
+      noupdate: bool('Non Updatable', { default: false }),
+    },
+    methods: {
+      // Any user may call it: the lookup is plain SQL, then the user's own read rights decide.
+      check_object_reference: {
+        api: 'model',
+        params: ['module', 'xml_id', 'raise_on_access_error'],
+        required: 2,
+        run: (env, _ids, kw) => {
+          const xmlid = `${String(kw.module)}.${String(kw.xml_id)}`;
+          const row = env.db.xmlidRecord(xmlid);
+          if (!row || !row.res_id) throw valueError(`External ID not found in the system: ${xmlid}`);
+          const model = String(row.model);
+          const visible = env.db.model(model) && env.db.get(model, Number(row.res_id));
+          if (visible) {
+            try {
+              env.checkAccess(env.model(model), 'read');
+              return [model, Number(row.res_id)];
+            } catch {
+              /* no read access: fall through */
+            }
+          }
+          if (kw.raise_on_access_error) throw accessError(`Not enough access rights on the external ID "${xmlid}"`);
+          return [model, false];
+        },
+      },
+    },
+  });
+  defs.push({
+    name: 'uom.uom',
+    description: 'Product Unit of Measure',
+    module: 'uom',
+    fields: { name: char('Unit', { required: true }), rounding: float('Rounding Precision', { default: 0.01 }), active: bool('Active', { default: true }) },
+  });
+
+  const productFields: Record<string, FieldDef> = {
+    name: char('Name', { required: true }),
+    default_code: char('Internal Reference'),
+    barcode: char('Barcode'),
+    tracking: sel(
+      [
+        ['serial', 'By Unique Serial Number'],
+        ['lot', 'By Lots'],
+        ['none', 'By Quantity'],
+      ],
+      'Tracking',
+      { default: 'none', required: true },
+    ),
+    uom_id: m2o('uom.uom', 'Unit', { required: true, default: (env: Env) => env.db.all('uom.uom')[0]?.id ?? false }),
+    active: bool('Active', { default: true }),
+    qty_available: computed('float', 'Quantity On Hand', (env, r) => round(onHand(env, r.id))),
+  };
+  if (v >= 18) {
+    productFields.type = sel(
+      [
+        ['consu', 'Goods'],
+        ['service', 'Service'],
+        ['combo', 'Combo'],
+      ],
+      'Product Type',
+      { default: 'consu', required: true },
+    );
+    productFields.is_storable = bool('Track Inventory', { default: false });
+  } else {
+    productFields.detailed_type = sel(
+      [
+        ['consu', 'Consumable'],
+        ['service', 'Service'],
+        ['product', 'Storable Product'],
+      ],
+      'Product Type',
+      { default: 'consu', required: true },
+    );
+    productFields.type = computed('char', 'Type', (_env, r) => (r.detailed_type === 'product' ? 'product' : r.detailed_type));
+  }
+  defs.push({
+    name: 'product.product',
+    description: 'Product Variant',
+    module: 'product',
+    access: { read: 'user', write: 'admin' },
+    displayName: (_env, r) => (r.default_code ? `[${String(r.default_code)}] ${String(r.name)}` : String(r.name)),
+    fields: productFields,
+  });
+
+  defs.push({
+    name: 'stock.location',
+    description: 'Inventory Locations',
+    module: 'stock',
+    recName: 'complete_name',
+    fields: {
+      name: char('Location Name', { required: true }),
+      complete_name: char('Full Location Name'),
+      usage: sel(
+        [
+          ['supplier', 'Vendor'],
+          ['view', 'Virtual'],
+          ['internal', 'Internal'],
+          ['customer', 'Customer'],
+          ['inventory', 'Inventory Loss'],
+          ['production', 'Production'],
+          ['transit', 'Transit'],
+        ],
+        'Location Type',
+        { default: 'internal', required: true },
+      ),
+      barcode: char('Barcode'),
+      active: bool('Active', { default: true }),
+      warehouse_id: m2o('stock.warehouse', 'Warehouse', { readonly: true }),
+    },
+    prepareCreate: (_env, vals) => {
+      if (!vals.complete_name) vals.complete_name = vals.name;
+    },
+  });
+
+  defs.push({
+    name: 'stock.warehouse',
+    description: 'Warehouse',
+    module: 'stock',
+    fields: {
+      name: char('Warehouse', { required: true }),
+      code: char('Short Name', { required: true }),
+      view_location_id: m2o('stock.location', 'View Location'),
+      lot_stock_id: m2o('stock.location', 'Location Stock'),
+      in_type_id: m2o('stock.picking.type', 'In Type'),
+      out_type_id: m2o('stock.picking.type', 'Out Type'),
+      int_type_id: m2o('stock.picking.type', 'Internal Type'),
+      manu_type_id: m2o('stock.picking.type', 'Manufacturing Operation Type'),
+      active: bool('Active', { default: true }),
+    },
+  });
+  // Packages: stock.quant.package up to 18, stock.package from 19.
+  const packageModel = v >= 19 ? 'stock.package' : 'stock.quant.package';
+  defs.push({ name: packageModel, description: 'Packages', module: 'stock', fields: { name: char('Package Reference', { required: true }) } });
+
+  defs.push({
+    name: 'stock.lot',
+    description: 'Lot/Serial',
+    module: 'stock',
+    fields: {
+      name: char('Lot/Serial Number', { required: true }),
+      product_id: m2o('product.product', 'Product', { required: true }),
+      ref: char('Internal Reference'),
+      product_qty: computed('float', 'On Hand Quantity', (env, r) => round(onHand(env, r.product_id as number, undefined, r.id))),
+    },
+    afterWrite: (env, ids) => {
+      for (const lid of ids) {
+        const lot = env.browse('stock.lot', lid);
+        const dup = env.db.all('stock.lot').find((l) => l.id !== lid && l.name === lot.name && l.product_id === lot.product_id);
+        if (dup) {
+          const p = env.browse('product.product', lot.product_id as number);
+          throw validationError(
+            `The combination of lot/serial number and product must be unique within a company including when no company is defined.\nThe following combinations contain duplicates:\n - Product: ${env.displayName('product.product', p)}, Lot/Serial Number: ${String(lot.name)}`,
+          );
+        }
+      }
+    },
+  });
+
+  defs.push({
+    name: 'stock.quant',
+    description: 'Quants',
+    module: 'stock',
+    displayName: (env, r) => env.displayName('product.product', env.browse('product.product', r.product_id as number)),
+    fields: {
+      product_id: m2o('product.product', 'Product', { required: true }),
+      location_id: m2o('stock.location', 'Location', { required: true }),
+      lot_id: m2o('stock.lot', 'Lot/Serial Number'),
+      package_id: m2o(packageModel, 'Package'),
+      owner_id: m2o('res.partner', 'Owner'),
+      quantity: float('Quantity', { readonly: true }),
+      inventory_quantity: float('Counted Quantity'),
+      inventory_quantity_set: bool('Inventory Quantity Set', { default: false }),
+      inventory_diff_quantity: computed('float', 'Difference', (_env, r) => (r.inventory_quantity_set ? round(num(r.inventory_quantity) - num(r.quantity)) : 0)),
+      inventory_date: date('Scheduled Date'),
+    },
+    afterWrite: (env, ids, vals, created) => {
+      if ('inventory_quantity' in vals) {
+        for (const qid of ids) env.set('stock.quant', qid, { inventory_quantity_set: true });
+      }
+      if (created && env.context.inventory_mode && 'inventory_quantity' in vals) {
+        // In inventory mode Odoo updates the existing quant of product/location/lot instead of adding one.
+        const q = env.browse('stock.quant', ids[0]!);
+        const other = env.db.all('stock.quant').find((o) => o.id !== q.id && o.product_id === q.product_id && o.location_id === q.location_id && (o.lot_id || false) === (q.lot_id || false));
+        if (other) {
+          env.set('stock.quant', other.id, { inventory_quantity: q.inventory_quantity, inventory_quantity_set: true });
+          env.db.remove('stock.quant', q.id);
+        }
+      }
+    },
+    methods: {
+      // Odoo 19 takes an accounting date for the adjustment.
+      action_apply_inventory: recordMethod((env, ids) => {
+        const invLoc = env.db.all('stock.location').find((l) => l.usage === 'inventory');
+        for (const qid of ids) {
+          const q = env.browse('stock.quant', qid);
+          if (!q.inventory_quantity_set) continue;
+          const diff = round(num(q.inventory_quantity) - num(q.quantity));
+          if (diff !== 0 && invLoc) {
+            const name = typeof env.context.inventory_name === 'string' && env.context.inventory_name ? env.context.inventory_name : 'Product Quantity Updated';
+            const moveId = createMove(env, {
+              name,
+              reference: name,
+              product_id: q.product_id,
+              product_uom_qty: Math.abs(diff),
+              location_id: diff > 0 ? invLoc.id : q.location_id,
+              location_dest_id: diff > 0 ? q.location_id : invLoc.id,
+              is_inventory: true,
+              state: 'confirmed',
+            });
+            env.create('stock.move.line', { move_id: moveId, quantity: Math.abs(diff), lot_id: q.lot_id || false });
+            moveDone(env, moveId);
+          }
+          env.set('stock.quant', qid, { inventory_quantity: 0, inventory_quantity_set: false, inventory_date: env.now().slice(0, 10) });
+        }
+        return undefined;
+      }, v >= 19 ? ['date'] : []),
+    },
+  });
+
+  defs.push({
+    name: 'stock.picking.type',
+    description: 'Picking Type',
+    module: 'stock',
+    fields: {
+      name: char('Operation Type', { required: true }),
+      code: sel(
+        [
+          ['incoming', 'Receipt'],
+          ['outgoing', 'Delivery'],
+          ['internal', 'Internal Transfer'],
+          ['mrp_operation', 'Manufacturing'],
+        ],
+        'Type of Operation',
+        { required: true },
+      ),
+      sequence_code: char('Sequence Prefix', { required: true }),
+      create_backorder: sel(
+        [
+          ['ask', 'Ask'],
+          ['always', 'Always'],
+          ['never', 'Never'],
+        ],
+        'Create Backorder',
+        { default: 'ask', required: true },
+      ),
+      default_location_src_id: m2o('stock.location', 'Default Source Location'),
+      default_location_dest_id: m2o('stock.location', 'Default Destination Location'),
+      use_create_lots: bool('Create New Lots/Serial Numbers', { default: true }),
+      use_existing_lots: bool('Use Existing Lots/Serial Numbers', { default: true }),
+      warehouse_id: m2o('stock.warehouse', 'Warehouse'),
+      use_create_components_lots: bool('Create New Lots/Serial Numbers for Components', { default: false }),
+      active: bool('Active', { default: true }),
+    },
+  });
+
+  const moveStates: Array<[string, string]> = [
+    ['draft', 'New'],
+    ['waiting', 'Waiting Another Move'],
+    ['confirmed', 'Waiting Availability'],
+    ['partially_available', 'Partially Available'],
+    ['assigned', 'Available'],
+    ['done', 'Done'],
+    ['cancel', 'Cancelled'],
+  ];
+  defs.push({
+    name: 'stock.move',
+    description: 'Stock Move',
+    module: 'stock',
+    displayName: (env, r) => String(env.value('stock.move', r, 'reference')),
+    fields: {
+      ...(v >= 19 ? { description_picking: text('Description Of Picking') } : { name: char('Description', { required: true }) }),
+      // Stored: the document the move belongs to (transfer, order, scrap), else its description
+      // (an inventory adjustment's name comes from context inventory_name).
+      reference: char('Reference', {
+        default: (env: Env, vals: Record<string, unknown>) => {
+          for (const [f, m] of [
+            ['raw_material_production_id', 'mrp.production'],
+            ['production_id', 'mrp.production'],
+            ['picking_id', 'stock.picking'],
+            ['scrap_id', 'stock.scrap'],
+          ] as const) {
+            const t = typeof vals[f] === 'number' ? env.get(m, vals[f] as number) : undefined;
+            if (t) return t.name;
+          }
+          return vals.name || false;
+        },
+      }),
+      product_id: m2o('product.product', 'Product', { required: true }),
+      product_uom_qty: float('Demand'),
+      quantity: float('Quantity'),
+      product_uom: m2o('uom.uom', 'Unit', { default: (env: Env, vals: Record<string, unknown>) => (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false }),
+      picked: bool('Picked', { default: false }),
+      manual_consumption: bool('Manual Consumption', { default: false }),
+      state: sel(moveStates, 'Status', { default: 'draft' }),
+      location_id: m2o('stock.location', 'Source Location', { required: true }),
+      location_dest_id: m2o('stock.location', 'Destination Location', { required: true }),
+      raw_material_production_id: m2o('mrp.production', 'Production Order for components'),
+      production_id: m2o('mrp.production', 'Production Order for finished products'),
+      workorder_id: m2o('mrp.workorder', 'Work Order To Consume'),
+      picking_id: m2o('stock.picking', 'Transfer'),
+      scrap_id: m2o('stock.scrap', 'Scrap operation'),
+      move_line_ids: o2m('stock.move.line', 'move_id', 'Operations'),
+      lot_ids: computed('many2many', 'Serial Numbers', (env, r) => [...new Set(movesLines(env, r.id).map((l) => l.lot_id).filter((x): x is number => typeof x === 'number'))], { relation: 'stock.lot' }),
+      unit_factor: float('Unit Factor', { default: 1 }),
+      scrapped: bool('Scrapped', { default: false }),
+      is_inventory: bool('Inventory', { default: false }),
+      date: datetime('Date Scheduled', { default: (env: Env) => env.now() }),
+    },
+    afterWrite: (env, ids, vals, created) => {
+      if (!('quantity' in vals)) return;
+      for (const mid of ids) {
+        const move = env.browse('stock.move', mid);
+        if (move.state === 'done' && !created) throw userError('You cannot change the quantity of a done move; unlock the order first.');
+        const want = num(move.quantity);
+        const lines = movesLines(env, mid);
+        if (lines.length === 0) {
+          if (want > 0) {
+            const lid = env.db.newId('stock.move.line');
+            env.db.put('stock.move.line', {
+              id: lid,
+              move_id: mid,
+              product_id: move.product_id,
+              quantity: want,
+              location_id: move.location_id,
+              location_dest_id: move.location_dest_id,
+              lot_id: false,
+              lot_name: false,
+              picked: !!move.picked,
+              state: move.state,
+            });
+          }
+        } else {
+          const others = lines.slice(0, -1).reduce((s, l) => s + num(l.quantity), 0);
+          env.set('stock.move.line', lines[lines.length - 1]!.id, { quantity: round(Math.max(0, want - others)) });
+          const total = round(others + Math.max(0, want - others));
+          if (total !== want) env.set('stock.move', mid, { quantity: total });
+        }
+      }
+    },
+  });
+
+  defs.push({
+    name: 'stock.move.line',
+    description: 'Product Moves (Stock Move Line)',
+    module: 'stock',
+    displayName: (env, r) => {
+      const move = env.get('stock.move', r.move_id as number);
+      return move ? String(env.value('stock.move', move, 'reference')) : String(r.id);
+    },
+    fields: {
+      move_id: m2o('stock.move', 'Stock Operation'),
+      product_id: m2o('product.product', 'Product', { required: true }),
+      quantity: float('Quantity'),
+      product_uom_id: m2o('uom.uom', 'Unit'),
+      lot_id: m2o('stock.lot', 'Lot/Serial Number'),
+      lot_name: char('Lot/Serial Number Name'),
+      location_id: m2o('stock.location', 'From', { required: true }),
+      location_dest_id: m2o('stock.location', 'To', { required: true }),
+      picked: bool('Picked', { default: false }),
+      state: sel(moveStates, 'Status', { default: 'draft' }),
+      picking_id: computed('many2one', 'Transfer', (env, r) => (typeof r.move_id === 'number' ? env.get('stock.move', r.move_id)?.picking_id ?? false : false), { relation: 'stock.picking' }),
+      production_id: computed(
+        'many2one',
+        'Production Order',
+        (env, r) => {
+          const m = typeof r.move_id === 'number' ? env.get('stock.move', r.move_id) : undefined;
+          return m ? m.raw_material_production_id || m.production_id || false : false;
+        },
+        { relation: 'mrp.production' },
+      ),
+    },
+    prepareCreate: (env, vals) => {
+      const move = typeof vals.move_id === 'number' ? env.get('stock.move', vals.move_id) : undefined;
+      if (move) {
+        vals.product_id ??= move.product_id;
+        vals.product_uom_id ??= move.product_uom;
+        vals.location_id ??= move.location_id;
+        vals.location_dest_id ??= move.location_dest_id;
+        vals.state ??= move.state;
+      }
+    },
+    afterWrite: (env, ids) => {
+      const moves = new Set<number>();
+      for (const lid of ids) {
+        const line = env.browse('stock.move.line', lid);
+        if (typeof line.lot_id === 'number') {
+          const lot = env.browse('stock.lot', line.lot_id);
+          if (lot.product_id !== line.product_id) {
+            throw validationError(`The Lot/Serial number (${String(lot.name)}) is linked to another product.`);
+          }
+        }
+        if (typeof line.move_id === 'number') moves.add(line.move_id);
+      }
+      for (const mid of moves) {
+        const lines = movesLines(env, mid);
+        const total = round(lines.reduce((s, l) => s + num(l.quantity), 0));
+        // A move is picked once all its lines are (stock.move._compute_picked).
+        const vals: Record<string, unknown> = { quantity: total };
+        if (lines.length > 0 && lines.every((l) => l.picked)) vals.picked = true;
+        env.set('stock.move', mid, vals);
+      }
+    },
+  });
+
+  defs.push({
+    name: 'stock.picking',
+    description: 'Transfer',
+    module: 'stock',
+    fields: {
+      name: char('Reference', { default: '/' }),
+      picking_type_id: m2o('stock.picking.type', 'Operation Type', { required: true }),
+      location_id: m2o('stock.location', 'Source Location'),
+      location_dest_id: m2o('stock.location', 'Destination Location'),
+      state: sel(
+        [
+          ['draft', 'Draft'],
+          ['waiting', 'Waiting Another Operation'],
+          ['confirmed', 'Waiting'],
+          ['assigned', 'Ready'],
+          ['done', 'Done'],
+          ['cancel', 'Cancelled'],
+        ],
+        'Status',
+        { default: 'draft' },
+      ),
+      move_ids: o2m('stock.move', 'picking_id', 'Stock Moves'),
+      origin: char('Source Document'),
+      date_done: datetime('Date of Transfer'),
+      backorder_id: m2o('stock.picking', 'Back Order of'),
+    },
+    prepareCreate: (env, vals) => {
+      const type = typeof vals.picking_type_id === 'number' ? env.get('stock.picking.type', vals.picking_type_id) : undefined;
+      if (type && (!vals.name || vals.name === '/')) {
+        vals.name = `WH/${String(type.sequence_code)}/${String(env.db.nextSequence(`picking.${type.id}`)).padStart(5, '0')}`;
+      }
+      if (type) {
+        vals.location_id ??= type.default_location_src_id;
+        vals.location_dest_id ??= type.default_location_dest_id;
+      }
+    },
+    methods: {
+      action_confirm: recordMethod((env, ids) => {
+        for (const pid of ids) {
+          const p = env.browse('stock.picking', pid);
+          if (p.state !== 'draft') continue;
+          for (const m of env.db.all('stock.move').filter((x) => x.picking_id === pid && x.state === 'draft')) env.set('stock.move', m.id, { state: 'confirmed' });
+          env.set('stock.picking', pid, { state: 'confirmed' });
+        }
+        return true;
+      }),
+      action_assign: recordMethod((env, ids) => {
+        for (const pid of ids) {
+          const p = env.browse('stock.picking', pid);
+          if (p.state === 'done' || p.state === 'cancel') continue;
+          for (const m of env.db.all('stock.move').filter((x) => x.picking_id === pid && x.state !== 'done' && x.state !== 'cancel')) env.set('stock.move', m.id, { state: 'assigned' });
+          env.set('stock.picking', pid, { state: 'assigned' });
+        }
+        return true;
+      }),
+      button_validate: recordMethod((env, ids) => {
+        let todo = ids.map((pid) => env.browse('stock.picking', pid));
+        // Odoo 19 skips transfers that are done already; 17 and 18 fail their sanity check.
+        if (env.version >= 19) todo = todo.filter((p) => p.state !== 'done');
+        for (const p of todo) {
+          const moves = env.db.all('stock.move').filter((m) => m.picking_id === p.id);
+          if (moves.length === 0) throw userError('You can’t validate an empty transfer. Please add some products to move before proceeding.');
+          if (p.state === 'draft') {
+            for (const m of moves) {
+              if (m.state === 'draft') env.set('stock.move', m.id, { state: 'confirmed' });
+              if (num(m.quantity) === 0 && num(m.product_uom_qty) !== 0) env.write('stock.move', [m.id], { quantity: m.product_uom_qty });
+            }
+            env.set('stock.picking', p.id, { state: 'confirmed' });
+          }
+          const open = env.db.all('stock.move').filter((m) => m.picking_id === p.id && m.state !== 'done' && m.state !== 'cancel');
+          if (open.every((m) => num(m.quantity) === 0)) {
+            throw userError(
+              env.version >= 19
+                ? "Transfer trouble alert! Validating a zero quantity transfer? You're not moving invisible goods around are you?\n"
+                : 'You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities.',
+            );
+          }
+          const missingLots = open.filter((m) => env.browse('product.product', m.product_id as number).tracking !== 'none' && movesLines(env, m.id).some((l) => !l.lot_id && !l.lot_name));
+          if (missingLots.length > 0) {
+            const names = missingLots.map((m) => env.displayName('product.product', env.browse('product.product', m.product_id as number)));
+            throw userError(`You need to supply a Lot/Serial number for products ${names.join(', ')}.`);
+          }
+          const partial = open.some((m) => num(m.quantity) < num(m.product_uom_qty) - 1e-9);
+          const type = env.browse('stock.picking.type', p.picking_type_id as number);
+          const noBackorder = Array.isArray(env.context.picking_ids_not_to_backorder) && (env.context.picking_ids_not_to_backorder as number[]).includes(p.id);
+          if (partial && !env.context.skip_backorder && type.create_backorder === 'ask') {
+            return wizard('stock.backorder.confirmation', 'Create Backorder?', { ...stripInternal(env.context), button_validate_picking_ids: ids, default_pick_ids: [[4, p.id]] });
+          }
+          if (partial && type.create_backorder !== 'never' && !noBackorder) {
+            const boId = env.create('stock.picking', { picking_type_id: p.picking_type_id, location_id: p.location_id, location_dest_id: p.location_dest_id, origin: p.origin, backorder_id: p.id, state: 'assigned' });
+            for (const m of open) {
+              const rest = round(num(m.product_uom_qty) - num(m.quantity));
+              if (rest > 0) {
+                createMove(env, { name: m.name, product_id: m.product_id, product_uom_qty: rest, location_id: m.location_id, location_dest_id: m.location_dest_id, picking_id: boId, state: 'assigned' });
+              }
+            }
+          }
+          for (const m of open) {
+            if (num(m.quantity) > 0) moveDone(env, m.id);
+            else env.set('stock.move', m.id, { state: 'cancel' });
+          }
+          env.set('stock.picking', p.id, { state: 'done', date_done: env.now() });
+        }
+        return true;
+      }),
+    },
+  });
+
+  defs.push({
+    name: 'stock.scrap',
+    description: 'Scrap',
+    module: 'stock',
+    fields: {
+      name: char('Reference', { default: 'New', required: true }),
+      product_id: m2o('product.product', 'Product', { required: true }),
+      product_uom_id: m2o('uom.uom', 'Unit', { default: (env: Env, vals: Record<string, unknown>) => (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false }),
+      scrap_qty: float('Quantity', { required: true, default: 1 }),
+      lot_id: m2o('stock.lot', 'Lot/Serial'),
+      location_id: m2o('stock.location', 'Source Location', { required: true, default: (env: Env) => env.db.all('stock.location').find((l) => l.usage === 'internal')?.id ?? false }),
+      scrap_location_id: m2o('stock.location', 'Scrap Location', { required: true, default: (env: Env) => env.db.all('stock.location').find((l) => l.usage === 'inventory' && /scrap/i.test(String(l.name)))?.id ?? false }),
+      production_id: m2o('mrp.production', 'Manufacturing Order'),
+      workorder_id: m2o('mrp.workorder', 'Work Order'),
+      origin: char('Source Document'),
+      state: sel(
+        [
+          ['draft', 'Draft'],
+          ['done', 'Done'],
+        ],
+        'Status',
+        { default: 'draft' },
+      ),
+      date_done: datetime('Date'),
+      move_ids: o2m('stock.move', 'scrap_id', 'Scrap Move'),
+    },
+    methods: {
+      action_validate: recordMethod((env, ids) => {
+        const sid = singleton('stock.scrap', ids);
+        const s = env.browse('stock.scrap', sid);
+        if (num(s.scrap_qty) <= 0) throw userError('You can only enter positive quantities.');
+        const product = env.browse('product.product', s.product_id as number);
+        const storable = env.version >= 18 ? !!product.is_storable : product.detailed_type === 'product';
+        if (storable && onHand(env, product.id, s.location_id as number, id(s.lot_id)) < num(s.scrap_qty) - 1e-9) {
+          return wizard('stock.warn.insufficient.qty.scrap', `${env.displayName('product.product', product)}: Insufficient Quantity To Scrap`, {
+            ...stripInternal(env.context),
+            default_product_id: product.id,
+            default_location_id: s.location_id,
+            default_scrap_id: sid,
+            default_quantity: s.scrap_qty,
+          });
+        }
+        return doScrap(env, [sid]);
+      }),
+      do_scrap: recordMethod((env, ids) => doScrap(env, ids)),
+    },
+  });
+
+  function doScrap(env: Env, ids: number[]): boolean {
+    // Like Odoo: no check of the state, so validating a done scrap scraps again.
+    for (const sid of ids) {
+      const s = env.browse('stock.scrap', sid);
+      const name = `SP/${String(env.db.nextSequence('stock.scrap')).padStart(5, '0')}`;
+      env.set('stock.scrap', sid, { name });
+      const moveId = createMove(env, {
+        name,
+        product_id: s.product_id,
+        product_uom_qty: s.scrap_qty,
+        location_id: s.location_id,
+        location_dest_id: s.scrap_location_id,
+        scrap_id: sid,
+        scrapped: true,
+        state: 'confirmed',
+      });
+      env.create('stock.move.line', { move_id: moveId, quantity: s.scrap_qty, lot_id: s.lot_id || false });
+      moveDone(env, moveId);
+      env.set('stock.scrap', sid, { state: 'done', date_done: env.now() });
+    }
+    return true;
+  }
+
+  // ---- manufacturing ------------------------------------------------------------
+  defs.push({
+    name: 'mrp.workcenter',
+    description: 'Work Center',
+    module: 'mrp',
+    fields: {
+      name: char('Work Center', { required: true }),
+      code: char('Code'),
+      active: bool('Active', { default: true }),
+      costs_hour: float('Cost per hour'),
+      default_capacity: float('Capacity', { default: 1 }),
+      time_ids: o2m('mrp.workcenter.productivity', 'workcenter_id', 'Time Logs'),
+      working_state: computed('selection', 'Workcenter Status', (env, r) => workingState(env, r.id), {
+        selection: [
+          ['normal', 'Normal'],
+          ['blocked', 'Blocked'],
+          ['done', 'In Progress'],
+        ],
+      }),
+    },
+    methods: {
+      unblock: recordMethod((env, ids) => {
+        for (const wid of ids) {
+          if (workingState(env, wid) !== 'blocked') throw userError('It has already been unblocked.');
+          closeTimeLines(env, (t) => t.workcenter_id === wid && !['productive', 'performance'].includes(lossType(env, t)));
+        }
+        return true;
+      }),
+    },
+  });
+
+  const lossTypes: Array<[string, string]> = [
+    ['availability', 'Availability'],
+    ['performance', 'Performance'],
+    ['quality', 'Quality'],
+    ['productive', 'Productive'],
+  ];
+  defs.push({
+    name: 'mrp.workcenter.productivity.loss',
+    description: 'Workcenter Productivity Losses',
+    module: 'mrp',
+    order: 'sequence, id',
+    fields: {
+      name: char('Blocking Reason', { required: true }),
+      loss_type: sel(lossTypes, 'Effectiveness Category', { default: 'availability', required: true }),
+      manual: bool('Is a Blocking Reason', { default: true }),
+      sequence: int('Sequence', { default: 1 }),
+    },
+  });
+  defs.push({
+    name: 'mrp.workcenter.productivity',
+    description: 'Workcenter Productivity Log',
+    module: 'mrp',
+    order: 'id desc',
+    displayName: (env, r) => String(env.get('mrp.workcenter', r.workcenter_id as number)?.name ?? r.id),
+    fields: {
+      workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
+      workorder_id: m2o('mrp.workorder', 'Work Order'),
+      production_id: computed('many2one', 'Manufacturing Order', (env, r) => (typeof r.workorder_id === 'number' ? env.get('mrp.workorder', r.workorder_id)?.production_id ?? false : false), {
+        relation: 'mrp.production',
+      }),
+      user_id: m2o('res.users', 'User', { default: (env: Env) => env.uid }),
+      loss_id: m2o('mrp.workcenter.productivity.loss', 'Loss Reason', { required: true }),
+      loss_type: computed('selection', 'Effectiveness', (env, r) => lossType(env, r), { selection: lossTypes }),
+      description: text('Description'),
+      date_start: datetime('Start Date', { required: true, default: (env: Env) => env.now() }),
+      date_end: datetime('End Date'),
+      duration: computed('float', 'Duration', (env, r) => {
+        if (!r.date_start) return 0;
+        const end = r.date_end ? Date.parse(`${String(r.date_end).replace(' ', 'T')}Z`) : env.db.clock().getTime();
+        return round((end - Date.parse(`${String(r.date_start).replace(' ', 'T')}Z`)) / 60000);
+      }),
+    },
+    afterWrite: (env, ids) => {
+      for (const tid of ids) {
+        const t = env.browse('mrp.workcenter.productivity', tid);
+        if (typeof t.workorder_id !== 'number' || t.date_end) continue;
+        const twice = env.db.all('mrp.workcenter.productivity').some((o) => o.id !== tid && !o.date_end && o.workorder_id === t.workorder_id && o.user_id === t.user_id);
+        if (twice) {
+          const wo = env.browse('mrp.workorder', t.workorder_id);
+          throw validationError(`The Workorder (${String(wo.name)}) cannot be started twice!`);
+        }
+      }
+    },
+  });
+
+  const woStates: Array<[string, string]> =
+    v >= 18
+      ? [
+          ['blocked', 'Blocked'],
+          ['ready', 'To Do'],
+          ['progress', 'In Progress'],
+          ['done', 'Finished'],
+          ['cancel', 'Cancelled'],
+        ]
+      : [
+          ['pending', 'Waiting for another WO'],
+          ['waiting', 'Waiting for components'],
+          ['ready', 'Ready'],
+          ['progress', 'In Progress'],
+          ['done', 'Finished'],
+          ['cancel', 'Cancelled'],
+        ];
+  const woMethods: Record<string, MethodDef> = {
+    button_start: recordMethod((env, ids) => {
+      if (ids.some((w) => workingState(env, env.browse('mrp.workorder', w).workcenter_id as number) === 'blocked')) {
+        throw userError('Please unblock the work center to start the work order.');
+      }
+      for (const wid of ids) {
+        const wo = env.browse('mrp.workorder', wid);
+        const openMine = env.db.all('mrp.workcenter.productivity').some((t) => t.workorder_id === wid && !t.date_end && t.user_id === env.uid);
+        if (openMine) continue;
+        if (wo.state === 'done' || wo.state === 'cancel') throw userError('You cannot start a work order that is already done or cancelled');
+        const productive = env.db.all('mrp.workcenter.productivity.loss').find((l) => l.loss_type === 'productive');
+        if (!productive) {
+          throw userError("You need to define at least one productivity loss in the category 'Productivity'. Create one from the Manufacturing app, menu: Configuration / Productivity Losses.");
+        }
+        const mo = env.browse('mrp.production', wo.production_id as number);
+        if (num(wo.qty_producing) === 0) env.set('mrp.workorder', wid, { qty_producing: round(num(mo.product_qty) - num(wo.qty_produced)) });
+        const now = env.now();
+        env.create('mrp.workcenter.productivity', {
+          workorder_id: wid,
+          workcenter_id: wo.workcenter_id,
+          description: `Time Tracking: ${String(env.browse('res.users', env.uid).name)}`,
+          loss_id: productive.id,
+          date_start: now,
+          user_id: env.uid,
+        });
+        if (mo.state !== 'progress') env.set('mrp.production', mo.id, { date_start: now });
+        if (wo.state === 'progress') continue;
+        env.set('mrp.workorder', wid, { state: 'progress', date_start: now });
+        recomputeProductionState(env, mo.id);
+      }
+      return env.version >= 19 ? undefined : true;
+    }),
+    button_pending: recordMethod((env, ids) => {
+      closeTimeLines(env, (t) => ids.includes(t.workorder_id as number) && t.user_id === env.uid);
+      return env.version >= 19 ? undefined : true;
+    }),
+    button_finish: recordMethod((env, ids) => {
+      for (const wid of ids) finishWorkorder(env, wid);
+      for (const mo of new Set(ids.map((w) => env.browse('mrp.workorder', w).production_id as number))) recomputeProductionState(env, mo);
+      return true;
+    }),
+    action_cancel: recordMethod((env, ids) => {
+      for (const wid of ids) {
+        closeTimeLines(env, (t) => t.workorder_id === wid);
+        env.set('mrp.workorder', wid, { state: 'cancel' });
+      }
+      return true;
+    }),
+  };
+  if (v < 19) {
+    woMethods.button_done = recordMethod((env, ids) => {
+      for (const wid of ids) {
+        const wo = env.browse('mrp.workorder', wid);
+        if (wo.state === 'done' || wo.state === 'cancel') throw userError('A Manufacturing Order is already done or cancelled.');
+        finishWorkorder(env, wid);
+        recomputeProductionState(env, wo.production_id as number);
+      }
+      return true;
+    });
+  }
+  defs.push({
+    name: 'mrp.workorder',
+    description: 'Work Order',
+    module: 'mrp',
+    order: 'sequence, id',
+    displayName: (env, r) => `${String(env.get('mrp.production', r.production_id as number)?.name ?? '')} - ${String(r.name)}`,
+    fields: {
+      name: char('Work Order', { required: true }),
+      production_id: m2o('mrp.production', 'Manufacturing Order', { required: true }),
+      workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
+      product_id: computed('many2one', 'Product', (env, r) => env.get('mrp.production', r.production_id as number)?.product_id ?? false, { relation: 'product.product' }),
+      state: sel(woStates, 'Status', { default: 'ready' }),
+      sequence: int('Sequence', { default: 100 }),
+      qty_production: computed('float', 'Original Production Quantity', (env, r) => num(env.get('mrp.production', r.production_id as number)?.product_qty)),
+      qty_producing: float('Currently Produced Quantity'),
+      qty_produced: float('Quantity'),
+      qty_remaining: computed('float', 'Quantity To Be Produced', (env, r) => round(Math.max(0, num(env.get('mrp.production', r.production_id as number)?.product_qty) - num(r.qty_produced)))),
+      duration_expected: float('Expected Duration'),
+      duration: computed('float', 'Real Duration', (env, r) =>
+        round(
+          env.db
+            .all('mrp.workcenter.productivity')
+            .filter((t) => t.workorder_id === r.id)
+            .reduce((s, t) => s + num(env.value('mrp.workcenter.productivity', t, 'duration')), 0),
+        ),
+      ),
+      date_start: datetime('Start'),
+      date_finished: datetime('End'),
+      time_ids: o2m('mrp.workcenter.productivity', 'workorder_id', 'Time Logs'),
+      production_state: computed('selection', 'Production State', (env, r) => env.get('mrp.production', r.production_id as number)?.state ?? false, { selection: [] }),
+      working_state: computed('selection', 'Workcenter Status', (env, r) => workingState(env, r.workcenter_id as number), { selection: [] }),
+    },
+    methods: woMethods,
+  });
+
+  defs.push({
+    name: 'mrp.bom',
+    description: 'Bill of Material',
+    module: 'mrp',
+    displayName: (env, r) => String(env.get('product.product', r.product_id as number)?.name ?? r.id),
+    fields: {
+      product_id: m2o('product.product', 'Product Variant', { required: true }),
+      product_qty: float('Quantity', { default: 1, required: true }),
+      code: char('Reference'),
+      consumption: sel(
+        [
+          ['flexible', 'Allowed'],
+          ['warning', 'Allowed with warning'],
+          ['strict', 'Blocked'],
+        ],
+        'Flexible Consumption',
+        { default: 'warning', required: true },
+      ),
+      bom_line_ids: o2m('mrp.bom.line', 'bom_id', 'BoM Lines'),
+      operation_ids: o2m('mrp.routing.workcenter', 'bom_id', 'Operations'),
+    },
+  });
+  defs.push({
+    name: 'mrp.bom.line',
+    description: 'Bill of Material Line',
+    module: 'mrp',
+    displayName: (env, r) => String(env.get('product.product', r.product_id as number)?.name ?? r.id),
+    fields: {
+      bom_id: m2o('mrp.bom', 'Parent BoM', { required: true }),
+      product_id: m2o('product.product', 'Component', { required: true }),
+      product_qty: float('Quantity', { default: 1, required: true }),
+    },
+  });
+  defs.push({
+    name: 'mrp.routing.workcenter',
+    description: 'Work Center Usage',
+    module: 'mrp',
+    fields: {
+      name: char('Operation', { required: true }),
+      bom_id: m2o('mrp.bom', 'Bill of Material', { required: true }),
+      workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
+      time_cycle: float('Duration', { default: 60 }),
+    },
+  });
+
+  const moStates: Array<[string, string]> = [
+    ['draft', 'Draft'],
+    ['confirmed', 'Confirmed'],
+    ['progress', 'In Progress'],
+    ['to_close', 'To Close'],
+    ['done', 'Done'],
+    ['cancel', 'Cancelled'],
+  ];
+  const moFields: Record<string, FieldDef> = {
+    name: char('Reference', { default: 'New' }),
+    product_id: m2o('product.product', 'Product', { required: true }),
+    product_qty: float('Quantity To Produce', { default: 1, required: true }),
+    product_uom_id: m2o('uom.uom', 'Unit', { default: (env: Env, vals: Record<string, unknown>) => (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false }),
+    qty_producing: float('Quantity Producing'),
+    qty_produced: computed('float', 'Quantity Produced', (env, r) =>
+      round(
+        env.db
+          .all('stock.move')
+          .filter((m) => m.production_id === r.id && m.state === 'done' && m.product_id === r.product_id)
+          .reduce((s, m) => s + num(m.quantity), 0),
+      ),
+    ),
+    state: sel(moStates, 'State', { default: 'draft' }),
+    bom_id: m2o('mrp.bom', 'Bill of Material'),
+    picking_type_id: m2o('stock.picking.type', 'Operation Type', { default: (env: Env) => env.db.all('stock.picking.type').find((t) => t.code === 'mrp_operation')?.id ?? false }),
+    location_src_id: m2o('stock.location', 'Components Location'),
+    location_dest_id: m2o('stock.location', 'Finished Products Location'),
+    move_raw_ids: o2m('stock.move', 'raw_material_production_id', 'Components'),
+    move_finished_ids: o2m('stock.move', 'production_id', 'Finished Products'),
+    workorder_ids: o2m('mrp.workorder', 'production_id', 'Work Orders'),
+    date_start: datetime('Start'),
+    date_finished: datetime('End'),
+    origin: char('Source'),
+    consumption: sel(
+      [
+        ['flexible', 'Allowed'],
+        ['warning', 'Allowed with warning'],
+        ['strict', 'Blocked'],
+      ],
+      'Consumption',
+      { default: 'warning' },
+    ),
+    priority: sel(
+      [
+        ['0', 'Normal'],
+        ['1', 'Urgent'],
+      ],
+      'Priority',
+      { default: '0' },
+    ),
+    is_locked: bool('Is Locked', { default: false }),
+    backorder_sequence: int('Backorder Sequence'),
+    production_group: int('Production Group'),
+    reservation_state: computed('selection', 'MO Readiness', () => 'assigned', { selection: [] }),
+  };
+  if (v >= 19) moFields.lot_producing_ids = m2m('stock.lot', 'Lot/Serial Numbers');
+  else moFields.lot_producing_id = m2o('stock.lot', 'Lot/Serial Number');
+  defs.push({
+    name: 'mrp.production',
+    description: 'Production Order',
+    module: 'mrp',
+    order: 'priority desc, date_start, id',
+    fields: moFields,
+    prepareCreate: (env, vals) => {
+      if (!vals.name || vals.name === 'New') vals.name = `WH/MO/${String(env.db.nextSequence('mrp.production')).padStart(5, '0')}`;
+      const type = env.db.all('stock.picking.type').find((t) => t.code === 'mrp_operation');
+      vals.location_src_id ??= type?.default_location_src_id ?? false;
+      vals.location_dest_id ??= type?.default_location_dest_id ?? false;
+      if (vals.bom_id === undefined && typeof vals.product_id === 'number') {
+        vals.bom_id = env.db.all('mrp.bom').find((b) => b.product_id === vals.product_id)?.id ?? false;
+      }
+      if (typeof vals.bom_id === 'number' && vals.consumption === undefined) vals.consumption = env.get('mrp.bom', vals.bom_id)?.consumption ?? 'warning';
+    },
+    afterWrite: (env, ids, vals) => {
+      for (const mid of ids) {
+        if ('qty_producing' in vals || 'state' in vals) recomputeProductionState(env, mid);
+      }
+    },
+    methods: {
+      action_confirm: recordMethod((env, ids) => {
+        for (const mid of ids) {
+          const mo = env.browse('mrp.production', mid);
+          if (mo.state !== 'draft') continue;
+          createProductionMoves(env, mid);
+          createWorkorders(env, mid);
+          env.set('mrp.production', mid, { state: 'confirmed' });
+        }
+        return true;
+      }),
+      action_assign: recordMethod(() => true),
+      set_qty_producing: recordMethod((env, ids) => {
+        applyQtyProducing(env, singleton('mrp.production', ids));
+        return undefined;
+      }),
+      button_mark_done: recordMethod((env, ids) => {
+        let result: unknown = true;
+        for (const mid of ids) {
+          const r = markDone(env, mid);
+          if (r !== true) return r;
+          result = r;
+        }
+        return result;
+      }),
+      action_cancel: recordMethod((env, ids) => {
+        for (const mid of ids) {
+          const mo = env.browse('mrp.production', mid);
+          if (mo.state === 'done') throw userError('You cannot cancel a manufacturing order that is already done.');
+        }
+        for (const mid of ids) {
+          for (const m of env.db.all('stock.move').filter((x) => (x.raw_material_production_id === mid || x.production_id === mid) && x.state !== 'done')) env.set('stock.move', m.id, { state: 'cancel' });
+          for (const w of env.db.all('mrp.workorder').filter((x) => x.production_id === mid && x.state !== 'done')) {
+            closeTimeLines(env, (t) => t.workorder_id === w.id);
+            env.set('mrp.workorder', w.id, { state: 'cancel' });
+          }
+          env.set('mrp.production', mid, { state: 'cancel' });
+        }
+        return true;
+      }),
+    },
+  });
+
+  // ---- maintenance ----------------------------------------------------------------
+  defs.push({
+    name: 'maintenance.stage',
+    description: 'Maintenance Stage',
+    module: 'maintenance',
+    order: 'sequence, id',
+    fields: { name: char('Name', { required: true }), sequence: int('Sequence', { default: 20 }), done: bool('Request Done', { default: false }) },
+  });
+  defs.push({
+    name: 'maintenance.equipment',
+    description: 'Maintenance Equipment',
+    module: 'maintenance',
+    displayName: (_env, r) => (r.serial_no ? `${String(r.name)}/${String(r.serial_no)}` : String(r.name)),
+    fields: {
+      name: char('Equipment Name', { required: true }),
+      serial_no: char('Serial Number'),
+      location: char('Location'),
+      workcenter_id: m2o('mrp.workcenter', 'Work Center'),
+      technician_user_id: m2o('res.users', 'Technician'),
+      active: bool('Active', { default: true }),
+      maintenance_open_count: computed('integer', 'Current Maintenance', (env, r) =>
+        env.db.all('maintenance.request').filter((q) => q.equipment_id === r.id && !env.get('maintenance.stage', q.stage_id as number)?.done).length,
+      ),
+    },
+  });
+  defs.push({
+    name: 'maintenance.request',
+    description: 'Maintenance Request',
+    module: 'maintenance',
+    order: 'id desc',
+    fields: {
+      name: char('Subjects', { required: true }),
+      description: { type: 'html', string: 'Description' },
+      equipment_id: m2o('maintenance.equipment', 'Equipment'),
+      maintenance_type: sel(
+        [
+          ['corrective', 'Corrective'],
+          ['preventive', 'Preventive'],
+        ],
+        'Maintenance Type',
+        { default: 'corrective' },
+      ),
+      priority: sel(
+        [
+          ['0', 'Very Low'],
+          ['1', 'Low'],
+          ['2', 'Normal'],
+          ['3', 'High'],
+        ],
+        'Priority',
+        { default: '0' },
+      ),
+      request_date: date('Request Date', { default: (env: Env) => env.now().slice(0, 10) }),
+      schedule_date: datetime('Scheduled Date'),
+      close_date: date('Close Date'),
+      stage_id: m2o('maintenance.stage', 'Stage', { default: (env: Env) => env.search('maintenance.stage', [], { limit: 1 })[0] ?? false }),
+      user_id: m2o('res.users', 'Technician'),
+      owner_user_id: m2o('res.users', 'Created by User', { default: (env: Env) => env.uid }),
+      production_id: m2o('mrp.production', 'Manufacturing Order'),
+      workorder_id: m2o('mrp.workorder', 'Work Order'),
+      workcenter_id: m2o('mrp.workcenter', 'Work Center'),
+      done: computed('boolean', 'Done', (env, r) => !!env.get('maintenance.stage', r.stage_id as number)?.done),
+    },
+    afterWrite: (env, ids, vals, created) => {
+      if (env.version >= 18 && created) {
+        // Odoo 18+ posts to the chatter on create: the author needs an email address.
+        const u = env.get('res.users', env.uid);
+        if (u && !u.email) throw userError('Unable to post message, please configure the sender\'s email address.');
+      }
+      if ('stage_id' in vals) {
+        for (const rid of ids) {
+          const r = env.browse('maintenance.request', rid);
+          const done = !!env.get('maintenance.stage', r.stage_id as number)?.done;
+          env.set('maintenance.request', rid, { close_date: done ? env.now().slice(0, 10) : false });
+        }
+      }
+    },
+  });
+
+  // ---- quality (switchable modules) ------------------------------------------------
+  defs.push({
+    name: 'quality.check',
+    description: 'Quality Check',
+    module: 'quality_control',
+    fields: {
+      name: char('Reference', { default: (env: Env) => `QC${String(env.db.nextSequence('quality.check')).padStart(5, '0')}` }),
+      product_id: m2o('product.product', 'Product'),
+      lot_id: m2o('stock.lot', 'Lot/Serial'),
+      production_id: m2o('mrp.production', 'Production Order'),
+      workorder_id: m2o('mrp.workorder', 'Operation'),
+      test_type: sel(
+        [
+          ['passfail', 'Pass - Fail'],
+          ['measure', 'Measure'],
+          ['instructions', 'Instructions'],
+        ],
+        'Test Type',
+        { default: 'passfail' },
+      ),
+      quality_state: sel(
+        [
+          ['none', 'To do'],
+          ['pass', 'Passed'],
+          ['fail', 'Failed'],
+        ],
+        'Status',
+        { default: 'none' },
+      ),
+      measure: float('Measure'),
+      note: { type: 'html', string: 'Note' },
+      control_date: datetime('Control Date'),
+    },
+    methods: {
+      do_pass: recordMethod((env, ids) => {
+        for (const qid of ids) env.set('quality.check', qid, { quality_state: 'pass', control_date: env.now() });
+        return true;
+      }),
+      do_fail: recordMethod((env, ids) => {
+        for (const qid of ids) env.set('quality.check', qid, { quality_state: 'fail', control_date: env.now() });
+        return true;
+      }),
+    },
+  });
+  defs.push({
+    name: 'qc.inspection',
+    description: 'Quality control inspection',
+    module: 'quality_control_oca',
+    fields: {
+      name: char('Inspection number', { default: (env: Env) => `QCI/${String(env.db.nextSequence('qc.inspection')).padStart(5, '0')}` }),
+      object_id: char('Reference'),
+      product_id: m2o('product.product', 'Product'),
+      lot_id: m2o('stock.lot', 'Lot/Serial'),
+      qty: float('Quantity', { default: 1 }),
+      state: sel(
+        [
+          ['draft', 'Draft'],
+          ['ready', 'Ready'],
+          ['waiting', 'Waiting supervisor approval'],
+          ['success', 'Quality success'],
+          ['failed', 'Quality failed'],
+          ['canceled', 'Canceled'],
+        ],
+        'State',
+        { default: 'draft' },
+      ),
+      success: bool('Success'),
+      internal_notes: text('Internal notes'),
+      date: datetime('Date', { default: (env: Env) => env.now() }),
+    },
+    methods: {
+      action_todo: recordMethod((env, ids) => {
+        for (const i of ids) env.set('qc.inspection', i, { state: 'ready' });
+        return true;
+      }),
+      action_confirm: recordMethod((env, ids) => {
+        for (const i of ids) {
+          const r = env.browse('qc.inspection', i);
+          env.set('qc.inspection', i, { state: r.success ? 'success' : 'waiting' });
+        }
+        return true;
+      }),
+      action_approve: recordMethod((env, ids) => {
+        for (const i of ids) {
+          const r = env.browse('qc.inspection', i);
+          env.set('qc.inspection', i, { state: r.success ? 'success' : 'failed' });
+        }
+        return true;
+      }),
+      action_cancel: recordMethod((env, ids) => {
+        for (const i of ids) env.set('qc.inspection', i, { state: 'canceled' });
+        return true;
+      }),
+    },
+  });
+
+  for (const d of defs) db.define(d);
+}
+
+function lossType(env: Env, t: Rec): string {
+  return String(env.get('mrp.workcenter.productivity.loss', t.loss_id as number)?.loss_type ?? 'availability');
+}
+
+function workingState(env: Env, workcenterId: number): string {
+  const open = env.db.all('mrp.workcenter.productivity').filter((t) => t.workcenter_id === workcenterId && !t.date_end);
+  if (open.some((t) => !['productive', 'performance'].includes(lossType(env, t)))) return 'blocked';
+  if (open.length > 0) return 'done';
+  return 'normal';
+}
+
+/** Modules the simulator knows, with their display names (ir.module.module). */
+export const KNOWN_MODULES: Array<[string, string]> = [
+  ['base', 'Base'],
+  ['uom', 'Units of measure'],
+  ['product', 'Products & Pricelists'],
+  ['stock', 'Inventory'],
+  ['mrp', 'Manufacturing'],
+  ['maintenance', 'Maintenance'],
+  ['quality_control', 'Quality'],
+  ['quality_control_oca', 'Quality Control (OCA)'],
+];

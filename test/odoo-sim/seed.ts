@@ -1,0 +1,172 @@
+/**
+ * Base data every database has (users, units, modules, locations, operation
+ * types, loss reasons, maintenance stages) and, with `seed`, a small demo
+ * plant: products with codes and barcodes, lots, stock, three work centers,
+ * equipment, bills of materials and confirmed manufacturing orders with work
+ * orders. Demo records carry external ids in module `plant` (plant.wc_assembly).
+ */
+import { KNOWN_MODULES } from './models';
+import { callMethod, type Env } from './orm';
+
+export interface SeedUsers {
+  adminUid: number;
+  botUid: number;
+}
+
+function xml(env: Env, name: string, model: string, id: number): number {
+  env.bindXmlid(`plant.${name}`, model, id);
+  return id;
+}
+
+export function seedBase(env: Env, opts: { login: string; botEmail: string | false; botTz: string }): SeedUsers {
+  env.create('res.users', { name: 'OdooBot', login: '__system__', active: false });
+  const adminUid = env.create('res.users', { name: 'Mitchell Admin', login: 'admin', email: 'admin@example.com', tz: 'Europe/Brussels' });
+  const botUid = env.create('res.users', { name: 'Edge Agent', login: opts.login, email: opts.botEmail, tz: opts.botTz });
+  for (const [name, shortdesc] of KNOWN_MODULES) {
+    const id = env.create('ir.module.module', { name, shortdesc, state: env.db.installed.has(name) ? 'installed' : 'uninstalled' });
+    env.bindXmlid(`base.module_${name}`, 'ir.module.module', id);
+  }
+  const units = env.create('uom.uom', { name: 'Units', rounding: 1 });
+  env.bindXmlid('uom.product_uom_unit', 'uom.uom', units);
+  env.bindXmlid('uom.product_uom_kgm', 'uom.uom', env.create('uom.uom', { name: 'kg', rounding: 0.001 }));
+
+  const loc = (name: string, complete: string, usage: string, xmlid: string, barcode?: string) => {
+    const id = env.create('stock.location', { name, complete_name: complete, usage, barcode: barcode ?? false });
+    env.bindXmlid(xmlid, 'stock.location', id);
+    return id;
+  };
+  loc('WH', 'WH', 'view', 'stock.warehouse0_view');
+  const stock = loc('Stock', 'WH/Stock', 'internal', 'stock.stock_location_stock', 'WH-STOCK');
+  const vendors = loc('Vendors', 'Partners/Vendors', 'supplier', 'stock.stock_location_suppliers');
+  const customers = loc('Customers', 'Partners/Customers', 'customer', 'stock.stock_location_customers');
+  const view = env.xmlidTarget('stock.warehouse0_view')!.resId;
+  const wh = env.create('stock.warehouse', { name: 'Main Warehouse', code: 'WH', view_location_id: view, lot_stock_id: stock });
+  env.bindXmlid('stock.warehouse0', 'stock.warehouse', wh);
+  for (const l of [view, stock]) env.set('stock.location', l, { warehouse_id: wh });
+  loc('Production', 'Virtual Locations/Production', 'production', 'stock.location_production');
+  loc('Inventory adjustment', 'Virtual Locations/Inventory adjustment', 'inventory', 'stock.location_inventory');
+  loc('Scrap', 'Virtual Locations/Scrap', 'inventory', 'stock.stock_location_scrapped');
+
+  const ptype = (name: string, code: string, seq: string, src: number, dest: number, xmlid: string) => {
+    const id = env.create('stock.picking.type', { name, code, sequence_code: seq, default_location_src_id: src, default_location_dest_id: dest, warehouse_id: wh });
+    env.bindXmlid(xmlid, 'stock.picking.type', id);
+    return id;
+  };
+  env.set('stock.warehouse', wh, {
+    in_type_id: ptype('Receipts', 'incoming', 'IN', vendors, stock, 'stock.picking_type_in'),
+    out_type_id: ptype('Delivery Orders', 'outgoing', 'OUT', stock, customers, 'stock.picking_type_out'),
+    int_type_id: ptype('Internal Transfers', 'internal', 'INT', stock, stock, 'stock.picking_type_internal'),
+  });
+  if (env.db.installed.has('mrp')) {
+    env.set('stock.warehouse', wh, { manu_type_id: ptype('Manufacturing', 'mrp_operation', 'MO', stock, stock, 'mrp.picking_type_manufacturing') });
+    // Names, categories and external ids as in Odoo's mrp data.
+    const losses: Array<[string, string, string, boolean]> = [
+      ['Material Availability', 'availability', 'block_reason0', true],
+      ['Equipment Failure', 'availability', 'block_reason1', true],
+      ['Setup and Adjustments', 'availability', 'block_reason2', true],
+      ['Reduced Speed', 'performance', 'block_reason4', false],
+      ['Process Defect', 'quality', 'block_reason5', true],
+      ['Reduced Yield', 'quality', 'block_reason6', true],
+      ['Fully Productive Time', 'productive', 'block_reason7', false],
+    ];
+    losses.forEach(([name, lossType, xmlid, manual], i) =>
+      env.bindXmlid(`mrp.${xmlid}`, 'mrp.workcenter.productivity.loss', env.create('mrp.workcenter.productivity.loss', { name, loss_type: lossType, manual, sequence: lossType === 'productive' ? 0 : i + 1 })),
+    );
+  }
+  if (env.db.installed.has('maintenance')) {
+    const stages: Array<[string, boolean, string]> = [
+      ['New Request', false, 'stage_0'],
+      ['In Progress', false, 'stage_1'],
+      ['Repaired', true, 'stage_3'],
+      ['Scrap', true, 'stage_4'],
+    ];
+    stages.forEach(([name, done, xmlid], i) => env.bindXmlid(`maintenance.${xmlid}`, 'maintenance.stage', env.create('maintenance.stage', { name, done, sequence: i + 1 })));
+  }
+  return { adminUid, botUid };
+}
+
+export function seedPlant(env: Env): void {
+  const v = env.version;
+  const units = env.xmlidTarget('uom.product_uom_unit')!.resId;
+  const kg = env.xmlidTarget('uom.product_uom_kgm')!.resId;
+  const stock = env.xmlidTarget('stock.stock_location_stock')!.resId;
+  const storable = v >= 18 ? { type: 'consu', is_storable: true } : { detailed_type: 'product' };
+  const product = (xmlid: string, name: string, code: string, barcode: string, tracking: string, uom: number) =>
+    xml(env, xmlid, 'product.product', env.create('product.product', { name, default_code: code, barcode, tracking, uom_id: uom, ...storable }));
+
+  const pump = product('product_gear_pump', 'Gear Pump GP-100', 'FG-100', '4006381333931', 'lot', units);
+  const valve = product('product_valve_block', 'Valve Block VB-200', 'FG-200', '4006381333948', 'none', units);
+  const steel = product('product_steel_bar', 'Steel Bar 40 mm', 'RM-STEEL', '4006381333955', 'lot', kg);
+  const seal = product('product_seal_kit', 'Seal Kit', 'RM-SEAL', '4006381333962', 'none', units);
+  const bolt = product('product_bolt_m8', 'Bolt M8x30', 'RM-BOLT', '4006381333979', 'none', units);
+  const housing = product('product_valve_housing', 'Valve Housing', 'RM-HOUSING', '4006381333986', 'none', units);
+
+  const wh = env.xmlidTarget('stock.warehouse0')!.resId;
+  const line1 = xml(env, 'location_line1', 'stock.location', env.create('stock.location', { name: 'Line 1', complete_name: 'WH/Stock/Line 1', usage: 'internal', barcode: 'LINE-1', warehouse_id: wh }));
+
+  const lot = (xmlid: string, name: string, productId: number) => xml(env, xmlid, 'stock.lot', env.create('stock.lot', { name, product_id: productId }));
+  const st1 = lot('lot_steel_0001', 'ST-2025-0001', steel);
+  const st2 = lot('lot_steel_0002', 'ST-2025-0002', steel);
+  lot('lot_pump_0001', 'GP-2025-0001', pump);
+
+  const quant = (productId: number, locationId: number, qty: number, lotId: number | false = false) =>
+    env.create('stock.quant', { product_id: productId, location_id: locationId, lot_id: lotId, quantity: qty });
+  quant(steel, stock, 500, st1);
+  quant(steel, stock, 300, st2);
+  quant(seal, stock, 200);
+  quant(bolt, stock, 5000);
+  quant(housing, stock, 120);
+  quant(bolt, line1, 400);
+
+  const wc = (xmlid: string, name: string, code: string) => xml(env, xmlid, 'mrp.workcenter', env.create('mrp.workcenter', { name, code, costs_hour: 60 }));
+  const cnc = wc('wc_cnc', 'CNC Machining', 'CNC1');
+  const asm = wc('wc_assembly', 'Assembly Line 1', 'ASM1');
+  const test = wc('wc_test', 'Test Bench', 'TEST1');
+
+  if (env.db.installed.has('maintenance')) {
+    const eq = (xmlid: string, name: string, serial: string, workcenter: number, where: string) =>
+      xml(env, xmlid, 'maintenance.equipment', env.create('maintenance.equipment', { name, serial_no: serial, workcenter_id: workcenter, location: where }));
+    eq('equipment_cnc_mill', 'CNC Mill M-200', 'CNC-0042', cnc, 'Hall A');
+    eq('equipment_press', 'Assembly Press P-10', 'PR-0107', asm, 'Hall A');
+    eq('equipment_leak_tester', 'Leak Tester LT-3', 'LT-0003', test, 'Hall B');
+  }
+
+  const bom = (xmlid: string, productId: number, lines: Array<[number, number]>, ops: Array<[string, number, number]>) => {
+    const id = xml(env, xmlid, 'mrp.bom', env.create('mrp.bom', { product_id: productId, product_qty: 1 }));
+    for (const [p, q] of lines) env.create('mrp.bom.line', { bom_id: id, product_id: p, product_qty: q });
+    for (const [name, w, minutes] of ops) env.create('mrp.routing.workcenter', { bom_id: id, name, workcenter_id: w, time_cycle: minutes });
+    return id;
+  };
+  const pumpBom = bom(
+    'bom_gear_pump',
+    pump,
+    [
+      [steel, 2],
+      [seal, 1],
+      [bolt, 8],
+    ],
+    [
+      ['Machining', cnc, 30],
+      ['Assembly', asm, 20],
+      ['Leak test', test, 10],
+    ],
+  );
+  const valveBom = bom(
+    'bom_valve_block',
+    valve,
+    [
+      [housing, 1],
+      [bolt, 4],
+    ],
+    [['Assembly', asm, 5]],
+  );
+
+  const mo = (xmlid: string, productId: number, bomId: number, qty: number, origin: string) => {
+    const id = xml(env, xmlid, 'mrp.production', env.create('mrp.production', { product_id: productId, bom_id: bomId, product_qty: qty, origin }));
+    callMethod(env, 'mrp.production', 'action_confirm', [id], {});
+    return id;
+  };
+  mo('mo_pump_1', pump, pumpBom, 10, 'SO/2025/0042');
+  mo('mo_valve_1', valve, valveBom, 50, 'SO/2025/0043');
+  mo('mo_pump_2', pump, pumpBom, 5, 'SO/2025/0044');
+}

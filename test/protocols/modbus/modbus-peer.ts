@@ -1,0 +1,136 @@
+/**
+ * A real Modbus TCP server (modbus-serial ServerTCP) for the tests and the
+ * bench: a register map per unit id, units that never answer, units that
+ * answer every request with an exception, and request counters.
+ */
+import { ServerTCP, type IServiceVector } from 'modbus-serial';
+import type { Socket } from 'node:net';
+
+type Area = 'holding' | 'input' | 'coil' | 'discrete';
+type Callback<T> = (err: Error | null, value: T) => void;
+
+export class ModbusPeer {
+  readonly maps = new Map<string, number | boolean>();
+  /** Units that receive requests but never answer. */
+  readonly silentUnits = new Set<number>();
+  /** Units that answer every request with this exception code. */
+  readonly failingUnits = new Map<number, number>();
+  /** Read requests received per unit id. */
+  readonly requests = new Map<number, number>();
+  port = 0;
+  private server: ServerTCP | null = null;
+
+  set(unit: number, area: Area, address: number, value: number | boolean | number[]): void {
+    if (Array.isArray(value)) value.forEach((w, i) => this.maps.set(`${unit}:${area}:${address + i}`, w));
+    else this.maps.set(`${unit}:${area}:${address}`, value);
+  }
+
+  requestCount(unit: number): number {
+    return this.requests.get(unit) ?? 0;
+  }
+
+  /** Listen on 127.0.0.1: on `port`, or on a free port the first time. */
+  async start(port = this.port): Promise<number> {
+    const vector = this.vector();
+    // ServerTCP treats port 0 as "use 502"; the string '0' asks the OS for a free port.
+    const server = new ServerTCP(vector, { host: '127.0.0.1', port: (port === 0 ? '0' : port) as number, unitID: 255 });
+    server.on('socketError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('initialized', () => resolve());
+      server.once('serverError', reject);
+    });
+    this.server = server;
+    this.port = (server as unknown as { _server: { address(): { port: number } } })._server.address().port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Cut every open client connection (the server keeps listening). */
+  dropConnections(): number {
+    const socks = (this.server?.socks ?? new Map()) as Map<Socket, 0>;
+    let n = 0;
+    for (const sock of socks.keys()) {
+      sock.destroy();
+      n++;
+    }
+    return n;
+  }
+
+  get running(): boolean {
+    return this.server !== null;
+  }
+
+  connectionCount(): number {
+    return this.server?.socks.size ?? 0;
+  }
+
+  private count(unit: number): void {
+    this.requests.set(unit, this.requestCount(unit) + 1);
+  }
+
+  private lookup(unit: number, area: Area, addr: number): number | boolean {
+    const failing = this.failingUnits.get(unit);
+    if (failing !== undefined) throw Object.assign(new Error('failing unit'), { modbusErrorCode: failing });
+    const v = this.maps.get(`${unit}:${area}:${addr}`);
+    if (v === undefined) throw Object.assign(new Error('no such address'), { modbusErrorCode: 2 });
+    return v;
+  }
+
+  private many(unit: number, area: Area, addr: number, length: number, cb: Callback<number[]>): void {
+    this.count(unit);
+    if (this.silentUnits.has(unit)) return; // never answers
+    try {
+      const values: number[] = [];
+      for (let i = 0; i < length; i++) values.push(Number(this.lookup(unit, area, addr + i)));
+      cb(null, values);
+    } catch (err) {
+      cb(err as Error, []);
+    }
+  }
+
+  private one(unit: number, area: Area, addr: number, cb: Callback<number>): void {
+    this.count(unit);
+    if (this.silentUnits.has(unit)) return;
+    try {
+      cb(null, Number(this.lookup(unit, area, addr)));
+    } catch (err) {
+      cb(err as Error, 0);
+    }
+  }
+
+  private bit(unit: number, area: Area, addr: number, cb: Callback<boolean>): void {
+    // Called once per bit of a request, so not counted as requests.
+    if (this.silentUnits.has(unit)) return;
+    try {
+      cb(null, Boolean(this.lookup(unit, area, addr)));
+    } catch (err) {
+      cb(err as Error, false);
+    }
+  }
+
+  private vector(): IServiceVector {
+    return {
+      getMultipleHoldingRegisters: (addr: number, length: number, unit: number, cb: Callback<number[]>) => this.many(unit, 'holding', addr, length, cb),
+      getMultipleInputRegisters: (addr: number, length: number, unit: number, cb: Callback<number[]>) => this.many(unit, 'input', addr, length, cb),
+      getHoldingRegister: (addr: number, unit: number, cb: Callback<number>) => this.one(unit, 'holding', addr, cb),
+      getInputRegister: (addr: number, unit: number, cb: Callback<number>) => this.one(unit, 'input', addr, cb),
+      getCoil: (addr: number, unit: number, cb: Callback<boolean>) => this.bit(unit, 'coil', addr, cb),
+      getDiscreteInput: (addr: number, unit: number, cb: Callback<boolean>) => this.bit(unit, 'discrete', addr, cb),
+    };
+  }
+}
+
+/** Poll until `check` is true; fail with `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
