@@ -12,7 +12,9 @@ import { adapterKind } from './protocols/registry';
 import type { AdapterHealth, SourceAdapter } from './protocols/types';
 import { RuleEngine } from './rules/engine';
 import { startSchedules, type Schedules } from './schedules';
+import { MqttStatusPublisher } from './protocols/mqtt/publisher';
 import { MasterDataCache } from './sync/master-data';
+import { AGENT_VERSION } from './version';
 import { createOperationRegistry } from './sync/operations/index';
 import { SyncWorker, type RequestObservation, type SyncStatus } from './sync/worker';
 
@@ -104,6 +106,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       const adapter = kind.factory.create(sc as never, {
         log: slog,
         stateDir: config.stateDir,
+        plant: config.plant.id,
         emit: (signals) => pipeline.emit(signals),
         reject: (input) => pipeline.reject(input),
       });
@@ -114,6 +117,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   for (const a of adapters) {
     // A source that cannot connect now keeps trying in the background; it shows on the status page.
     await a.start().catch((err: unknown) => log.error({ err, source: a.name }, `source ${a.name} did not start: ${errorMessage(err)}`));
+  }
+  let mqttOut: MqttStatusPublisher | undefined;
+  if (config.mqttOut?.enabled) {
+    mqttOut = new MqttStatusPublisher({ config: config.mqttOut, plant: config.plant.id, version: AGENT_VERSION, stateDir: config.stateDir, log: log.child({ component: 'mqtt-out' }) });
+    await mqttOut.start().catch((err: unknown) => log.error({ err }, `MQTT status publisher did not start: ${errorMessage(err)}`));
   }
   const schedules: Schedules = startSchedules(config, {
     outbox,
@@ -146,6 +154,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       if (stopped) return;
       stopped = true;
       schedules.stop();
+      await mqttOut?.stop().catch(() => undefined);
       for (const a of adapters) await a.stop().catch((err: unknown) => log.warn({ err, source: a.name }, 'source did not stop cleanly'));
       await worker?.stop();
       await client?.close().catch(() => undefined);

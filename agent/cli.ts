@@ -38,6 +38,7 @@ Usage:
   edge-agent outbox prune                  apply the retention now
   edge-agent certs list [--json]           OPC UA certificates: own, trusted, rejected
   edge-agent certs trust THUMBPRINT        trust a rejected OPC UA server certificate
+  edge-agent certs reject THUMBPRINT       move a certificate back to the rejected list
 
 Options:
   --config FILE   config file (default: $EDGE_AGENT_CONFIG or /etc/edge-agent/config.yaml)

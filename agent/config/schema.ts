@@ -1,6 +1,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/schema';
+import { mqttOutSchema } from '../protocols/mqtt/config';
 import { adapterKinds } from '../protocols/registry';
 import { buildRulesConfigSchema } from '../rules/config';
 import { ruleKinds } from '../rules/kinds/index';
@@ -121,6 +122,8 @@ export function buildConfigSchema() {
       rules: buildRulesConfigSchema(ruleKinds).default([]),
       http: httpConfigSchema,
       schedules: schedulesConfigSchema,
+      /** Agent state (online/offline) published on MQTT as retained birth and last-will messages. */
+      mqttOut: mqttOutSchema.optional(),
     })
     .superRefine((cfg, ctx) => {
       uniqueNames(cfg.sources as Array<{ name: string }>, ctx, 'source', 'sources');

@@ -47,6 +47,8 @@ export interface AdapterContext {
   log: Logger;
   /** The agent's state directory (certificates, PKI folders live below it). */
   stateDir: string;
+  /** Plant id from config (stable client ids, event ids). */
+  plant?: string;
   /**
    * Hand signals to the rules. Resolves only when every event they produced
    * (and any invalid input) is committed to the outbox: acknowledge the source

@@ -407,6 +407,12 @@ export class MqttSourceAdapter implements SourceAdapter {
 
   /** Acknowledge the committed messages at the head of the queue, in arrival order. */
   private acknowledgeCommitted(): void {
+    // Acknowledgements of one commit leave in one socket write.
+    const stream = this.client?.connected ? this.client.stream : undefined;
+    if (stream && this.queue.length > 1 && this.queue[1]!.committed) {
+      stream.cork();
+      process.nextTick(() => stream.uncork());
+    }
     while (this.queue.length > 0 && this.queue[0]!.committed) {
       const w = this.queue.shift()!;
       if (w.qos === 0) continue;

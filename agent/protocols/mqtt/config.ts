@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sourceBase } from '../registry';
+import { sourceBase } from '../base';
 import { clientIdField, connectionFields, tlsSchema } from './connection';
 import { topicFilterProblem, topicNameProblem } from './topic';
 

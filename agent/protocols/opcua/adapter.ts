@@ -430,7 +430,10 @@ class Link {
     const now = Date.now();
     for (const s of this.subscriptions) {
       if (now - s.lastAlive > s.staleAfterMs) {
-        this.end(`no data and no keep-alive from subscription ${s.name} for ${Math.round((now - s.lastAlive) / 1000)} s`);
+        const secs = Math.round((now - s.lastAlive) / 1000);
+        this.end(this.client?.isReconnecting
+          ? `the connection has been down for ${secs} s; starting over with a new client`
+          : `no data and no keep-alive from subscription ${s.name} for ${secs} s`);
         return;
       }
     }

@@ -25,12 +25,14 @@ import type { RuleKind } from './index';
  * Anything that does not validate is kept as invalid input with the reason.
  */
 
+const ENVELOPE = new Set(['id', 'type', 'sequenceKey', 'occurredAt', 'receivedAt', 'source', 'payload']);
+
 const eventTypeSchema = z.enum(EVENT_TYPES as [EventType, ...EventType[]]);
 
 export const eventRuleConfigSchema = z.strictObject({
   kind: z.literal('event'),
   ...ruleBase,
-  /** Dotted path of the MES event id in the message (`header.eventId`); unset: the message's own `id` field, which is then required. */
+  /** Dotted path of the MES event id in the message (`header.eventId`; that top-level field is then left out of the event); unset: the message's own `id` field, which is then required. */
   idFrom: z.string().min(1).optional(),
   /** Template of the sequence key when the message has none (`{{value.payload.workcenter}}`); unset: the event's order, else work center, else equipment. */
   sequenceKey: templateSchema.optional(),
@@ -65,6 +67,9 @@ export function messageToEvent(
       return { ok: false, reason: `no event id at '${config.idFrom}' (found ${describeValue(id)})` };
     }
     candidate.id = String(id).trim();
+    // The field that carried the id is not part of the event (other unknown fields still are errors).
+    const carrier = config.idFrom.split('.')[0]!;
+    if (!ENVELOPE.has(carrier)) delete candidate[carrier];
   } else if (candidate.id === undefined || candidate.id === null || candidate.id === '') {
     return { ok: false, reason: "the event has no 'id' (the MES event id); set idFrom when the id is elsewhere in the message" };
   }

@@ -225,6 +225,28 @@ describe('MQTT source against a real broker', () => {
     assert.deepEqual(numbers(ctx2.signals), [1, 2, 3]);
   });
 
+  test('MQTT 5: the session outlives a disconnect (session expiry) and acknowledgement still follows the commit', async (t) => {
+    if (broker.kind === 'aedes') {
+      t.skip('the in-process aedes broker speaks MQTT 3.1.1 only');
+      return;
+    }
+    const p = uniquePrefix('v5');
+    const clientId = uniqueClientId('v5');
+    const extra = { protocolVersion: 5, sessionExpiryS: 300 };
+    const ctx1 = recordingContext();
+    const first = makeAdapter(p, clientId, ctx1, extra);
+    await started(first);
+    await publish(pub, `${p}/m`, '{"n":1}', 1);
+    await waitFor('n=1 acked', () => first.health().details!.acked === 1);
+    await first.stop();
+    await publish(pub, `${p}/m`, '{"n":2}', 1);
+    const ctx2 = recordingContext();
+    const second = makeAdapter(p, clientId, ctx2, extra);
+    await started(second);
+    await waitFor('n=2 kept by the broker', () => ctx2.signals.length === 1);
+    assert.deepEqual(numbers(ctx2.signals), [2]);
+  });
+
   test('a clean session (clean: true) does not get what was published while it was away', async () => {
     const p = uniquePrefix('clean');
     const clientId = uniqueClientId('clean');
