@@ -171,12 +171,13 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
 export async function runAgent(configPath?: string): Promise<number> {
   const path = configPath ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
   if (!path) {
-    throw new Error('no config file: pass --config FILE');
+    const { runDemo } = await import('./demo');
+    return runDemo({});
   }
   const { config } = loadConfigFile(path);
   setLogLevel(config.log.level);
   const agent = await startAgent(config);
-  const http = undefined as { close(): Promise<void> } | undefined;
+  const http = config.http.enabled ? await (await import('./http/server')).startHttp(agent) : undefined;
   await waitForSignal();
   await http?.close();
   await agent.stop();

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { SqliteOutbox } from './buffer/sqlite-outbox';
 import { EVENT_STATES, type EventState, type OutboxRecord } from './buffer/outbox';
 import { loadConfigFile, summarize } from './config/load';
+import { withLenientSecrets } from './config/secrets';
 import type { AgentConfig } from './config/schema';
 import { AgentError, ConfigError, errorMessage } from './errors';
 import { importEvents } from './events/import';
@@ -15,7 +16,8 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
-  configInvalid: 3,
+  /** EX_CONFIG: systemd's unit does not restart on it (RestartPreventExitStatus=78). */
+  configInvalid: 78,
   notFound: 4,
   partial: 5,
 } as const;
@@ -36,6 +38,9 @@ Usage:
   edge-agent outbox replay --since TIME --until TIME   re-send delivered events (safe: idempotent)
   edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
   edge-agent outbox prune                  apply the retention now
+  edge-agent users add NAME --role ROLE    add or change a status-page user (viewer|supervisor|admin);
+                                           the password is read from standard input or --password-file
+  edge-agent users remove NAME  |  users list [--json]
   edge-agent certs list [--json]           OPC UA certificates: own, trusted, rejected
   edge-agent certs trust THUMBPRINT        trust a rejected OPC UA server certificate
   edge-agent certs reject THUMBPRINT       move a certificate back to the rejected list
@@ -46,7 +51,7 @@ Options:
   --json          machine-readable output
 
 Exit codes:
-  0 ok   1 failure   2 usage error   3 config invalid   4 not found   5 partly done (some lines rejected)
+  0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)   78 config invalid
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -68,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       until: { type: 'string' },
       actor: { type: 'string' },
       port: { type: 'string' },
+      role: { type: 'string' },
+      'password-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -79,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
   const out = (v: unknown, text: string) => process.stdout.write(values.json ? `${JSON.stringify(v, null, 2)}\n` : `${text}\n`);
   const actor = values.actor ?? `cli:${safeUser()}`;
   const configPath = values.config ?? process.env.EDGE_AGENT_CONFIG ?? '/etc/edge-agent/config.yaml';
+  // Commands that never talk to Odoo or a broker accept secrets they cannot resolve here.
+  const localConfig = () => withLenientSecrets(() => loadConfigFile(configPath).config);
 
   switch (cmd) {
     case 'check-config': {
@@ -93,15 +102,16 @@ async function main(argv: string[]): Promise<number> {
       return runAgent(values.config ?? process.env.EDGE_AGENT_CONFIG);
     }
     case 'demo': {
-      return usage('the demo is not available yet');
+      const { runDemo } = await import('./demo');
+      return runDemo({ port: values.port ? Number(values.port) : undefined });
     }
     case 'status': {
       const { printStatus } = await import('./status');
-      return printStatus(loadConfigFile(configPath).config, Boolean(values.json));
+      return printStatus(localConfig(), Boolean(values.json));
     }
     case 'events': {
       if (sub !== 'import' || !rest[0]) return usage('events import FILE.jsonl --config FILE');
-      const config = loadConfigFile(configPath).config;
+      const config = localConfig();
       return withOutbox(config, async (outbox) => {
         const report = await importEvents(rest[0]!, outbox);
         for (const r of report.rejected) process.stderr.write(`${rest[0]}:${r.line}: ${r.reason}\n`);
@@ -110,12 +120,16 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'outbox': {
-      const config = loadConfigFile(configPath).config;
+      const config = localConfig();
       return withOutbox(config, (outbox) => outboxCommand(outbox, config, sub, rest, values, actor, out));
+    }
+    case 'users': {
+      const { usersCommand } = await import('./users-cli');
+      return usersCommand(localConfig(), sub, rest, values, out, actor);
     }
     case 'certs': {
       const { certsCommand } = await import('./protocols/opcua/certs-cli');
-      return certsCommand(loadConfigFile(configPath).config, sub, rest, Boolean(values.json));
+      return certsCommand(localConfig(), sub, rest, Boolean(values.json));
     }
     default:
       return usage(`unknown command ${cmd}`);
@@ -250,9 +264,10 @@ if (require.main === module) {
         process.exitCode = EXIT.configInvalid;
       } else if (err instanceof AgentError && err.code === 'USAGE') {
         process.exitCode = usage(err.message);
-      } else if (err instanceof AgentError && (err.code === 'NOT_FOUND' || err.code === 'NOT_EDITABLE' || err.code === 'INVALID_EDIT')) {
-        process.stderr.write(`${err.message}\n`);
-        process.exitCode = err.code === 'NOT_FOUND' ? EXIT.notFound : EXIT.failure;
+      } else if (err instanceof AgentError) {
+        // A refusal the user can act on: say it plainly, no stack.
+        process.stderr.write(`edge-agent: ${err.message}\n`);
+        process.exitCode = err.code === 'NOT_FOUND' || err.code === 'CERT_NOT_FOUND' ? EXIT.notFound : EXIT.failure;
       } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.exitCode = usage(errorMessage(err));
       } else {

@@ -539,6 +539,9 @@ export class SqliteOutbox implements Outbox {
       const record = toRecord(row);
       const payload = structuredClone(record.event.payload) as Record<string, unknown>;
       const path = field.replace(/^payload\./, '').split('.');
+      if (path.some((seg) => seg === '' || seg === '__proto__' || seg === 'constructor' || seg === 'prototype')) {
+        throw new AgentError('INVALID_EDIT', `"${field}" is not a payload field name`);
+      }
       setPath(payload, path, value);
       const parsed = parseEvent({ ...record.event, payload });
       if (!parsed.ok) throw new AgentError('INVALID_EDIT', `the edited event is not valid: ${parsed.reason}`);

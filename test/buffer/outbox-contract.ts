@@ -142,6 +142,8 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       let [c] = o.claim(5);
       o.settle([{ seq: c!.seq, outcome: 'park', reason: 'unknown loss reason', blocking: true }]);
       assert.throws(() => o.edit(a1!.id, 'payload.reason', 42, 'alice'), /not valid/);
+      assert.throws(() => o.edit(a1!.id, 'payload.__proto__.polluted', 'x', 'mallory'), /not a payload field name/);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined, 'nothing written onto Object.prototype');
       const edited = o.edit(a1!.id, 'payload.reason', 'Breakdown', 'alice');
       assert.equal(edited.state, 'pending');
       assert.equal((edited.event.payload as { reason: string }).reason, 'Breakdown');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -10,7 +10,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
 const config = join(dir, 'agent.yaml');
-writeFileSync(config, `plant:\n  id: cli\nstateDir: ${dir}\nhttp:\n  port: 1\n`);
+// The Odoo key is a systemd credential this test cannot resolve: local commands must work without it.
+writeFileSync(config, `plant:\n  id: cli\nstateDir: ${dir}\nhttp:\n  port: 1\nodoo:\n  url: http://127.0.0.1:1\n  database: x\n  apiKey: \${credential:odoo-api-key}\n`);
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } });
@@ -80,10 +81,33 @@ describe('edge-agent CLI', () => {
     assert.equal(status.outbox.skipped, 1);
   });
 
+  it('manages status-page users, reading the password from standard input', () => {
+    const add = (name: string, role: string, password: string) =>
+      spawnSync(process.execPath, [cli, 'users', 'add', name, '--role', role, '--config', config], { input: `${password}\n`, encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } });
+    const ok = add('alice', 'supervisor', 'correct horse battery');
+    assert.equal(ok.status, 0, ok.stderr);
+    const weak = add('bob', 'viewer', 'short');
+    assert.equal(weak.status, 1);
+    assert.match(weak.stderr, /at least 8 characters/);
+    assert.equal(add('carol', 'overlord', 'long enough pw').status, 2);
+    const list = JSON.parse(run('users', 'list', '--json').out) as Array<{ name: string; role: string }>;
+    assert.deepEqual(list, [{ name: 'alice', role: 'supervisor' }]);
+    const stored = readFileSync(join(dir, 'users.json'), 'utf8');
+    assert.ok(!stored.includes('correct horse'), 'only a hash is stored');
+    assert.equal(run('users', 'remove', 'alice').code, 0);
+    assert.equal(run('users', 'remove', 'alice').code, 4);
+  });
+
+  it('check-config still refuses the unresolved credential that local commands accept', () => {
+    const r = spawnSync(process.execPath, [cli, 'check-config', config], { encoding: 'utf8', env: { ...process.env, CREDENTIALS_DIRECTORY: '' } });
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /odoo\.apiKey: unresolved secret \$\{credential:odoo-api-key\}/);
+  });
+
   it('prints help with the exit codes, and refuses unknown commands', () => {
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+3 config invalid/);
+    assert.match(help.stdout, /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*78 config invalid/);
     assert.equal(run('frobnicate').code, 2);
   });
 });

@@ -131,7 +131,7 @@ describe('config', () => {
     }
   });
 
-  it('check-config exits 0 with a summary, and 3 with the problems', () => {
+  it('check-config exits 0 with a summary, and 78 (EX_CONFIG) with the problems', () => {
     const good = join(dir, 'good.yaml');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(good, BASE);
@@ -142,7 +142,7 @@ describe('config', () => {
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /valid\nplant plant1/);
     const no = spawnSync(process.execPath, [cli, 'check-config', bad], { env, encoding: 'utf8' });
-    assert.equal(no.status, 3);
+    assert.equal(no.status, 78);
     assert.match(no.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:9:3: sync\\.concurency: unknown key`));
   });
 });

@@ -1,0 +1,593 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { RunningAgent } from '../agent';
+import { AgentError, errorMessage } from '../errors';
+import { componentLogger, type Logger } from '../log';
+import { createMetrics } from '../metrics';
+import { findUser, listUsers, roleAllows, verifyUser, type Role } from '../users';
+import { currentValue, editCandidates, fieldPath } from './edit-value';
+import { clip } from './format';
+import { headline } from './headline';
+import { renderLoginPage, renderMessagePage, renderStatusMain, renderStatusPage, type PageModel } from './page';
+import {
+  cookie,
+  LOGIN_COOKIE,
+  LoginLimiter,
+  parseCookies,
+  randomToken,
+  safeNext,
+  sameOrigin,
+  SESSION_COOKIE,
+  Sessions,
+  tokensEqual,
+  type Session,
+} from './security';
+import { ThroughputHistory } from './throughput';
+
+/**
+ * The agent's local web server for supervisors: the status page, login,
+ * retry/skip/edit of parked events, /metrics, /healthz, /readyz and
+ * /api/status. Plain node:http: a handful of routes do not need a framework.
+ */
+
+export interface HttpHandle {
+  /** Address of the first listener, for people and the CLI (`http://127.0.0.1:8470`). */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024;
+const SAMPLE_MS = 5000;
+const RETRY_BIND_MS = 30_000;
+const PARKED_SHOWN = 50;
+
+export async function startHttp(agent: RunningAgent, opts?: { port?: number; host?: string }): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const log = componentLogger('http');
+  const site = new StatusSite(agent, log);
+  const hosts = opts?.host ? [opts.host] : agent.config.http.bind.length ? agent.config.http.bind : ['127.0.0.1'];
+  let port = opts?.port ?? agent.config.http.port;
+  const servers: Server[] = [];
+  const retryTimers: NodeJS.Timeout[] = [];
+  let closed = false;
+
+  const newServer = () => {
+    const s = createServer((req, res) => site.handle(req, res));
+    s.headersTimeout = 20_000;
+    s.requestTimeout = 30_000;
+    s.keepAliveTimeout = 5_000;
+    s.on('clientError', (_err, socket) => socket.destroy());
+    return s;
+  };
+
+  const bindLater = (host: string) => {
+    const t = setTimeout(() => {
+      retryTimers.splice(retryTimers.indexOf(t), 1);
+      if (closed) return;
+      const s = newServer();
+      listen(s, port, host).then(
+        () => {
+          if (closed) return void s.close();
+          servers.push(s);
+          log.info({ host, port }, `status page now also on ${hostUrl(host, port)}`);
+        },
+        () => bindLater(host),
+      );
+    }, RETRY_BIND_MS);
+    t.unref();
+    retryTimers.push(t);
+  };
+
+  try {
+    for (const [i, host] of hosts.entries()) {
+      const s = newServer();
+      try {
+        await listen(s, port, host);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // A LAN address that is not up yet (DHCP at boot): serve the others and keep trying it.
+        if (i > 0 && code === 'EADDRNOTAVAIL') {
+          log.warn({ host, port }, `cannot listen on ${host} yet (address not available); trying again every ${RETRY_BIND_MS / 1000} s`);
+          bindLater(host);
+          continue;
+        }
+        throw new AgentError('HTTP_LISTEN', `status page cannot listen on ${host}:${port}: ${code ?? errorMessage(err)}`, { cause: err });
+      }
+      servers.push(s);
+      if (port === 0) port = (s.address() as AddressInfo).port;
+    }
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    site.stop();
+    throw err;
+  }
+
+  const url = hostUrl(hosts[0]!, port);
+  log.info({ bind: hosts, port, view: agent.config.http.view }, `status page on ${hosts.map((h) => hostUrl(h, port)).join(', ')}`);
+  return {
+    url,
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      retryTimers.forEach(clearTimeout);
+      site.stop();
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
+
+function listen(s: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    s.once('error', onError);
+    s.listen(port, host, () => {
+      s.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(s: Server): Promise<void> {
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+}
+
+function hostUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return !!address && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
+}
+
+/** One request: what the handlers need, parsed once. */
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  method: string;
+  nonce: string;
+  ip: string;
+  cookies: Map<string, string>;
+  session: Session | undefined;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+class StatusSite {
+  private readonly sessions = new Sessions();
+  private readonly limiter = new LoginLimiter(5, 60_000);
+  private readonly throughput = new ThroughputHistory(60);
+  private readonly sampler: NodeJS.Timeout;
+  private readonly metrics: Registry;
+  private stopping = false;
+
+  constructor(
+    private readonly agent: RunningAgent,
+    private readonly log: Logger,
+  ) {
+    this.metrics = createMetrics(agent);
+    this.sample();
+    this.sampler = setInterval(() => this.sample(), SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  stop(): void {
+    this.stopping = true;
+    clearInterval(this.sampler);
+  }
+
+  private get usersFile(): string {
+    return this.agent.config.http.usersFile;
+  }
+
+  /** Running totals for the throughput chart: events committed by the pipeline, and events delivered. */
+  private sample(): void {
+    try {
+      const sent = this.agent.sync()?.sent ?? this.agent.outbox.counts().done;
+      this.throughput.sample(Date.now(), { received: this.agent.pipeline.counters.events, sent });
+    } catch (err) {
+      this.log.debug({ err }, 'throughput sample failed');
+    }
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.route(req, res).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) this.log.error({ err, path: req.url }, `status page request failed: ${errorMessage(err)}`);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const text = err instanceof HttpError ? err.message : 'The agent could not answer this request; the details are in its log.';
+      const nonce = randomBytes(16).toString('base64');
+      this.headers(res, nonce);
+      this.send(res, status, 'text/html; charset=utf-8', renderMessagePage(status === 500 ? 'Error' : titleFor(status), text, nonce));
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://agent.invalid');
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+    const nonce = randomBytes(16).toString('base64');
+    this.headers(res, nonce);
+    const cookies = parseCookies(req.headers.cookie);
+    const ctx: Ctx = { req, res, url, method, nonce, ip: req.socket.remoteAddress ?? '?', cookies, session: this.currentSession(cookies.get(SESSION_COOKIE)) };
+
+    const routes: Record<string, Partial<Record<string, (c: Ctx) => Promise<void> | void>>> = {
+      '/healthz': { GET: (c) => this.send(c.res, 200, 'text/plain; charset=utf-8', 'ok\n') },
+      '/readyz': { GET: (c) => this.readyz(c) },
+      '/metrics': { GET: (c) => this.metricsText(c) },
+      '/api/status': { GET: (c) => this.apiStatus(c) },
+      '/': { GET: (c) => this.statusPage(c) },
+      '/login': { GET: (c) => this.loginPage(c), POST: (c) => this.login(c) },
+      '/logout': { POST: (c) => this.logout(c) },
+      '/events/retry': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.retry(f, s)) },
+      '/events/skip': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.skip(f, s)) },
+      '/events/edit': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.edit(f, s)) },
+      '/events/retry-all': { POST: (c) => this.action(c, 'admin', (f, s) => this.retryAll(f, s)) },
+    };
+    const route = routes[url.pathname];
+    if (!route) throw new HttpError(404, `Nothing at ${clip(url.pathname, 100)}.`);
+    const handler = route[method];
+    if (!handler) {
+      res.setHeader('Allow', Object.keys(route).join(', '));
+      throw new HttpError(405, `${method} is not allowed here.`);
+    }
+    await handler(ctx);
+  }
+
+  // ---- responses ------------------------------------------------------------------
+
+  private headers(res: ServerResponse, nonce: string): void {
+    res.setHeader(
+      'Content-Security-Policy',
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    );
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Cache-Control', 'no-store');
+  }
+
+  private send(res: ServerResponse, status: number, type: string, body: string): void {
+    res.statusCode = status;
+    res.setHeader('Content-Type', type);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+  }
+
+  private redirect(res: ServerResponse, location: string): void {
+    res.statusCode = 303;
+    res.setHeader('Location', location);
+    res.setHeader('Content-Length', 0);
+    res.end();
+  }
+
+  private json(res: ServerResponse, status: number, value: unknown): void {
+    this.send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  // ---- sessions -------------------------------------------------------------------
+
+  /** The session, if its user still exists; a role changed in the users file applies at once. */
+  private currentSession(id: string | undefined): Session | undefined {
+    const s = this.sessions.get(id);
+    if (!s) return undefined;
+    let user;
+    try {
+      user = findUser(this.usersFile, s.user);
+    } catch (err) {
+      this.log.error({ err }, `users file unreadable: ${errorMessage(err)}`);
+      return undefined;
+    }
+    if (!user) {
+      this.sessions.destroyUser(s.user);
+      return undefined;
+    }
+    s.role = user.role;
+    return s;
+  }
+
+  private mayView(c: Ctx): boolean {
+    return this.agent.config.http.view === 'open' || c.session !== undefined;
+  }
+
+  // ---- read-only routes -------------------------------------------------------------
+
+  private readyz(c: Ctx): void {
+    const checks: Record<string, string> = {};
+    try {
+      this.agent.outbox.counts();
+      checks.outbox = 'ok';
+    } catch (err) {
+      checks.outbox = `error: ${errorMessage(err)}`;
+    }
+    // The config was validated in full when the agent started; this checks that it is the one the agent runs with.
+    checks.config = this.agent.config?.plant?.id && this.agent.config.http ? 'ok' : 'error: no valid config';
+    checks.server = this.stopping ? 'error: shutting down' : 'ok';
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    this.json(c.res, ready ? 200 : 503, { ready, checks });
+  }
+
+  private async metricsText(c: Ctx): Promise<void> {
+    const text = await this.metrics.metrics();
+    this.send(c.res, 200, this.metrics.contentType, text);
+  }
+
+  private apiStatus(c: Ctx): void {
+    // `edge-agent status` asks from the gateway itself, without a login.
+    if (!this.mayView(c) && !isLoopback(c.ip)) {
+      this.json(c.res, 401, { error: 'login required (http.view is login)' });
+      return;
+    }
+    this.json(c.res, 200, statusJson(this.agent));
+  }
+
+  private statusPage(c: Ctx): void {
+    if (!this.mayView(c)) {
+      this.redirect(c.res, '/login?next=/');
+      return;
+    }
+    this.sample();
+    const a = this.agent;
+    const now = Date.now();
+    const counts = a.outbox.counts();
+    const oldestUnfinishedAt = a.outbox.oldestUnfinishedAt();
+    const sync = a.sync();
+    const odooConfigured = Boolean(a.worker);
+    // The page refreshes only its main part (?part=main); a message to show once waits for a whole page.
+    const partial = c.url.searchParams.get('part') === 'main';
+    const flash = partial ? undefined : c.session?.flash;
+    if (c.session && !partial) c.session.flash = undefined;
+    const user = c.session ? { name: c.session.user, role: c.session.role } : undefined;
+    const model: PageModel = {
+      now,
+      plant: a.config.plant,
+      startedAt: a.startedAt,
+      user,
+      csrf: c.session?.csrf,
+      offerActions: !user || roleAllows(user.role, 'supervisor'),
+      isAdmin: user?.role === 'admin',
+      flash,
+      headline: headline({
+        now,
+        startedAt: a.startedAt,
+        odooConfigured,
+        sync,
+        counts,
+        oldestUnfinishedAt,
+        maxEvents: a.config.outbox.maxEvents,
+        refused: a.pipeline.counters.refused,
+      }),
+      odoo: { configured: odooConfigured, url: a.config.odoo?.url, database: a.config.odoo?.database, status: sync },
+      outbox: { ...counts, oldestUnfinishedAt },
+      throughput: { last5: this.throughput.series(5, now), last60: this.throughput.series(60, now) },
+      sources: a.sources(),
+      parked: a.outbox.list({ state: 'parked', limit: PARKED_SHOWN }),
+      invalid: a.outbox.listInvalid(5),
+      audit: a.outbox.listAudit(50),
+      nonce: c.nonce,
+    };
+    this.send(c.res, 200, 'text/html; charset=utf-8', partial ? renderStatusMain(model) : renderStatusPage(model));
+  }
+
+  // ---- login and logout ---------------------------------------------------------------
+
+  private title(): string {
+    const p = this.agent.config.plant;
+    return p.name ? `${p.name} · edge agent` : `Edge agent · ${p.id}`;
+  }
+
+  private noUsers(): boolean {
+    try {
+      return listUsers(this.usersFile).length === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private loginForm(c: Ctx, status: number, next: string, error?: string): void {
+    const token = randomToken();
+    c.res.setHeader('Set-Cookie', cookie(LOGIN_COOKIE, token, { maxAgeSeconds: 1800 }));
+    this.send(c.res, status, 'text/html; charset=utf-8', renderLoginPage({ title: this.title(), token, next, error, noUsers: this.noUsers(), nonce: c.nonce }));
+  }
+
+  private loginPage(c: Ctx): void {
+    const next = safeNext(c.url.searchParams.get('next'));
+    if (c.session) {
+      this.redirect(c.res, next);
+      return;
+    }
+    this.loginForm(c, 200, next);
+  }
+
+  private async login(c: Ctx): Promise<void> {
+    if (!sameOrigin(c.req.headers)) throw new HttpError(403, 'Refused: this form was not sent from the status page (cross-site request).');
+    const form = await readForm(c.req);
+    const next = safeNext(form.get('next'));
+    if (!tokensEqual(form.get('token') ?? undefined, c.cookies.get(LOGIN_COOKIE))) {
+      this.loginForm(c, 403, next, 'The login form had expired. Please try again.');
+      return;
+    }
+    const name = clip((form.get('user') ?? '').trim().replace(/[\u0000-\u001f\u007f]/g, ''), 64);
+    const password = form.get('password') ?? '';
+    const wait = Math.max(this.limiter.blockedFor(`ip:${c.ip}`), this.limiter.blockedFor(`user:${name}`));
+    if (wait > 0) {
+      this.log.warn({ user: name, ip: c.ip }, 'login refused: too many failed attempts');
+      c.res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+      this.loginForm(c, 429, next, `Too many failed attempts. Wait ${Math.ceil(wait / 1000)} s and try again.`);
+      return;
+    }
+    const user = name && password ? await verifyUser(this.usersFile, name, password) : undefined;
+    if (!user) {
+      this.limiter.fail(`ip:${c.ip}`);
+      this.limiter.fail(`user:${name}`);
+      this.agent.outbox.audit(`web:${name || '(empty)'}`, 'login-failed', { ip: c.ip });
+      this.log.warn({ user: name, ip: c.ip }, 'failed login on the status page');
+      this.loginForm(c, 401, next, 'Wrong name or password.');
+      return;
+    }
+    // A new session id at every login (an id known before the login is worth nothing after it).
+    const old = c.cookies.get(SESSION_COOKIE);
+    if (old) this.sessions.destroy(old);
+    const session = this.sessions.create(user.name, user.role);
+    this.agent.outbox.audit(`web:${user.name}`, 'login', { ip: c.ip, role: user.role });
+    this.log.info({ user: user.name, role: user.role, ip: c.ip }, 'login on the status page');
+    c.res.setHeader('Set-Cookie', [cookie(SESSION_COOKIE, session.id), cookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0 })]);
+    this.redirect(c.res, next);
+  }
+
+  private async logout(c: Ctx): Promise<void> {
+    const { session } = await this.checkPost(c);
+    if (!session) {
+      this.redirect(c.res, '/');
+      return;
+    }
+    this.sessions.destroy(session.id);
+    this.agent.outbox.audit(`web:${session.user}`, 'logout', { ip: c.ip });
+    c.res.setHeader('Set-Cookie', cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0 }));
+    this.redirect(c.res, '/');
+  }
+
+  // ---- actions on events ---------------------------------------------------------------
+
+  /** Same origin, read the form, and, with a session, its CSRF token. */
+  private async checkPost(c: Ctx): Promise<{ form: URLSearchParams; session: Session | undefined }> {
+    if (!sameOrigin(c.req.headers)) {
+      this.log.warn({ ip: c.ip, path: c.url.pathname, origin: c.req.headers.origin ?? null, referer: c.req.headers.referer ?? null }, 'cross-site POST refused');
+      throw new HttpError(403, 'Refused: this request was not sent from the status page (cross-site request).');
+    }
+    const form = await readForm(c.req);
+    if (!c.session) return { form, session: undefined };
+    if (!tokensEqual(form.get('csrf') ?? undefined, c.session.csrf)) {
+      this.log.warn({ ip: c.ip, user: c.session.user, path: c.url.pathname }, 'POST without a valid form token refused');
+      throw new HttpError(403, 'Refused: the form token is missing or wrong. Reload the status page and try again.');
+    }
+    return { form, session: c.session };
+  }
+
+  private async action(c: Ctx, needed: Role, run: (form: URLSearchParams, session: Session) => { kind: 'ok' | 'error'; text: string }): Promise<void> {
+    const { form, session } = await this.checkPost(c);
+    if (!session) {
+      this.redirect(c.res, '/login?next=/');
+      return;
+    }
+    if (!roleAllows(session.role, needed)) {
+      this.agent.outbox.audit(`web:${session.user}`, 'denied', { path: c.url.pathname, role: session.role, id: form.get('id') ?? undefined });
+      throw new HttpError(403, `Your role (${session.role}) may not do this; it needs ${needed}.`);
+    }
+    let flash;
+    try {
+      flash = run(form, session);
+    } catch (err) {
+      if (!(err instanceof AgentError)) throw err;
+      flash = { kind: 'error' as const, text: err.message };
+    }
+    session.flash = flash;
+    this.redirect(c.res, '/#exceptions');
+  }
+
+  private eventId(form: URLSearchParams): string {
+    const id = (form.get('id') ?? '').trim();
+    if (!id || id.length > 200) throw new HttpError(400, 'The form names no event.');
+    return id;
+  }
+
+  private retry(form: URLSearchParams, s: Session) {
+    const id = this.eventId(form);
+    const n = this.agent.outbox.retry({ ids: [id] }, `web:${s.user}`);
+    if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked or retrying any more; nothing to retry.` };
+    this.agent.worker?.wake();
+    return { kind: 'ok' as const, text: `Event ${id} is back in the queue and will be sent again.` };
+  }
+
+  private retryAll(_form: URLSearchParams, s: Session) {
+    const n = this.agent.outbox.retry({ state: 'parked' }, `web:${s.user}`);
+    if (n) this.agent.worker?.wake();
+    return { kind: 'ok' as const, text: `${n} parked ${n === 1 ? 'event is' : 'events are'} back in the queue.` };
+  }
+
+  private skip(form: URLSearchParams, s: Session) {
+    const id = this.eventId(form);
+    const reason = (form.get('reason') ?? '').trim();
+    if (reason.length < 3) return { kind: 'error' as const, text: 'Skipping needs a reason (at least 3 characters); it goes into the audit log.' };
+    const n = this.agent.outbox.skip({ ids: [id], state: 'parked' }, `web:${s.user}`, clip(reason, 500));
+    if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked any more; nothing skipped.` };
+    this.agent.worker?.wake();
+    return { kind: 'ok' as const, text: `Event ${id} is skipped: it will not be sent. Later events of its key go on.` };
+  }
+
+  private edit(form: URLSearchParams, s: Session) {
+    const id = this.eventId(form);
+    const field = (form.get('field') ?? '').trim();
+    const path = fieldPath(field);
+    if (!path) return { kind: 'error' as const, text: `"${clip(field, 60)}" is not a field name (for example lot or payload.quantity).` };
+    const record = this.agent.outbox.get(id);
+    if (!record) return { kind: 'error' as const, text: `There is no event ${id}.` };
+    const candidates = editCandidates(currentValue(record.event.payload, path), form.get('value') ?? '');
+    if (!candidates.ok) return { kind: 'error' as const, text: `${path.join('.')}: ${candidates.reason}.` };
+    let lastErr: unknown;
+    for (const value of candidates.values) {
+      try {
+        this.agent.outbox.edit(id, path.join('.'), value, `web:${s.user}`);
+        this.agent.worker?.wake();
+        return { kind: 'ok' as const, text: `Event ${id}: ${path.join('.')} is now ${JSON.stringify(value)}; it will be sent again.` };
+      } catch (err) {
+        if (!(err instanceof AgentError) || err.code !== 'INVALID_EDIT') throw err;
+        lastErr = err;
+      }
+    }
+    throw lastErr;
+  }
+}
+
+function titleFor(status: number): string {
+  return status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 405 ? 'Not allowed' : status === 413 ? 'Too large' : status === 415 ? 'Not a form' : 'Bad request';
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    req.resume();
+    throw new HttpError(415, 'Expected a form (application/x-www-form-urlencoded).');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'The form is too large.');
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** The body of /api/status (also read by `edge-agent status`). */
+export function statusJson(agent: RunningAgent): Record<string, unknown> {
+  const counts = agent.outbox.counts();
+  const oldest = agent.outbox.oldestUnfinishedAt();
+  return {
+    running: true,
+    plant: agent.config.plant,
+    startedAt: new Date(agent.startedAt).toISOString(),
+    outbox: { ...counts, oldestUnfinishedAt: oldest === null ? null : new Date(oldest).toISOString() },
+    odoo: agent.sync() ?? null,
+    sources: agent.sources(),
+    pipeline: { ...agent.pipeline.counters, bySource: Object.fromEntries(agent.pipeline.bySource) },
+  };
+}

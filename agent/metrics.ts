@@ -1,0 +1,181 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RunningAgent } from './agent';
+import { EVENT_STATES } from './buffer/outbox';
+import type { CircuitState } from './sync/circuit';
+
+/**
+ * The agent's Prometheus metrics, in a registry of their own (never the
+ * process-wide default one). Figures the agent already keeps (per-source
+ * counters of the pipeline, outbox states, the Odoo link) are read when
+ * Prometheus scrapes; each settled request to Odoo is observed as it
+ * happens (sent, parked, durations, errors).
+ *
+ * Counters restart at 0 with the agent, as Prometheus expects of counters.
+ * Returns the registry: `await registry.metrics()` is one scrape, in
+ * `registry.contentType`.
+ */
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'auth-failed'];
+
+export function createMetrics(
+  agent: RunningAgent,
+  /** defaultMetrics: also the process's own figures (CPU, memory, event-loop delay); default true. */
+  opts: { defaultMetrics?: boolean } = {},
+): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const perSource = (pick: (s: { received: number; enqueued: number; duplicates: number; invalid: number }) => number) =>
+    function collect(this: Counter<'source'>) {
+      this.reset();
+      for (const [source, s] of agent.pipeline.bySource) this.inc({ source }, pick(s));
+    };
+
+  new Counter({
+    name: 'edge_events_received_total',
+    help: 'Signals received from each source (readings, messages, scans) and handed to the rules.',
+    labelNames: ['source'],
+    registers,
+    collect: perSource((s) => s.received),
+  });
+  new Counter({
+    name: 'edge_events_enqueued_total',
+    help: 'Events each source produced that were committed to the outbox.',
+    labelNames: ['source'],
+    registers,
+    collect: perSource((s) => s.enqueued),
+  });
+  new Counter({
+    name: 'edge_events_duplicate_total',
+    help: 'Events already in the outbox (same id) and therefore ignored, per source.',
+    labelNames: ['source'],
+    registers,
+    collect: perSource((s) => s.duplicates),
+  });
+  new Counter({
+    name: 'edge_events_invalid_total',
+    help: 'Input that could not be read (kept as invalid input, never dropped), per source.',
+    labelNames: ['source'],
+    registers,
+    collect: perSource((s) => s.invalid),
+  });
+  new Counter({
+    name: 'edge_events_refused_total',
+    help: 'Signals refused because the outbox was full (the sources were told to hold back).',
+    registers,
+    collect(this: Counter) {
+      this.reset();
+      this.inc(agent.pipeline.counters.refused);
+    },
+  });
+
+  const sent = new Counter({
+    name: 'edge_events_sent_total',
+    help: 'Events delivered to Odoo, by event type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const parked = new Counter({
+    name: 'edge_events_parked_total',
+    help: 'Events Odoo refused for good and that now wait for a person, by event type.',
+    labelNames: ['type'],
+    registers,
+  });
+  const requests = new Counter({
+    name: 'edge_odoo_requests_total',
+    help: 'Requests to Odoo by event type and result (done, retry, park, stop, split).',
+    labelNames: ['type', 'result'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'edge_odoo_request_duration_seconds',
+    help: 'Time from sending a request to Odoo until it settled, by event type.',
+    labelNames: ['type'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'edge_errors_total',
+    help: 'Failed requests to Odoo by error class (ECONNREFUSED, HTTP_503, ValidationError, ...).',
+    labelNames: ['class'],
+    registers,
+  });
+
+  agent.onRequest((o) => {
+    requests.inc({ type: o.type, result: o.result });
+    duration.observe({ type: o.type }, o.durationMs / 1000);
+    if (o.result === 'done') sent.inc({ type: o.type }, o.events);
+    if (o.result === 'park') parked.inc({ type: o.type }, o.events);
+    if (o.errorClass) errors.inc({ class: o.errorClass });
+  });
+
+  new Gauge({
+    name: 'edge_outbox_events',
+    help: 'Events in the outbox by state (pending, inflight, retrying, parked, done, skipped).',
+    labelNames: ['state'],
+    registers,
+    collect(this: Gauge<'state'>) {
+      const c = agent.outbox.counts();
+      for (const state of EVENT_STATES) this.set({ state }, c[state]);
+    },
+  });
+  new Gauge({
+    name: 'edge_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest event not yet delivered (0 when nothing waits).',
+    registers,
+    collect(this: Gauge) {
+      const at = agent.outbox.oldestUnfinishedAt();
+      this.set(at === null ? 0 : Math.max(0, (Date.now() - at) / 1000));
+    },
+  });
+  new Gauge({
+    name: 'edge_odoo_circuit_state',
+    help: 'The Odoo link: 1 for the current state (closed = sending, open = Odoo unreachable, auth-failed = key refused).',
+    labelNames: ['state'],
+    registers,
+    collect(this: Gauge<'state'>) {
+      const s = agent.sync();
+      for (const state of CIRCUIT_STATES) this.set({ state }, s?.circuit === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edge_odoo_up',
+    help: '1 when the agent is sending to Odoo (circuit closed), 0 otherwise or when no Odoo is configured.',
+    registers,
+    collect(this: Gauge) {
+      this.set(agent.sync()?.circuit === 'closed' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edge_odoo_last_success_timestamp_seconds',
+    help: 'When Odoo last answered a request successfully (Unix time; 0 = not since start).',
+    registers,
+    collect(this: Gauge) {
+      const at = agent.sync()?.lastSuccessAt;
+      this.set(at ? at / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edge_source_connected',
+    help: '1 when the source is connected, by source name and type.',
+    labelNames: ['source', 'type'],
+    registers,
+    collect(this: Gauge<'source' | 'type'>) {
+      this.reset();
+      for (const s of agent.sources()) this.set({ source: s.name, type: s.type }, s.connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edge_source_last_data_timestamp_seconds',
+    help: 'When each source last delivered data (Unix time; 0 = not since start).',
+    labelNames: ['source'],
+    registers,
+    collect(this: Gauge<'source'>) {
+      this.reset();
+      for (const s of agent.sources()) this.set({ source: s.name }, s.lastDataAt ? Date.parse(s.lastDataAt) / 1000 : 0);
+    },
+  });
+
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  return registry;
+}

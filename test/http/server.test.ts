@@ -1,0 +1,342 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { addUser, removeUser } from '../../agent/users';
+import { startHttp } from '../../agent/http/server';
+import { Browser, PASSWORDS, startSite, type TestSite } from './helpers';
+
+const state = (site: TestSite, id: string) => site.agent.outbox.get(id)?.state;
+const audits = (site: TestSite) => site.agent.outbox.listAudit(100);
+
+describe('status page server (view: open)', () => {
+  let site: TestSite;
+  before(async () => {
+    site = await startSite({ view: 'open' });
+  });
+  after(() => site.close());
+
+  it('answers /healthz and /readyz', async () => {
+    const b = new Browser(site.url);
+    const h = await b.request('/healthz');
+    assert.equal(h.status, 200);
+    assert.equal(h.body, 'ok\n');
+    const r = await b.request('/readyz');
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { ready: true, checks: { outbox: 'ok', config: 'ok', server: 'ok' } });
+  });
+
+  it('shows sources, backlog, the parked event and Odoo state to anyone when view is open', async () => {
+    const b = new Browser(site.url);
+    const res = await b.request('/');
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers['content-type']), /^text\/html/);
+    const html = res.body;
+    assert.match(html, /line1-plc/);
+    assert.match(html, /packing-scale/);
+    assert.match(html, /3 events wait to be sent/);
+    assert.match(html, /1 of them needs a person/);
+    assert.match(html, /Odoo is not configured/);
+    assert.match(html, /The loss reason &quot;Tool Change&quot; does not exist in Odoo/);
+    assert.match(html, new RegExp(`data-id="${site.parkedId}"`));
+    assert.match(html, /Log in/);
+    // Nothing from elsewhere: no external script, style sheet or image.
+    assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)="https?:/);
+    assert.doesNotMatch(html, /name="csrf"/, 'no form token without a session');
+  });
+
+  it('sends the security headers', async () => {
+    const res = await new Browser(site.url).request('/');
+    const csp = String(res.headers['content-security-policy']);
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'nonce-[^']+'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /form-action 'self'/);
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+    assert.match(res.body, new RegExp(`<script nonce="${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}">`));
+    assert.equal(res.headers['x-frame-options'], 'DENY');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  it('serves /api/status as JSON with counts, sources and pipeline', async () => {
+    const res = await new Browser(site.url).request('/api/status');
+    assert.equal(res.status, 200);
+    const s = JSON.parse(res.body) as {
+      running: boolean;
+      outbox: { pending: number; parked: number; oldestUnfinishedAt: string | null };
+      odoo: unknown;
+      sources: Array<{ name: string; connected: boolean }>;
+      pipeline: { events: number; bySource: object };
+    };
+    assert.equal(s.running, true);
+    assert.equal(s.outbox.pending, 2);
+    assert.equal(s.outbox.parked, 1);
+    assert.ok(s.outbox.oldestUnfinishedAt && Date.parse(s.outbox.oldestUnfinishedAt) > 0);
+    assert.equal(s.odoo, null);
+    assert.deepEqual(
+      s.sources.map((x) => [x.name, x.connected]),
+      [
+        ['line1-plc', false],
+        ['packing-scale', false],
+      ],
+    );
+    assert.equal(typeof s.pipeline.events, 'number');
+  });
+
+  it('answers 404 and 405 and HEAD', async () => {
+    const b = new Browser(site.url);
+    assert.equal((await b.request('/nothing-here')).status, 404);
+    const r = await b.request('/logout');
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.allow, 'POST');
+    const head = await b.request('/', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+  });
+
+  it('logs in with a session cookie that is HttpOnly and SameSite=Strict, and writes the audit log', async () => {
+    const b = new Browser(site.url);
+    const res = await b.login('sam', PASSWORDS.supervisor);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/');
+    const set = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('edge_session='));
+    assert.ok(set, 'a session cookie');
+    assert.match(set, /HttpOnly/);
+    assert.match(set, /SameSite=Strict/);
+    assert.ok(/^edge_session=([^;]+)/.exec(set)![1]!.length >= 43, 'a long random id');
+    const page = await b.text('/');
+    assert.match(page, /sam <span class="role">supervisor<\/span>/);
+    assert.match(page, /name="csrf" value="[^"]{43,}"/);
+    const entry = audits(site).find((a) => a.action === 'login' && a.actor === 'web:sam');
+    assert.ok(entry, 'login in the audit log');
+    assert.match(page, /web:sam<\/td><td><b>login<\/b>/, 'and on the page');
+  });
+
+  it('refuses a wrong password with 401 and records the failed login', async () => {
+    const b = new Browser(site.url, '127.0.0.3');
+    const res = await b.login('vera', 'not her password');
+    assert.equal(res.status, 401);
+    assert.match(res.body, /Wrong name or password/);
+    assert.equal(b.jar.has('edge_session'), false);
+    assert.ok(audits(site).some((a) => a.action === 'login-failed' && a.actor === 'web:vera'));
+  });
+
+  it('refuses a login form posted without the token of the form it came from', async () => {
+    const b = new Browser(site.url, '127.0.0.4');
+    const res = await b.request('/login', { form: { token: 'made-up', user: 'sam', password: PASSWORDS.supervisor } });
+    assert.equal(res.status, 403);
+    assert.equal(b.jar.has('edge_session'), false);
+  });
+
+  it('limits failed logins per client address: 429 after 5, even with the right password', async () => {
+    const b = new Browser(site.url, '127.0.0.5');
+    for (let i = 0; i < 5; i++) assert.equal((await b.login(`nobody${i}`, 'wrong password')).status, 401);
+    const blocked = await b.login('ada', PASSWORDS.admin);
+    assert.equal(blocked.status, 429);
+    assert.ok(Number(blocked.headers['retry-after']) > 0);
+    assert.equal(b.jar.has('edge_session'), false);
+    // Another address is not affected.
+    assert.equal((await new Browser(site.url, '127.0.0.6').login('ada', PASSWORDS.admin)).status, 303);
+  });
+
+  it('limits failed logins per user name across addresses', async () => {
+    for (let i = 0; i < 5; i++) assert.equal((await new Browser(site.url, `127.0.1.${i + 1}`).login('ada', 'wrong password')).status, 401);
+    assert.equal((await new Browser(site.url, '127.0.1.99').login('ada', PASSWORDS.admin)).status, 429);
+  });
+
+  it('sends an anonymous retry to the login and changes nothing', async () => {
+    const b = new Browser(site.url);
+    const res = await b.request('/events/retry', { form: { id: site.parkedId } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/login?next=/');
+    assert.equal(state(site, site.parkedId), 'parked');
+  });
+
+  it('refuses a POST without the form token (403) and changes nothing', async () => {
+    const b = new Browser(site.url);
+    await b.login('sam', PASSWORDS.supervisor);
+    const res = await b.request('/events/retry', { form: { id: site.parkedId } });
+    assert.equal(res.status, 403);
+    assert.match(res.body, /form token/);
+    const wrong = await b.request('/events/retry', { form: { id: site.parkedId, csrf: 'x'.repeat(43) } });
+    assert.equal(wrong.status, 403);
+    assert.equal(state(site, site.parkedId), 'parked');
+  });
+
+  it('refuses a cross-site POST (foreign Origin, or no Origin and no Referer) even with session and token', async () => {
+    const b = new Browser(site.url);
+    await b.login('sam', PASSWORDS.supervisor);
+    const csrf = await b.csrf();
+    const foreign = await b.request('/events/retry', { form: { id: site.parkedId, csrf }, headers: { origin: 'http://evil.example' } });
+    assert.equal(foreign.status, 403);
+    assert.match(foreign.body, /cross-site/);
+    const none = await b.request('/events/retry', { form: { id: site.parkedId, csrf }, headers: { origin: undefined } });
+    assert.equal(none.status, 403);
+    const otherPort = await b.request('/events/retry', { form: { id: site.parkedId, csrf }, headers: { origin: 'http://127.0.0.1:1' } });
+    assert.equal(otherPort.status, 403);
+    assert.equal(state(site, site.parkedId), 'parked');
+    const login = await new Browser(site.url).request('/login', { form: { token: 'x', user: 'sam', password: PASSWORDS.supervisor }, headers: { origin: 'http://evil.example' } });
+    assert.equal(login.status, 403);
+  });
+
+  it('lets a viewer look but not retry (403, recorded as denied)', async () => {
+    const b = new Browser(site.url);
+    assert.equal((await b.login('vera', PASSWORDS.viewer)).status, 303);
+    const page = await b.text('/');
+    assert.match(page, /Your role may only view/);
+    assert.doesNotMatch(page, /action="\/events\/retry"/);
+    const csrf = await b.csrf();
+    const res = await b.request('/events/retry', { form: { id: site.parkedId, csrf } });
+    assert.equal(res.status, 403);
+    assert.match(res.body, /viewer/);
+    assert.equal(state(site, site.parkedId), 'parked');
+    assert.ok(audits(site).some((a) => a.actor === 'web:vera' && a.action === 'denied'));
+  });
+
+  it('refuses a skip without a reason and an edit that makes the event invalid', async () => {
+    const b = new Browser(site.url);
+    await b.login('sam', PASSWORDS.supervisor);
+    const csrf = await b.csrf();
+    assert.equal((await b.request('/events/skip', { form: { id: site.parkedId, csrf, reason: '' } })).status, 303);
+    assert.match(await b.text('/'), /Skipping needs a reason/);
+    assert.equal((await b.request('/events/edit', { form: { id: site.parkedId, csrf, field: 'reason', value: 'x'.repeat(300) } })).status, 303);
+    assert.match(await b.text('/'), /not valid/);
+    assert.equal((await b.request('/events/edit', { form: { id: site.parkedId, csrf, field: '__proto__.polluted', value: 'yes' } })).status, 303);
+    assert.match(await b.text('/'), /is not a field name/);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(state(site, site.parkedId), 'parked');
+  });
+
+  it('lets a supervisor retry: the event goes back to pending, audited as web:<user>', async () => {
+    const b = new Browser(site.url);
+    await b.login('sam', PASSWORDS.supervisor);
+    const csrf = await b.csrf();
+    const res = await b.request('/events/retry', { form: { id: site.parkedId, csrf } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/#exceptions');
+    assert.equal(state(site, site.parkedId), 'pending');
+    const entry = audits(site).find((a) => a.action === 'retry');
+    assert.equal(entry?.actor, 'web:sam');
+    const page = await b.text('/');
+    assert.match(page, /is back in the queue/);
+    assert.match(page, /web:sam<\/td><td><b>retry<\/b>/);
+    assert.doesNotMatch(await b.text('/'), /is back in the queue/, 'the message shows once');
+  });
+
+  it('lets a supervisor edit a field and skip with a reason', async () => {
+    const a = site.agent.outbox;
+    // Park both pending events (as the sync worker would after Odoo refused them).
+    for (const r of a.claim(10)) a.settle([{ seq: r.seq, outcome: 'park', reason: 'refused', blocking: true }]);
+    const [first, second] = site.pendingIds as [string, string];
+    assert.equal(state(site, first), 'parked');
+    const b = new Browser(site.url);
+    await b.login('sam', PASSWORDS.supervisor);
+    const csrf = await b.csrf();
+    assert.equal((await b.request('/events/edit', { form: { id: first, csrf, field: 'reason', value: 'Setup and adjustment' } })).status, 303);
+    assert.equal(state(site, first), 'pending');
+    assert.equal((a.get(first)!.event.payload as { reason: string }).reason, 'Setup and adjustment');
+    const edit = audits(site).find((x) => x.action === 'edit');
+    assert.equal(edit?.actor, 'web:sam');
+    assert.deepEqual(edit?.detail, { id: first, field: 'reason', from: 'Material shortage', to: 'Setup and adjustment' });
+    assert.equal((await b.request('/events/skip', { form: { id: second, csrf, reason: 'entered twice by the operator' } })).status, 303);
+    assert.equal(state(site, second), 'skipped');
+    const skip = audits(site).find((x) => x.action === 'skip');
+    assert.equal(skip?.actor, 'web:sam');
+    assert.equal((skip?.detail as { reason: string }).reason, 'entered twice by the operator');
+  });
+
+  it('lets only an admin retry all parked events at once', async () => {
+    const a = site.agent.outbox;
+    for (const r of a.claim(10)) a.settle([{ seq: r.seq, outcome: 'park', reason: 'refused', blocking: true }]);
+    const parked = a.counts().parked;
+    assert.ok(parked >= 2);
+    const sup = new Browser(site.url);
+    await sup.login('sam', PASSWORDS.supervisor);
+    assert.doesNotMatch(await sup.text('/'), /action="\/events\/retry-all"/);
+    assert.equal((await sup.request('/events/retry-all', { form: { csrf: await sup.csrf() } })).status, 403);
+    assert.equal(a.counts().parked, parked);
+    await addUser(site.usersFile, 'otto', 'admin', 'otto password');
+    const adm = new Browser(site.url);
+    assert.equal((await adm.login('otto', 'otto password')).status, 303);
+    assert.match(await adm.text('/'), /Retry all \d+ parked/);
+    assert.equal((await adm.request('/events/retry-all', { form: { csrf: await adm.csrf() } })).status, 303);
+    assert.equal(a.counts().parked, 0);
+    assert.equal(audits(site).find((x) => x.action === 'retry')?.actor, 'web:otto');
+  });
+
+  it('logs out (audited) and a removed user loses the session at once', async () => {
+    const b = new Browser(site.url);
+    await b.login('sam', PASSWORDS.supervisor);
+    const csrf = await b.csrf();
+    const out = await b.request('/logout', { form: { csrf } });
+    assert.equal(out.status, 303);
+    assert.ok(audits(site).some((x) => x.action === 'logout' && x.actor === 'web:sam'));
+    assert.doesNotMatch(await b.text('/'), /name="csrf"/);
+
+    const v = new Browser(site.url);
+    await v.login('vera', PASSWORDS.viewer);
+    assert.match(await v.text('/'), /vera <span class="role">/);
+    removeUser(site.usersFile, 'vera');
+    assert.doesNotMatch(await v.text('/'), /vera <span class="role">/);
+  });
+
+  it('turns not ready when the outbox cannot be read', async () => {
+    const other = await startSite({ users: false });
+    try {
+      await other.agent.outbox.close();
+      const r = await new Browser(other.url).request('/readyz');
+      assert.equal(r.status, 503);
+      const body = JSON.parse(r.body) as { ready: boolean; checks: { outbox: string } };
+      assert.equal(body.ready, false);
+      assert.match(body.checks.outbox, /^error/);
+      assert.equal((await new Browser(other.url).request('/healthz')).status, 200, 'alive all the same');
+    } finally {
+      await other.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('status page server (view: login)', () => {
+  let site: TestSite;
+  before(async () => {
+    site = await startSite({ view: 'login' });
+  });
+  after(() => site.close());
+
+  it('needs a login to view, and shows the page after it', async () => {
+    const b = new Browser(site.url);
+    const res = await b.request('/');
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/login?next=/');
+    assert.equal((await b.login('vera', PASSWORDS.viewer)).status, 303);
+    const page = await b.request('/');
+    assert.equal(page.status, 200);
+    assert.match(page.body, /line1-plc/);
+  });
+
+  it('still answers /healthz, /metrics and, on the gateway itself, /api/status without a login', async () => {
+    const b = new Browser(site.url);
+    assert.equal((await b.request('/healthz')).status, 200);
+    assert.equal((await b.request('/metrics')).status, 200);
+    const s = await b.request('/api/status');
+    assert.equal(s.status, 200);
+    assert.equal((JSON.parse(s.body) as { running: boolean }).running, true);
+  });
+});
+
+describe('listening', () => {
+  it('listens on every configured address, and keeps going when a later one is not up yet', async () => {
+    const site = await startSite({ users: false });
+    const agent = { ...site.agent, config: { ...site.agent.config, http: { ...site.agent.config.http, bind: ['127.0.0.1', '127.0.0.2', '192.0.2.1'] } } };
+    const http = await startHttp(agent, { port: 0 });
+    try {
+      assert.equal(http.url, `http://127.0.0.1:${http.port}`);
+      assert.equal((await new Browser(`http://127.0.0.1:${http.port}`).request('/healthz')).status, 200);
+      assert.equal((await new Browser(`http://127.0.0.2:${http.port}`).request('/healthz')).status, 200);
+      // The same port on the first address is taken now: a second agent must fail to start, naming the address.
+      await assert.rejects(startHttp(agent, { port: http.port, host: '127.0.0.1' }), /cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+    } finally {
+      await http.close();
+      await site.close();
+    }
+  });
+});
