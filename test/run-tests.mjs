@@ -19,7 +19,9 @@ if (files.length === 0) {
   console.error('no test files found under dist/test');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+// --test-force-exit: a file whose tests all finished ends even if something it started still holds the loop open;
+// --test-timeout: no single test may hang the run (tests that need longer say so themselves).
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=240000', ...files], {
   stdio: 'inherit',
   env: { EDGE_AGENT_LOG_LEVEL: 'silent', ...process.env },
 });

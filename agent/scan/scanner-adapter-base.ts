@@ -91,6 +91,8 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
     this.watch.stop();
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     this.reopenTimer = undefined;
+    // An open still waiting (a reader blocked on a device that never answers) must not outlive the stop.
+    if (this.opening) this.abandonOpening('the agent stopped');
     const device = this.device;
     this.device = undefined;
     this.openedDevice = null;

@@ -97,7 +97,7 @@ export class KeyboardScannerAdapter extends ScannerAdapterBase {
     const child = this.pendingChild;
     if (!child) return;
     this.log.debug({ reason }, 'giving up opening the scanner');
-    child.kill('SIGTERM');
+    void endChild(child);
   }
 
   protected endPartialScan(reason: string): void {
