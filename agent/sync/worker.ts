@@ -87,6 +87,7 @@ export class SyncWorker {
   private pumping = false;
   private probing = false;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private timerAt = Infinity;
   private idleWaiters: Array<() => void> = [];
   private stats = { sent: 0, parked: 0, retried: 0, requests: 0 };
@@ -154,7 +155,17 @@ export class SyncWorker {
 
   private schedule(delayMs: number): void {
     if (!this.running) return;
-    const at = this.now() + Math.max(0, delayMs);
+    if (delayMs <= 0) {
+      // Now: on the next loop turn (a 0 ms timer waits at least 1 ms, once per event on a busy key).
+      if (this.immediate) return;
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.pump();
+      });
+      return;
+    }
+    if (this.immediate) return; // a pump sooner than this one is already due
+    const at = this.now() + delayMs;
     if (this.timer && this.timerAt <= at) return;
     this.clearTimer();
     this.timerAt = at;
@@ -166,6 +177,8 @@ export class SyncWorker {
   }
 
   private clearTimer(): void {
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
