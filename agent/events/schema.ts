@@ -162,10 +162,24 @@ export type EventOf<T extends EventType> = Extract<CanonicalEvent, { type: T }>;
 
 export type ParseEventResult = { ok: true; event: CanonicalEvent } | { ok: false; reason: string };
 
+/**
+ * Events that came out of `parseEvent` (zod's own output objects): a later
+ * check of the same object can skip the second parse. Frozen so that
+ * "validated" stays true.
+ */
+const validated = new WeakSet<object>();
+
+export function isValidatedEvent(value: unknown): value is CanonicalEvent {
+  return typeof value === 'object' && value !== null && validated.has(value);
+}
+
 /** Validate an unknown value as a canonical event; the reason names each failing field. */
 export function parseEvent(value: unknown): ParseEventResult {
   const r = canonicalEventSchema.safeParse(value);
-  if (r.success) return { ok: true, event: r.data };
+  if (r.success) {
+    validated.add(deepFreeze(r.data));
+    return { ok: true, event: r.data };
+  }
   return { ok: false, reason: formatIssues(r.error.issues) };
 }
 
@@ -173,4 +187,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .map((i) => `${i.path.length ? i.path.join('.') : '(event)'}: ${i.message}`)
     .join('; ');
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as Record<string, unknown>)) deepFreeze(x);
+  }
+  return v;
 }

@@ -1,5 +1,5 @@
 import { AgentError, errorMessage } from '../errors';
-import { canonicalEventSchema, formatIssues, type CanonicalEvent } from '../events/schema';
+import { canonicalEventSchema, formatIssues, isValidatedEvent, type CanonicalEvent } from '../events/schema';
 import type { Signal } from '../protocols/types';
 import { isRestorable } from './base';
 import { buildRulesConfigSchema, type RuleConfig } from './config';
@@ -162,6 +162,10 @@ export class RuleEngine {
         const valid: CanonicalEvent[] = [];
         let failure: string | undefined;
         for (const event of output.events) {
+          if (isValidatedEvent(event)) {
+            valid.push(event);
+            continue;
+          }
           const r = canonicalEventSchema.safeParse(event);
           if (!r.success) {
             const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';

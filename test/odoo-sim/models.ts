@@ -109,6 +109,39 @@ function moveDone(env: Env, moveId: number): void {
   env.set('stock.move', moveId, { state: 'done', picked: true, date: env.now() });
 }
 
+/** stock.location complete_name: the parent's full name and this name, except for views and roots. */
+function locationFullName(env: Env, loc: Rec): string {
+  const parent = typeof loc.location_id === 'number' ? env.get('stock.location', loc.location_id) : undefined;
+  if (!parent || loc.usage === 'view') return String(loc.name);
+  return `${String(parent.complete_name || parent.name)}/${String(loc.name)}`;
+}
+
+/** Recompute the stored full names (and with `warehouses`, the warehouse) of locations and everything under them, parents first. */
+function recomputeLocations(env: Env, ids: number[], warehouses: boolean): void {
+  const todo = [...ids];
+  const seen = new Set<number>();
+  while (todo.length > 0) {
+    const lid = todo.shift()!;
+    if (seen.has(lid)) continue;
+    seen.add(lid);
+    const loc = env.get('stock.location', lid);
+    if (!loc) continue;
+    env.set('stock.location', lid, { complete_name: locationFullName(env, loc), ...(warehouses ? { warehouse_id: locationWarehouse(env, loc) } : {}) });
+    for (const child of env.db.all('stock.location')) if (child.location_id === lid) todo.push(child.id);
+  }
+}
+
+function locationWarehouse(env: Env, loc: Rec): number | false {
+  const views = new Map(env.db.all('stock.warehouse').map((w) => [w.view_location_id, w.id] as const));
+  let cur: Rec | undefined = loc;
+  for (let depth = 0; cur && depth <= 50; depth++) {
+    const wh = views.get(cur.id);
+    if (wh !== undefined) return wh;
+    cur = typeof cur.location_id === 'number' ? env.get('stock.location', cur.location_id) : undefined;
+  }
+  return false;
+}
+
 // ---- manufacturing helpers ----------------------------------------------------
 
 function recomputeProductionState(env: Env, moId: number): void {
@@ -136,10 +169,11 @@ function applyQtyProducing(env: Env, moId: number): void {
   const producing = num(mo.qty_producing);
   for (const move of env.db.all('stock.move').filter((m) => m.raw_material_production_id === moId)) {
     if (move.state === 'done' || move.state === 'cancel') continue;
-    // What a person (or the agent) consumed by hand stays as it is.
+    // What a person (or the agent) consumed by hand stays as it is; extra components (no demand) too.
     if (move.picked && move.manual_consumption) continue;
+    if (num(move.product_uom_qty) === 0) continue;
     const qty = round(producing * num(move.unit_factor));
-    env.write('stock.move', [move.id], { quantity: qty, picked: qty > 0 });
+    env.write('stock.move', [move.id], qty > 0 ? { quantity: qty, picked: true } : { quantity: qty });
   }
   const lots = productionLots(env, mo);
   for (const move of env.db.all('stock.move').filter((m) => m.production_id === moId && m.state !== 'done' && m.state !== 'cancel')) {
@@ -161,16 +195,27 @@ function syncFinishedMoves(env: Env, moId: number): void {
   }
 }
 
+/** The bill of materials of a product (mrp.bom._bom_find): one for the variant first, else one for its template. */
+function findBom(env: Env, productId: number): number | false {
+  const tmpl = env.get('product.product', productId)?.product_tmpl_id;
+  const boms = env.db.all('mrp.bom').filter((b) => b.active !== false);
+  return boms.find((b) => b.product_id === productId)?.id ?? boms.find((b) => !b.product_id && b.product_tmpl_id === tmpl)?.id ?? false;
+}
+
 function createWorkorders(env: Env, moId: number): void {
   const mo = env.browse('mrp.production', moId);
   if (typeof mo.bom_id !== 'number') return;
-  const ops = env.db.all('mrp.routing.workcenter').filter((o) => o.bom_id === mo.bom_id);
+  const ops = env.db
+    .all('mrp.routing.workcenter')
+    .filter((o) => o.bom_id === mo.bom_id)
+    .sort((a, b) => num(a.sequence) - num(b.sequence) || a.id - b.id);
   ops.forEach((op, i) => {
     env.create('mrp.workorder', {
       name: op.name,
       production_id: moId,
+      operation_id: op.id,
       workcenter_id: op.workcenter_id,
-      duration_expected: round(num(op.time_cycle) * num(mo.product_qty)),
+      duration_expected: round(num(op.time_cycle_manual) * num(mo.product_qty)),
       sequence: i + 1,
       state: env.version >= 18 ? 'ready' : i === 0 ? 'ready' : 'pending',
     });
@@ -269,6 +314,7 @@ function splitProduction(env: Env, moId: number): number {
     env.create('mrp.workorder', {
       name: wo.name,
       production_id: boId,
+      operation_id: wo.operation_id,
       workcenter_id: wo.workcenter_id,
       duration_expected: wo.duration_expected,
       sequence: wo.sequence,
@@ -439,6 +485,30 @@ export function defineModels(db: Database): void {
     },
   });
   defs.push({
+    name: 'ir.model',
+    description: 'Models',
+    module: 'base',
+    recName: 'name',
+    order: 'model',
+    // Real 19: "You are not allowed to access 'Models' (ir.model) records" for a stock/MRP user.
+    access: { read: 'admin', write: 'admin' },
+    fields: {
+      name: char('Model Description', { required: true }),
+      model: char('Model', { required: true }),
+      // The modules that define it (Odoo computes this from ir.model.data).
+      modules: char('In Apps'),
+      state: sel(
+        [
+          ['manual', 'Custom Object'],
+          ['base', 'Base Object'],
+        ],
+        'Type',
+        { default: 'base' },
+      ),
+      transient: bool('Transient Model', { default: false }),
+    },
+  });
+  defs.push({
     name: 'ir.model.data',
     description: 'Model Data',
     module: 'base',
@@ -524,13 +594,80 @@ export function defineModels(db: Database): void {
     );
     productFields.type = computed('char', 'Type', (_env, r) => (r.detailed_type === 'product' ? 'product' : r.detailed_type));
   }
+  // A variant (product.product) inherits its template's fields (_inherits): both records keep
+  // the shared values here, and a write on either reaches the other.
+  const shared = ['name', 'tracking', 'uom_id', 'active', ...(v >= 18 ? ['type', 'is_storable'] : ['detailed_type'])];
+  const pick = (vals: Record<string, unknown>) => Object.fromEntries(shared.filter((k) => k in vals).map((k) => [k, vals[k]]));
+  const variantsOf = (env: Env, tmplId: number) => env.db.all('product.product').filter((p) => p.product_tmpl_id === tmplId);
+  const templateFields: Record<string, FieldDef> = Object.fromEntries(Object.entries(productFields).filter(([k]) => shared.includes(k) || (v < 18 && k === 'type')));
+  Object.assign(templateFields, {
+    // Set through the template, kept on its variant; read back from a single variant.
+    default_code: computed('char', 'Internal Reference', (env, r) => singleVariant(env, r.id)?.default_code ?? false),
+    barcode: computed('char', 'Barcode', (env, r) => singleVariant(env, r.id)?.barcode ?? false),
+    product_variant_ids: o2m('product.product', 'product_tmpl_id', 'Products'),
+    product_variant_id: computed('many2one', 'Product', (env, r) => variantsOf(env, r.id)[0]?.id ?? false, { relation: 'product.product' }),
+    product_variant_count: computed('integer', '# Product Variants', (env, r) => variantsOf(env, r.id).length),
+    qty_available: computed('float', 'Quantity On Hand', (env, r) => round(variantsOf(env, r.id).reduce((s, p) => s + onHand(env, p.id), 0))),
+  });
+  function singleVariant(env: Env, tmplId: number): Rec | undefined {
+    const all = variantsOf(env, tmplId);
+    return all.length === 1 ? all[0] : undefined;
+  }
+  const productDisplay = (code: unknown, name: unknown) => (code ? `[${String(code)}] ${String(name)}` : String(name));
+  defs.push({
+    name: 'product.template',
+    description: 'Product',
+    module: 'product',
+    access: { read: 'user', write: 'admin' },
+    displayName: (env, r) => productDisplay(singleVariant(env, r.id)?.default_code, r.name),
+    fields: templateFields,
+    afterWrite: (env, ids, vals, created) => {
+      for (const tid of ids) {
+        if (created) {
+          // Odoo makes the template's variant, unless the variant is what is being created.
+          if (env.context.create_product_product === false) continue;
+          const extra: Record<string, unknown> = {};
+          if (vals.default_code !== undefined) extra.default_code = vals.default_code;
+          if (vals.barcode !== undefined) extra.barcode = vals.barcode;
+          env.create('product.product', { product_tmpl_id: tid, ...extra });
+          continue;
+        }
+        const t = env.browse('product.template', tid);
+        const copy = pick(t);
+        for (const p of variantsOf(env, tid)) env.set('product.product', p.id, copy);
+        const one = singleVariant(env, tid);
+        if (one && (vals.default_code !== undefined || vals.barcode !== undefined)) {
+          env.set('product.product', one.id, { ...(vals.default_code !== undefined ? { default_code: vals.default_code } : {}), ...(vals.barcode !== undefined ? { barcode: vals.barcode } : {}) });
+        }
+      }
+    },
+  });
   defs.push({
     name: 'product.product',
     description: 'Product Variant',
     module: 'product',
     access: { read: 'user', write: 'admin' },
-    displayName: (_env, r) => (r.default_code ? `[${String(r.default_code)}] ${String(r.name)}` : String(r.name)),
-    fields: productFields,
+    displayName: (_env, r) => productDisplay(r.default_code, r.name),
+    fields: { ...productFields, product_tmpl_id: m2o('product.template', 'Product Template', { required: true }) },
+    prepareCreate: (env, vals) => {
+      if (typeof vals.product_tmpl_id === 'number') {
+        const t = env.browse('product.template', vals.product_tmpl_id);
+        for (const [k, val] of Object.entries(pick(t))) if (!(k in vals)) vals[k] = val;
+      } else if (!vals.product_tmpl_id) {
+        const tid = env.withContext({ create_product_product: false }).create('product.template', pick(vals));
+        Object.assign(vals, { ...pick(env.browse('product.template', tid)), ...vals, product_tmpl_id: tid });
+      }
+    },
+    afterWrite: (env, ids, vals, created) => {
+      const changed = pick(vals);
+      if (created || Object.keys(changed).length === 0) return;
+      for (const pid of ids) {
+        const p = env.browse('product.product', pid);
+        const copy = pick(p);
+        env.set('product.template', p.product_tmpl_id as number, copy);
+        for (const o of variantsOf(env, p.product_tmpl_id as number)) if (o.id !== pid) env.set('product.product', o.id, copy);
+      }
+    },
   });
 
   defs.push({
@@ -538,9 +675,14 @@ export function defineModels(db: Database): void {
     description: 'Inventory Locations',
     module: 'stock',
     recName: 'complete_name',
+    order: 'complete_name, id',
     fields: {
       name: char('Location Name', { required: true }),
-      complete_name: char('Full Location Name'),
+      // Computed and stored by Odoo: a value given on create is not kept, one written later is
+      // (until the name, the type or the parent changes).
+      complete_name: char('Full Location Name', { readonly: true }),
+      location_id: m2o('stock.location', 'Parent Location'),
+      child_ids: o2m('stock.location', 'location_id', 'Contains'),
       usage: sel(
         [
           ['supplier', 'Vendor'],
@@ -556,10 +698,26 @@ export function defineModels(db: Database): void {
       ),
       barcode: char('Barcode'),
       active: bool('Active', { default: true }),
+      ...(v < 19 ? { scrap_location: bool('Is a Scrap Location?', { default: false }) } : {}),
+      // The warehouse whose view location is this one or one of its parents (stored compute, as complete_name).
       warehouse_id: m2o('stock.warehouse', 'Warehouse', { readonly: true }),
     },
     prepareCreate: (_env, vals) => {
-      if (!vals.complete_name) vals.complete_name = vals.name;
+      delete vals.complete_name;
+      delete vals.warehouse_id;
+    },
+    afterWrite: (env, ids, vals, created) => {
+      if ('location_id' in vals) {
+        for (const lid of ids) {
+          const seen = new Set<number>();
+          for (let cur = env.get('stock.location', lid); cur; cur = typeof cur.location_id === 'number' ? env.get('stock.location', cur.location_id) : undefined) {
+            if (seen.has(cur.id)) throw userError('Recursion Detected.');
+            seen.add(cur.id);
+          }
+        }
+      }
+      const names = created || 'name' in vals || 'usage' in vals || 'location_id' in vals;
+      if (names) recomputeLocations(env, ids, created || 'location_id' in vals);
     },
   });
 
@@ -567,6 +725,12 @@ export function defineModels(db: Database): void {
     name: 'stock.warehouse',
     description: 'Warehouse',
     module: 'stock',
+    afterWrite: (env, _ids, vals) => {
+      if ('view_location_id' in vals) {
+        const roots = env.db.all('stock.location').filter((l) => !l.location_id).map((l) => l.id);
+        recomputeLocations(env, roots, true);
+      }
+    },
     fields: {
       name: char('Warehouse', { required: true }),
       code: char('Short Name', { required: true }),
@@ -639,8 +803,8 @@ export function defineModels(db: Database): void {
       }
     },
     methods: {
-      // Odoo 19 takes an accounting date for the adjustment.
-      action_apply_inventory: recordMethod((env, ids) => {
+      // Odoo 19 takes a date for the adjustment moves (action_apply_inventory(date=None)).
+      action_apply_inventory: recordMethod((env, ids, kw) => {
         const invLoc = env.db.all('stock.location').find((l) => l.usage === 'inventory');
         for (const qid of ids) {
           const q = env.browse('stock.quant', qid);
@@ -660,6 +824,7 @@ export function defineModels(db: Database): void {
             });
             env.create('stock.move.line', { move_id: moveId, quantity: Math.abs(diff), lot_id: q.lot_id || false });
             moveDone(env, moveId);
+            if (kw.date) env.write('stock.move', [moveId], { date: kw.date });
           }
           env.set('stock.quant', qid, { inventory_quantity: 0, inventory_quantity_set: false, inventory_date: env.now().slice(0, 10) });
         }
@@ -972,7 +1137,15 @@ export function defineModels(db: Database): void {
       scrap_qty: float('Quantity', { required: true, default: 1 }),
       lot_id: m2o('stock.lot', 'Lot/Serial'),
       location_id: m2o('stock.location', 'Source Location', { required: true, default: (env: Env) => env.db.all('stock.location').find((l) => l.usage === 'internal')?.id ?? false }),
-      scrap_location_id: m2o('stock.location', 'Scrap Location', { required: true, default: (env: Env) => env.db.all('stock.location').find((l) => l.usage === 'inventory' && /scrap/i.test(String(l.name)))?.id ?? false }),
+      // 17/18: the location flagged as scrap location; 19: the first inventory-loss location.
+      scrap_location_id: m2o('stock.location', 'Scrap Location', {
+        required: true,
+        default: (env: Env) =>
+          env.db
+            .all('stock.location')
+            .filter((l) => (env.version >= 19 ? l.usage === 'inventory' : l.scrap_location === true))
+            .sort((a, b) => a.id - b.id)[0]?.id ?? false,
+      }),
       production_id: m2o('mrp.production', 'Manufacturing Order'),
       workorder_id: m2o('mrp.workorder', 'Work Order'),
       origin: char('Source Document'),
@@ -1205,6 +1378,7 @@ export function defineModels(db: Database): void {
       name: char('Work Order', { required: true }),
       production_id: m2o('mrp.production', 'Manufacturing Order', { required: true }),
       workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
+      operation_id: m2o('mrp.routing.workcenter', 'Operation'),
       product_id: computed('many2one', 'Product', (env, r) => env.get('mrp.production', r.production_id as number)?.product_id ?? false, { relation: 'product.product' }),
       state: sel(woStates, 'Status', { default: 'ready' }),
       sequence: int('Sequence', { default: 100 }),
@@ -1234,9 +1408,21 @@ export function defineModels(db: Database): void {
     name: 'mrp.bom',
     description: 'Bill of Material',
     module: 'mrp',
-    displayName: (env, r) => String(env.get('product.product', r.product_id as number)?.name ?? r.id),
+    displayName: (env, r) => {
+      const t = env.get('product.template', r.product_tmpl_id as number);
+      const name = t ? env.displayName('product.template', t) : String(r.id);
+      return r.code ? `${String(r.code)}: ${name}` : name;
+    },
+    // Odoo requires the template (a bill for all its variants) and takes a variant optionally.
+    // The simulator also accepts a variant alone and fills its template in (Odoo refuses that:
+    // "Missing required value for the field 'Product' (product_tmpl_id)").
+    prepareCreate: (env, vals) => {
+      if (!vals.product_tmpl_id && typeof vals.product_id === 'number') vals.product_tmpl_id = env.get('product.product', vals.product_id)?.product_tmpl_id ?? false;
+    },
     fields: {
-      product_id: m2o('product.product', 'Product Variant', { required: true }),
+      product_tmpl_id: m2o('product.template', 'Product', { required: true }),
+      product_id: m2o('product.product', 'Product Variant'),
+      active: bool('Active', { default: true }),
       product_qty: float('Quantity', { default: 1, required: true }),
       code: char('Reference'),
       consumption: sel(
@@ -1271,7 +1457,18 @@ export function defineModels(db: Database): void {
       name: char('Operation', { required: true }),
       bom_id: m2o('mrp.bom', 'Bill of Material', { required: true }),
       workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
-      time_cycle: float('Duration', { default: 60 }),
+      time_mode: sel(
+        [
+          ['manual', 'Fixed'],
+          ['auto', 'Computed'],
+        ],
+        'Duration Computation',
+        { default: 'manual' },
+      ),
+      time_cycle_manual: float('Manual Duration', { default: 60 }),
+      // Computed from the manual duration (the simulator keeps no work order history for 'auto').
+      time_cycle: computed('float', 'Cycles', (_env, r) => num(r.time_cycle_manual)),
+      sequence: int('Sequence', { default: 100 }),
     },
   });
 
@@ -1343,9 +1540,7 @@ export function defineModels(db: Database): void {
       const type = env.db.all('stock.picking.type').find((t) => t.code === 'mrp_operation');
       vals.location_src_id ??= type?.default_location_src_id ?? false;
       vals.location_dest_id ??= type?.default_location_dest_id ?? false;
-      if (vals.bom_id === undefined && typeof vals.product_id === 'number') {
-        vals.bom_id = env.db.all('mrp.bom').find((b) => b.product_id === vals.product_id)?.id ?? false;
-      }
+      if (vals.bom_id === undefined && typeof vals.product_id === 'number') vals.bom_id = findBom(env, vals.product_id);
       if (typeof vals.bom_id === 'number' && vals.consumption === undefined) vals.consumption = env.get('mrp.bom', vals.bom_id)?.consumption ?? 'warning';
     },
     afterWrite: (env, ids, vals) => {
@@ -1476,59 +1671,233 @@ export function defineModels(db: Database): void {
   });
 
   // ---- quality (switchable modules) ------------------------------------------------
+  // Enterprise: quality + quality_control (+ quality_mrp, installed with mrp), as in their 17/18/19
+  // sources. 17/18: a check's team and test type are plain required fields (create copies the test
+  // type and note from the control point, nothing fills the team); 19: both follow the control
+  // point, else the first team and the pass/fail test type.
+  const firstTeam = (env: Env): number => {
+    const t = env.search('quality.alert.team', [], { limit: 1 })[0];
+    if (t === undefined) {
+      throw userError(
+        env.version >= 19
+          ? 'No quality teams found for this company! Head over to the configuration menu to create your first quality team.'
+          : 'No quality team found for this company.\nPlease go to configuration and create one first.',
+      );
+    }
+    return t;
+  };
+  const passFailType = (env: Env): number | false => env.search('quality.point.test_type', [['technical_name', '=', 'passfail']], { limit: 1 })[0] ?? false;
+  const testTypeName = (env: Env, typeId: unknown) => (typeof typeId === 'number' ? env.get('quality.point.test_type', typeId)?.technical_name ?? false : false);
+  const measureOn = sel(
+    [
+      ['operation', 'Operation'],
+      ['product', 'Product'],
+      ['move_line', 'Quantity'],
+    ],
+    'Control per',
+    { default: 'product', required: true },
+  );
+  defs.push({
+    name: 'quality.alert.team',
+    description: 'Quality Alert Team',
+    module: 'quality_control',
+    order: 'sequence, id',
+    fields: { name: char('Name', { required: true }), sequence: int('Sequence'), color: int('Color', { default: 1 }) },
+  });
+  defs.push({
+    name: 'quality.point.test_type',
+    description: 'Quality Control Test Type',
+    module: 'quality_control',
+    fields: { name: char('Name', { required: true }), technical_name: char('Technical name', { required: true }), active: bool('active', { default: true }) },
+  });
+  defs.push({
+    name: 'quality.point',
+    description: 'Quality Control Point',
+    module: 'quality_control',
+    order: 'sequence, id',
+    fields: {
+      name: char('Reference', { required: true, default: 'New' }),
+      sequence: int('Sequence'),
+      title: char('Title'),
+      team_id: m2o('quality.alert.team', 'Team', { required: true, default: (env: Env) => firstTeam(env) }),
+      product_ids: m2m('product.product', 'Products'),
+      // Required in Odoo's definition, but not checked on create (a many2many has no NOT NULL column).
+      picking_type_ids: m2m('stock.picking.type', 'Operation Types', { required: true }),
+      user_id: m2o('res.users', 'Responsible'),
+      active: bool('Active', { default: true }),
+      check_ids: o2m('quality.check', 'point_id', 'Checks'),
+      test_type_id: m2o('quality.point.test_type', 'Test Type', { required: true, default: (env: Env) => passFailType(env) }),
+      test_type: computed('char', 'Test Type', (env, r) => testTypeName(env, r.test_type_id)),
+      note: { type: 'html', string: 'Note' },
+      measure_on: measureOn,
+      measure_frequency_type: sel(
+        [
+          ['all', 'All'],
+          ['random', 'Randomly'],
+          ['periodical', 'Periodically'],
+          ['on_demand', 'On-demand'],
+        ],
+        'Control Frequency',
+        { default: 'all', required: true },
+      ),
+      norm: float('Norm'),
+      tolerance_min: float('Min Tolerance'),
+      tolerance_max: float('Max Tolerance'),
+      norm_unit: char('Norm Unit', { default: 'mm' }),
+    },
+    prepareCreate: (env, vals) => {
+      if (!vals.name || vals.name === 'New') vals.name = `QCP${String(env.db.nextSequence('quality.point')).padStart(5, '0')}`;
+    },
+  });
+  const point = (env: Env, vals: Record<string, unknown>) => (typeof vals.point_id === 'number' ? env.get('quality.point', vals.point_id) : undefined);
+  const checkFields: Record<string, FieldDef> = {
+    name: char('Reference'),
+    point_id: m2o('quality.point', 'Control Point'),
+    title: char('Title'),
+    quality_state: sel(
+      [
+        ['none', 'To do'],
+        ['pass', 'Passed'],
+        ['fail', 'Failed'],
+      ],
+      'Status',
+      { default: 'none' },
+    ),
+    control_date: datetime('Control Date'),
+    product_id: m2o('product.product', 'Product'),
+    picking_id: m2o('stock.picking', 'Picking'),
+    production_id: m2o('mrp.production', 'Production Order'),
+    user_id: m2o('res.users', 'Responsible'),
+    team_id: m2o('quality.alert.team', 'Team', v >= 19 ? { required: true, default: (env: Env, vals: Record<string, unknown>) => point(env, vals)?.team_id ?? firstTeam(env) } : { required: true }),
+    note: { type: 'html', string: 'Note' },
+    test_type_id: m2o('quality.point.test_type', 'Test Type', v >= 19 ? { required: true, default: (env: Env, vals: Record<string, unknown>) => point(env, vals)?.test_type_id ?? passFailType(env) } : { required: true }),
+    test_type: computed('char', 'Test Type', (env, r) => testTypeName(env, r.test_type_id)),
+    measure: float('Measure'),
+    measure_on: measureOn,
+    additional_note: text('Additional Note'),
+    measure_success: computed('selection', 'Measure Success', (env, r) => {
+      const pt = typeof r.point_id === 'number' ? env.get('quality.point', r.point_id) : undefined;
+      if (!pt || testTypeName(env, pt.test_type_id) === 'passfail') return 'none';
+      return num(r.measure) < num(pt.tolerance_min) || num(r.measure) > num(pt.tolerance_max) ? 'fail' : 'pass';
+    }, { selection: [['none', 'No measure'], ['pass', 'Pass'], ['fail', 'Fail']] }),
+  };
+  // 19 records several lots on a check; 17/18 one.
+  if (v >= 19) checkFields.lot_ids = m2m('stock.lot', 'Lot/Serial');
+  else checkFields.lot_id = m2o('stock.lot', 'Lot/Serial');
+  const decide = (state: 'pass' | 'fail') =>
+    recordMethod((env, ids) => {
+      for (const qid of ids) env.set('quality.check', qid, { quality_state: state, user_id: env.uid, control_date: env.now() });
+      return undefined; // do_pass / do_fail return None
+    });
   defs.push({
     name: 'quality.check',
     description: 'Quality Check',
     module: 'quality_control',
-    fields: {
-      name: char('Reference', { default: (env: Env) => `QC${String(env.db.nextSequence('quality.check')).padStart(5, '0')}` }),
-      product_id: m2o('product.product', 'Product'),
-      lot_id: m2o('stock.lot', 'Lot/Serial'),
-      production_id: m2o('mrp.production', 'Production Order'),
-      workorder_id: m2o('mrp.workorder', 'Operation'),
-      test_type: sel(
-        [
-          ['passfail', 'Pass - Fail'],
-          ['measure', 'Measure'],
-          ['instructions', 'Instructions'],
-        ],
-        'Test Type',
-        { default: 'passfail' },
-      ),
-      quality_state: sel(
-        [
-          ['none', 'To do'],
-          ['pass', 'Passed'],
-          ['fail', 'Failed'],
-        ],
-        'Status',
-        { default: 'none' },
-      ),
-      measure: float('Measure'),
-      note: { type: 'html', string: 'Note' },
-      control_date: datetime('Control Date'),
+    order: v >= 19 ? 'point_id, id' : 'id',
+    fields: checkFields,
+    prepareCreate: (env, vals) => {
+      if (!vals.name || vals.name === 'New') vals.name = `QC${String(env.db.nextSequence('quality.check')).padStart(5, '0')}`;
+      const pt = point(env, vals);
+      if (!pt) return;
+      if (!vals.test_type_id) vals.test_type_id = pt.test_type_id;
+      if (!vals.note) vals.note = pt.note;
+      if (vals.title === undefined) vals.title = pt.title;
+      if (v >= 19 && vals.team_id === undefined) vals.team_id = pt.team_id;
     },
-    methods: {
-      do_pass: recordMethod((env, ids) => {
-        for (const qid of ids) env.set('quality.check', qid, { quality_state: 'pass', control_date: env.now() });
-        return true;
-      }),
-      do_fail: recordMethod((env, ids) => {
-        for (const qid of ids) env.set('quality.check', qid, { quality_state: 'fail', control_date: env.now() });
-        return true;
-      }),
+    afterWrite: (env, ids, vals, created) => {
+      // write(): a result set by hand records who and when, as do_pass / do_fail do.
+      if (created || !('quality_state' in vals) || vals.control_date) return;
+      if (vals.quality_state === 'pass' || vals.quality_state === 'fail') {
+        for (const qid of ids) env.set('quality.check', qid, { user_id: env.uid, control_date: env.now() });
+      }
+    },
+    methods: { do_pass: decide('pass'), do_fail: decide('fail') },
+  });
+
+  // Community: OCA quality_control_oca (17.0 sources): tests with questions, inspections with lines.
+  defs.push({ name: 'qc.test.category', description: 'Test category', module: 'quality_control_oca', fields: { name: char('Name', { required: true }), active: bool('Active', { default: true }) } });
+  defs.push({
+    name: 'qc.test',
+    description: 'Quality control test',
+    module: 'quality_control_oca',
+    fields: {
+      active: bool('Active', { default: true }),
+      name: char('Name', { required: true }),
+      test_lines: o2m('qc.test.question', 'test', 'Questions'),
+      // object_selection_values() is empty in the base module: no reference can be set.
+      object_id: { type: 'reference', string: 'Reference object', selection: [] },
+      fill_correct_values: bool('Pre-fill with correct values'),
+      type: sel(
+        [
+          ['generic', 'Generic'],
+          ['related', 'Related'],
+        ],
+        'Type',
+        { required: true, default: 'generic' },
+      ),
+      category: m2o('qc.test.category', 'Category'),
     },
   });
+  const questionTypes: Array<[string, string]> = [
+    ['qualitative', 'Qualitative'],
+    ['quantitative', 'Quantitative'],
+  ];
+  defs.push({
+    name: 'qc.test.question',
+    description: 'Quality control question',
+    module: 'quality_control_oca',
+    order: 'sequence, id',
+    fields: {
+      sequence: int('Sequence', { required: true, default: 10 }),
+      test: m2o('qc.test', 'Test'),
+      name: char('Name', { required: true }),
+      type: sel(questionTypes, 'Type', { required: true }),
+      ql_values: o2m('qc.test.question.value', 'test_line', 'Qualitative values'),
+      notes: text('Notes'),
+      min_value: float('Min'),
+      max_value: float('Max'),
+      uom_id: m2o('uom.uom', 'Uom'),
+    },
+  });
+  defs.push({
+    name: 'qc.test.question.value',
+    description: 'Possible values for qualitative questions.',
+    module: 'quality_control_oca',
+    fields: { test_line: m2o('qc.test.question', 'Test question'), name: char('Name', { required: true }), ok: bool('Correct answer?') },
+  });
+  const inspectionSuccess = (env: Env, inspectionId: number): boolean => env.db.all('qc.inspection.line').filter((l) => l.inspection_id === inspectionId).every((l) => lineSuccess(env, l));
+  function lineSuccess(env: Env, l: Rec): boolean {
+    if (l.question_type === 'qualitative') return typeof l.qualitative_value === 'number' && !!env.get('qc.test.question.value', l.qualitative_value)?.ok;
+    return num(l.max_value) >= num(l.quantitative_value) && num(l.quantitative_value) >= num(l.min_value);
+  }
+  const setState = (state: string) =>
+    recordMethod((env, ids) => {
+      env.write('qc.inspection', ids, { state });
+      return undefined;
+    });
   defs.push({
     name: 'qc.inspection',
     description: 'Quality control inspection',
     module: 'quality_control_oca',
     fields: {
-      name: char('Inspection number', { default: (env: Env) => `QCI/${String(env.db.nextSequence('qc.inspection')).padStart(5, '0')}` }),
-      object_id: char('Reference'),
-      product_id: m2o('product.product', 'Product'),
-      lot_id: m2o('stock.lot', 'Lot/Serial'),
+      name: char('Inspection number', { required: true, default: '/' }),
+      date: datetime('Date', { required: true, default: (env: Env) => env.now() }),
+      // object_selection_values(): products in the base module (the stock and mrp add-ons add more).
+      object_id: { type: 'reference', string: 'Reference', selection: [['product.product', 'Product']] },
+      product_id: computed(
+        'many2one',
+        'Product',
+        (_env, r) => {
+          const [m, rid] = typeof r.object_id === 'string' ? r.object_id.split(',') : [];
+          return m === 'product.product' ? Number(rid) : false;
+        },
+        { relation: 'product.product', stored: true },
+      ),
       qty: float('Quantity', { default: 1 }),
+      test: m2o('qc.test', 'Test'),
+      inspection_lines: o2m('qc.inspection.line', 'inspection_id', 'Inspection lines'),
+      internal_notes: text('Internal notes'),
+      external_notes: text('External notes'),
       state: sel(
         [
           ['draft', 'Draft'],
@@ -1541,33 +1910,62 @@ export function defineModels(db: Database): void {
         'State',
         { default: 'draft' },
       ),
-      success: bool('Success'),
-      internal_notes: text('Internal notes'),
-      date: datetime('Date', { default: (env: Env) => env.now() }),
+      success: computed('boolean', 'Success', (env, r) => inspectionSuccess(env, r.id), { stored: true }),
+      auto_generated: bool('Auto-generated'),
+      user: m2o('res.users', 'Responsible', { default: (env: Env) => env.uid }),
     },
+    prepareCreate: (env, vals) => {
+      if ((vals.name ?? '/') === '/') vals.name = `QC-${String(env.db.nextSequence('qc.inspection')).padStart(6, '0')}`;
+    },
+    beforeUnlink: (env, ids) => {
+      for (const i of ids) {
+        const r = env.browse('qc.inspection', i);
+        if (r.auto_generated) throw userError('You cannot remove an auto-generated inspection.');
+        if (r.state !== 'draft') throw userError('You cannot remove an inspection that is not in draft state.');
+      }
+    },
+    // Each of these returns None in the module.
     methods: {
+      action_draft: setState('draft'),
       action_todo: recordMethod((env, ids) => {
-        for (const i of ids) env.set('qc.inspection', i, { state: 'ready' });
-        return true;
+        for (const i of ids) if (!env.browse('qc.inspection', i).test) throw userError('You must first set the test to perform.');
+        env.write('qc.inspection', ids, { state: 'ready' });
+        return undefined;
       }),
       action_confirm: recordMethod((env, ids) => {
         for (const i of ids) {
-          const r = env.browse('qc.inspection', i);
-          env.set('qc.inspection', i, { state: r.success ? 'success' : 'waiting' });
+          for (const line of env.db.all('qc.inspection.line').filter((l) => l.inspection_id === i)) {
+            if (line.question_type === 'qualitative' && !line.qualitative_value) throw userError('You should provide an answer for all qualitative questions.');
+            if (line.question_type !== 'qualitative' && !line.uom_id) throw userError('You should provide a unit of measure for quantitative questions.');
+          }
+          env.write('qc.inspection', [i], { state: inspectionSuccess(env, i) ? 'success' : 'waiting' });
         }
-        return true;
+        return undefined;
       }),
       action_approve: recordMethod((env, ids) => {
-        for (const i of ids) {
-          const r = env.browse('qc.inspection', i);
-          env.set('qc.inspection', i, { state: r.success ? 'success' : 'failed' });
-        }
-        return true;
+        for (const i of ids) env.write('qc.inspection', [i], { state: inspectionSuccess(env, i) ? 'success' : 'failed' });
+        return undefined;
       }),
-      action_cancel: recordMethod((env, ids) => {
-        for (const i of ids) env.set('qc.inspection', i, { state: 'canceled' });
-        return true;
-      }),
+      action_cancel: setState('canceled'),
+    },
+  });
+  defs.push({
+    name: 'qc.inspection.line',
+    description: 'Quality control inspection line',
+    module: 'quality_control_oca',
+    fields: {
+      inspection_id: m2o('qc.inspection', 'Inspection'),
+      name: char('Question'),
+      test_line: m2o('qc.test.question', 'Test question'),
+      quantitative_value: float('Quantitative value'),
+      qualitative_value: m2o('qc.test.question.value', 'Qualitative value'),
+      notes: text('Notes'),
+      min_value: float('Min'),
+      max_value: float('Max'),
+      test_uom_id: m2o('uom.uom', 'Test UoM'),
+      uom_id: m2o('uom.uom', 'UoM'),
+      question_type: sel(questionTypes, 'Question type'),
+      success: computed('boolean', 'Success?', (env, r) => lineSuccess(env, r), { stored: true }),
     },
   });
 

@@ -33,6 +33,7 @@ export type FieldType =
   | 'many2many'
   | 'date'
   | 'datetime'
+  | 'reference'
   | 'json';
 
 export interface FieldDef {
@@ -44,10 +45,13 @@ export interface FieldDef {
   /** For one2many: the many2one field on the target that points back. */
   inverse?: string;
   required?: boolean;
+  /** Selection values; for a reference field, the models it may point at. */
   selection?: Array<[string, string]>;
   default?: unknown | ((env: Env, vals: Record<string, unknown>) => unknown);
-  /** Not stored: computed when read or searched. */
+  /** Computed when read or searched; values written to it are ignored (as Odoo does for a computed field without inverse). */
   compute?: (env: Env, rec: Rec) => unknown;
+  /** A computed field Odoo keeps in the database (only what fields_get reports). */
+  stored?: boolean;
   readonly?: boolean;
 }
 
@@ -525,6 +529,14 @@ export class Env {
       }
       case 'many2many':
         return this.applyX2manyCommands(f.relation!, Array.isArray(prev) ? (prev as number[]) : [], v);
+      case 'reference': {
+        // fields.Reference: "model,id" with a model from its selection; a record that does not exist reads as empty.
+        if (v === false || v === '') return false;
+        const s = String(v);
+        const [target, rid] = s.split(',');
+        if (typeof v !== 'string' || rid === undefined || !f.selection!.some(([k]) => k === target)) throw valueError(`Wrong value for ${model}.${name}: '${s}'`);
+        return this.db.model(target!) && this.db.get(target!, Number(rid)) ? s : false;
+      }
       case 'json':
         return v;
       default:
@@ -795,7 +807,7 @@ export class Env {
       display_name: { type: 'char', string: 'Display Name', readonly: true, required: false, store: false },
     };
     for (const [name, f] of Object.entries(def.fields)) {
-      const d: Record<string, unknown> = { type: f.type, string: f.string, required: !!f.required, readonly: !!f.readonly || !!f.compute, store: !f.compute };
+      const d: Record<string, unknown> = { type: f.type, string: f.string, required: !!f.required, readonly: !!f.readonly || !!f.compute, store: !f.compute || !!f.stored };
       if (f.relation) d.relation = f.relation;
       if (f.inverse) d.relation_field = f.inverse;
       if (f.selection) d.selection = f.selection;
@@ -1022,6 +1034,11 @@ export class Env {
             const t = this.xmlidTarget(part.includes('.') ? part : `__import__.${part}`);
             if (!t) return { error: `No matching record found for external id '${part}' in field '${f.string}'` };
             ids.push(t.resId);
+          } else if (sub === '.id') {
+            const rid = Number(part);
+            if (!Number.isInteger(rid)) return { error: `Invalid database id '${part}' for the field '${f.string}'` };
+            if (!this.db.get(f.relation!, rid)) return { error: `No matching record found for database id '${part}' in field '${f.string}'` };
+            ids.push(rid);
           } else {
             const hits = this.nameSearch(f.relation!, part, [], '=', 1);
             if (hits.length === 0) return { error: `No matching record found for name '${part}' in field '${f.string}'` };

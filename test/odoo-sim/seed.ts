@@ -30,22 +30,25 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
   env.bindXmlid('uom.product_uom_unit', 'uom.uom', units);
   env.bindXmlid('uom.product_uom_kgm', 'uom.uom', env.create('uom.uom', { name: 'kg', rounding: 0.001 }));
 
-  const loc = (name: string, complete: string, usage: string, xmlid: string, barcode?: string) => {
-    const id = env.create('stock.location', { name, complete_name: complete, usage, barcode: barcode ?? false });
-    env.bindXmlid(xmlid, 'stock.location', id);
+  // Odoo 17/18 file partner and virtual locations under views; 19 keeps them at the top.
+  const loc = (name: string, usage: string, xmlid: string | undefined, parent: number | false, extra: Record<string, unknown> = {}) => {
+    const id = env.create('stock.location', { name, usage, location_id: parent, ...extra });
+    if (xmlid) env.bindXmlid(xmlid, 'stock.location', id);
     return id;
   };
-  loc('WH', 'WH', 'view', 'stock.warehouse0_view');
-  const stock = loc('Stock', 'WH/Stock', 'internal', 'stock.stock_location_stock', 'WH-STOCK');
-  const vendors = loc('Vendors', 'Partners/Vendors', 'supplier', 'stock.stock_location_suppliers');
-  const customers = loc('Customers', 'Partners/Customers', 'customer', 'stock.stock_location_customers');
-  const view = env.xmlidTarget('stock.warehouse0_view')!.resId;
+  const old = env.version < 19;
+  const physical = old ? loc('Physical Locations', 'view', 'stock.stock_location_locations', false) : false;
+  const partners = old ? loc('Partners', 'view', 'stock.stock_location_locations_partner', false) : false;
+  const virtual = old ? loc('Virtual Locations', 'view', 'stock.stock_location_locations_virtual', false) : false;
+  const vendors = loc('Vendors', 'supplier', 'stock.stock_location_suppliers', partners);
+  const customers = loc('Customers', 'customer', 'stock.stock_location_customers', partners);
+  const view = loc('WH', 'view', 'stock.warehouse0_view', physical);
+  const stock = loc('Stock', 'internal', 'stock.stock_location_stock', view, { barcode: 'WH-STOCK' });
   const wh = env.create('stock.warehouse', { name: 'Main Warehouse', code: 'WH', view_location_id: view, lot_stock_id: stock });
   env.bindXmlid('stock.warehouse0', 'stock.warehouse', wh);
-  for (const l of [view, stock]) env.set('stock.location', l, { warehouse_id: wh });
-  loc('Production', 'Virtual Locations/Production', 'production', 'stock.location_production');
-  loc('Inventory adjustment', 'Virtual Locations/Inventory adjustment', 'inventory', 'stock.location_inventory');
-  loc('Scrap', 'Virtual Locations/Scrap', 'inventory', 'stock.stock_location_scrapped');
+  loc('Production', 'production', 'stock.location_production', virtual);
+  loc('Inventory adjustment', 'inventory', 'stock.location_inventory', virtual);
+  loc('Scrap', 'inventory', 'stock.stock_location_scrapped', virtual, old ? { scrap_location: true } : {});
 
   const ptype = (name: string, code: string, seq: string, src: number, dest: number, xmlid: string) => {
     const id = env.create('stock.picking.type', { name, code, sequence_code: seq, default_location_src_id: src, default_location_dest_id: dest, warehouse_id: wh });
@@ -82,7 +85,31 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
     ];
     stages.forEach(([name, done, xmlid], i) => env.bindXmlid(`maintenance.${xmlid}`, 'maintenance.stage', env.create('maintenance.stage', { name, done, sequence: i + 1 })));
   }
+  for (const name of env.db.installed) seedModule(env, name);
   return { adminUid, botUid };
+}
+
+/** Data a module brings when it is installed (once; installing again keeps what is there). */
+export function seedModule(env: Env, name: string): void {
+  // ir.model: a row per model the module defines.
+  for (const def of env.db.models.values()) {
+    if (def.module !== name || env.db.all('ir.model').some((m) => m.model === def.name)) continue;
+    env.bindXmlid(`${name}.model_${def.name.replace(/\./g, '_')}`, 'ir.model', env.create('ir.model', { name: def.description, model: def.name, modules: name }));
+  }
+  if (name === 'quality_control' && !env.xmlidTarget('quality.quality_alert_team0')) {
+    env.bindXmlid('quality.quality_alert_team0', 'quality.alert.team', env.create('quality.alert.team', { name: 'Main Quality Team' }));
+    const types: Array<[string, string, string]> = [
+      ['Instructions', 'instructions', 'quality.test_type_instructions'],
+      ['Take a Picture', 'picture', 'quality_control.test_type_picture'],
+      ['Pass - Fail', 'passfail', 'quality_control.test_type_passfail'],
+      ['Measure', 'measure', 'quality_control.test_type_measure'],
+    ];
+    for (const [label, technical, xmlid] of types) env.bindXmlid(xmlid, 'quality.point.test_type', env.create('quality.point.test_type', { name: label, technical_name: technical }));
+  }
+  if (name === 'quality_control_oca' && !env.xmlidTarget('quality_control_oca.qc_test_template_category_generic')) {
+    env.bindXmlid('quality_control_oca.qc_test_template_category_generic', 'qc.test.category', env.create('qc.test.category', { name: 'Generic' }));
+    env.bindXmlid('quality_control_oca.qc_test_template_category_referenced', 'qc.test.category', env.create('qc.test.category', { name: 'Referenced' }));
+  }
 }
 
 export function seedPlant(env: Env): void {
@@ -101,8 +128,7 @@ export function seedPlant(env: Env): void {
   const bolt = product('product_bolt_m8', 'Bolt M8x30', 'RM-BOLT', '4006381333979', 'none', units);
   const housing = product('product_valve_housing', 'Valve Housing', 'RM-HOUSING', '4006381333986', 'none', units);
 
-  const wh = env.xmlidTarget('stock.warehouse0')!.resId;
-  const line1 = xml(env, 'location_line1', 'stock.location', env.create('stock.location', { name: 'Line 1', complete_name: 'WH/Stock/Line 1', usage: 'internal', barcode: 'LINE-1', warehouse_id: wh }));
+  const line1 = xml(env, 'location_line1', 'stock.location', env.create('stock.location', { name: 'Line 1', location_id: stock, usage: 'internal', barcode: 'LINE-1' }));
 
   const lot = (xmlid: string, name: string, productId: number) => xml(env, xmlid, 'stock.lot', env.create('stock.lot', { name, product_id: productId }));
   const st1 = lot('lot_steel_0001', 'ST-2025-0001', steel);
@@ -132,9 +158,10 @@ export function seedPlant(env: Env): void {
   }
 
   const bom = (xmlid: string, productId: number, lines: Array<[number, number]>, ops: Array<[string, number, number]>) => {
-    const id = xml(env, xmlid, 'mrp.bom', env.create('mrp.bom', { product_id: productId, product_qty: 1 }));
+    const tmpl = env.browse('product.product', productId).product_tmpl_id;
+    const id = xml(env, xmlid, 'mrp.bom', env.create('mrp.bom', { product_tmpl_id: tmpl, product_qty: 1 }));
     for (const [p, q] of lines) env.create('mrp.bom.line', { bom_id: id, product_id: p, product_qty: q });
-    for (const [name, w, minutes] of ops) env.create('mrp.routing.workcenter', { bom_id: id, name, workcenter_id: w, time_cycle: minutes });
+    ops.forEach(([name, w, minutes], i) => env.create('mrp.routing.workcenter', { bom_id: id, name, workcenter_id: w, time_cycle_manual: minutes, sequence: (i + 1) * 10 }));
     return id;
   };
   const pumpBom = bom(

@@ -1,4 +1,5 @@
 import { callMethod, Database, Env, type Rec } from './orm';
+import { seedModule } from './seed';
 
 /** What a test sees of the simulator's database: read records, call methods as the administrator. */
 export class SimState {
@@ -59,11 +60,16 @@ export class SimState {
     this.db.transaction(() => this.env().write(model, ids, vals));
   }
 
-  /** Install or remove a module (its models appear or disappear). */
+  /** Install or remove a module (its models appear or disappear; installing brings its data). */
   setModule(name: string, installed: boolean): void {
     if (installed) this.db.installed.add(name);
     else this.db.installed.delete(name);
     const env = this.env();
+    if (installed) this.db.transaction(() => seedModule(env, name));
+    else {
+      // Uninstalling drops the module's models from ir.model (their data stays, as the simulator keeps it for a reinstall).
+      for (const m of this.db.all('ir.model').filter((r) => r.modules === name)) this.db.remove('ir.model', m.id);
+    }
     for (const m of this.db.all('ir.module.module').filter((r) => r.name === name)) {
       env.set('ir.module.module', m.id, { state: installed ? 'installed' : 'uninstalled' });
     }

@@ -349,6 +349,103 @@ for (const version of [19, 18, 17] as const) {
       assert.equal(n, 2);
     });
 
+    /** A client of the administrator (master data is theirs to create). */
+    const asAdmin = async <T>(fn: (admin: OdooClient) => Promise<T>): Promise<T> => {
+      const admin = createOdooClient(simConfig(sim, { apiKey: sim.adminApiKey, username: 'admin' }), silentLogger);
+      try {
+        return await fn(admin);
+      } finally {
+        await admin.close();
+      }
+    };
+    const create = async (client: OdooClient, model: string, vals: Record<string, unknown>) => (await client.call<number[]>(model, 'create', { kwargs: { vals_list: [vals] } }))[0]!;
+    const m2o = (v: unknown) => (Array.isArray(v) ? (v[0] as number) : v);
+
+    it('products have templates; a bill of materials names the template, its operations a manual duration', async () => {
+      await asAdmin(async (admin) => {
+        const storable = version >= 18 ? { type: 'consu', is_storable: true } : { detailed_type: 'product' };
+        const pid = await create(admin, 'product.product', { name: 'Widget', default_code: 'W-1', ...storable });
+        const p = await read<{ product_tmpl_id: [number, string]; name: string }>('product.product', pid, ['product_tmpl_id', 'name']);
+        assert.deepEqual(p.product_tmpl_id[1], '[W-1] Widget');
+        const tmpl = p.product_tmpl_id[0];
+        await admin.call('product.template', 'write', { ids: [tmpl], kwargs: { vals: { name: 'Widget II' } } });
+        assert.equal((await read<{ name: string }>('product.product', pid, ['name'])).name, 'Widget II');
+        const t2 = await create(admin, 'product.template', { name: 'Gadget', default_code: 'G-1', ...storable });
+        const t2r = await read<{ product_variant_ids: number[]; default_code: string }>('product.template', t2, ['product_variant_ids', 'default_code']);
+        assert.equal(t2r.product_variant_ids.length, 1);
+        assert.equal(t2r.default_code, 'G-1');
+
+        const bolt = sim.state.ref('plant.product_bolt_m8');
+        const wc = sim.state.ref('plant.wc_cnc');
+        const bom = await create(admin, 'mrp.bom', {
+          product_tmpl_id: tmpl,
+          product_qty: 1,
+          bom_line_ids: [[0, 0, { product_id: bolt, product_qty: 2 }]],
+          // time_cycle is computed in Odoo: a value written to it is ignored (real 19 keeps the default 60).
+          operation_ids: [[0, 0, { name: 'Drill', workcenter_id: wc, time_cycle: 10 }]],
+        });
+        const b = await read<{ display_name: string; product_id: unknown; operation_ids: number[] }>('mrp.bom', bom, ['display_name', 'product_id', 'operation_ids']);
+        assert.equal(b.display_name, '[W-1] Widget II');
+        assert.equal(b.product_id, false);
+        const op = await read<{ time_cycle: number; time_cycle_manual: number }>('mrp.routing.workcenter', b.operation_ids[0]!, ['time_cycle', 'time_cycle_manual']);
+        assert.deepEqual([op.time_cycle_manual, op.time_cycle], [60, 60]);
+        const mo = await create(admin, 'mrp.production', { product_id: pid, product_qty: 3 });
+        assert.equal(m2o((await read<{ bom_id: unknown }>('mrp.production', mo, ['bom_id'])).bom_id), bom);
+        const fields = await admin.call<Record<string, { required: boolean }>>('mrp.bom', 'fields_get', { kwargs: { allfields: ['product_tmpl_id', 'product_id'], attributes: ['required'] } });
+        assert.deepEqual([fields.product_tmpl_id?.required, fields.product_id?.required], [true, false]);
+      });
+    });
+
+    it('locations: the full name follows the parent, the warehouse comes from its view location', async () => {
+      await asAdmin(async (admin) => {
+        const stock = sim.state.ref('stock.stock_location_stock');
+        const wh = sim.state.ref('stock.warehouse0');
+        const rack = await create(admin, 'stock.location', { name: 'Rack', location_id: stock, usage: 'internal' });
+        const bin = await create(admin, 'stock.location', { name: 'Bin 1', location_id: rack, usage: 'internal' });
+        const r = await read<{ complete_name: string; warehouse_id: unknown }>('stock.location', bin, ['complete_name', 'warehouse_id']);
+        assert.equal(r.complete_name, 'WH/Stock/Rack/Bin 1');
+        assert.equal(m2o(r.warehouse_id), wh);
+        await admin.call('stock.location', 'write', { ids: [rack], kwargs: { vals: { name: 'Rack A' } } });
+        assert.equal((await read<{ complete_name: string }>('stock.location', bin, ['complete_name'])).complete_name, 'WH/Stock/Rack A/Bin 1');
+        // A full name given on create is not kept (computed field), nor is a warehouse.
+        const loose = await create(admin, 'stock.location', { name: 'Loose', complete_name: 'WH/Stock/Loose', usage: 'internal', warehouse_id: wh });
+        const l = await read<{ complete_name: string; warehouse_id: unknown }>('stock.location', loose, ['complete_name', 'warehouse_id']);
+        assert.deepEqual([l.complete_name, l.warehouse_id], ['Loose', false]);
+        // Written later, it is kept (real 19), until the name changes.
+        await admin.call('stock.location', 'write', { ids: [loose], kwargs: { vals: { complete_name: 'Written/Name' } } });
+        assert.equal((await read<{ complete_name: string }>('stock.location', loose, ['complete_name'])).complete_name, 'Written/Name');
+        await admin.call('stock.location', 'write', { ids: [loose], kwargs: { vals: { name: 'Loose 2' } } });
+        assert.equal((await read<{ complete_name: string }>('stock.location', loose, ['complete_name'])).complete_name, 'Loose 2');
+        const vendors = await read<{ complete_name: string }>('stock.location', sim.state.ref('stock.stock_location_suppliers'), ['complete_name']);
+        assert.equal(vendors.complete_name, version >= 19 ? 'Vendors' : 'Partners/Vendors');
+        const internal = await read<{ int_type_id: unknown }>('stock.warehouse', wh, ['int_type_id']);
+        assert.equal(m2o(internal.int_type_id), sim.state.ref('stock.picking_type_internal'));
+      });
+    });
+
+    it('inventory count: the adjustment is named from the context; 19 dates it, 17/18 take no date', async () => {
+      const seal = sim.state.ref('plant.product_seal_kit');
+      const [quant] = sim.state.records('stock.quant', [['product_id', '=', seal]]);
+      await odoo.call('stock.quant', 'write', { ids: [quant!.id], kwargs: { vals: { inventory_quantity: 150 } } });
+      const date = '2026-01-02 03:04:05';
+      const context = { inventory_mode: true, inventory_name: 'Count 42' };
+      const nameField = version >= 19 ? 'reference' : 'name';
+      if (version >= 19) {
+        await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!.id], kwargs: { date }, context });
+      } else {
+        const err = await rejection(odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!.id], kwargs: { date }, context }));
+        assert.ok(err instanceof OdooError && err.odooName === 'builtins.TypeError');
+        await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!.id], context });
+      }
+      const moves = await odoo.call<Array<Record<string, unknown>>>('stock.move', 'search_read', {
+        kwargs: { domain: [['product_id', '=', seal], ['is_inventory', '=', true], [nameField, '=', 'Count 42']], fields: ['state', 'date', 'product_uom_qty'] },
+      });
+      assert.equal(moves.length, 1);
+      assert.equal(moves[0]!.state, 'done');
+      if (version >= 19) assert.equal(moves[0]!.date, date);
+      assert.equal(sim.state.get('stock.quant', quant!.id)?.quantity, 150);
+    });
+
     it('installed modules are readable; ir.model.data and users are for administrators', async () => {
       const mods = await odoo.call<Array<{ name: string }>>('ir.module.module', 'search_read', { kwargs: { domain: [['state', '=', 'installed']], fields: ['name'] } });
       const names = mods.map((m) => m.name);
@@ -387,10 +484,97 @@ describe('simulator options', () => {
     const odoo = createOdooClient(simConfig(sim), silentLogger);
     try {
       const [id] = await odoo.call<number[]>('quality.check', 'create', { kwargs: { vals_list: [{ product_id: sim.state.ref('plant.product_gear_pump') }] } });
-      await odoo.call('quality.check', 'do_pass', { ids: [id!] });
+      assert.equal(await odoo.call('quality.check', 'do_pass', { ids: [id!] }), undefined, 'do_pass returns None');
       assert.equal(sim.state.get('quality.check', id!)?.quality_state, 'pass');
+      assert.equal(sim.state.get('quality.check', id!)?.user_id, sim.uid);
       const err = await rejection(odoo.call('qc.inspection', 'search_count', { kwargs: { domain: [] } }));
       assert.ok(err instanceof OdooError && err.status === 404);
+      // ir.model lists the installed models, for administrators only (as real 19 answers a stock/MRP user).
+      const denied = await rejection(odoo.call('ir.model', 'search_count', { kwargs: { domain: [] } }));
+      assert.ok(denied instanceof OdooError && denied.odooName === 'odoo.exceptions.AccessError');
+      const models = (m: string) => sim.state.count('ir.model', [['model', '=', m]]);
+      assert.equal(models('quality.point'), 1);
+      assert.equal(models('qc.test'), 0);
+      sim.state.setModule('quality_control_oca', true);
+      assert.equal(models('qc.test'), 1);
+      sim.state.setModule('quality_control_oca', false);
+      assert.equal(models('qc.test'), 0);
+    } finally {
+      await odoo.close();
+      await sim.close();
+    }
+  });
+
+  for (const version of [17, 18, 19] as const) {
+    it(`Enterprise quality on ${version}: a point has a team and a test type; a check needs its team (17/18) or takes the point's (19)`, async () => {
+      const sim = await startOdooSim({ version, modules: ['quality_control'] });
+      const odoo = createOdooClient(simConfig(sim), silentLogger);
+      try {
+        const pump = sim.state.ref('plant.product_gear_pump');
+        const pointId = sim.state.create('quality.point', { title: 'Diameter', product_ids: [[6, 0, [pump]]] });
+        const point = sim.state.get('quality.point', pointId)!;
+        assert.equal(point.team_id, sim.state.ref('quality.quality_alert_team0'));
+        assert.equal(point.test_type_id, sim.state.ref('quality_control.test_type_passfail'));
+        assert.match(String(point.name), /^QCP\d{5}$/);
+        const fields = ['id', 'point_id/.id', 'product_id/.id', 'measure'];
+        const load = await odoo.call<LoadResult>('quality.check', 'load', { kwargs: { fields, data: [['edge_q.check_1', String(pointId), String(pump), '10.2']] } });
+        if (version >= 19) {
+          assert.deepEqual(load.messages, []);
+          const check = sim.state.get('quality.check', (load.ids as number[])[0]!)!;
+          assert.deepEqual([check.team_id, check.test_type_id, check.title, check.quality_state], [point.team_id, point.test_type_id, 'Diameter', 'none']);
+        } else {
+          // Real 17/18: team_id is required and nothing fills it in (quality/models/quality.py).
+          assert.equal(load.ids, false);
+          assert.equal(load.messages[0]?.field, 'team_id');
+          const ok = await odoo.call<LoadResult>('quality.check', 'load', {
+            kwargs: { fields: [...fields, 'team_id/.id'], data: [['edge_q.check_1', String(pointId), String(pump), '10.2', String(point.team_id)]] },
+          });
+          assert.deepEqual(ok.messages, []);
+          assert.equal(sim.state.get('quality.check', (ok.ids as number[])[0]!)?.test_type_id, point.test_type_id, 'create copies the test type from the point');
+        }
+        const checkFields = await odoo.call<Record<string, unknown>>('quality.check', 'fields_get', { kwargs: { attributes: ['type'] } });
+        assert.equal('lot_ids' in checkFields, version >= 19);
+        assert.equal('lot_id' in checkFields, version < 19);
+      } finally {
+        await odoo.close();
+        await sim.close();
+      }
+    });
+  }
+
+  it('OCA quality: an inspection needs its test; the result follows its lines; references are checked', async () => {
+    const sim = await startOdooSim({ modules: ['quality_control_oca'] });
+    const odoo = createOdooClient(simConfig(sim), silentLogger);
+    try {
+      const testId = sim.state.create('qc.test', { name: 'Leak test' });
+      const [bare] = await odoo.call<number[]>('qc.inspection', 'create', { kwargs: { vals_list: [{ qty: 1 }] } });
+      assert.match(String(sim.state.get('qc.inspection', bare!)?.name), /^QC-\d{6}$/);
+      const noTest = await rejection(odoo.call('qc.inspection', 'action_todo', { ids: [bare!] }));
+      assert.ok(noTest instanceof OdooError && noTest.odooName === 'odoo.exceptions.UserError');
+
+      const load = await odoo.call<LoadResult>('qc.inspection', 'load', { kwargs: { fields: ['id', 'test/.id', 'qty', 'internal_notes'], data: [['edge_q.insp_1', String(testId), '1', 'ok']] } });
+      const id = (load.ids as number[])[0]!;
+      const pump = sim.state.ref('plant.product_gear_pump');
+      await odoo.call('qc.inspection', 'write', { ids: [id], kwargs: { vals: { object_id: `product.product,${pump}` } } });
+      assert.equal((await odoo.call<Array<{ product_id: unknown }>>('qc.inspection', 'read', { ids: [id], kwargs: { fields: ['product_id'] } }))[0]!.product_id instanceof Array, true);
+      const mo = sim.state.ref('plant.mo_pump_1');
+      const wrong = await rejection(odoo.call('qc.inspection', 'write', { ids: [id], kwargs: { vals: { object_id: `mrp.production,${mo}` } } }));
+      assert.ok(wrong instanceof OdooError && wrong.odooName === 'builtins.ValueError', 'the base module lets an inspection point at products only');
+      assert.equal(await odoo.call('qc.inspection', 'action_todo', { ids: [id] }), undefined);
+      await odoo.call('qc.inspection', 'action_confirm', { ids: [id] });
+      assert.equal(sim.state.get('qc.inspection', id)?.state, 'success', 'no lines: success');
+      const unlink = await rejection(odoo.call('qc.inspection', 'unlink', { ids: [id] }));
+      assert.ok(unlink instanceof OdooError && unlink.odooName === 'odoo.exceptions.UserError');
+
+      const kg = sim.state.ref('uom.product_uom_kgm');
+      const [measured] = await odoo.call<number[]>('qc.inspection', 'create', {
+        kwargs: { vals_list: [{ test: testId, inspection_lines: [[0, 0, { name: 'Weight', question_type: 'quantitative', min_value: 1, max_value: 2, quantitative_value: 3, uom_id: kg }]] }] },
+      });
+      await odoo.call('qc.inspection', 'action_todo', { ids: [measured!] });
+      await odoo.call('qc.inspection', 'action_confirm', { ids: [measured!] });
+      assert.equal(sim.state.get('qc.inspection', measured!)?.state, 'waiting');
+      await odoo.call('qc.inspection', 'action_approve', { ids: [measured!] });
+      assert.equal(sim.state.get('qc.inspection', measured!)?.state, 'failed');
     } finally {
       await odoo.close();
       await sim.close();
