@@ -59,7 +59,7 @@ function summary(p: Quality['payload']): string {
 
 async function enterpriseCheck(event: Quality, ctx: OperationContext, look: OdooLookups): Promise<OperationOutcome> {
   const p = event.payload;
-  const points = await searchRead<{ id: number }>(ctx, 'quality.point', [['title', '=', p.test]], ['id'], { limit: 2 });
+  const points = await searchRead<{ id: number; team_id: [number, string] | false }>(ctx, 'quality.point', [['title', '=', p.test]], ['id', 'team_id'], { limit: 2 });
   if (points.length !== 1) {
     throw new OperationError(points.length ? 'AMBIGUOUS_REFERENCE' : 'UNKNOWN_REFERENCE', `${points.length ? 'ambiguous' : 'unknown'} quality control point "${p.test}" in Odoo (quality.point by title)`);
   }
@@ -73,7 +73,10 @@ async function enterpriseCheck(event: Quality, ctx: OperationContext, look: Odoo
   };
   add('product_id/.id', productId?.toString());
   add('production_id/.id', productionId?.toString());
-  add('lot_id/.id', lotId?.toString());
+  // 17/18 require the check's team (nothing fills it in); the point has it.
+  add('team_id/.id', points[0]!.team_id ? String(points[0]!.team_id[0]) : undefined);
+  // 19 keeps the lots of a check in lot_ids.
+  add(ctx.server.major >= 19 ? 'lot_ids/.id' : 'lot_id/.id', lotId?.toString());
   add('measure', p.measure === undefined ? undefined : loadNumber(p.measure));
   const [id] = await keyedLoad(ctx, 'quality.check', fields, [row], 'create');
   const odooIds = { 'quality.check': id! };
