@@ -65,7 +65,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     maxBatch: config.outbox.groupCommit.maxBatch,
     maxEvents: config.outbox.maxEvents,
     log: log.child({ component: 'outbox' }),
+    flows: config.schedules.flows,
   });
+  // Events held for a flow the config no longer has (or no longer holds their type in) go into the queue now.
+  for (const r of outbox.releaseUnscheduledFlows()) {
+    log.warn(r, `flow ${r.flow} is no longer configured for ${r.members} held events: they went into the queue as ${r.events} events`);
+  }
   const listeners: Array<(o: RequestObservation) => void> = [];
 
   const engine = new RuleEngine(config.rules as never);
@@ -127,6 +132,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     outbox,
     log: log.child({ component: 'schedules' }),
     masterData,
+    released: () => worker?.wake(),
     odoo: worker && client ? { client, connected: () => worker!.status().circuit === 'closed' } : undefined,
   });
   log.info({ plant: config.plant.id, sources: adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(worker) }, 'agent started');

@@ -2,6 +2,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SqliteOutbox } from './buffer/sqlite-outbox';
+import { flowsJson } from './buffer/flows';
 import { EVENT_STATES, type EventState, type OutboxRecord } from './buffer/outbox';
 import { loadConfigFile, summarize } from './config/load';
 import { withLenientSecrets } from './config/secrets';
@@ -38,6 +39,8 @@ Usage:
   edge-agent outbox replay --since TIME --until TIME   re-send delivered events (safe: idempotent)
   edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
   edge-agent outbox prune                  apply the retention now
+  edge-agent flows [list] [--json]         batch and roll-up flows: events held, for how many keys, since when
+  edge-agent flows flush NAME [--json]     release a flow's held events into the queue now, as its schedule would
   edge-agent users add NAME --role ROLE    add or change a status-page user (viewer|supervisor|admin);
                                            the password is read from standard input or --password-file
   edge-agent users remove NAME  |  users list [--json]
@@ -122,6 +125,10 @@ async function main(argv: string[]): Promise<number> {
     case 'outbox': {
       const config = localConfig();
       return withOutbox(config, (outbox) => outboxCommand(outbox, config, sub, rest, values, actor, out));
+    }
+    case 'flows': {
+      const config = localConfig();
+      return withOutbox(config, (outbox) => flowsCommand(outbox, sub, rest, actor, out));
     }
     case 'users': {
       const { usersCommand } = await import('./users-cli');
@@ -217,11 +224,39 @@ async function outboxCommand(
       const day = 86_400_000;
       const r = outbox.prune(Date.now() - config.outbox.retention.doneDays * day, Date.now() - config.outbox.retention.invalidDays * day);
       outbox.audit(actor, 'prune', r);
-      out(r, `pruned ${r.events} finished events and ${r.invalid} invalid inputs`);
+      out(r, `pruned ${r.events} finished events, ${r.flowMembers} released flow members and ${r.invalid} invalid inputs`);
       return EXIT.ok;
     }
     default:
       return usage('outbox list|show|retry|skip|edit|replay|invalid|prune');
+  }
+}
+
+async function flowsCommand(
+  outbox: SqliteOutbox,
+  sub: string | undefined,
+  args: string[],
+  actor: string,
+  out: (v: unknown, text: string) => void,
+): Promise<number> {
+  const { formatFlow } = await import('./status');
+  switch (sub ?? 'list') {
+    case 'list': {
+      const flows = flowsJson(outbox.flowStatus());
+      out(flows, flows.length ? flows.map(formatFlow).join('\n') : 'no flows configured (schedules.flows)');
+      return EXIT.ok;
+    }
+    case 'flush': {
+      const name = args[0];
+      if (!name) return usage('flows flush NAME');
+      // The running agent notices the new events at its next look at the queue (within a second).
+      const r = outbox.flushFlow(name);
+      outbox.audit(actor, 'flush', r);
+      out(r, `flow ${name}: ${r.members} held events went into the queue as ${r.events} events (${r.keys} keys)`);
+      return EXIT.ok;
+    }
+    default:
+      return usage('flows list|flush NAME');
   }
 }
 
@@ -231,7 +266,7 @@ function line(r: OutboxRecord): string {
 }
 
 async function withOutbox(config: AgentConfig, fn: (o: SqliteOutbox) => Promise<number> | number): Promise<number> {
-  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous, maxEvents: config.outbox.maxEvents });
+  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous, maxEvents: config.outbox.maxEvents, flows: config.schedules.flows });
   try {
     return await fn(outbox);
   } finally {
@@ -267,7 +302,7 @@ if (require.main === module) {
       } else if (err instanceof AgentError) {
         // A refusal the user can act on: say it plainly, no stack.
         process.stderr.write(`edge-agent: ${err.message}\n`);
-        process.exitCode = err.code === 'NOT_FOUND' || err.code === 'CERT_NOT_FOUND' ? EXIT.notFound : EXIT.failure;
+        process.exitCode = err.code === 'NOT_FOUND' || err.code === 'CERT_NOT_FOUND' || err.code === 'UNKNOWN_FLOW' ? EXIT.notFound : EXIT.failure;
       } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.exitCode = usage(errorMessage(err));
       } else {

@@ -128,6 +128,27 @@ export function createMetrics(
     },
   });
   new Gauge({
+    name: 'edge_flow_held_events',
+    help: 'Events held by each batch or roll-up flow until its schedule releases them (received and stored, not yet queued for Odoo).',
+    labelNames: ['flow'],
+    registers,
+    collect(this: Gauge<'flow'>) {
+      this.reset();
+      for (const f of agent.outbox.flowStatus()) this.set({ flow: f.name }, f.held);
+    },
+  });
+  new Gauge({
+    name: 'edge_flow_oldest_held_age_seconds',
+    help: 'Age of the oldest event each flow holds (0 when it holds nothing).',
+    labelNames: ['flow'],
+    registers,
+    collect(this: Gauge<'flow'>) {
+      this.reset();
+      const now = Date.now();
+      for (const f of agent.outbox.flowStatus()) this.set({ flow: f.name }, f.heldSince === null ? 0 : Math.max(0, (now - f.heldSince) / 1000));
+    },
+  });
+  new Gauge({
     name: 'edge_odoo_circuit_state',
     help: 'The Odoo link: 1 for the current state (closed = sending, open = Odoo unreachable, auth-failed = key refused).',
     labelNames: ['state'],

@@ -1,19 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
+import { flowArrivals } from './buffer/flows';
 import type { SqliteOutbox } from './buffer/sqlite-outbox';
 import type { AgentConfig } from './config/schema';
-import { errorMessage } from './errors';
+import { AgentError, errorMessage } from './errors';
 import type { Logger } from './log';
 import type { OdooClient } from './odoo/types';
 import type { MasterDataCache } from './sync/master-data';
 
-export type JobName = 'retention' | 'masterData' | 'reconciliation';
+/** The fixed jobs, and one `flow:<name>` per configured batch or roll-up flow. */
+export type JobName = 'retention' | 'masterData' | 'reconciliation' | `flow:${string}`;
 
 export interface Schedules {
   stop(): void;
-  /** Run one job now (the CLI, tests, and the first master-data pull). */
+  /** Run one job now (the CLI, tests, and the first master-data pull). Rejects with UNKNOWN_JOB for a name that is not scheduled. */
   run(name: JobName): Promise<unknown>;
+  /** When a job fires next (ms), or null when it is not scheduled. */
+  nextRun(name: JobName): number | null;
 }
 
 export interface ScheduleDeps {
@@ -22,19 +26,25 @@ export interface ScheduleDeps {
   /** The Odoo link, when delivery is configured. */
   odoo?: { client: OdooClient; connected(): boolean };
   masterData: MasterDataCache;
+  /** Called after a flow put events in the queue (wakes the sync worker). */
+  released?: () => void;
   now?: () => number;
 }
 
 const DAY = 86_400_000;
 
-/** The scheduled jobs, from config (cron expressions): retention, master-data refresh, daily reconciliation report. */
+/**
+ * The scheduled jobs, from config (cron expressions): retention, master-data
+ * refresh, daily reconciliation report, and each batch or roll-up flow.
+ */
 export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedules {
   const now = deps.now ?? Date.now;
-  const jobs: Record<JobName, () => Promise<unknown>> = {
+  const jobs = new Map<JobName, { cron: string; run: () => Promise<unknown> }>();
+  const fixed: Record<'retention' | 'masterData' | 'reconciliation', () => Promise<unknown>> = {
     retention: async () => {
       const t = now();
       const r = deps.outbox.prune(t - config.outbox.retention.doneDays * DAY, t - config.outbox.retention.invalidDays * DAY);
-      deps.log.info(r, 'retention: pruned finished events and old invalid input');
+      deps.log.info(r, 'retention: pruned finished events, released flow members and old invalid input');
       return r;
     },
     masterData: async () => {
@@ -47,25 +57,30 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
     },
     reconciliation: async () => writeReconciliation(config, deps.outbox, now(), deps.log),
   };
-  const tasks: ScheduledTask[] = [];
-  for (const name of Object.keys(jobs) as JobName[]) {
-    tasks.push(
+  for (const name of Object.keys(fixed) as Array<keyof typeof fixed>) jobs.set(name, { cron: config.schedules[name], run: fixed[name] });
+  for (const flow of config.schedules.flows) {
+    jobs.set(`flow:${flow.name}`, { cron: flow.cron, run: async () => flushFlow(deps, flow.name) });
+  }
+  const tasks = new Map<JobName, ScheduledTask>();
+  for (const [name, job] of jobs) {
+    tasks.set(
+      name,
       cron.schedule(
-        config.schedules[name],
-        () => {
-          jobs[name]().catch((err: unknown) => deps.log.error({ err, job: name }, `scheduled job ${name} failed: ${errorMessage(err)}`));
-        },
+        job.cron,
+        // The promise goes back to node-cron, so noOverlap can skip a fire while the last run is still busy.
+        () => job.run().catch((err: unknown) => deps.log.error({ err, job: name }, `scheduled job ${name} failed: ${errorMessage(err)}`)),
         { name, noOverlap: true },
       ),
     );
   }
+  const masterData = fixed.masterData;
   // Master data: pull once as soon as Odoo answers, then on the schedule.
   let first: NodeJS.Timeout | undefined;
   if (deps.odoo) {
     const tryFirst = () => {
       first = undefined;
       if (deps.odoo!.connected()) {
-        jobs.masterData().catch((err: unknown) => deps.log.warn({ err }, `first master data pull failed: ${errorMessage(err)}`));
+        masterData().catch((err: unknown) => deps.log.warn({ err }, `first master data pull failed: ${errorMessage(err)}`));
       } else first = setTimeout(tryFirst, 2000);
     };
     first = setTimeout(tryFirst, 500);
@@ -73,10 +88,24 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
   return {
     stop: () => {
       if (first) clearTimeout(first);
-      for (const t of tasks) void t.stop();
+      for (const t of tasks.values()) void t.stop();
     },
-    run: (name) => jobs[name](),
+    run: (name) => {
+      const job = jobs.get(name);
+      if (!job) return Promise.reject(new AgentError('UNKNOWN_JOB', `no scheduled job ${name} (jobs: ${[...jobs.keys()].join(', ')})`));
+      return job.run();
+    },
+    nextRun: (name) => tasks.get(name)?.getNextRun()?.getTime() ?? null,
   };
+}
+
+/** A flow's schedule fired: its held events go into the queue in one transaction, then the sync worker is woken. */
+function flushFlow(deps: ScheduleDeps, name: string) {
+  const r = deps.outbox.flushFlow(name);
+  if (r.events) deps.released?.();
+  if (r.members) deps.log.info(r, `flow ${name}: ${r.members} held events went into the queue as ${r.events} events (${r.keys} keys)`);
+  else deps.log.debug(r, `flow ${name}: nothing held`);
+  return r;
 }
 
 /**
@@ -95,7 +124,9 @@ export function writeReconciliation(config: AgentConfig, outbox: SqliteOutbox, a
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `reconciliation-${day}.json`);
   const counts = outbox.counts();
-  writeFileSync(file, `${JSON.stringify({ plant: config.plant.id, day, received: rows, now: counts }, null, 2)}\n`);
-  log.info({ day, file, rows, parked: counts.parked }, 'reconciliation report written');
+  // Events held by batch and roll-up flows are received too: what arrived that day, and whether it is still held.
+  const flows = flowArrivals(outbox.database, start, end);
+  writeFileSync(file, `${JSON.stringify({ plant: config.plant.id, day, received: rows, flows, now: counts }, null, 2)}\n`);
+  log.info({ day, file, rows, flows, parked: counts.parked }, 'reconciliation report written');
   return { file, rows };
 }

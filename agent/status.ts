@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { flowsJson, type FlowJson } from './buffer/flows';
 import type { OutboxCounts } from './buffer/outbox';
 import { SqliteOutbox } from './buffer/sqlite-outbox';
 import type { AgentConfig } from './config/schema';
@@ -13,15 +14,16 @@ export async function printStatus(config: AgentConfig, json: boolean): Promise<n
     process.stdout.write(json ? `${JSON.stringify(live, null, 2)}\n` : `${formatLive(live)}\n`);
     return 0;
   }
-  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous });
+  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous, flows: config.schedules.flows });
   try {
     const counts = outbox.counts();
     const oldest = outbox.oldestUnfinishedAt();
-    const offline = { running: false, outbox: { ...counts, oldestUnfinishedAt: oldest ? new Date(oldest).toISOString() : null } };
+    const flows = flowsJson(outbox.flowStatus());
+    const offline = { running: false, outbox: { ...counts, oldestUnfinishedAt: oldest ? new Date(oldest).toISOString() : null }, flows };
     process.stdout.write(
       json
         ? `${JSON.stringify(offline, null, 2)}\n`
-        : `agent: not running (read from ${config.outbox.path})\n${formatCounts(counts)}${oldest ? `\noldest unfinished since ${new Date(oldest).toISOString()}` : ''}\n`,
+        : `agent: not running (read from ${config.outbox.path})\n${formatCounts(counts)}${oldest ? `\noldest unfinished since ${new Date(oldest).toISOString()}` : ''}${flows.map((f) => `\n${formatFlow(f)}`).join('')}\n`,
     );
     return 0;
   } finally {
@@ -54,5 +56,13 @@ function formatLive(s: Record<string, unknown>): string {
   if (odoo) lines.push(`odoo: ${odoo.circuit === 'closed' ? 'up' : `down (${odoo.circuit})`}${odoo.server?.serverVersion ? `, version ${odoo.server.serverVersion}` : ''}`);
   const sources = s.sources as Array<{ name: string; type: string; connected: boolean; lastDataAt: string | null }> | undefined;
   for (const src of sources ?? []) lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
+  for (const f of (s.flows as FlowJson[] | undefined) ?? []) lines.push(formatFlow(f));
   return lines.join('\n');
+}
+
+/** One line per flow: what it holds (received, stored, not yet queued) and when it releases. */
+export function formatFlow(f: FlowJson): string {
+  const held = f.held ? `${f.held} events held for ${f.keys} ${f.keys === 1 ? 'key' : 'keys'} since ${f.heldSince}` : 'nothing held';
+  const next = f.nextFlushAt ? `, next release ${f.nextFlushAt}` : '';
+  return `flow ${f.name} (${f.mode} of ${f.types.join(', ')}, "${f.cron}"): ${held}${next}`;
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import type { RunPolicy } from '../agent/buffer/outbox';
 import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
 import { eventId } from '../agent/events/ids';
 import type { CanonicalEvent } from '../agent/events/schema';
@@ -92,12 +93,12 @@ async function drain(sim: Target, dir: string, events: CanonicalEvent[], tag: st
 }
 
 /** Raw better-sqlite3 work of the same drain: claim heads and mark them done, no Odoo; events/s. */
-async function rawClaimAndMark(dir: string, events: CanonicalEvent[], tag: string, perClaim: number): Promise<number> {
+async function rawClaimAndMark(dir: string, events: CanonicalEvent[], tag: string, perClaim: number, runs?: RunPolicy): Promise<number> {
   const outbox = new SqliteOutbox({ path: join(dir, `raw-${tag}.db`), synchronous: 'FULL' });
   await outbox.enqueue(events);
   const start = process.hrtime.bigint();
   for (;;) {
-    const claimed = outbox.claim(perClaim);
+    const claimed = outbox.claim(perClaim, undefined, runs);
     if (claimed.length === 0) break;
     outbox.settle(claimed.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: { x: 1 } })));
   }
@@ -141,18 +142,26 @@ export async function run(): Promise<Figure[]> {
     const ordered: number[] = [];
     const orderedRaw: number[] = [];
     const unordered: number[] = [];
+    const oneRawRuns: number[] = [];
+    const orderedRawRuns: number[] = [];
+    // The claims the worker makes (batchSize 100, 4 requests): a key's next events come with its head.
+    const runs: RunPolicy = { types: new Set(['downtime.started']), max: 100 };
     for (let r = 0; r < ROUNDS; r++) {
       const single = downtimes(EVENTS / 4, () => 'WC-1', `one${r}`);
       oneRaw.push(await rawClaimAndMark(dir, single, `one${r}`, 1));
+      oneRawRuns.push(await rawClaimAndMark(dir, single, `one-runs${r}`, 100, runs));
       one.push(await drain(sim, dir, single, `one${r}`));
       const keyed = downtimes(EVENTS, (i) => `WC-${i % 64}`, `k64-${r}`);
       orderedRaw.push(await rawClaimAndMark(dir, keyed, `k64-${r}`, 64));
+      orderedRawRuns.push(await rawClaimAndMark(dir, keyed, `k64-runs${r}`, 400, runs));
       ordered.push(await drain(sim, dir, keyed, `k64-${r}`));
       const free = downtimes(EVENTS, (i) => `free-${r}-${i}`, `free-${r}`);
       unordered.push(await drain(sim, dir, free, `free-${r}`));
     }
     figures.push(figure('sync_drain_1_key', 'events/s', median(one), median(oneRaw), '>= 0.5', 'worker to the Odoo simulator, one key; baseline: raw claim 1 + mark done'));
     figures.push(figure('sync_drain_64_keys', 'events/s', median(ordered), median(orderedRaw), '>= 0.5', 'worker to the Odoo simulator, 64 keys; baseline: raw claim 64 + mark done'));
+    figures.push(figure('sync_drain_1_key_vs_same_claims', 'events/s', median(one), median(oneRawRuns), '>= 0.5', 'worker to the Odoo simulator, one key; baseline: the raw outbox making the worker\'s claims (the head and up to 99 events behind it) + mark done'));
+    figures.push(figure('sync_drain_64_keys_vs_same_claims', 'events/s', median(ordered), median(orderedRawRuns), '>= 0.5', 'worker to the Odoo simulator, 64 keys; baseline: the raw outbox making the worker\'s claims (400 events: 64 heads and the events behind them) + mark done'));
     figures.push(figure('sync_drain_ordered_vs_unordered', 'events/s', median(ordered), median(unordered), '>= 0.8', 'ordered over 64 keys vs the same events with no order constraint'));
     const per = await perRequest(sim, dir, 300, 'req');
     figures.push(figure('sync_agent_time_per_request_sim', 'ms', per.agentMs, per.directMs, 'info', 'one event per request, sequential, to the simulator (answers in well under 1 ms, so two outbox commits per event dominate); baseline: a direct client making the same load() calls'));

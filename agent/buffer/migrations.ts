@@ -79,6 +79,35 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE TABLE master_data_meta (kind TEXT PRIMARY KEY, refreshed_at INTEGER NOT NULL, rows INTEGER NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: 'batch and roll-up flows',
+    sql: `
+      -- Events a flow holds until its schedule fires; n is their arrival order.
+      -- A row stays after the flush (flushed_into = the event it went into) so
+      -- its id keeps counting as a duplicate until retention prunes it.
+      CREATE TABLE flow_members (
+        n INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        type TEXT NOT NULL,
+        skey TEXT NOT NULL,
+        event TEXT NOT NULL,
+        held_at INTEGER NOT NULL,
+        flushed_into TEXT,
+        flushed_at INTEGER
+      );
+      CREATE UNIQUE INDEX flow_members_id ON flow_members(id);
+      CREATE INDEX flow_held_by_key ON flow_members(skey, n) WHERE flushed_into IS NULL;
+      CREATE INDEX flow_held_by_flow ON flow_members(flow, skey) WHERE flushed_into IS NULL;
+      CREATE INDEX flow_flushed ON flow_members(flushed_at) WHERE flushed_into IS NOT NULL;
+      -- Types whose members went into roll-ups (new ids), and the last time: an
+      -- event of such a type checks flow_members for its id even after its flow
+      -- was removed from the config, until retention has pruned those members.
+      CREATE TABLE flow_rollup_types (type TEXT PRIMARY KEY, last_at INTEGER NOT NULL) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -33,9 +33,14 @@ export interface OutboxRecord {
 }
 
 export interface EnqueueResult {
+  /** Events committed (queued, or held by a batch/roll-up flow). */
   inserted: number;
   /** Events whose id was already in the outbox: ignored and counted. */
   duplicates: number;
+  /** Of `inserted`, events a flow holds until its schedule fires. */
+  held?: number;
+  /** Held events of the same keys that went into the queue ahead of these events (flows.ts). */
+  released?: number;
 }
 
 export interface EnqueueExtras {
@@ -51,6 +56,13 @@ export type Settlement =
   | { seq: number; outcome: 'park'; reason: string; code?: string; blocking: boolean }
   /** Give the claim back without counting an attempt (sending stopped: circuit open, auth failure). */
   | { seq: number; outcome: 'release' };
+
+/** Which heads may be claimed with the events behind them (types whose operation sends many in one ordered, all-or-nothing call). */
+export interface RunPolicy {
+  types: ReadonlySet<string>;
+  /** Most events of one key in one claim, head included. */
+  max: number;
+}
 
 export interface OutboxCounts {
   pending: number;
@@ -99,12 +111,19 @@ export interface Outbox {
   enqueue(events: CanonicalEvent[], extras?: EnqueueExtras): Promise<EnqueueResult>;
   /** Whether `n` more events fit now (sources check this before doing work they cannot undo). */
   hasRoom(n?: number): boolean;
-  /** Mark as inflight and return the oldest ready head of up to `limit` keys. Only heads: never two events of one key. */
-  claim(limit: number, now?: number): OutboxRecord[];
+  /**
+   * Mark as inflight and return up to `limit` events: the oldest ready heads,
+   * one per key. With `runs`, each head whose type is in `runs.types` brings the
+   * events right behind it in its key (same type, not parked, in order, at most
+   * `runs.max` in all); the room left after the heads is shared evenly among
+   * them. A key's events never come back in two claims at once: nothing of a
+   * key is claimable while any of its events is in flight.
+   */
+  claim(limit: number, now?: number, runs?: RunPolicy): OutboxRecord[];
   /** Record what happened to claimed events, in one transaction. Unknown or not-inflight seqs are ignored. */
   settle(settlements: Settlement[], now?: number): void;
   /** settle, then claim up to `limit` heads, in one transaction (one commit instead of two). */
-  settleAndClaim(settlements: Settlement[], limit: number, now?: number): OutboxRecord[];
+  settleAndClaim(settlements: Settlement[], limit: number, now?: number, runs?: RunPolicy): OutboxRecord[];
   counts(): OutboxCounts;
   /** Arrival time (ms) of the oldest unfinished event, or null. */
   oldestUnfinishedAt(): number | null;
@@ -120,8 +139,8 @@ export interface Outbox {
   edit(id: string, field: string, value: unknown, actor: string): OutboxRecord;
   /** Send done events again whose delivery time lies in [since, until]. Returns how many. */
   replay(since: number, until: number, actor: string): number;
-  /** Delete done/skipped events and invalid input older than the given ages. Returns rows removed. */
-  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number };
+  /** Delete done/skipped events (and released flow members) and invalid input older than the given ages. Returns rows removed. */
+  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number; flowMembers?: number };
   listInvalid(limit?: number): InvalidRecord[];
   audit(actor: string, action: string, detail: unknown): void;
   listAudit(limit?: number): AuditEntry[];

@@ -5,6 +5,7 @@ import { AgentError, OutboxFullError } from '../errors';
 import { parseEvent, type CanonicalEvent, type EventType } from '../events/schema';
 import type { Logger } from '../log';
 import type { InvalidInput } from '../protocols/types';
+import { FlowStore, pruneFlowMembers, readFlowStatus, type FlowDefinition, type FlowStatus, type FlushResult } from './flows';
 import { migrate } from './migrations';
 import type {
   ActionFilter,
@@ -17,6 +18,7 @@ import type {
   Outbox,
   OutboxCounts,
   OutboxRecord,
+  RunPolicy,
   Settlement,
 } from './outbox';
 
@@ -30,6 +32,8 @@ export interface SqliteOutboxOptions {
   log?: Logger;
   /** Clock, for tests. */
   now?: () => number;
+  /** Batch and roll-up flows (config schedules.flows): events of their types are held until the flow's schedule fires. */
+  flows?: readonly FlowDefinition[];
 }
 
 interface Waiter {
@@ -71,6 +75,9 @@ export class SqliteOutbox implements Outbox {
   private readonly maxEvents: number;
   private readonly now: () => number;
   private readonly log: Logger | undefined;
+  /** Held events of batch and roll-up flows; undefined when no flow is configured and nothing is held. */
+  private readonly flows: FlowStore | undefined;
+  private readonly flowDefinitions: readonly FlowDefinition[];
 
   private queue: Waiter[] = [];
   private queuedEvents = 0;
@@ -106,6 +113,9 @@ export class SqliteOutbox implements Outbox {
     this.runInTransaction = this.db.transaction((fn: () => unknown) => fn());
     this.cached = this.readCounters();
     this.recoverInflight();
+    this.flowDefinitions = opts.flows ?? [];
+    const flows = new FlowStore(this.db, this.flowDefinitions, (e, now, headed) => this.insertEvent(e, now, headed), this.log);
+    this.flows = flows.active ? flows : undefined;
   }
 
   private prepare() {
@@ -123,6 +133,14 @@ export class SqliteOutbox implements Outbox {
       byId: db.prepare(`SELECT * FROM events WHERE id = ?`),
       setState: db.prepare(`UPDATE events SET state = ?, updated_at = ? WHERE seq = ?`),
       headState: db.prepare(`UPDATE heads SET state = ?, next_at = ? WHERE skey = ?`),
+      stateOf: db.prepare(`SELECT state, skey FROM events WHERE seq = ?`),
+      runInflight: db.prepare(
+        `UPDATE events SET state = 'inflight', updated_at = ?
+         WHERE skey = ? AND seq > ? AND seq <= ? AND state NOT IN ('done', 'skipped')`,
+      ),
+      followers: db.prepare(
+        `SELECT * FROM events WHERE skey = ? AND seq > ? AND state NOT IN ('done', 'skipped') ORDER BY seq LIMIT ?`,
+      ),
       nextOpen: db.prepare(
         `SELECT seq, state, next_at FROM events
          WHERE skey = ? AND state NOT IN ('done', 'skipped') AND NOT (state = 'parked' AND blocking = 0)
@@ -163,7 +181,7 @@ export class SqliteOutbox implements Outbox {
   // ---- enqueue: group commit -------------------------------------------------
 
   hasRoom(n = 1): boolean {
-    return this.unfinished() + this.queuedEvents + n <= this.maxEvents;
+    return this.unfinished() + (this.flows?.held ?? 0) + this.queuedEvents + n <= this.maxEvents;
   }
 
   enqueue(events: CanonicalEvent[], extras?: EnqueueExtras): Promise<EnqueueResult> {
@@ -235,9 +253,11 @@ export class SqliteOutbox implements Outbox {
   private writeBatch(batch: Waiter[]): EnqueueResult[] {
     const now = this.now();
     const st = this.st;
-    return this.write(() => {
+    const flows = this.flows;
+    return this.flowWrite(() => {
+      flows?.refresh();
       const out: EnqueueResult[] = [];
-      let inserted = 0;
+      let queued = 0;
       let duplicates = 0;
       let invalid = 0;
       // A key gets its head row once; later events of the key in this batch cannot be its head.
@@ -245,13 +265,27 @@ export class SqliteOutbox implements Outbox {
       for (const w of batch) {
         const r: EnqueueResult = { inserted: 0, duplicates: 0 };
         for (const e of w.events) {
-          const info = st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
-          if (info.changes === 1) {
-            if (!headed.has(e.sequenceKey)) {
-              st.insertHead.run(e.sequenceKey, info.lastInsertRowid);
-              headed.add(e.sequenceKey);
+          if (flows) {
+            // Held by a flow, a duplicate of a held or rolled-up event, or queued after its key's held events.
+            const admission = flows.admit(e, now, headed);
+            if (admission === 'held') {
+              r.inserted++;
+              r.held = (r.held ?? 0) + 1;
+              continue;
             }
+            if (admission === 'duplicate') {
+              r.duplicates++;
+              continue;
+            }
+            if (flows.released) {
+              r.released = (r.released ?? 0) + flows.released;
+              queued += flows.released;
+              flows.released = 0;
+            }
+          }
+          if (this.insertEvent(e, now, headed)) {
             r.inserted++;
+            queued++;
           } else r.duplicates++;
         }
         for (const [name, value] of w.extras?.ruleState ?? []) st.ruleState.run(name, JSON.stringify(value));
@@ -259,15 +293,73 @@ export class SqliteOutbox implements Outbox {
           st.invalid.run(bad.source, bad.origin, bad.reason, bad.raw, bad.encoding ?? 'utf8', bad.receivedAt, now);
           invalid++;
         }
-        inserted += r.inserted;
         duplicates += r.duplicates;
         out.push(r);
       }
-      this.bump(inserted, 'pending');
+      this.bump(queued, 'pending');
       this.bump(duplicates, 'duplicates');
       this.bump(invalid, 'invalid');
       return out;
     }, true);
+  }
+
+  /** Put one event in the queue (and make it its key's head when the key has none). False when its id is already there. */
+  private insertEvent(e: CanonicalEvent, now: number, headed: Set<string>): boolean {
+    const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
+    if (info.changes !== 1) return false;
+    if (!headed.has(e.sequenceKey)) {
+      this.st.insertHead.run(e.sequenceKey, info.lastInsertRowid);
+      headed.add(e.sequenceKey);
+    }
+    return true;
+  }
+
+  /** A write transaction that may change held events: the flows' in-memory index is read again when it fails. */
+  private flowWrite<T>(fn: () => T, fromEnqueue = false): T {
+    try {
+      return this.write(fn, fromEnqueue);
+    } catch (err) {
+      this.flows?.reload();
+      throw err;
+    }
+  }
+
+  // ---- batch and roll-up flows (flows.ts) -------------------------------------------
+
+  /** Release one flow's held events into the queue now (its schedule fired), in one transaction. Throws UNKNOWN_FLOW. */
+  flushFlow(name: string): FlushResult {
+    const flows = this.flows;
+    if (!flows?.has(name)) {
+      throw new AgentError('UNKNOWN_FLOW', `no flow named "${name}" (flows: ${this.flowDefinitions.map((f) => f.name).join(', ') || 'none configured'})`);
+    }
+    return this.flowWrite(() => {
+      flows.refresh();
+      const r = flows.flush(name, this.now(), new Set());
+      this.bump(r.events, 'pending');
+      return r;
+    });
+  }
+
+  /** Release held events whose flow (or whose type in it) is no longer configured. The agent calls it at start. */
+  releaseUnscheduledFlows(): FlushResult[] {
+    const flows = this.flows;
+    if (!flows) return [];
+    return this.flowWrite(() => {
+      flows.refresh();
+      const r = flows.releaseUnscheduled(this.now(), new Set());
+      this.bump(r.reduce((n, x) => n + x.events, 0), 'pending');
+      return r;
+    });
+  }
+
+  /** Per configured flow: events held, keys, since when. */
+  flowStatus(): FlowStatus[] {
+    return readFlowStatus(this.db, this.flowDefinitions);
+  }
+
+  /** Events held by flows now (they count against maxEvents). */
+  get heldEvents(): number {
+    return this.flows?.held ?? 0;
   }
 
   /** Run a write transaction and refresh the counter mirror. */
@@ -312,7 +404,11 @@ export class SqliteOutbox implements Outbox {
     const moved = this.write(() => {
       const now = this.now();
       const r = this.db
-        .prepare(`UPDATE events SET state = 'pending', updated_at = ? WHERE seq IN (SELECT seq FROM heads WHERE state = 'inflight') AND state = 'inflight'`)
+        // A key in flight may have a run of events out, not only its head.
+        .prepare(
+          `UPDATE events SET state = 'pending', updated_at = ?
+           WHERE skey IN (SELECT skey FROM heads WHERE state = 'inflight') AND state NOT IN ('done', 'skipped') AND state = 'inflight'`,
+        )
         .run(now);
       this.db.prepare(`UPDATE heads SET state = 'pending', next_at = NULL WHERE state = 'inflight'`).run();
       if (r.changes) {
@@ -324,39 +420,55 @@ export class SqliteOutbox implements Outbox {
     if (moved) this.log?.info({ events: moved }, 'events that were in flight at the last stop are pending again');
   }
 
-  claim(limit: number, now = this.now()): OutboxRecord[] {
+  claim(limit: number, now = this.now(), runs?: RunPolicy): OutboxRecord[] {
     if (limit <= 0) return [];
-    return this.write(() => this.claimInTx(limit, now));
+    return this.write(() => this.claimInTx(limit, now, runs));
   }
 
-  settleAndClaim(settlements: Settlement[], limit: number, now = this.now()): OutboxRecord[] {
+  settleAndClaim(settlements: Settlement[], limit: number, now = this.now(), runs?: RunPolicy): OutboxRecord[] {
     return this.write(() => {
       this.settleInTx(settlements, now);
-      return limit > 0 ? this.claimInTx(limit, now) : [];
+      return limit > 0 ? this.claimInTx(limit, now, runs) : [];
     });
   }
 
-  private claimInTx(limit: number, now: number): OutboxRecord[] {
-    {
-      const seqs = this.st.ready.all(now, limit) as Array<{ seq: number }>;
-      const out: OutboxRecord[] = [];
-      let fromPending = 0;
-      let fromRetrying = 0;
-      for (const { seq } of seqs) {
-        const row = this.st.bySeq.get(seq) as EventRow | undefined;
-        if (!row) continue;
-        if (row.state === 'pending') fromPending++;
-        else if (row.state === 'retrying') fromRetrying++;
-        else continue;
-        this.st.setState.run('inflight', now, seq);
-        this.st.headState.run('inflight', null, row.skey);
-        out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
-      }
-      if (fromPending) this.bump(-fromPending, 'pending');
-      if (fromRetrying) this.bump(-fromRetrying, 'retrying');
-      if (out.length) this.bump(out.length, 'inflight');
-      return out;
+  private claimInTx(limit: number, now: number, runs?: RunPolicy): OutboxRecord[] {
+    const seqs = this.st.ready.all(now, limit) as Array<{ seq: number }>;
+    const heads: OutboxRecord[] = [];
+    const counted = { pending: 0, retrying: 0 };
+    for (const { seq } of seqs) {
+      const row = this.st.bySeq.get(seq) as EventRow | undefined;
+      if (!row || (row.state !== 'pending' && row.state !== 'retrying')) continue;
+      counted[row.state]++;
+      this.st.setState.run('inflight', now, seq);
+      this.st.headState.run('inflight', null, row.skey);
+      heads.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
     }
+    let out = heads;
+    // The room left after the heads, shared evenly among the heads that may bring followers.
+    const runHeads = runs && runs.max > 1 ? heads.filter((h) => runs.types.has(h.type)) : [];
+    const share = runHeads.length ? Math.min(runs!.max - 1, Math.floor((limit - heads.length) / runHeads.length)) : 0;
+    if (share > 0) {
+      out = [];
+      for (const h of heads) {
+        out.push(h);
+        if (!runs!.types.has(h.type)) continue;
+        let last = 0;
+        for (const row of this.st.followers.all(h.sequenceKey, h.seq, share) as EventRow[]) {
+          // A run stops at the first event of another type or one a person must look at.
+          if (row.type !== h.type || (row.state !== 'pending' && row.state !== 'retrying')) break;
+          counted[row.state]++;
+          last = row.seq;
+          out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
+        }
+        // The run is every open event of the key between its head and `last`: one statement for all.
+        if (last) this.st.runInflight.run(now, h.sequenceKey, h.seq, last);
+      }
+    }
+    this.bump(-counted.pending, 'pending');
+    this.bump(-counted.retrying, 'retrying');
+    this.bump(out.length, 'inflight');
+    return out;
   }
 
   settle(settlements: Settlement[], now = this.now()): void {
@@ -365,39 +477,36 @@ export class SqliteOutbox implements Outbox {
   }
 
   private settleInTx(settlements: Settlement[], now: number): void {
-    {
-      const delta = new Map<CounterName, number>();
-      const add = (k: CounterName, d: number) => delta.set(k, (delta.get(k) ?? 0) + d);
-      for (const s of settlements) {
-        const row = this.st.bySeq.get(s.seq) as EventRow | undefined;
-        if (!row || row.state !== 'inflight') continue;
-        add('inflight', -1);
-        switch (s.outcome) {
-          case 'done':
-            this.st.done.run(JSON.stringify(s.odooIds), now, s.seq);
-            add('done', 1);
-            this.advanceHead(row.skey);
-            break;
-          case 'retry':
-            this.st.retry.run(s.nextAttemptAt, s.error, s.code ?? null, now, s.seq);
-            this.st.headState.run('retrying', s.nextAttemptAt, row.skey);
-            add('retrying', 1);
-            break;
-          case 'park':
-            this.st.park.run(s.blocking ? 1 : 0, s.reason, s.code ?? null, now, s.seq);
-            add('parked', 1);
-            if (s.blocking) this.st.headState.run('parked', null, row.skey);
-            else this.advanceHead(row.skey);
-            break;
-          case 'release':
-            this.st.release.run(now, s.seq);
-            this.st.headState.run('pending', null, row.skey);
-            add('pending', 1);
-            break;
-        }
+    const delta = new Map<CounterName, number>();
+    const add = (k: CounterName, d: number) => delta.set(k, (delta.get(k) ?? 0) + d);
+    // Each touched key's head is set once at the end: a run of a key settles many events.
+    const keys = new Set<string>();
+    for (const s of settlements) {
+      const row = this.st.stateOf.get(s.seq) as { state: EventState; skey: string } | undefined;
+      if (!row || row.state !== 'inflight') continue;
+      add('inflight', -1);
+      keys.add(row.skey);
+      switch (s.outcome) {
+        case 'done':
+          this.st.done.run(JSON.stringify(s.odooIds), now, s.seq);
+          add('done', 1);
+          break;
+        case 'retry':
+          this.st.retry.run(s.nextAttemptAt, s.error, s.code ?? null, now, s.seq);
+          add('retrying', 1);
+          break;
+        case 'park':
+          this.st.park.run(s.blocking ? 1 : 0, s.reason, s.code ?? null, now, s.seq);
+          add('parked', 1);
+          break;
+        case 'release':
+          this.st.release.run(now, s.seq);
+          add('pending', 1);
+          break;
       }
-      for (const [k, d] of delta) if (d) this.bump(d, k);
     }
+    for (const k of keys) this.advanceHead(k);
+    for (const [k, d] of delta) if (d) this.bump(d, k);
   }
 
   /** Point the key's head at its oldest event that may be sent or blocks, or drop the key when none is left. */
@@ -581,7 +690,7 @@ export class SqliteOutbox implements Outbox {
     });
   }
 
-  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number } {
+  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number; flowMembers: number } {
     let events = 0;
     let invalid = 0;
     // Small transactions so delivery is never held up for long.
@@ -608,7 +717,9 @@ export class SqliteOutbox implements Outbox {
       invalid = r.changes;
       if (invalid) this.bump(-invalid, 'invalid');
     });
-    return { events, invalid };
+    // Released members of flows keep their ids (duplicates) as long as delivered events do.
+    const flowMembers = pruneFlowMembers(this.db, doneBefore, (fn) => this.write(fn));
+    return { events, invalid, flowMembers };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { rollupRefusal } from '../buffer/flows';
 import { EVENT_TYPES } from '../events/schema';
 import { mqttOutSchema } from '../protocols/mqtt/config';
 import { adapterKinds } from '../protocols/registry';
@@ -74,6 +75,18 @@ export const httpConfigSchema = z.strictObject({
   usersFile: z.string().default('users.json'),
 }).prefault({});
 
+/** A batch or roll-up flow: events of its types are held until its schedule fires (docs/flows.md). */
+export const flowConfigSchema = z.strictObject({
+  /** In logs, on the status page, in metrics and in `edge-agent flows flush NAME`. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (at most 64, starting with a letter or digit)'),
+  /** When the held events go into the queue (cron; an optional first field is seconds). */
+  cron: cronExpr,
+  /** rollup: alike events become one event each time; batch: the held events go as they are. */
+  mode: z.enum(['rollup', 'batch']),
+  /** Event types this flow holds. A type belongs to one flow at most. */
+  types: z.array(eventType).min(1, 'name at least one event type'),
+});
+
 export const schedulesConfigSchema = z.strictObject({
   /** Prune delivered events and old invalid input. */
   retention: cronExpr.default('17 3 * * *'),
@@ -81,6 +94,23 @@ export const schedulesConfigSchema = z.strictObject({
   masterData: cronExpr.default('*/15 * * * *'),
   /** Write the daily reconciliation report (what was received, sent, parked). */
   reconciliation: cronExpr.default('5 6 * * *'),
+  /** Batch and roll-up flows. */
+  flows: z.array(flowConfigSchema).default([]),
+}).superRefine((s, ctx) => {
+  uniqueNames(s.flows, ctx, 'flow', 'flows');
+  const owner = new Map<string, number>();
+  s.flows.forEach((f, i) => {
+    f.types.forEach((type, j) => {
+      const at = ['flows', i, 'types', j];
+      const first = owner.get(type);
+      if (first === i) ctx.addIssue({ code: 'custom', path: at, message: `${type} is listed twice in this flow` });
+      else if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: at, message: `${type} is already held by flow "${s.flows[first]!.name}" (schedules.flows[${first}]); a type belongs to one flow at most` });
+      } else owner.set(type, i);
+      const refusal = f.mode === 'rollup' ? rollupRefusal(type) : undefined;
+      if (refusal) ctx.addIssue({ code: 'custom', path: at, message: refusal });
+    });
+  });
 }).prefault({});
 
 function sourcesSchema() {

@@ -24,6 +24,8 @@ export interface HeadlineInput {
   maxEvents: number;
   /** Signals refused since start because the outbox was full. */
   refused: number;
+  /** Events held by batch and roll-up flows until their schedule (received, not yet queued). */
+  held?: number;
 }
 
 export interface HeadlineLine {
@@ -66,7 +68,10 @@ export function odooLine(i: HeadlineInput): HeadlineLine {
 export function backlogLine(i: HeadlineInput): HeadlineLine {
   const c = i.counts;
   const waiting = c.unfinished;
+  const held = i.held ?? 0;
+  const heldText = held > 0 ? ` ${formatCount(held)} ${held === 1 ? 'event is' : 'events are'} held for a batch or roll-up flow and go${held === 1 ? 'es' : ''} out at its next release (Flows below).` : '';
   if (waiting === 0) {
+    if (held > 0) return { level: 'ok', text: `Nothing waits to be sent now.${heldText}` };
     return i.odooConfigured
       ? { level: 'ok', text: 'Nothing waits: every event has been delivered to Odoo.' }
       : { level: 'ok', text: 'No events waiting.' };
@@ -77,16 +82,18 @@ export function backlogLine(i: HeadlineInput): HeadlineLine {
   const draining = i.odooConfigured && i.sync?.running === true && i.sync.circuit === 'closed';
   const old = i.oldestUnfinishedAt !== null && i.now - i.oldestUnfinishedAt > 15 * 60_000;
   const level: Level = c.parked > 0 || !draining || old ? 'warn' : 'ok';
-  return { level, text: `${formatCount(waiting)} ${waiting === 1 ? 'event waits' : 'events wait'} to be sent${oldest}.${parked}` };
+  return { level, text: `${formatCount(waiting)} ${waiting === 1 ? 'event waits' : 'events wait'} to be sent${oldest}.${parked}${heldText}` };
 }
 
 export function safetyLine(i: HeadlineInput): HeadlineLine {
-  const full = i.counts.unfinished >= i.maxEvents;
+  // Held events count against the limit too.
+  const stored = i.counts.unfinished + (i.held ?? 0);
+  const full = stored >= i.maxEvents;
   if (full || i.refused > 0) {
     return {
       level: 'alarm',
       text:
-        `${full ? `The outbox is FULL (${formatCount(i.counts.unfinished)} of ${formatCount(i.maxEvents)} events): new input is refused and the sources are told to hold back. ` : ''}` +
+        `${full ? `The outbox is FULL (${formatCount(stored)} of ${formatCount(i.maxEvents)} events): new input is refused and the sources are told to hold back. ` : ''}` +
         `${i.refused > 0 ? `${formatCount(i.refused)} signals were refused since the agent started. ` : ''}` +
         'Events already stored are safe; get Odoo reachable or clear the exception queue to make room.',
     };

@@ -1,3 +1,4 @@
+import type { FlowStatus } from '../buffer/flows';
 import type { AuditEntry, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
 import type { SyncStatus } from '../sync/worker';
 import type { Role } from '../users';
@@ -38,6 +39,8 @@ export interface PageModel {
   outbox: OutboxCounts & { oldestUnfinishedAt: number | null };
   throughput: { last5: MinuteCounts[]; last60: MinuteCounts[] };
   sources: SourceView[];
+  /** Batch and roll-up flows with what each holds and when it releases next (ms). */
+  flows: Array<FlowStatus & { nextFlushAt: number | null }>;
   parked: OutboxRecord[];
   invalid: InvalidRecord[];
   audit: AuditEntry[];
@@ -68,6 +71,7 @@ export function renderStatusMain(m: PageModel): string {
     `<main id="status" data-updated="${esc(formatClock(m.now, m.now))}">${headlineBox(m.headline)}` +
     `<div class="grid">${odooCard(m)}${outboxCard(m)}${throughputCard(m)}</div>` +
     sourcesSection(m) +
+    flowsSection(m) +
     exceptionSection(m) +
     invalidSection(m) +
     auditSection(m) +
@@ -150,6 +154,24 @@ function sourcesSection(m: PageModel): string {
     );
   });
   return `<section id="sources"><h2>Sources <span class="count">${m.sources.length}</span></h2>${items.length ? `<div class="srcs">${items.join('')}</div>` : '<p class="muted">No sources configured.</p>'}</section>`;
+}
+
+function flowsSection(m: PageModel): string {
+  if (m.flows.length === 0) return '';
+  const held = m.flows.reduce((n, f) => n + f.held, 0);
+  const rows = m.flows.map((f) => {
+    const since = f.heldSince !== null ? `${esc(formatClock(f.heldSince, m.now))} (${esc(formatSpan(m.now - f.heldSince))})` : '<span class="muted">nothing held</span>';
+    const next = f.nextFlushAt !== null ? esc(formatClock(f.nextFlushAt, m.now)) : '<span class="muted">not scheduled</span>';
+    return (
+      `<tr data-flow="${esc(f.name)}"><td><b>${esc(f.name)}</b></td><td>${f.mode === 'rollup' ? 'roll-up' : 'batch'}</td><td>${esc(f.types.join(', '))}</td>` +
+      `<td class="num">${formatCount(f.held)}</td><td class="num">${formatCount(f.keys)}</td><td>${since}</td><td>${next} <span class="muted"><code>${esc(f.cron)}</code></span></td></tr>`
+    );
+  });
+  return (
+    `<section id="flows"><h2>Held for flows <span class="count">${formatCount(held)}</span></h2>` +
+    `<p class="muted">These events are received and stored on this gateway. Each flow sends them at its next release: a roll-up as one event per order and product, a batch as they are. An event of another type for the same key releases that key's held events first, so order is kept.</p>` +
+    `<div class="scroll"><table><thead><tr><th>Flow</th><th>Mode</th><th>Event types</th><th>Held</th><th>Keys</th><th>Waiting since</th><th>Next release</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
+  );
 }
 
 function exceptionSection(m: PageModel): string {
@@ -410,6 +432,7 @@ input{font:inherit;min-height:48px;padding:.5rem .7rem;border:1px solid var(--li
 .btn.quiet{font-weight:500}
 .inline{display:inline-block;margin:.2rem 0 .6rem}
 .scroll{overflow-x:auto}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:.6rem}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.85rem;color:var(--muted);font-weight:600}

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { RunningAgent } from '../agent';
+import { flowsJson, type FlowStatus } from '../buffer/flows';
 import { AgentError, errorMessage } from '../errors';
 import { componentLogger, type Logger } from '../log';
 import { createMetrics } from '../metrics';
@@ -350,6 +351,7 @@ class StatusSite {
     const counts = a.outbox.counts();
     const oldestUnfinishedAt = a.outbox.oldestUnfinishedAt();
     const sync = a.sync();
+    const flows = flowsOf(a);
     const odooConfigured = Boolean(a.worker);
     // The page refreshes only its main part (?part=main); a message to show once waits for a whole page.
     const partial = c.url.searchParams.get('part') === 'main';
@@ -374,11 +376,13 @@ class StatusSite {
         oldestUnfinishedAt,
         maxEvents: a.config.outbox.maxEvents,
         refused: a.pipeline.counters.refused,
+        held: flows.reduce((n, f) => n + f.held, 0),
       }),
       odoo: { configured: odooConfigured, url: a.config.odoo?.url, database: a.config.odoo?.database, status: sync },
       outbox: { ...counts, oldestUnfinishedAt },
       throughput: { last5: this.throughput.series(5, now), last60: this.throughput.series(60, now) },
       sources: a.sources(),
+      flows,
       parked: a.outbox.list({ state: 'parked', limit: PARKED_SHOWN }),
       invalid: a.outbox.listInvalid(5),
       audit: a.outbox.listAudit(50),
@@ -588,6 +592,12 @@ export function statusJson(agent: RunningAgent): Record<string, unknown> {
     outbox: { ...counts, oldestUnfinishedAt: oldest === null ? null : new Date(oldest).toISOString() },
     odoo: agent.sync() ?? null,
     sources: agent.sources(),
+    flows: flowsJson(flowsOf(agent)),
     pipeline: { ...agent.pipeline.counters, bySource: Object.fromEntries(agent.pipeline.bySource) },
   };
+}
+
+/** Each configured flow: what it holds, and when its schedule releases it next. */
+function flowsOf(agent: RunningAgent): Array<FlowStatus & { nextFlushAt: number | null }> {
+  return agent.outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: agent.schedules.nextRun(`flow:${f.name}`) }));
 }

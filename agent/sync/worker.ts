@@ -1,4 +1,4 @@
-import type { Outbox, OutboxRecord, Settlement } from '../buffer/outbox';
+import type { Outbox, OutboxRecord, RunPolicy, Settlement } from '../buffer/outbox';
 import type { EventType } from '../events/schema';
 import type { Logger } from '../log';
 import { OdooError, type OdooClient, type OdooServerInfo } from '../odoo/types';
@@ -55,7 +55,7 @@ export interface SyncStatus {
   inFlight: number;
 }
 
-/** A unit of work: one request to Odoo for one event, or one batch of one type (distinct keys). */
+/** A unit of work: one request to Odoo for one event, or one batch of one type (runs of keys, each in order). */
 interface Unit {
   op: Operation;
   records: OutboxRecord[];
@@ -78,6 +78,8 @@ export class SyncWorker {
   private readonly skippable: Set<string>;
   private readonly limiter: RateLimiter;
   private readonly idlePollMs: number;
+  /** Types whose operation sends a key's consecutive events in one ordered call. */
+  private readonly runs: RunPolicy | undefined;
   readonly circuit: Circuit;
 
   private running = false;
@@ -106,6 +108,8 @@ export class SyncWorker {
     this.limiter = new RateLimiter(opts.config.maxRequestsPerSecond, Math.max(1, opts.config.concurrency), this.now);
     this.circuit = new Circuit(opts.config.circuit);
     this.idlePollMs = opts.idlePollMs ?? 1000;
+    const batched = [...opts.operations.values()].filter((op) => op.executeBatch).map((op) => op.type as string);
+    this.runs = opts.config.batchSize > 1 && batched.length ? { types: new Set(batched), max: opts.config.batchSize } : undefined;
   }
 
   start(): void {
@@ -236,7 +240,7 @@ export class SyncWorker {
   private fill(): void {
     const room = this.claimRoom();
     if (room <= 0) return;
-    this.addUnits(this.outbox.claim(room, this.now()));
+    this.addUnits(this.outbox.claim(room, this.now(), this.runs));
   }
 
   /**
@@ -266,10 +270,16 @@ export class SyncWorker {
     for (const [type, list] of byType) {
       const op = this.ops.get(type)!;
       const size = Math.min(this.cfg.batchSize, Math.ceil(list.length / free));
-      for (let i = 0; i < list.length; i += size) {
-        const chunk = list.slice(i, i + size);
-        units.push({ op, records: chunk, seq: chunk[0]!.seq });
+      // A key's run stays whole in one unit: two units of one key could be in flight at once.
+      let chunk: OutboxRecord[] = [];
+      for (const run of runsOf(list)) {
+        if (chunk.length > 0 && chunk.length + run.length > size) {
+          units.push({ op, records: chunk, seq: chunk[0]!.seq });
+          chunk = [];
+        }
+        chunk.push(...run);
       }
+      if (chunk.length > 0) units.push({ op, records: chunk, seq: chunk[0]!.seq });
     }
     // Oldest first across keys.
     units.sort((a, b) => a.seq - b.seq);
@@ -310,8 +320,7 @@ export class SyncWorker {
     const errors = results.filter((r): r is Error => r instanceof Error);
     // A batch where every row parks: maybe one bad row failed the whole load(). Split it and send the halves.
     if (unit.records.length > 1 && errors.length === results.length && errors.every((e) => actionOf(e) === 'park')) {
-      const mid = Math.ceil(unit.records.length / 2);
-      this.ready.unshift({ op: unit.op, records: unit.records.slice(0, mid) }, { op: unit.op, records: unit.records.slice(mid) });
+      this.split(unit);
       this.observe(unit, started, 'split', errors[0]);
       return;
     }
@@ -326,7 +335,9 @@ export class SyncWorker {
       }
       const action = actionOf(r);
       const reason = describe(r);
-      if (action === 'stop') {
+      if (action === 'release') {
+        settlements.push({ seq: rec.seq, outcome: 'release' });
+      } else if (action === 'stop') {
         stopError = r;
         settlements.push({ seq: rec.seq, outcome: 'release' });
       } else if (action === 'retry') {
@@ -341,10 +352,10 @@ export class SyncWorker {
     });
     // When all went well, claim the next heads in the same transaction (one commit, not two).
     const room = errors.length === 0 && this.running && this.circuit.state === 'closed' ? this.claimRoom(this.active - 1) : 0;
-    if (room > 0) this.addUnits(this.outbox.settleAndClaim(settlements, room, now));
+    if (room > 0) this.addUnits(this.outbox.settleAndClaim(settlements, room, now, this.runs));
     else this.outbox.settle(settlements, now);
 
-    const firstError = errors[0];
+    const firstError = errors.find((e) => actionOf(e) !== 'release');
     if (errors.length < results.length) {
       this.lastSuccessAt = now;
       this.circuit.success();
@@ -377,6 +388,21 @@ export class SyncWorker {
       result,
       errorClass: err ? codeOf(err) : undefined,
     });
+  }
+
+  /**
+   * Send the halves of a batch that failed as a whole, to find the bad row.
+   * Later events of a key whose run is in the first half go back to the
+   * outbox: they must not be in flight beside it.
+   */
+  private split(unit: Unit): void {
+    const mid = Math.ceil(unit.records.length / 2);
+    const first = unit.records.slice(0, mid);
+    const firstKeys = new Set(first.map((r) => r.sequenceKey));
+    const second = unit.records.slice(mid).filter((r) => !firstKeys.has(r.sequenceKey));
+    const back = unit.records.slice(mid).filter((r) => firstKeys.has(r.sequenceKey));
+    if (back.length) this.outbox.settle(back.map((r) => ({ seq: r.seq, outcome: 'release' as const })), this.now());
+    this.ready.unshift({ op: unit.op, records: first }, ...(second.length ? [{ op: unit.op, records: second }] : []));
   }
 
   /** Hand claimed but unsent events back (no attempt counted). */
@@ -417,9 +443,20 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function actionOf(err: Error): 'retry' | 'park' | 'stop' {
+/** A claim's records cut into runs: consecutive records of one key (claims list a head's followers right after it). */
+function runsOf(records: OutboxRecord[]): OutboxRecord[][] {
+  const out: OutboxRecord[][] = [];
+  for (const r of records) {
+    const last = out[out.length - 1];
+    if (last && last[0]!.sequenceKey === r.sequenceKey) last.push(r);
+    else out.push([r]);
+  }
+  return out;
+}
+
+function actionOf(err: Error): 'retry' | 'park' | 'stop' | 'release' {
   const a = (err as { action?: unknown }).action;
-  if (a === 'retry' || a === 'park' || a === 'stop') return a;
+  if (a === 'retry' || a === 'park' || a === 'stop' || a === 'release') return a;
   return 'park';
 }
 

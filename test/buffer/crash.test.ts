@@ -1,39 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
+import { runUntilKilled } from '../helpers/kill-child';
 
 const dir = mkdtempSync(join(tmpdir(), 'outbox-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run the child until it has acknowledged at least `minAcks` events plus a random delay, then SIGKILL it. */
 function runAndKill(path: string, round: number): Promise<Array<{ id: string; key: string }>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'crash-child.js'), path, String(round)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const acked: Array<{ id: string; key: string }> = [];
-    let buf = '';
-    let armed = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      buf += chunk.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const [tag, id, key] = buf.slice(0, i).split(' ');
-        buf = buf.slice(i + 1);
-        if (tag === 'ok' && id && key) acked.push({ id, key });
-      }
-      if (!armed && acked.length > 50) {
-        armed = true;
-        setTimeout(() => child.kill('SIGKILL'), 50 + Math.floor(Math.random() * 400));
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      if (signal !== 'SIGKILL') reject(new Error(`child ended by itself (${signal ?? _code})`));
-      else resolve(acked);
-    });
+  return runUntilKilled(join(__dirname, 'crash-child.js'), [path, String(round)], (line) => {
+    const [tag, id, key] = line.split(' ');
+    return tag === 'ok' && id && key ? { id, key } : undefined;
   });
 }
 

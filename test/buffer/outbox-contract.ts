@@ -193,6 +193,84 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o2.claim(1)[0]!.id, e.id);
     });
 
+    const runs = { types: new Set(['downtime.started']), max: 10 };
+
+    it('claims a run: the head and the events behind it of the same type, in order, up to the first other type', async () => {
+      const o = make();
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      const other = makeProduction('A', 5);
+      const last = makeEvent({ sequenceKey: 'A' });
+      await o.enqueue([...a, other, last]);
+      const run = o.claim(50, undefined, runs);
+      assert.deepEqual(run.map((r) => r.id), a.map((e) => e.id), 'the run stops before the production event');
+      assert.equal(o.counts().inflight, 3);
+      assert.deepEqual(o.claim(50, undefined, runs), [], 'nothing of a key while its run is in flight');
+      o.settle(run.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: { x: r.seq } })));
+      assert.deepEqual(o.claim(50, undefined, runs).map((r) => r.id), [other.id], 'a type outside the policy comes alone');
+    });
+
+    it('shares the room after the heads evenly among the keys', async () => {
+      const o = make();
+      const events = [];
+      for (let i = 0; i < 10; i++) events.push(makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'B' }));
+      await o.enqueue(events);
+      const claimed = o.claim(6, undefined, runs);
+      assert.deepEqual(claimed.map((r) => r.sequenceKey), ['A', 'A', 'A', 'B', 'B', 'B']);
+      assert.deepEqual(claimed.filter((r) => r.sequenceKey === 'A').map((r) => r.id), events.filter((e) => e.sequenceKey === 'A').slice(0, 3).map((e) => e.id));
+      const small = { types: runs.types, max: 2 };
+      o.settle(claimed.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: {} })));
+      assert.equal(o.claim(50, undefined, small).length, 4, 'at most runs.max events of one key');
+    });
+
+    it('a run that failed comes back whole when its head is due; a released follower waits for its head', async () => {
+      let now = 1_000_000;
+      const o = make({ clock: () => now });
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      await o.enqueue(a);
+      let run = o.claim(10, now, runs);
+      o.settle(run.map((r) => ({ seq: r.seq, outcome: 'retry' as const, nextAttemptAt: now + 1000, error: 'HTTP 503' })));
+      assert.deepEqual(o.claim(10, now, runs), [], 'not before the head is due');
+      now += 1000;
+      run = o.claim(10, now, runs);
+      assert.deepEqual(run.map((r) => r.id), a.map((e) => e.id));
+      // The head went; the rest was held back (released) in the same settlement.
+      o.settle([
+        { seq: run[0]!.seq, outcome: 'done', odooIds: {} },
+        { seq: run[1]!.seq, outcome: 'release' },
+        { seq: run[2]!.seq, outcome: 'release' },
+      ]);
+      assert.equal(o.get(a[1]!.id)!.attempts, 1, 'a release counts no attempt');
+      assert.deepEqual(o.claim(10, now, runs).map((r) => r.id), [a[1]!.id, a[2]!.id]);
+    });
+
+    it('a parked event inside a run blocks the rest of its key', async () => {
+      const o = make();
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      await o.enqueue(a);
+      const run = o.claim(10, undefined, runs);
+      o.settle([
+        { seq: run[0]!.seq, outcome: 'done', odooIds: {} },
+        { seq: run[1]!.seq, outcome: 'park', reason: 'refused', blocking: true },
+        { seq: run[2]!.seq, outcome: 'release' },
+      ]);
+      assert.deepEqual(o.claim(10, undefined, runs), [], 'the key waits behind its parked event');
+      assert.equal(o.retry({ ids: [a[1]!.id] }, 'test'), 1);
+      assert.deepEqual(o.claim(10, undefined, runs).map((r) => r.id), [a[1]!.id, a[2]!.id]);
+    });
+
+    it('turns a whole run in flight back into pending after a restart', async () => {
+      const o = make();
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      await o.enqueue(a);
+      assert.equal(o.claim(10, undefined, runs).length, 3);
+      const o2 = await factory.reopen(o);
+      open = open.filter((x) => x !== o);
+      open.push(o2);
+      assert.equal(o2.counts().inflight, 0);
+      assert.equal(o2.counts().pending, 3);
+      assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id));
+    });
+
     it('refuses with a typed error when full, and drops nothing', async () => {
       const o = make({ maxEvents: 100 });
       await o.enqueue(Array.from({ length: 100 }, () => makeEvent({ sequenceKey: 'F' })));

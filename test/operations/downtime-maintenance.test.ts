@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { downtimeEnded } from '../../agent/sync/operations/downtime-ended';
 import { downtimeStarted } from '../../agent/sync/operations/downtime-started';
 import { maintenanceRequested } from '../../agent/sync/operations/maintenance-requested';
-import { OperationError } from '../../agent/sync/operations/types';
+import { HeldBackError, OperationError } from '../../agent/sync/operations/types';
 import { Fixtures, m2o, read, readId } from './fixtures';
 import { ev, onEveryOdoo } from './harness';
 
@@ -55,19 +55,22 @@ onEveryOdoo('downtime and maintenance operations', (s) => {
     assert.equal(rows[0]!.date_end, odoo('09:30'));
   });
 
-  test('batch: one load for many starts; an unknown reason or work center fails only its own event', async () => {
+  test('batch: one load for many starts; an unknown reason or work center fails only its own event (and holds back the rest of its key)', async () => {
     const fx = new Fixtures(s.t);
     const wc = await fx.workcenter();
     const reason = await fx.lossName();
     const events = [
-      ev('downtime.started', { downtimeId: `b-${s.t.run}-1`, workcenter: wc.name, reason }, { occurredAt: at('10:00') }),
-      ev('downtime.started', { downtimeId: `b-${s.t.run}-2`, workcenter: wc.name, reason: `No such reason ${s.t.run}` }, { occurredAt: at('10:01') }),
-      ev('downtime.started', { downtimeId: `b-${s.t.run}-3`, workcenter: `No such WC ${s.t.run}`, reason }, { occurredAt: at('10:02') }),
-      ev('downtime.started', { downtimeId: `b-${s.t.run}-4`, workcenter: wc.code, reason }, { occurredAt: at('10:03') }),
+      ev('downtime.started', { downtimeId: `b-${s.t.run}-1`, workcenter: wc.name, reason }, { occurredAt: at('10:00'), sequenceKey: 'k1' }),
+      ev('downtime.started', { downtimeId: `b-${s.t.run}-2`, workcenter: wc.name, reason: `No such reason ${s.t.run}` }, { occurredAt: at('10:01'), sequenceKey: 'k2' }),
+      ev('downtime.started', { downtimeId: `b-${s.t.run}-3`, workcenter: `No such WC ${s.t.run}`, reason }, { occurredAt: at('10:02'), sequenceKey: 'k3' }),
+      ev('downtime.started', { downtimeId: `b-${s.t.run}-4`, workcenter: wc.code, reason }, { occurredAt: at('10:03'), sequenceKey: 'k4' }),
+      // Behind k3's bad event: must not go ahead of it.
+      ev('downtime.started', { downtimeId: `b-${s.t.run}-5`, workcenter: wc.name, reason }, { occurredAt: at('10:04'), sequenceKey: 'k3' }),
     ];
     const out = await start.executeBatch!(events, s.t.ctx);
-    assert.equal(out.length, 4);
+    assert.equal(out.length, 5);
     assert.ok(!(out[0] instanceof Error) && !(out[3] instanceof Error));
+    assert.ok(out[4] instanceof HeldBackError, String(out[4]));
     assert.ok(out[1] instanceof OperationError && out[1].code === 'UNKNOWN_REFERENCE' && /No such reason/.test(out[1].message), String(out[1]));
     assert.ok(out[2] instanceof OperationError && /No such WC/.test(out[2].message), String(out[2]));
     const ends = await end.executeBatch!(
@@ -121,9 +124,9 @@ onEveryOdoo('downtime and maintenance operations', (s) => {
     const eq = await fx.equipment();
     const out = await maint.executeBatch!(
       [
-        ev('maintenance.requested', { equipment: eq.name, name: 'Oil low' }),
-        ev('maintenance.requested', { equipment: `Ghost press ${s.t.run}`, name: 'Noise' }),
-        ev('maintenance.requested', { equipment: eq.name, name: 'Belt worn', maintenanceType: 'preventive' }),
+        ev('maintenance.requested', { equipment: eq.name, name: 'Oil low' }, { sequenceKey: 'eq-1' }),
+        ev('maintenance.requested', { equipment: `Ghost press ${s.t.run}`, name: 'Noise' }, { sequenceKey: 'eq-2' }),
+        ev('maintenance.requested', { equipment: eq.name, name: 'Belt worn', maintenanceType: 'preventive' }, { sequenceKey: 'eq-3' }),
       ],
       s.t.ctx,
     );

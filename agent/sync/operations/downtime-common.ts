@@ -1,7 +1,7 @@
 import type { EventOf } from '../../events/schema';
 import { lookupsFor } from './lookup';
 import { externalId, keyedLoad, odooDatetime, type KeyedLoadMode } from './odoo-calls';
-import { type OperationContext, type OperationOptions, type OperationOutcome } from './types';
+import { KeyOrderGuard, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
 /**
  * One stop of a work center is ONE mrp.workcenter.productivity record, keyed
@@ -35,7 +35,7 @@ interface Prepared<R> {
  * their OperationError and stay out of the load. Then one load per step; a
  * refused load gives its error to every event in it (the worker splits).
  */
-async function runSteps<E>(
+async function runSteps<E extends { sequenceKey: string }>(
   events: E[],
   ctx: OperationContext,
   prepare: (e: E) => Promise<{ xmlid: string; steps: string[][] }>,
@@ -43,12 +43,19 @@ async function runSteps<E>(
 ): Promise<Array<OperationOutcome | Error>> {
   const out: Array<OperationOutcome | Error | undefined> = new Array(events.length);
   const ready: Array<Prepared<string[][]>> = [];
+  const guard = new KeyOrderGuard();
   for (let i = 0; i < events.length; i++) {
+    const held = guard.heldBack(events[i]!);
+    if (held) {
+      out[i] = held;
+      continue;
+    }
     try {
       const p = await prepare(events[i]!);
       ready.push({ index: i, xmlid: p.xmlid, row: p.steps });
     } catch (err) {
       out[i] = err instanceof Error ? err : new Error(String(err));
+      guard.failed(events[i]!);
     }
   }
   let alive = ready;

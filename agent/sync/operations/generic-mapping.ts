@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EVENT_TYPES, payloadSchemas, type CanonicalEvent, type EventType } from '../../events/schema';
 import { externalId, keyedLoad, odooDatetime, sanitizeKey } from './odoo-calls';
-import { OperationError, type Operation, type OperationContext, type OperationOutcome } from './types';
+import { KeyOrderGuard, OperationError, type Operation, type OperationContext, type OperationOutcome } from './types';
 
 /**
  * A generic mapping sends one event type into any Odoo model (usually the
@@ -119,7 +119,13 @@ export function genericMappingOperation(mapping: GenericMapping): Operation {
     const rowOf = new Map<number, number>();
     const byXmlid = new Map<string, number>();
     let fields: string[] = [];
+    const guard = new KeyOrderGuard();
     events.forEach((e, i) => {
+      const held = guard.heldBack(e);
+      if (held) {
+        out[i] = held;
+        return;
+      }
       try {
         const r = mappingRow(mapping, e, ctx.xmlidModule);
         fields = r.fields;
@@ -136,6 +142,7 @@ export function genericMappingOperation(mapping: GenericMapping): Operation {
         }
       } catch (err) {
         out[i] = err instanceof Error ? err : new Error(String(err));
+        guard.failed(e);
       }
     });
     if (rows.length > 0) {

@@ -1,7 +1,7 @@
 import type { EventOf } from '../../events/schema';
 import { lookupsFor } from './lookup';
 import { externalId, keyedLoad } from './odoo-calls';
-import type { Operation, OperationContext, OperationOptions, OperationOutcome } from './types';
+import { KeyOrderGuard, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
 type Requested = EventOf<'maintenance.requested'>;
 
@@ -23,8 +23,14 @@ export function maintenanceRequested(opts: OperationOptions = {}): Operation<Req
     /** Event index -> row index (the same event twice in a batch is one row). */
     const rowOf = new Map<number, number>();
     const byXmlid = new Map<string, number>();
+    const guard = new KeyOrderGuard();
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
+      const held = guard.heldBack(e);
+      if (held) {
+        out[i] = held;
+        continue;
+      }
       try {
         const equipment = await look.equipment(e.payload.equipment);
         const xmlid = externalId(ctx.xmlidModule, 'maintenance', e.id);
@@ -45,6 +51,7 @@ export function maintenanceRequested(opts: OperationOptions = {}): Operation<Req
         ]);
       } catch (err) {
         out[i] = err instanceof Error ? err : new Error(String(err));
+        guard.failed(e);
       }
     }
     if (rows.length > 0) {

@@ -16,9 +16,11 @@ export interface Operation<E extends CanonicalEvent = CanonicalEvent> {
   execute(event: E, ctx: OperationContext): Promise<OperationOutcome>;
   /**
    * Optional: send many events of this type in one call (one `load()`).
-   * Resolves with one outcome or error per event, in input order. The worker
-   * only batches events whose keys are all ready, and splits a failed batch to
-   * isolate a bad row.
+   * Resolves with one outcome or error per event, in input order. The batch
+   * may hold several events of one key (a run, in order): the call must keep
+   * them in order and all-or-nothing, and leave out the later events of a key
+   * whose earlier event could not be prepared (KeyOrderGuard). The worker
+   * splits a batch that failed as a whole to isolate a bad row.
    */
   executeBatch?(events: E[], ctx: OperationContext): Promise<Array<OperationOutcome | Error>>;
 }
@@ -59,4 +61,36 @@ export type OperationRegistry = Map<EventType, Operation>;
 export interface OperationOptions {
   /** How long a resolved name (product, work center, loss, location) is cached per Odoo connection, in ms. Default 5 minutes. */
   lookupTtlMs?: number;
+}
+
+/**
+ * An event left out of its batch because an earlier event of its key in the
+ * same batch failed before anything was sent: sending it would put it ahead of
+ * that one. The worker hands it back without counting an attempt.
+ */
+export class HeldBackError extends Error {
+  readonly code = 'HELD_BACK';
+  readonly action = 'release';
+  constructor(sequenceKey: string) {
+    super(`held back: an earlier event of ${sequenceKey} in the same batch was not sent`);
+    this.name = 'HeldBackError';
+  }
+}
+
+/**
+ * Keeps a batch in order per key while its rows are prepared one by one: once
+ * an event of a key fails (an unknown name, say), the later events of that key
+ * stay out of the call. Events of other keys go on.
+ */
+export class KeyOrderGuard {
+  private readonly failedKeys = new Set<string>();
+
+  /** A HeldBackError when an earlier event of this key failed, else undefined. */
+  heldBack(event: { sequenceKey: string }): HeldBackError | undefined {
+    return this.failedKeys.has(event.sequenceKey) ? new HeldBackError(event.sequenceKey) : undefined;
+  }
+
+  failed(event: { sequenceKey: string }): void {
+    this.failedKeys.add(event.sequenceKey);
+  }
 }

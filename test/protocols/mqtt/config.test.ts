@@ -24,7 +24,7 @@ describe('MQTT source config', () => {
     assert.equal(c.keepaliveS, 30);
     assert.equal(c.reconnectPeriodMs, 2000);
     assert.equal(c.connectTimeoutMs, 10000);
-    assert.equal(c.maxInflight, 100);
+    assert.equal(c.maxInflight, 1000);
     assert.equal(c.retryMinMs, 250);
     assert.equal(c.retryMaxMs, 10000);
     assert.equal(c.sessionExpiryS, 604800);
