@@ -4,7 +4,7 @@ import { registerBuiltins } from './builtins';
 import { loadConfigFile } from './config/load';
 import type { AgentConfig } from './config/schema';
 import { errorMessage } from './errors';
-import { componentLogger, setLogLevel, type Logger } from './log';
+import { rootLogger, setLogLevel, type Logger } from './log';
 import { createOdooClient } from './odoo/client';
 import type { OdooClient } from './odoo/types';
 import { Pipeline } from './pipeline';
@@ -55,7 +55,10 @@ export interface StartOptions {
 /** Open the outbox, start the rules, adapters, sync worker and schedules. */
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
   registerBuiltins();
-  const log = opts.log ?? componentLogger('agent');
+  // Each part logs with its own `component` (a child of a child would repeat the key in every line).
+  const base = opts.log ?? rootLogger();
+  const log = base.child({ component: 'agent' });
+  const part = (component: string, fields: Record<string, unknown> = {}) => base.child({ component, ...fields });
   mkdirSync(config.stateDir, { recursive: true });
   const started = Date.now();
   const outbox = new SqliteOutbox({
@@ -64,7 +67,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     windowMs: config.outbox.groupCommit.windowMs,
     maxBatch: config.outbox.groupCommit.maxBatch,
     maxEvents: config.outbox.maxEvents,
-    log: log.child({ component: 'outbox' }),
+    log: part('outbox'),
     flows: config.schedules.flows,
   });
   // Events held for a flow the config no longer has (or no longer holds their type in) go into the queue now.
@@ -79,24 +82,24 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   let worker: SyncWorker | undefined;
   let client: OdooClient | undefined = opts.client;
   if (config.sync.enabled && (config.odoo || client)) {
-    client ??= createOdooClient(config.odoo!, log.child({ component: 'odoo' }));
+    client ??= createOdooClient(config.odoo!, part('odoo'));
     worker = new SyncWorker({
       outbox,
       client,
       operations: createOperationRegistry({ genericMappings: config.sync.mappings }),
       config: config.sync,
       xmlidModule: `edge_${config.plant.id}`,
-      log: log.child({ component: 'sync' }),
+      log: part('sync'),
       observe: (o) => listeners.forEach((l) => l(o)),
     });
   } else {
     log.warn('no odoo section in the config (or sync disabled): events are buffered, not sent');
   }
 
-  const masterData = new MasterDataCache(outbox.database, log.child({ component: 'master-data' }));
+  const masterData = new MasterDataCache(outbox.database, part('master-data'));
   const pipeline = new Pipeline(outbox, engine, {
     plant: config.plant.id,
-    log: log.child({ component: 'pipeline' }),
+    log: part('pipeline'),
     masterData: () => (masterData.filled ? masterData : undefined),
     committed: () => worker?.wake(),
   });
@@ -107,7 +110,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     for (const sc of sourceConfigs) {
       if (!sc.enabled) continue;
       const kind = adapterKind(sc.type)!;
-      const slog = log.child({ component: sc.type, source: sc.name });
+      const slog = part(sc.type, { source: sc.name });
       const adapter = kind.factory.create(sc as never, {
         log: slog,
         stateDir: config.stateDir,
@@ -125,12 +128,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
   let mqttOut: MqttStatusPublisher | undefined;
   if (config.mqttOut?.enabled) {
-    mqttOut = new MqttStatusPublisher({ config: config.mqttOut, plant: config.plant.id, version: AGENT_VERSION, stateDir: config.stateDir, log: log.child({ component: 'mqtt-out' }) });
+    mqttOut = new MqttStatusPublisher({ config: config.mqttOut, plant: config.plant.id, version: AGENT_VERSION, stateDir: config.stateDir, log: part('mqtt-out') });
     await mqttOut.start().catch((err: unknown) => log.error({ err }, `MQTT status publisher did not start: ${errorMessage(err)}`));
   }
   const schedules: Schedules = startSchedules(config, {
     outbox,
-    log: log.child({ component: 'schedules' }),
+    log: part('schedules'),
     masterData,
     released: () => worker?.wake(),
     odoo: worker && client ? { client, connected: () => worker!.status().circuit === 'closed' } : undefined,

@@ -136,7 +136,7 @@ export class ModbusAdapter implements SourceAdapter {
     this.config = config;
     this.ctx = ctx;
     this.name = config.name;
-    this.log = ctx.log.child({ component: 'modbus', source: config.name });
+    this.log = ctx.log; // the agent gives each source a logger with its component and name
     const limits = {
       maxReadGap: config.maxReadGap,
       maxRegistersPerRead: config.maxRegistersPerRead,
