@@ -208,10 +208,13 @@ describe('serial scanner over a pseudo-terminal pair', () => {
       await until(() => rec.signals.length === 2, 'scan on the second device');
 
       // Re-pointed while open, no disappearance in between.
+      const opensBefore = adapter.health().details!.opens as number;
       const tmp2 = `${byId}.again`;
       symlinkSync(readlinkSync(first.agentLink), tmp2);
       renameSync(tmp2, byId);
       await until(() => adapter.health().details?.device === readlinkSync(first.agentLink), 'adapter follows the link');
+      // The open on the new device has completed (a scan during the open itself may be lost, as on a real port).
+      await until(() => (adapter.health().details!.opens as number) > opensBefore && adapter.health().connected, 'the new device is open');
       first.write('THREE\r');
       await until(() => rec.signals.length === 3, 'scan after the switch');
       assert.deepEqual(rec.codes(), ['ONE', 'TWO', 'THREE']);
