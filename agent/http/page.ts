@@ -164,13 +164,17 @@ function flowsSection(m: PageModel): string {
     const next = f.nextFlushAt !== null ? esc(formatClock(f.nextFlushAt, m.now)) : '<span class="muted">not scheduled</span>';
     return (
       `<tr data-flow="${esc(f.name)}"><td><b>${esc(f.name)}</b></td><td>${f.mode === 'rollup' ? 'roll-up' : 'batch'}</td><td>${esc(f.types.join(', '))}</td>` +
-      `<td class="num">${formatCount(f.held)}</td><td class="num">${formatCount(f.keys)}</td><td>${since}</td><td>${next} <span class="muted"><code>${esc(f.cron)}</code></span></td></tr>`
+      `<td class="num">${formatCount(f.held)}</td><td class="num">${formatCount(f.keys)}</td><td>${since}</td><td>${next} <span class="muted"><code>${esc(f.cron)}</code></span></td>` +
+      (m.offerActions
+        ? `<td>${f.held > 0 ? `<form method="post" action="/flows/release" class="inline">${csrfField(m)}<input type="hidden" name="flow" value="${esc(f.name)}"><button class="btn" type="submit">Release now</button></form>` : ''}</td>`
+        : '') +
+      `</tr>`
     );
   });
   return (
     `<section id="flows"><h2>Held for flows <span class="count">${formatCount(held)}</span></h2>` +
     `<p class="muted">These events are received and stored on this gateway. Each flow sends them at its next release: a roll-up as one event per order and product, a batch as they are. An event of another type for the same key releases that key's held events first, so order is kept.</p>` +
-    `<div class="scroll"><table><thead><tr><th>Flow</th><th>Mode</th><th>Event types</th><th>Held</th><th>Keys</th><th>Waiting since</th><th>Next release</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
+    `<div class="scroll"><table><thead><tr><th>Flow</th><th>Mode</th><th>Event types</th><th>Held</th><th>Keys</th><th>Waiting since</th><th>Next release</th>${m.offerActions ? '<th></th>' : ''}</tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`
   );
 }
 

@@ -240,6 +240,7 @@ class StatusSite {
       '/events/skip': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.skip(f, s)) },
       '/events/edit': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.edit(f, s)) },
       '/events/retry-all': { POST: (c) => this.action(c, 'admin', (f, s) => this.retryAll(f, s)) },
+      '/flows/release': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.releaseFlow(f, s), '/#flows') },
     };
     const route = routes[url.pathname];
     if (!route) throw new HttpError(404, `Nothing at ${clip(url.pathname, 100)}.`);
@@ -486,7 +487,12 @@ class StatusSite {
     return { form, session: c.session };
   }
 
-  private async action(c: Ctx, needed: Role, run: (form: URLSearchParams, session: Session) => { kind: 'ok' | 'error'; text: string }): Promise<void> {
+  private async action(
+    c: Ctx,
+    needed: Role,
+    run: (form: URLSearchParams, session: Session) => { kind: 'ok' | 'error'; text: string },
+    back = '/#exceptions',
+  ): Promise<void> {
     const { form, session } = await this.checkPost(c);
     if (!session) {
       this.redirect(c.res, '/login?next=/');
@@ -504,7 +510,20 @@ class StatusSite {
       flash = { kind: 'error' as const, text: err.message };
     }
     session.flash = flash;
-    this.redirect(c.res, '/#exceptions');
+    this.redirect(c.res, back);
+  }
+
+  /** A supervisor sends a flow's held events now (end of shift, say) instead of at its next scheduled release. */
+  private releaseFlow(form: URLSearchParams, s: Session) {
+    const name = (form.get('flow') ?? '').trim();
+    if (!this.agent.outbox.flowStatus().some((f) => f.name === name)) throw new HttpError(400, 'The form names no configured flow.');
+    const r = this.agent.outbox.flushFlow(name);
+    this.agent.outbox.audit(`web:${s.user}`, 'flush', r);
+    if (r.events) this.agent.worker?.wake();
+    return {
+      kind: 'ok' as const,
+      text: r.members ? `Flow ${name}: ${r.members} held ${r.members === 1 ? 'event went' : 'events went'} into the queue as ${r.events} ${r.events === 1 ? 'event' : 'events'}.` : `Flow ${name} held nothing.`,
+    };
   }
 
   private eventId(form: URLSearchParams): string {

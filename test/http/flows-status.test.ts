@@ -9,6 +9,7 @@ import { startAgent, type RunningAgent } from '../../agent/agent';
 import { parseConfigText } from '../../agent/config/load';
 import { startHttp, type HttpHandle } from '../../agent/http/server';
 import { consumption } from '../helpers/flow-events';
+import { addUser } from '../../agent/users';
 import { Browser } from './helpers';
 
 const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
@@ -106,6 +107,35 @@ describe('flows on the status page, /metrics and the CLI', () => {
     assert.equal(status.flows[0]!.heldSince, null);
     assert.equal(status.outbox.pending, 2, 'one roll-up per order');
     assert.equal(value(await browser.text('/metrics'), 'edge_flow_held_events{flow="consumption-hourly"}'), 0);
+  });
+
+  it('a supervisor releases a flow now from the page (login, form token, audited); a viewer may not', async () => {
+    await addUser(agent.config.http.usersFile, 'sam', 'supervisor', 'supervisor-pass-1');
+    await addUser(agent.config.http.usersFile, 'vera', 'viewer', 'viewer-pass-1');
+    await agent.outbox.enqueue([consumption('WH/MO/00020', 2), consumption('WH/MO/00020', 5)]);
+    const pendingBefore = agent.outbox.counts().pending;
+
+    const viewer = new Browser(http.url);
+    assert.equal((await viewer.login('vera', 'viewer-pass-1')).status, 303);
+    assert.doesNotMatch(await viewer.text('/'), /Release now/, 'no button for a viewer');
+    const denied = await viewer.request('/flows/release', { form: { csrf: await viewer.csrf(), flow: 'consumption-hourly' } });
+    assert.equal(denied.status, 403);
+
+    const sup = new Browser(http.url);
+    assert.equal((await sup.login('sam', 'supervisor-pass-1')).status, 303);
+    assert.match(await sup.text('/'), /action="\/flows\/release"/);
+    const noToken = await sup.request('/flows/release', { form: { flow: 'consumption-hourly' } });
+    assert.equal(noToken.status, 403, 'a change without the form token is refused');
+    assert.equal(agent.outbox.flowStatus()[0]!.held, 2, 'nothing released by the refused requests');
+
+    const ok = await sup.request('/flows/release', { form: { csrf: await sup.csrf(), flow: 'consumption-hourly' } });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.location, '/#flows');
+    assert.equal(agent.outbox.flowStatus()[0]!.held, 0);
+    assert.equal(agent.outbox.counts().pending, pendingBefore + 1, 'one roll-up for the order');
+    assert.match(await sup.text('/'), /2 held events went into the queue as 1 event/);
+    const audit = agent.outbox.listAudit(5).find((a) => a.action === 'flush');
+    assert.equal(audit?.actor, 'web:sam');
   });
 
   it('edge-agent flows lists and flushes (with --json), and status reads the outbox when the agent is not running', async () => {
