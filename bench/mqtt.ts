@@ -24,6 +24,7 @@ import { figure, median, type Figure } from './figure';
  * measure only that path, swap `sqliteSink` for `pipelineSink` in run().
  *
  * Env: BENCH_MQTT_MESSAGES (default 10000), BENCH_ROUNDS (default 3),
+ * BENCH_MQTT_INFLIGHT (the source's maxInflight; default: the config default),
  * MQTT_TEST_BROKER (see test/helpers/broker.ts).
  */
 

@@ -126,6 +126,9 @@ describe('flows on the status page, /metrics and the CLI', () => {
     assert.match(await sup.text('/'), /action="\/flows\/release"/);
     const noToken = await sup.request('/flows/release', { form: { flow: 'consumption-hourly' } });
     assert.equal(noToken.status, 403, 'a change without the form token is refused');
+    const unknown = await sup.request('/flows/release', { form: { csrf: await sup.csrf(), flow: 'no-such-flow' } });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.body, /names no configured flow/);
     assert.equal(agent.outbox.flowStatus()[0]!.held, 2, 'nothing released by the refused requests');
 
     const ok = await sup.request('/flows/release', { form: { csrf: await sup.csrf(), flow: 'consumption-hourly' } });

@@ -71,6 +71,32 @@ function recordingOp(type: EventType, handle: (e: CanonicalEvent) => Promise<Ope
   return op;
 }
 
+/**
+ * A batchable downtime operation whose load() fails whole when it carries `bad`
+ * (every row gets Odoo's ValidationError), like a real load(). `around` wraps each call.
+ */
+function wholeLoadOp(
+  bad: CanonicalEvent,
+  around: (events: CanonicalEvent[], send: () => Promise<Array<OperationOutcome | Error>>) => Promise<Array<OperationOutcome | Error>> = (_e, send) => send(),
+): Operation & { calls: CanonicalEvent[][] } {
+  const op = recordingOp(
+    'downtime.started',
+    async (e) => {
+      if (e.id === bad.id) throw new OdooError('Wrong value for loss_id', { action: 'park', code: 'LOAD_FAILED', odooName: 'odoo.exceptions.ValidationError' });
+      return { odooIds: { 'mrp.workcenter.productivity': 1 } };
+    },
+    true,
+  );
+  const rowByRow = op.executeBatch!;
+  op.executeBatch = (events) =>
+    around(events, async () => {
+      const r = await rowByRow(events, undefined as never);
+      const failed = r.find((x) => x instanceof Error);
+      return failed ? events.map(() => failed) : r;
+    });
+  return op;
+}
+
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -107,21 +133,7 @@ describe('sync worker', () => {
   it('batches heads of many keys into one call, and splits a failed batch to park only the bad row', async () => {
     const outbox = new SqliteOutbox({ path: join(dir, `w${++n}.db`) });
     const bad = makeEvent({ sequenceKey: 'WC-13' });
-    const op = recordingOp(
-      'downtime.started',
-      async (e) => {
-        if (e.id === bad.id) throw new OdooError('Wrong value for loss_id', { action: 'park', code: 'LOAD_FAILED', odooName: 'odoo.exceptions.ValidationError' });
-        return { odooIds: { 'mrp.workcenter.productivity': 1 } };
-      },
-      true,
-    );
-    // A load() fails whole: the batch answer gives every row the same error.
-    const batchOnly = op.executeBatch!;
-    op.executeBatch = async (events) => {
-      const r = await batchOnly(events, undefined as never);
-      const failed = r.find((x) => x instanceof Error);
-      return failed ? events.map(() => failed) : r;
-    };
+    const op = wholeLoadOp(bad);
     const events = Array.from({ length: 30 }, (_, i) => (i === 13 ? bad : makeEvent({ sequenceKey: `WC-${i}` })));
     await outbox.enqueue(events);
     const w = new SyncWorker({ outbox, client: fakeClient({ down: false, probes: 0 }), operations: new Map([[op.type, op]]), config: config({ concurrency: 1 }), xmlidModule: 'edge_t', log });
@@ -131,6 +143,44 @@ describe('sync worker', () => {
     assert.equal(op.calls[0]!.length, 30, 'the first call carried all 30 heads');
     assert.equal(outbox.get(bad.id)!.state, 'parked');
     assert.match(outbox.get(bad.id)!.error!, /ValidationError: Wrong value for loss_id/);
+    await outbox.close();
+  });
+
+  it('a run that fails as a whole is split without ever putting a key\'s later events beside its earlier ones', async () => {
+    const outbox = new SqliteOutbox({ path: join(dir, `w${++n}.db`) });
+    const a = Array.from({ length: 4 }, () => makeEvent({ sequenceKey: 'WC-A' }));
+    const b = Array.from({ length: 4 }, () => makeEvent({ sequenceKey: 'WC-B' }));
+    const bad = a[2]!;
+    const delivered: string[] = [];
+    const inFlight = new Set<string>();
+    const overlaps: string[] = [];
+    // Record keys with two calls in flight at once, and what Odoo applied, in order.
+    const op = wholeLoadOp(bad, async (events, send) => {
+      const keys = new Set(events.map((e) => e.sequenceKey));
+      for (const k of keys) if (inFlight.has(k)) overlaps.push(k);
+      for (const k of keys) inFlight.add(k);
+      await new Promise((r) => setTimeout(r, 5));
+      const r = await send();
+      for (const k of keys) inFlight.delete(k);
+      if (!r.some((x) => x instanceof Error)) delivered.push(...events.map((e) => e.id));
+      return r;
+    });
+    await outbox.enqueue([...a, ...b]);
+    const w = new SyncWorker({ outbox, client: fakeClient({ down: false, probes: 0 }), operations: new Map([[op.type, op]]), config: config({ concurrency: 2 }), xmlidModule: 'edge_t', log });
+    w.start();
+    try {
+      await until(() => outbox.counts().done === 6 && outbox.counts().parked === 1);
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await w.stop();
+    }
+    assert.deepEqual(overlaps, [], 'never two calls of one key in flight at once');
+    assert.equal(op.calls[0]!.filter((e) => e.sequenceKey === 'WC-A').length, 4, 'the first call carried A\'s whole run');
+    assert.deepEqual(delivered.filter((id) => a.some((e) => e.id === id)), [a[0]!.id, a[1]!.id], 'A delivered up to the bad row, in order');
+    assert.ok(!delivered.includes(a[3]!.id), 'nothing of A after the bad row reached Odoo');
+    assert.equal(outbox.get(bad.id)!.state, 'parked');
+    assert.equal(outbox.get(a[3]!.id)!.state, 'pending');
+    assert.deepEqual(delivered.filter((id) => b.some((e) => e.id === id)), b.map((e) => e.id), 'B in order');
     await outbox.close();
   });
 
