@@ -120,6 +120,17 @@ export interface Outbox {
    * key is claimable while any of its events is in flight.
    */
   claim(limit: number, now?: number, runs?: RunPolicy): OutboxRecord[];
+  /**
+   * Claim the next events of keys that already have events in flight, while
+   * those are still out: for each tail (a key and the last seq it has in
+   * flight), the open events right after it, of `type`, pending or retrying,
+   * at most `perKey`. A key is passed over unless the event at `afterSeq` is
+   * in flight. The caller must not send them before the events ahead of them
+   * settled as done, and must release them otherwise.
+   */
+  claimFollowing(type: string, tails: ReadonlyArray<{ sequenceKey: string; afterSeq: number }>, perKey: number, now?: number): OutboxRecord[];
+  /** Seq of the oldest head that could be claimed now (a key with nothing in flight), or null. */
+  oldestReadySeq(now?: number): number | null;
   /** Record what happened to claimed events, in one transaction. Unknown or not-inflight seqs are ignored. */
   settle(settlements: Settlement[], now?: number): void;
   /** settle, then claim up to `limit` heads, in one transaction (one commit instead of two). */

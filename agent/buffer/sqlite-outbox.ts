@@ -471,6 +471,35 @@ export class SqliteOutbox implements Outbox {
     return out;
   }
 
+  claimFollowing(type: string, tails: ReadonlyArray<{ sequenceKey: string; afterSeq: number }>, perKey: number, now = this.now()): OutboxRecord[] {
+    if (perKey <= 0 || tails.length === 0) return [];
+    return this.write(() => {
+      const out: OutboxRecord[] = [];
+      const counted = { pending: 0, retrying: 0 };
+      for (const { sequenceKey, afterSeq } of tails) {
+        const tail = this.st.stateOf.get(afterSeq) as { state: EventState; skey: string } | undefined;
+        if (!tail || tail.state !== 'inflight' || tail.skey !== sequenceKey) continue;
+        let last = 0;
+        for (const row of this.st.followers.all(sequenceKey, afterSeq, perKey) as EventRow[]) {
+          if (row.type !== type || (row.state !== 'pending' && row.state !== 'retrying')) break;
+          counted[row.state]++;
+          last = row.seq;
+          out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
+        }
+        if (last) this.st.runInflight.run(now, sequenceKey, afterSeq, last);
+      }
+      this.bump(-counted.pending, 'pending');
+      this.bump(-counted.retrying, 'retrying');
+      this.bump(out.length, 'inflight');
+      return out;
+    });
+  }
+
+  oldestReadySeq(now = this.now()): number | null {
+    const [row] = this.st.ready.all(now, 1) as Array<{ seq: number }>;
+    return row?.seq ?? null;
+  }
+
   settle(settlements: Settlement[], now = this.now()): void {
     if (settlements.length === 0) return;
     this.write(() => this.settleInTx(settlements, now));

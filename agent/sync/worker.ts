@@ -85,6 +85,10 @@ export class SyncWorker {
   private running = false;
   private server: OdooServerInfo | null = null;
   private ready: Unit[] = [];
+  /** Units whose request is out. */
+  private readonly inFlight = new Set<Unit>();
+  /** The next events of an in-flight unit's keys, claimed while it is out (see prefetch). */
+  private readonly successors = new Map<Unit, Unit>();
   private active = 0;
   private pumping = false;
   private probing = false;
@@ -220,6 +224,8 @@ export class SyncWorker {
       }
       this.active++;
       void this.run(unit);
+      // Once the request has left (undici writes it on the loop turn after the call), claim its keys' next events.
+      if (this.runs && unit.op.executeBatch && this.runs.types.has(unit.op.type)) setImmediate(() => setImmediate(() => this.prefetch(unit)));
     }
     if (this.active === 0 && this.ready.length === 0) {
       this.notifyIdle();
@@ -286,12 +292,64 @@ export class SyncWorker {
     this.ready.push(...units.map(({ op, records }) => ({ op, records })));
   }
 
+  /**
+   * While a unit of a batchable type is out, claim the events right behind
+   * each of its keys (same type, the batch size shared among the keys). They
+   * are sent only after the unit settled with every event of their key done,
+   * and handed back otherwise, so order per key is the same as without this;
+   * but the claim's commit happens while Odoo works on the request instead of
+   * between two requests of the key.
+   */
+  private prefetch(unit: Unit): void {
+    if (!this.running || this.circuit.state !== 'closed' || !this.inFlight.has(unit) || this.successors.has(unit)) return;
+    const tails = new Map<string, number>();
+    for (const r of unit.records) tails.set(r.sequenceKey, r.seq);
+    // One event per key, many keys: the claim found no runs, there is likely nothing behind them.
+    if (tails.size > 1 && tails.size === unit.records.length) return;
+    const perKey = Math.max(1, Math.floor(this.cfg.batchSize / tails.size));
+    try {
+      const records = this.outbox.claimFollowing(
+        unit.op.type,
+        [...tails].map(([sequenceKey, afterSeq]) => ({ sequenceKey, afterSeq })),
+        perKey,
+        this.now(),
+      );
+      if (records.length > 0) this.successors.set(unit, { op: unit.op, records });
+    } catch (err) {
+      this.log.warn({ err }, 'claiming the next events of keys in flight failed; they go with a later claim');
+    }
+  }
+
+  /**
+   * The successor of a unit that came back: the part whose keys had every
+   * event done goes next (returned), unless an older event of another key
+   * waits; the rest is handed back in `settlements`.
+   */
+  private takeSuccessor(unit: Unit, results: Array<OperationOutcome | Error>, settlements: Settlement[], keep: boolean): Unit | undefined {
+    const next = this.successors.get(unit);
+    if (!next) return undefined;
+    this.successors.delete(unit);
+    const failed = new Set<string>();
+    unit.records.forEach((r, i) => {
+      if (results[i] instanceof Error) failed.add(r.sequenceKey);
+    });
+    let kept = keep ? next.records.filter((r) => !failed.has(r.sequenceKey)) : [];
+    if (kept.length > 0) {
+      const older = this.outbox.oldestReadySeq(this.now());
+      if (older !== null && older < kept[0]!.seq) kept = [];
+    }
+    const keptSeqs = new Set(kept.map((r) => r.seq));
+    for (const r of next.records) if (!keptSeqs.has(r.seq)) settlements.push({ seq: r.seq, outcome: 'release' });
+    return kept.length > 0 ? { op: next.op, records: kept } : undefined;
+  }
+
   private context(): OperationContext {
     return { odoo: this.client, server: this.server!, xmlidModule: this.opts.xmlidModule, log: this.log };
   }
 
   private async run(unit: Unit): Promise<void> {
     const started = this.now();
+    this.inFlight.add(unit);
     let results: Array<OperationOutcome | Error>;
     try {
       if (unit.records.length === 1 || !unit.op.executeBatch) {
@@ -303,6 +361,7 @@ export class SyncWorker {
     } catch (err) {
       results = unit.records.map(() => asError(err));
     }
+    this.inFlight.delete(unit);
     try {
       this.settleUnit(unit, results, started);
     } catch (err) {
@@ -320,6 +379,9 @@ export class SyncWorker {
     const errors = results.filter((r): r is Error => r instanceof Error);
     // A batch where every row parks: maybe one bad row failed the whole load(). Split it and send the halves.
     if (unit.records.length > 1 && errors.length === results.length && errors.every((e) => actionOf(e) === 'park')) {
+      const back: Settlement[] = [];
+      this.takeSuccessor(unit, results, back, false);
+      if (back.length) this.outbox.settle(back, now);
       this.split(unit);
       this.observe(unit, started, 'split', errors[0]);
       return;
@@ -350,10 +412,14 @@ export class SyncWorker {
         this.log.warn({ id: rec.id, type: rec.type, key: rec.sequenceKey, reason }, 'event parked: a person must retry, edit or skip it');
       }
     });
+    const sending = this.running && this.circuit.state === 'closed' && !stopError;
+    const successor = this.takeSuccessor(unit, results, settlements, sending);
     // When all went well, claim the next heads in the same transaction (one commit, not two).
-    const room = errors.length === 0 && this.running && this.circuit.state === 'closed' ? this.claimRoom(this.active - 1) : 0;
+    const room = errors.length === 0 && sending ? this.claimRoom(this.active - 1) - (successor ? 1 : 0) : 0;
     if (room > 0) this.addUnits(this.outbox.settleAndClaim(settlements, room, now, this.runs));
     else this.outbox.settle(settlements, now);
+    // The successor is older than anything just claimed: it goes first.
+    if (successor) this.ready.unshift(successor);
 
     const firstError = errors.find((e) => actionOf(e) !== 'release');
     if (errors.length < results.length) {

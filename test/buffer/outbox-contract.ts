@@ -271,6 +271,67 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id));
     });
 
+    it('claims the events behind a run in flight, of its type, and nothing of a key with nothing in flight', async () => {
+      const o = make();
+      const a = Array.from({ length: 5 }, () => makeEvent({ sequenceKey: 'A' }));
+      const other = makeProduction('A', 5);
+      const b = [makeEvent({ sequenceKey: 'B' }), makeEvent({ sequenceKey: 'B' })];
+      await o.enqueue([...a, other, makeEvent({ sequenceKey: 'A' }), ...b]);
+      const run = o.claim(2, undefined, { types: runs.types, max: 2 });
+      assert.deepEqual(run.map((r) => r.id), [a[0]!.id, b[0]!.id], 'two heads: no room for followers');
+      const aSeq = (i: number) => o.get(a[i]!.id)!.seq;
+      let next = o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: aSeq(0) }], 2);
+      assert.deepEqual(next.map((r) => r.id), [a[1]!.id, a[2]!.id], 'the next two of A, in order');
+      assert.ok(next.every((r) => r.state === 'inflight'));
+      assert.equal(o.counts().inflight, 4);
+      next = o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: aSeq(2) }], 10);
+      assert.deepEqual(next.map((r) => r.id), [a[3]!.id, a[4]!.id], 'up to the event of another type');
+      assert.deepEqual(o.claimFollowing('production.reported', [{ sequenceKey: 'A', afterSeq: aSeq(1) }], 10), [], 'the tail given must be the last in flight: the next one is already out');
+      assert.deepEqual(o.claimFollowing('downtime.started', [{ sequenceKey: 'B', afterSeq: o.get(b[1]!.id)!.seq }], 10), [], 'a tail that is not in flight brings nothing');
+      assert.deepEqual(o.claimFollowing('downtime.started', [{ sequenceKey: 'B', afterSeq: aSeq(4) }], 10), [], 'a tail of another key brings nothing');
+      assert.equal(o.counts().inflight, 6);
+      assert.deepEqual(o.claim(10, undefined, runs), [], 'nothing more of A or B while they are in flight');
+      // The head is done; the first followers went too; the rest is handed back.
+      o.settle([
+        { seq: aSeq(0), outcome: 'done', odooIds: {} },
+        { seq: aSeq(1), outcome: 'done', odooIds: {} },
+        { seq: aSeq(2), outcome: 'release' },
+        { seq: aSeq(3), outcome: 'release' },
+        { seq: aSeq(4), outcome: 'release' },
+      ]);
+      assert.equal(o.get(a[2]!.id)!.attempts, 0, 'handed back without an attempt');
+      assert.deepEqual(o.claim(10, undefined, runs).map((r) => r.id), [a[2]!.id, a[3]!.id, a[4]!.id], 'A goes on where it stopped');
+    });
+
+    it('events claimed behind a run in flight are pending again after a restart', async () => {
+      const o = make();
+      const a = Array.from({ length: 4 }, () => makeEvent({ sequenceKey: 'A' }));
+      await o.enqueue(a);
+      const [head] = o.claim(1, undefined, runs);
+      assert.equal(o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: head!.seq }], 10).length, 3);
+      const o2 = await factory.reopen(o);
+      open = open.filter((x) => x !== o);
+      open.push(o2);
+      assert.deepEqual(o2.counts().inflight, 0);
+      assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id), 'the whole key again, in order');
+    });
+
+    it('names the oldest head that could be claimed now', async () => {
+      let now = 1_000_000;
+      const o = make({ clock: () => now });
+      assert.equal(o.oldestReadySeq(now), null, 'none when empty');
+      const [a, b] = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'B' })];
+      await o.enqueue([a, b]);
+      assert.equal(o.oldestReadySeq(now), o.get(a.id)!.seq);
+      const [claimed] = o.claim(1, now);
+      assert.equal(claimed!.id, a.id);
+      assert.equal(o.oldestReadySeq(now), o.get(b.id)!.seq, 'a key in flight is not ready');
+      o.settle([{ seq: claimed!.seq, outcome: 'retry', nextAttemptAt: now + 500, error: 'HTTP 503' }]);
+      assert.equal(o.oldestReadySeq(now), o.get(b.id)!.seq, 'a retry that is not due is not ready');
+      now += 500;
+      assert.equal(o.oldestReadySeq(now), o.get(a.id)!.seq, 'due again');
+    });
+
     it('refuses with a typed error when full, and drops nothing', async () => {
       const o = make({ maxEvents: 100 });
       await o.enqueue(Array.from({ length: 100 }, () => makeEvent({ sequenceKey: 'F' })));

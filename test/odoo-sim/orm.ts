@@ -102,6 +102,25 @@ export type LoadMessage = {
   moreinfo?: unknown;
 };
 
+/** A model's fields sorted by what create() and the required check need (models are never changed once defined). */
+interface ModelShape {
+  /** Stored, non-one2many fields with a default. */
+  defaulted: Array<[string, FieldDef]>;
+  /** Stored, non-one2many fields (columns). */
+  stored: Array<[string, FieldDef]>;
+  required: Array<[string, FieldDef]>;
+}
+const shapes = new WeakMap<ModelDef, ModelShape>();
+function shapeOf(def: ModelDef): ModelShape {
+  let shape = shapes.get(def);
+  if (!shape) {
+    const stored = Object.entries(def.fields).filter(([, f]) => !f.compute && f.type !== 'one2many');
+    shape = { stored, defaulted: stored.filter(([, f]) => f.default !== undefined), required: stored.filter(([, f]) => f.required) };
+    shapes.set(def, shape);
+  }
+  return shape;
+}
+
 /** The store: all tables of one database, and the undo journal of the running call. */
 export class Database {
   readonly models = new Map<string, ModelDef>();
@@ -369,13 +388,12 @@ export class Env {
     const id = this.db.newId(model);
     const rec: Rec = { id };
     const later: Array<[string, unknown]> = [];
-    for (const [name, f] of Object.entries(def.fields)) {
-      if (f.compute || f.type === 'one2many') continue;
-      if (!(name in input) && f.default !== undefined) {
-        input[name] = typeof f.default === 'function' ? (f.default as (env: Env, v: Record<string, unknown>) => unknown)(this, input) : f.default;
-      }
+    const shape = shapeOf(def);
+    for (const [name, f] of shape.defaulted) {
+      if (!(name in input)) input[name] = typeof f.default === 'function' ? (f.default as (env: Env, v: Record<string, unknown>) => unknown)(this, input) : f.default;
     }
-    for (const [name, v] of Object.entries(input)) {
+    for (const name in input) {
+      const v = input[name];
       const f = def.fields[name];
       if (!f) throw this.invalidField(name, model, 'write');
       if (f.type === 'one2many') {
@@ -386,8 +404,8 @@ export class Env {
       rec[name] = this.convert(model, name, f, v, undefined);
     }
     // Unset columns are NULL in the database: false (0 for numbers, [] for many2many) when read.
-    for (const [name, f] of Object.entries(def.fields)) {
-      if (f.compute || f.type === 'one2many' || name in rec) continue;
+    for (const [name, f] of shape.stored) {
+      if (name in rec) continue;
       rec[name] = f.type === 'many2many' ? [] : f.type === 'integer' || f.type === 'float' ? 0 : false;
     }
     this.checkRequired(def, rec);
@@ -446,8 +464,7 @@ export class Env {
   }
 
   private checkRequired(def: ModelDef, rec: Rec): void {
-    for (const [name, f] of Object.entries(def.fields)) {
-      if (!f.required || f.compute || f.type === 'one2many') continue;
+    for (const [name, f] of shapeOf(def).required) {
       const v = rec[name];
       if (v === undefined || v === false || v === null || v === '') {
         // The NOT NULL violation as Odoo words it (19 and 18 differ).

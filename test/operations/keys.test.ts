@@ -29,9 +29,15 @@ describe('wire formats', () => {
     ['2026-11-26T08:00:05Z', '2026-11-26 08:00:05'],
     ['2026-11-26T09:00:05.999+01:00', '2026-11-26 08:00:05'],
     ['2026-03-29T01:30:00-05:00', '2026-03-29 06:30:00'],
+    ['2026-01-31T23:59:59.123Z', '2026-01-31 23:59:59'],
+    ['2028-02-29T12:00:00Z', '2028-02-29 12:00:00'],
+    ['2026-12-31T00:00:00.5+14:00', '2026-12-30 10:00:00'],
   ];
   for (const [iso, odoo] of times) test(`time ${iso}`, () => assert.equal(odooDatetime(iso), odoo));
   test('a bad time is an OperationError', () => assert.throws(() => odooDatetime('yesterday'), OperationError));
+  for (const bad of ['2026-02-30T00:00:00Z', '2027-02-29T00:00:00Z', '2026-04-31T08:00:00Z', '2026-11-26T24:00:00Z', '2026-13-01T00:00:00Z']) {
+    test(`a day that does not exist is refused, not rolled over: ${bad}`, () => assert.throws(() => odooDatetime(bad), OperationError));
+  }
 
   const numbers: Array<[number, string]> = [
     [3, '3'],

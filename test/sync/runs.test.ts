@@ -12,6 +12,7 @@ import { odooConfigSchema } from '../../agent/odoo/config';
 import { createOperationRegistry } from '../../agent/sync/operations/index';
 import { externalId } from '../../agent/sync/operations/odoo-calls';
 import { SyncWorker } from '../../agent/sync/worker';
+import { testSyncConfig } from '../helpers/sync';
 import { startOdooSim } from '../odoo-sim';
 
 const dir = mkdtempSync(join(tmpdir(), 'runs-test-'));
@@ -49,15 +50,7 @@ it('sends a key\'s consecutive events in one ordered load(), and holds back the 
     outbox,
     client,
     operations: createOperationRegistry(),
-    config: {
-      concurrency: 2,
-      maxRequestsPerSecond: 1000,
-      batchSize: 50,
-      claimLimit: 500,
-      backoff: { initialMs: 10, maxMs: 50 },
-      circuit: { failureThreshold: 10, probeIntervalMs: 20, maxProbeIntervalMs: 40 },
-      skippableTypes: [],
-    },
+    config: testSyncConfig(),
     xmlidModule: 'edge_runs',
     log,
   });

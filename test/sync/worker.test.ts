@@ -10,22 +10,15 @@ import { OdooError, type OdooClient } from '../../agent/odoo/types';
 import type { Operation, OperationOutcome } from '../../agent/sync/operations/types';
 import { SyncWorker, type SyncWorkerConfig } from '../../agent/sync/worker';
 import { makeEvent, makeProduction } from '../helpers/events';
+import { testSyncConfig } from '../helpers/sync';
 
 const dir = mkdtempSync(join(tmpdir(), 'worker-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const log = pino({ level: 'silent' });
 let n = 0;
 
-const config = (over: Partial<SyncWorkerConfig> = {}): SyncWorkerConfig => ({
-  concurrency: 4,
-  maxRequestsPerSecond: 10_000,
-  batchSize: 50,
-  claimLimit: 500,
-  backoff: { initialMs: 10, maxMs: 50 },
-  circuit: { failureThreshold: 3, probeIntervalMs: 20, maxProbeIntervalMs: 40 },
-  skippableTypes: ['maintenance.requested'],
-  ...over,
-});
+const config = (over: Partial<SyncWorkerConfig> = {}): SyncWorkerConfig =>
+  testSyncConfig({ concurrency: 4, maxRequestsPerSecond: 10_000, circuit: { failureThreshold: 3, probeIntervalMs: 20, maxProbeIntervalMs: 40 }, skippableTypes: ['maintenance.requested'], ...over });
 
 /** An Odoo link for the worker's own logic; the real wire is tested against the simulator. */
 function fakeClient(state: { down: boolean; probes: number; auth?: boolean }): OdooClient {

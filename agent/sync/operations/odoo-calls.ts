@@ -41,11 +41,21 @@ export function externalId(module: string, kind: string, key: string): string {
   return `${module}.${kind}_${sanitizeKey(key)}`;
 }
 
-/** An ISO time with offset as Odoo's naive UTC datetime text: `2026-11-26 08:00:05`. */
+/** A UTC time with a day that every month has: nothing to convert or check. */
+const PLAIN_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+const UTC_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * An ISO time with offset as Odoo's naive UTC datetime text: `2026-11-26 08:00:05`.
+ * A date that does not exist (February 30, hour 24) is refused, not rolled over.
+ */
 export function odooDatetime(iso: string): string {
+  if (PLAIN_UTC.test(iso)) return `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new OperationError('BAD_TIME', `not a time: ${JSON.stringify(iso)}`);
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const utc = new Date(ms).toISOString();
+  if (UTC_ISO.test(iso) && utc.slice(0, 19) !== iso.slice(0, 19)) throw new OperationError('BAD_TIME', `not a time: ${JSON.stringify(iso)}`);
+  return `${utc.slice(0, 10)} ${utc.slice(11, 19)}`;
 }
 
 /** A number as load() reads it (no exponent, no locale). */
