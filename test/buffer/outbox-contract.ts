@@ -332,6 +332,35 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o.oldestReadySeq(now), o.get(a.id)!.seq, 'due again');
     });
 
+    it('finds a key\'s next events and its next head across thousands of other events', async () => {
+      const o = make();
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      const others = Array.from({ length: 2500 }, (_, i) => makeEvent({ sequenceKey: `K-${i % 40}` }));
+      const late = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      await o.enqueue([a[0]!, ...others.slice(0, 1200), a[1]!, ...others.slice(1200), ...late]);
+      const [head] = o.claim(1, undefined, runs);
+      assert.equal(head!.id, a[0]!.id);
+      assert.deepEqual(
+        o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: head!.seq }], 10).map((r) => r.id),
+        [a[1]!.id, ...late.map((e) => e.id)],
+        'the rest of A, thousands of events apart, in order',
+      );
+      o.settle([
+        { seq: head!.seq, outcome: 'done', odooIds: {} },
+        ...[a[1]!, ...late].map((e) => ({ seq: o.get(e.id)!.seq, outcome: 'release' as const })),
+      ]);
+      // A's next head lies more than a thousand events later (40 other keys share the room: one follower each).
+      const claimed = o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A');
+      assert.deepEqual(claimed.map((r) => r.id), [a[1]!.id, late[0]!.id]);
+      o.settle([
+        { seq: claimed[0]!.seq, outcome: 'done', odooIds: {} },
+        { seq: claimed[1]!.seq, outcome: 'park', reason: 'refused', blocking: true },
+      ]);
+      assert.deepEqual(o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A'), [], 'A waits behind its parked event');
+      assert.equal(o.retry({ ids: [late[0]!.id] }, 'test'), 1);
+      assert.deepEqual(o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A').map((r) => r.id), late.map((e) => e.id));
+    });
+
     it('refuses with a typed error when full, and drops nothing', async () => {
       const o = make({ maxEvents: 100 });
       await o.enqueue(Array.from({ length: 100 }, () => makeEvent({ sequenceKey: 'F' })));
