@@ -185,7 +185,7 @@ export function odooError(f: OdooFailure, cause?: unknown): OdooError {
   const c = classify(f);
   const prefix = f.status !== undefined ? `HTTP ${f.status}` : f.transportCode;
   const who = f.name ?? prefix;
-  const message = who ? `${who}: ${f.message}` : f.message;
+  const message = who ? `${who}: ${explainOdooMessage(f.message)}` : explainOdooMessage(f.message);
   return new OdooError(message, {
     action: c.action,
     code: c.code,
@@ -236,11 +236,24 @@ export function classifyLoadMessages(result: LoadResult): OdooError | undefined 
   const errors = messages.filter((m) => m.type === 'error');
   if (result.ids !== false && errors.length === 0) return undefined;
   const shown = (errors.length > 0 ? errors : messages).map(describeLoadMessage);
-  const text = shown.length > 0 ? shown.join('; ') : 'load() returned no ids and no message';
+  const text = shown.length > 0 ? explainOdooMessage(shown.join('; ')) : 'load() returned no ids and no message';
   if (messages.some((m) => CONCURRENCY_MESSAGE.test(m.message))) {
     return new OdooError(`load() conflict: ${text}`, { action: 'retry', code: 'ODOO_CONCURRENCY', odooName: 'load' });
   }
   return new OdooError(`load() refused: ${text}`, { action: 'park', code: 'ODOO_LOAD_FAILED', odooName: 'load' });
+}
+
+/** Odoo's words for a foreign-key violation (odoo/orm/models.py), about deleting whatever the call did. */
+const BROKEN_LINK = /Another model is using the record you are trying to delete/;
+
+/**
+ * Odoo's message with what it means for the agent added where Odoo's words
+ * mislead: the agent deletes nothing, so Odoo's foreign-key message ("trying
+ * to delete ... archiving") means a record the event refers to is gone.
+ */
+export function explainOdooMessage(message: string): string {
+  if (!BROKEN_LINK.test(message)) return message;
+  return `${message} [the agent deletes nothing: Odoo words every broken link this way; a record this event refers to (a work center, product, order, lot...) no longer exists in Odoo]`;
 }
 
 function describeLoadMessage(m: LoadMessage): string {

@@ -172,4 +172,19 @@ describe('classifyLoadMessages', () => {
     const e = classifyLoadMessages({ ids: false, messages: [] });
     assert.equal(e?.action, 'park');
   });
+
+  it('says what Odoo\'s "trying to delete" message means for a create or load: a referenced record is gone', () => {
+    // What real Odoo 19 answered to a create naming a work center id that does not exist (HTTP 422).
+    const odooText =
+      "Another model is using the record you are trying to delete.\n\nThe troublemaker is: 'Workcenter Productivity Log' (mrp.workcenter.productivity)\nThanks to the following constraint: 'Work Center' (workcenter_id)\nHow about archiving the record instead?";
+    const e = odooError({ status: 422, name: 'odoo.exceptions.ValidationError', message: odooText });
+    assert.equal(e.action, 'park');
+    assert.ok(e.message.includes(odooText), "Odoo's own words are kept");
+    assert.match(e.message, /no longer exists in Odoo/);
+    const load = classifyLoadMessages({ ids: false, messages: [{ type: 'error', message: 'Another model is using the record you are trying to delete. How about archiving the record instead?', record: 0 }] });
+    assert.match(load!.message, /row 1: Another model is using the record.*no longer exists in Odoo/);
+    const notNull =
+      "Missing required value for the field 'Work Center' (workcenter_id).\nModel: 'Workcenter Productivity Log' (mrp.workcenter.productivity)\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n";
+    assert.doesNotMatch(odooError({ status: 422, name: 'odoo.exceptions.ValidationError', message: notNull }).message, /no longer exists/, 'a missing required value is not a broken link');
+  });
 });
