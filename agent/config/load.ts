@@ -55,12 +55,16 @@ function formatIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocume
       .join('\n');
   }
   const pos = locate(doc, lines, path);
-  return `${file}:${pos.line}:${pos.column}: ${dotted(path)}: ${describe(issue)}`;
+  return `${file}:${pos.line}:${pos.column}: ${dotted(path)}: ${describe(issue, !doc.hasIn(path))}`;
 }
 
-function describe(issue: z.core.$ZodIssue): string {
+function describe(issue: z.core.$ZodIssue, absent: boolean): string {
   if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
     return `required field is missing (expected ${issue.expected})`;
+  }
+  // A choice (an enum or literal) left out is a missing field, not a wrong value.
+  if (issue.code === 'invalid_value' && absent) {
+    return `required field is missing (one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`;
   }
   if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     return `${issue.message}; check the "type"/"kind" value`;

@@ -70,9 +70,14 @@ describe('config: schedules.flows', () => {
       expect: /^plant\.yaml:6:\d+: schedules\.flows\[0\]\.mode: .*"rollup"\|"batch"/,
     },
     {
+      name: 'a mode that does not exist',
+      flows: `    - { name: a, cron: "0 * * * *", mode: daily, types: [scrap.reported] }\n`,
+      expect: /^plant\.yaml:6:\d+: schedules\.flows\[0\]\.mode: Invalid option: expected one of "rollup"\|"batch"$/,
+    },
+    {
       name: 'a missing mode',
       flows: `    - { name: a, cron: "0 * * * *", types: [scrap.reported] }\n`,
-      expect: /^plant\.yaml:6:\d+: schedules\.flows\[0\]\.mode: .*expected one of "rollup"\|"batch"/,
+      expect: /^plant\.yaml:6:\d+: schedules\.flows\[0\]\.mode: required field is missing \(one of "rollup", "batch"\)$/,
     },
     {
       name: 'no types',
