@@ -125,7 +125,8 @@ export class SqliteOutbox implements Outbox {
         `INSERT INTO events(id, type, skey, state, body, created_at, updated_at)
          VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       ),
-      insertHead: db.prepare(`INSERT INTO heads(skey, seq, state) VALUES (?, ?, 'pending') ON CONFLICT(skey) DO NOTHING`),
+      // A new key's head; for a key that has one, only its tail moves.
+      insertHead: db.prepare(`INSERT INTO heads(skey, seq, state, tail) VALUES (?, ?, 'pending', ?) ON CONFLICT(skey) DO UPDATE SET tail = excluded.tail`),
       ready: db.prepare(
         `SELECT seq FROM heads WHERE state = 'pending' OR (state = 'retrying' AND next_at <= ?) ORDER BY seq LIMIT ?`,
       ),
@@ -134,21 +135,24 @@ export class SqliteOutbox implements Outbox {
       setState: db.prepare(`UPDATE events SET state = ?, updated_at = ? WHERE seq = ?`),
       headState: db.prepare(`UPDATE heads SET state = ?, next_at = ? WHERE skey = ?`),
       stateOf: db.prepare(`SELECT state, skey FROM events WHERE seq = ?`),
-      runInflight: db.prepare(
-        `UPDATE events SET state = 'inflight', updated_at = ?
-         WHERE skey = ? AND seq > ? AND seq <= ? AND state NOT IN ('done', 'skipped')`,
+      // The key index (migration 5) goes by buckets of 1024 seqs: these read one bucket (see openAfter).
+      openInBucket: db.prepare(
+        `SELECT * FROM events WHERE (seq >> 10) = ? AND skey = ? AND seq > ? AND state NOT IN ('done', 'skipped') ORDER BY seq LIMIT ?`,
       ),
-      followers: db.prepare(
-        `SELECT * FROM events WHERE skey = ? AND seq > ? AND state NOT IN ('done', 'skipped') ORDER BY seq LIMIT ?`,
-      ),
-      nextOpen: db.prepare(
+      headInBucket: db.prepare(
         `SELECT seq, state, next_at FROM events
-         WHERE skey = ? AND state NOT IN ('done', 'skipped') AND NOT (state = 'parked' AND blocking = 0)
+         WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND NOT (state = 'parked' AND blocking = 0)
          ORDER BY seq LIMIT 1`,
       ),
+      runInflight: db.prepare(
+        `UPDATE events SET state = 'inflight', updated_at = ?
+         WHERE (seq >> 10) = ? AND skey = ? AND seq > ? AND seq <= ? AND state NOT IN ('done', 'skipped')`,
+      ),
+      lastSeq: db.prepare(`SELECT max(seq) AS seq FROM events`),
+      headOf: db.prepare(`SELECT seq, tail FROM heads WHERE skey = ?`),
       upsertHead: db.prepare(
-        `INSERT INTO heads(skey, seq, state, next_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(skey) DO UPDATE SET seq = excluded.seq, state = excluded.state, next_at = excluded.next_at`,
+        `INSERT INTO heads(skey, seq, state, next_at, tail) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(skey) DO UPDATE SET seq = excluded.seq, state = excluded.state, next_at = excluded.next_at, tail = coalesce(heads.tail, excluded.tail)`,
       ),
       deleteHead: db.prepare(`DELETE FROM heads WHERE skey = ?`),
       done: db.prepare(
@@ -307,10 +311,9 @@ export class SqliteOutbox implements Outbox {
   private insertEvent(e: CanonicalEvent, now: number, headed: Set<string>): boolean {
     const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
-    if (!headed.has(e.sequenceKey)) {
-      this.st.insertHead.run(e.sequenceKey, info.lastInsertRowid);
-      headed.add(e.sequenceKey);
-    }
+    // Every insert moves the key's tail; the first of a new key is its head.
+    this.st.insertHead.run(e.sequenceKey, info.lastInsertRowid, info.lastInsertRowid);
+    headed.add(e.sequenceKey);
     return true;
   }
 
@@ -403,19 +406,22 @@ export class SqliteOutbox implements Outbox {
   private recoverInflight(): void {
     const moved = this.write(() => {
       const now = this.now();
-      const r = this.db
-        // A key in flight may have a run of events out, not only its head.
-        .prepare(
-          `UPDATE events SET state = 'pending', updated_at = ?
-           WHERE skey IN (SELECT skey FROM heads WHERE state = 'inflight') AND state NOT IN ('done', 'skipped') AND state = 'inflight'`,
-        )
-        .run(now);
-      this.db.prepare(`UPDATE heads SET state = 'pending', next_at = NULL WHERE state = 'inflight'`).run();
-      if (r.changes) {
-        this.bump(-r.changes, 'inflight');
-        this.bump(r.changes, 'pending');
+      // A key in flight may have runs of events out, not only its head: every
+      // open event of the key from its head to its tail, bucket by bucket.
+      const keys = this.db.prepare(`SELECT skey, seq, tail FROM heads WHERE state = 'inflight'`).all() as Array<{ skey: string; seq: number; tail: number | null }>;
+      const back = this.db.prepare(`UPDATE events SET state = 'pending', updated_at = ? WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND state = 'inflight'`);
+      let changes = 0;
+      let last: number | undefined;
+      for (const k of keys) {
+        const tail = k.tail ?? (last ??= this.lastSeq());
+        for (let b = bucketOf(k.seq); b <= bucketOf(tail); b++) changes += back.run(now, b, k.skey, k.seq).changes;
       }
-      return r.changes;
+      this.db.prepare(`UPDATE heads SET state = 'pending', next_at = NULL WHERE state = 'inflight'`).run();
+      if (changes) {
+        this.bump(-changes, 'inflight');
+        this.bump(changes, 'pending');
+      }
+      return changes;
     });
     if (moved) this.log?.info({ events: moved }, 'events that were in flight at the last stop are pending again');
   }
@@ -454,15 +460,14 @@ export class SqliteOutbox implements Outbox {
         out.push(h);
         if (!runs!.types.has(h.type)) continue;
         let last = 0;
-        for (const row of this.st.followers.all(h.sequenceKey, h.seq, share) as EventRow[]) {
+        for (const row of this.openAfter(h.sequenceKey, h.seq, share)) {
           // A run stops at the first event of another type or one a person must look at.
           if (row.type !== h.type || (row.state !== 'pending' && row.state !== 'retrying')) break;
           counted[row.state]++;
           last = row.seq;
           out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
         }
-        // The run is every open event of the key between its head and `last`: one statement for all.
-        if (last) this.st.runInflight.run(now, h.sequenceKey, h.seq, last);
+        this.markRunInflight(h.sequenceKey, h.seq, last, now);
       }
     }
     this.bump(-counted.pending, 'pending');
@@ -480,13 +485,13 @@ export class SqliteOutbox implements Outbox {
         const tail = this.st.stateOf.get(afterSeq) as { state: EventState; skey: string } | undefined;
         if (!tail || tail.state !== 'inflight' || tail.skey !== sequenceKey) continue;
         let last = 0;
-        for (const row of this.st.followers.all(sequenceKey, afterSeq, perKey) as EventRow[]) {
+        for (const row of this.openAfter(sequenceKey, afterSeq, perKey)) {
           if (row.type !== type || (row.state !== 'pending' && row.state !== 'retrying')) break;
           counted[row.state]++;
           last = row.seq;
           out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
         }
-        if (last) this.st.runInflight.run(now, sequenceKey, afterSeq, last);
+        this.markRunInflight(sequenceKey, afterSeq, last, now);
       }
       this.bump(-counted.pending, 'pending');
       this.bump(-counted.retrying, 'retrying');
@@ -509,12 +514,12 @@ export class SqliteOutbox implements Outbox {
     const delta = new Map<CounterName, number>();
     const add = (k: CounterName, d: number) => delta.set(k, (delta.get(k) ?? 0) + d);
     // Each touched key's head is set once at the end: a run of a key settles many events.
-    const keys = new Set<string>();
+    const keys = new Map<string, number>();
     for (const s of settlements) {
       const row = this.st.stateOf.get(s.seq) as { state: EventState; skey: string } | undefined;
       if (!row || row.state !== 'inflight') continue;
       add('inflight', -1);
-      keys.add(row.skey);
+      touch(keys, row.skey, s.seq);
       switch (s.outcome) {
         case 'done':
           this.st.done.run(JSON.stringify(s.odooIds), now, s.seq);
@@ -534,15 +539,50 @@ export class SqliteOutbox implements Outbox {
           break;
       }
     }
-    for (const k of keys) this.advanceHead(k);
+    for (const [k, from] of keys) this.advanceHead(k, from);
     for (const [k, d] of delta) if (d) this.bump(d, k);
   }
 
-  /** Point the key's head at its oldest event that may be sent or blocks, or drop the key when none is left. */
-  private advanceHead(skey: string): void {
-    const next = this.st.nextOpen.get(skey) as { seq: number; state: EventState; next_at: number | null } | undefined;
+  /**
+   * Point the key's head at its oldest event that may be sent or blocks, or
+   * drop the key when none is left. `from`: the lowest seq of the key whose
+   * state just changed; nothing older than it or than the current head can
+   * have become the head, and nothing newer than the key's tail is open.
+   */
+  private advanceHead(skey: string, from: number): void {
+    const head = this.st.headOf.get(skey) as { seq: number; tail: number | null } | undefined;
+    const start = Math.min(from, head?.seq ?? from);
+    type Head = { seq: number; state: EventState; next_at: number | null };
+    let next = this.st.headInBucket.get(bucketOf(start), skey, start) as Head | undefined;
+    let tail = head?.tail ?? null;
+    if (!next) {
+      tail ??= this.lastSeq();
+      for (let b = bucketOf(start) + 1; !next && b <= bucketOf(tail); b++) next = this.st.headInBucket.get(b, skey, start) as Head | undefined;
+    }
     if (!next) this.st.deleteHead.run(skey);
-    else this.st.upsertHead.run(skey, next.seq, next.state, next.state === 'retrying' ? next.next_at : null);
+    else this.st.upsertHead.run(skey, next.seq, next.state, next.state === 'retrying' ? next.next_at : null, tail ?? this.lastSeq());
+  }
+
+  /** Open events of a key after `afterSeq`, oldest first, at most `limit`: one index seek per bucket up to the key's tail. */
+  private openAfter(skey: string, afterSeq: number, limit: number): EventRow[] {
+    const out = this.st.openInBucket.all(bucketOf(afterSeq), skey, afterSeq, limit) as EventRow[];
+    if (out.length >= limit) return out;
+    const tail = (this.st.headOf.get(skey) as { tail: number | null } | undefined)?.tail ?? this.lastSeq();
+    const lastBucket = bucketOf(tail);
+    for (let b = bucketOf(afterSeq) + 1; out.length < limit && b <= lastBucket; b++) {
+      for (const row of this.st.openInBucket.all(b, skey, afterSeq, limit - out.length) as EventRow[]) out.push(row);
+    }
+    return out;
+  }
+
+  /** The open events of a key in (afterSeq, last] go in flight: they are the run just read, one statement per bucket. */
+  private markRunInflight(skey: string, afterSeq: number, last: number, now: number): void {
+    if (!last) return;
+    for (let b = bucketOf(afterSeq + 1); b <= bucketOf(last); b++) this.st.runInflight.run(now, b, skey, afterSeq, last);
+  }
+
+  private lastSeq(): number {
+    return (this.st.lastSeq.get() as { seq: number | null }).seq ?? 0;
   }
 
   // ---- reading -------------------------------------------------------------------
@@ -635,14 +675,14 @@ export class SqliteOutbox implements Outbox {
     return this.write(() => {
       const rows = this.selectForAction(filter, ['parked', 'retrying']);
       const now = this.now();
-      const keys = new Set<string>();
+      const keys = new Map<string, number>();
       for (const row of rows) {
         this.db.prepare(`UPDATE events SET state = 'pending', blocking = 1, next_at = NULL, updated_at = ? WHERE seq = ?`).run(now, row.seq);
         this.bump(-1, row.state as CounterName);
         this.bump(1, 'pending');
-        keys.add(row.skey);
+        touch(keys, row.skey, row.seq);
       }
-      for (const k of keys) this.advanceHead(k);
+      for (const [k, from] of keys) this.advanceHead(k, from);
       if (rows.length) this.audit(actor, 'retry', { filter, ids: rows.map((r) => r.id) });
       return rows.length;
     });
@@ -652,16 +692,16 @@ export class SqliteOutbox implements Outbox {
     return this.write(() => {
       const rows = this.selectForAction(filter, ['parked', 'retrying', 'pending']);
       const now = this.now();
-      const keys = new Set<string>();
+      const keys = new Map<string, number>();
       for (const row of rows) {
         this.db
           .prepare(`UPDATE events SET state = 'skipped', error = ?, next_at = NULL, updated_at = ? WHERE seq = ?`)
           .run(`skipped by ${actor}: ${reason}${row.error ? ` (was: ${row.error})` : ''}`, now, row.seq);
         this.bump(-1, row.state as CounterName);
         this.bump(1, 'skipped');
-        keys.add(row.skey);
+        touch(keys, row.skey, row.seq);
       }
-      for (const k of keys) this.advanceHead(k);
+      for (const [k, from] of keys) this.advanceHead(k, from);
       if (rows.length) this.audit(actor, 'skip', { filter, reason, ids: rows.map((r) => r.id) });
       return rows.length;
     });
@@ -691,7 +731,7 @@ export class SqliteOutbox implements Outbox {
         .run(bodyOf(parsed.event), JSON.stringify(record.event.payload), now, row.seq);
       this.bump(-1, row.state as CounterName);
       this.bump(1, 'pending');
-      this.advanceHead(row.skey);
+      this.advanceHead(row.skey, row.seq);
       this.audit(actor, 'edit', { id, field, from: getPath(record.event.payload, path), to: value });
       return toRecord(this.st.bySeq.get(row.seq) as EventRow);
     });
@@ -703,17 +743,17 @@ export class SqliteOutbox implements Outbox {
         .prepare(`SELECT seq, skey FROM events WHERE state = 'done' AND updated_at >= ? AND updated_at <= ? ORDER BY seq`)
         .all(since, until) as Array<{ seq: number; skey: string }>;
       const now = this.now();
-      const keys = new Set<string>();
+      const keys = new Map<string, number>();
       const upd = this.db.prepare(`UPDATE events SET state = 'pending', next_at = NULL, updated_at = ? WHERE seq = ?`);
       for (const r of rows) {
         upd.run(now, r.seq);
-        keys.add(r.skey);
+        touch(keys, r.skey, r.seq);
       }
       if (rows.length) {
         this.bump(-rows.length, 'done');
         this.bump(rows.length, 'pending');
       }
-      for (const k of keys) this.advanceHead(k);
+      for (const [k, from] of keys) this.advanceHead(k, from);
       this.audit(actor, 'replay', { since: new Date(since).toISOString(), until: new Date(until).toISOString(), events: rows.length });
       return rows.length;
     });
@@ -832,3 +872,14 @@ function getPath(obj: unknown, path: string[]): unknown {
 
 /** Record of input the agent could not understand (re-exported for callers that only need the type). */
 export type { InvalidInput };
+
+/** The key index's bucket of a seq (migration 5: `seq >> 10`). */
+function bucketOf(seq: number): number {
+  return Math.floor(seq / 1024);
+}
+
+/** Remember the lowest seq seen per key. */
+function touch(keys: Map<string, number>, skey: string, seq: number): void {
+  const seen = keys.get(skey);
+  if (seen === undefined || seq < seen) keys.set(skey, seq);
+}

@@ -316,6 +316,21 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id), 'the whole key again, in order');
     });
 
+    it('a run in flight spread over thousands of events is pending again after a restart', async () => {
+      const o = make();
+      const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
+      const others = Array.from({ length: 2100 }, (_, i) => makeEvent({ sequenceKey: `K-${i % 7}` }));
+      await o.enqueue([a[0]!, ...others.slice(0, 1100), a[1]!, ...others.slice(1100), a[2]!]);
+      const [head] = o.claim(1, undefined, runs);
+      assert.equal(o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: head!.seq }], 10).length, 2);
+      const o2 = await factory.reopen(o);
+      open = open.filter((x) => x !== o);
+      open.push(o2);
+      assert.equal(o2.counts().inflight, 0);
+      assert.deepEqual(o2.list({ state: 'inflight', limit: 10 }), []);
+      assert.deepEqual(o2.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A').map((r) => r.id).slice(0, 1), [a[0]!.id], 'A starts again at its head');
+    });
+
     it('names the oldest head that could be claimed now', async () => {
       let now = 1_000_000;
       const o = make({ clock: () => now });

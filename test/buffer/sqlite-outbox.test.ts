@@ -68,8 +68,16 @@ describe('sqlite outbox', () => {
       now,
       now,
     );
+    db.prepare(`INSERT INTO events(id, type, skey, state, body, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`).run(
+      'old-2',
+      'downtime.started',
+      'WC-9',
+      JSON.stringify({ o: '2026-01-01T00:01:00.000Z', r: '2026-01-01T00:01:00.000Z', s: 'old', p: { downtimeId: 'y', workcenter: 'WC-9', reason: 'Setup' } }),
+      now,
+      now,
+    );
     db.prepare(`INSERT INTO heads(skey, seq, state) VALUES ('WC-9', 1, 'pending')`).run();
-    db.prepare(`UPDATE counters SET value = 1 WHERE name = 'pending'`).run();
+    db.prepare(`UPDATE counters SET value = 2 WHERE name = 'pending'`).run();
     db.close();
 
     const o = new SqliteOutbox({ path });
@@ -77,10 +85,17 @@ describe('sqlite outbox', () => {
     const rec = o.get('old-1');
     assert.equal(rec?.state, 'pending');
     assert.equal(rec?.event.sequenceKey, 'WC-9');
-    assert.equal(o.counts().pending, 1);
+    assert.equal(o.counts().pending, 2);
     await o.enqueue([makeEvent()], { invalid: [{ source: 's', origin: 'o', reason: 'r', raw: 'x', receivedAt: new Date().toISOString() }] });
     assert.equal(o.listInvalid().length, 1, 'the table added by migration 2 works');
-    assert.equal(o.claim(5)[0]!.id, 'old-1');
+    const runs = { types: new Set(['downtime.started']), max: 5 };
+    assert.deepEqual(
+      o.claim(5, undefined, runs).filter((r) => r.sequenceKey === 'WC-9').map((r) => r.id),
+      ['old-1', 'old-2'],
+      'the key index rebuilt by migration 5 finds the old events of a key, in order',
+    );
+    const index = new Database(path, { readonly: true }).prepare(`SELECT sql FROM sqlite_master WHERE name = 'events_open'`).get() as { sql: string };
+    assert.match(index.sql, /seq >> 10/);
     await o.close();
   });
 
