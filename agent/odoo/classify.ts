@@ -243,8 +243,13 @@ export function classifyLoadMessages(result: LoadResult): OdooError | undefined 
   return new OdooError(`load() refused: ${text}`, { action: 'park', code: 'ODOO_LOAD_FAILED', odooName: 'load' });
 }
 
-/** Odoo's words for a foreign-key violation (odoo/orm/models.py), about deleting whatever the call did. */
-const BROKEN_LINK = /Another model is using the record you are trying to delete/;
+/**
+ * Odoo's words for a foreign-key violation, about deleting whatever the call
+ * did: 19 (odoo/orm/models.py) and 17/18 (odoo/service/model.py). Not the 17/18
+ * missing-required-value text, which lists "Delete: another model requires
+ * the record being deleted" as one of two causes.
+ */
+const BROKEN_LINK = /Another model is using the record you are trying to delete|cannot be completed: another model requires the record being deleted/;
 
 /**
  * Odoo's message with what it means for the agent added where Odoo's words

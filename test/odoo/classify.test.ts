@@ -186,5 +186,12 @@ describe('classifyLoadMessages', () => {
     const notNull =
       "Missing required value for the field 'Work Center' (workcenter_id).\nModel: 'Workcenter Productivity Log' (mrp.workcenter.productivity)\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n";
     assert.doesNotMatch(odooError({ status: 422, name: 'odoo.exceptions.ValidationError', message: notNull }).message, /no longer exists/, 'a missing required value is not a broken link');
+    // Real Odoo 18 (JSON-RPC, HTTP 200) for the same create, and its missing-required-value text.
+    const fk18 =
+      'The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\nModel: Workcenter Productivity Log (mrp.workcenter.productivity)\nConstraint: mrp_workcenter_productivity_workcenter_id_fkey\n';
+    assert.match(odooError({ status: 200, name: 'odoo.exceptions.ValidationError', message: fk18 }).message, /no longer exists in Odoo\]$/);
+    const notNull18 =
+      'The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: Workcenter Productivity Log (mrp.workcenter.productivity)\nField: Work Center (workcenter_id)\n';
+    assert.doesNotMatch(odooError({ status: 200, name: 'odoo.exceptions.ValidationError', message: notNull18 }).message, /no longer exists/, 'nor on 17/18');
   });
 });
