@@ -88,7 +88,7 @@ export interface FlushResult {
 }
 
 /** Puts one event in the queue the way an enqueue does; false when its id is already there. */
-export type QueueInsert = (e: CanonicalEvent, now: number, headed: Set<string>) => boolean;
+export type QueueInsert = (e: CanonicalEvent, now: number) => boolean;
 
 export type Admission = 'held' | 'duplicate' | 'pass';
 
@@ -205,7 +205,7 @@ export class FlowStore {
    * covers its type), refuse it as a duplicate, or let it pass after releasing
    * its key's held events ahead of it.
    */
-  admit(e: CanonicalEvent, now: number, headed: Set<string>): Admission {
+  admit(e: CanonicalEvent, now: number): Admission {
     const flow = this.flowOfType.get(e.type);
     if (flow) {
       if (this.st.inQueue.get(e.id) !== undefined) return 'duplicate';
@@ -216,25 +216,25 @@ export class FlowStore {
       return 'held';
     }
     if (this.retiredTypes.has(e.type) && this.st.isMember.get(e.id) !== undefined) return 'duplicate';
-    if (this.heldKeys.has(e.sequenceKey)) this.released += this.releaseKey(e.sequenceKey, now, headed);
+    if (this.heldKeys.has(e.sequenceKey)) this.released += this.releaseKey(e.sequenceKey, now);
     return 'pass';
   }
 
   /** Release every held event of one key (all flows), in arrival order. Returns the events queued. */
-  private releaseKey(skey: string, now: number, headed: Set<string>): number {
+  private releaseKey(skey: string, now: number): number {
     const rows = this.st.heldOfKey.all(skey) as MemberRow[];
-    return this.release(rows, now, headed);
+    return this.release(rows, now);
   }
 
   /** Release one flow's held events, key by key (the key with the oldest held event first). */
-  flush(name: string, now: number, headed: Set<string>): FlushResult {
+  flush(name: string, now: number): FlushResult {
     const keys = this.st.keysOfFlow.all(name) as Array<{ skey: string }>;
     let members = 0;
     let events = 0;
     for (const { skey } of keys) {
       const rows = (this.st.heldOfKey.all(skey) as MemberRow[]).filter((r) => r.flow === name);
       members += rows.length;
-      events += this.release(rows, now, headed);
+      events += this.release(rows, now);
     }
     return { flow: name, members, events, keys: keys.length };
   }
@@ -244,7 +244,7 @@ export class FlowStore {
    * their flow no longer covers (the config changed while they were held).
    * Each is released the way its flow would have: rolled up or as it is.
    */
-  releaseUnscheduled(now: number, headed: Set<string>): FlushResult[] {
+  releaseUnscheduled(now: number): FlushResult[] {
     const out: FlushResult[] = [];
     for (const name of this.st.heldFlows.all() as string[]) {
       const flow = this.flows.get(name);
@@ -255,7 +255,7 @@ export class FlowStore {
         if (rows.length === 0) continue;
         result.keys++;
         result.members += rows.length;
-        result.events += this.release(rows, now, headed);
+        result.events += this.release(rows, now);
       }
       if (result.members) out.push(result);
     }
@@ -263,7 +263,7 @@ export class FlowStore {
   }
 
   /** Queue what `rows` (held events of one key, in arrival order) become, and mark them released. */
-  private release(rows: MemberRow[], now: number, headed: Set<string>): number {
+  private release(rows: MemberRow[], now: number): number {
     if (rows.length === 0) return 0;
     const outputs: Output[] = [];
     const byFlow = new Map<string, MemberRow[]>();
@@ -281,7 +281,7 @@ export class FlowStore {
     outputs.sort((a, b) => a.at - b.at);
     let queued = 0;
     for (const o of outputs) {
-      if (this.insert(o.event, now, headed)) queued++;
+      if (this.insert(o.event, now)) queued++;
       for (const n of o.members) this.st.markFlushed.run(o.event.id, now, n);
     }
     const skey = rows[0]!.skey;

@@ -114,7 +114,7 @@ export class SqliteOutbox implements Outbox {
     this.cached = this.readCounters();
     this.recoverInflight();
     this.flowDefinitions = opts.flows ?? [];
-    const flows = new FlowStore(this.db, this.flowDefinitions, (e, now, headed) => this.insertEvent(e, now, headed), this.log);
+    const flows = new FlowStore(this.db, this.flowDefinitions, (e, now) => this.insertEvent(e, now), this.log);
     this.flows = flows.active ? flows : undefined;
   }
 
@@ -264,14 +264,12 @@ export class SqliteOutbox implements Outbox {
       let queued = 0;
       let duplicates = 0;
       let invalid = 0;
-      // A key gets its head row once; later events of the key in this batch cannot be its head.
-      const headed = new Set<string>();
       for (const w of batch) {
         const r: EnqueueResult = { inserted: 0, duplicates: 0 };
         for (const e of w.events) {
           if (flows) {
             // Held by a flow, a duplicate of a held or rolled-up event, or queued after its key's held events.
-            const admission = flows.admit(e, now, headed);
+            const admission = flows.admit(e, now);
             if (admission === 'held') {
               r.inserted++;
               r.held = (r.held ?? 0) + 1;
@@ -287,7 +285,7 @@ export class SqliteOutbox implements Outbox {
               flows.released = 0;
             }
           }
-          if (this.insertEvent(e, now, headed)) {
+          if (this.insertEvent(e, now)) {
             r.inserted++;
             queued++;
           } else r.duplicates++;
@@ -308,12 +306,11 @@ export class SqliteOutbox implements Outbox {
   }
 
   /** Put one event in the queue (and make it its key's head when the key has none). False when its id is already there. */
-  private insertEvent(e: CanonicalEvent, now: number, headed: Set<string>): boolean {
+  private insertEvent(e: CanonicalEvent, now: number): boolean {
     const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
     // Every insert moves the key's tail; the first of a new key is its head.
     this.st.insertHead.run(e.sequenceKey, info.lastInsertRowid, info.lastInsertRowid);
-    headed.add(e.sequenceKey);
     return true;
   }
 
@@ -337,7 +334,7 @@ export class SqliteOutbox implements Outbox {
     }
     return this.flowWrite(() => {
       flows.refresh();
-      const r = flows.flush(name, this.now(), new Set());
+      const r = flows.flush(name, this.now());
       this.bump(r.events, 'pending');
       return r;
     });
@@ -349,7 +346,7 @@ export class SqliteOutbox implements Outbox {
     if (!flows) return [];
     return this.flowWrite(() => {
       flows.refresh();
-      const r = flows.releaseUnscheduled(this.now(), new Set());
+      const r = flows.releaseUnscheduled(this.now());
       this.bump(r.reduce((n, x) => n + x.events, 0), 'pending');
       return r;
     });
@@ -458,16 +455,7 @@ export class SqliteOutbox implements Outbox {
       out = [];
       for (const h of heads) {
         out.push(h);
-        if (!runs!.types.has(h.type)) continue;
-        let last = 0;
-        for (const row of this.openAfter(h.sequenceKey, h.seq, share)) {
-          // A run stops at the first event of another type or one a person must look at.
-          if (row.type !== h.type || (row.state !== 'pending' && row.state !== 'retrying')) break;
-          counted[row.state]++;
-          last = row.seq;
-          out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
-        }
-        this.markRunInflight(h.sequenceKey, h.seq, last, now);
+        if (runs!.types.has(h.type)) this.takeRun(h.sequenceKey, h.seq, h.type, share, now, counted, out);
       }
     }
     this.bump(-counted.pending, 'pending');
@@ -483,15 +471,7 @@ export class SqliteOutbox implements Outbox {
       const counted = { pending: 0, retrying: 0 };
       for (const { sequenceKey, afterSeq } of tails) {
         const tail = this.st.stateOf.get(afterSeq) as { state: EventState; skey: string } | undefined;
-        if (!tail || tail.state !== 'inflight' || tail.skey !== sequenceKey) continue;
-        let last = 0;
-        for (const row of this.openAfter(sequenceKey, afterSeq, perKey)) {
-          if (row.type !== type || (row.state !== 'pending' && row.state !== 'retrying')) break;
-          counted[row.state]++;
-          last = row.seq;
-          out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
-        }
-        this.markRunInflight(sequenceKey, afterSeq, last, now);
+        if (tail?.state === 'inflight' && tail.skey === sequenceKey) this.takeRun(sequenceKey, afterSeq, type, perKey, now, counted, out);
       }
       this.bump(-counted.pending, 'pending');
       this.bump(-counted.retrying, 'retrying');
@@ -575,10 +555,22 @@ export class SqliteOutbox implements Outbox {
     return out;
   }
 
-  /** The open events of a key in (afterSeq, last] go in flight: they are the run just read, one statement per bucket. */
-  private markRunInflight(skey: string, afterSeq: number, last: number, now: number): void {
-    if (!last) return;
-    for (let b = bucketOf(afterSeq + 1); b <= bucketOf(last); b++) this.st.runInflight.run(now, b, skey, afterSeq, last);
+  /**
+   * Claim the events right behind `afterSeq` in a key, of `type`, pending or
+   * retrying, at most `max`, into `out`. A run stops at the first event of
+   * another type or one a person must look at; what it took is every open
+   * event of the key in (afterSeq, last], marked in flight by one statement
+   * per bucket.
+   */
+  private takeRun(skey: string, afterSeq: number, type: string, max: number, now: number, counted: { pending: number; retrying: number }, out: OutboxRecord[]): void {
+    let last = 0;
+    for (const row of this.openAfter(skey, afterSeq, max)) {
+      if (row.type !== type || (row.state !== 'pending' && row.state !== 'retrying')) break;
+      counted[row.state]++;
+      last = row.seq;
+      out.push(toRecord({ ...row, state: 'inflight', updated_at: now }));
+    }
+    for (let b = bucketOf(afterSeq + 1); last && b <= bucketOf(last); b++) this.st.runInflight.run(now, b, skey, afterSeq, last);
   }
 
   private lastSeq(): number {

@@ -381,8 +381,7 @@ export class SyncWorker {
     if (unit.records.length > 1 && errors.length === results.length && errors.every((e) => actionOf(e) === 'park')) {
       const back: Settlement[] = [];
       this.takeSuccessor(unit, results, back, false);
-      if (back.length) this.outbox.settle(back, now);
-      this.split(unit);
+      this.split(unit, back);
       this.observe(unit, started, 'split', errors[0]);
       return;
     }
@@ -459,15 +458,16 @@ export class SyncWorker {
   /**
    * Send the halves of a batch that failed as a whole, to find the bad row.
    * Later events of a key whose run is in the first half go back to the
-   * outbox: they must not be in flight beside it.
+   * outbox (with `back`, events already handed back, in one settlement):
+   * they must not be in flight beside it.
    */
-  private split(unit: Unit): void {
+  private split(unit: Unit, back: Settlement[]): void {
     const mid = Math.ceil(unit.records.length / 2);
     const first = unit.records.slice(0, mid);
     const firstKeys = new Set(first.map((r) => r.sequenceKey));
     const second = unit.records.slice(mid).filter((r) => !firstKeys.has(r.sequenceKey));
-    const back = unit.records.slice(mid).filter((r) => firstKeys.has(r.sequenceKey));
-    if (back.length) this.outbox.settle(back.map((r) => ({ seq: r.seq, outcome: 'release' as const })), this.now());
+    for (const r of unit.records.slice(mid)) if (firstKeys.has(r.sequenceKey)) back.push({ seq: r.seq, outcome: 'release' });
+    if (back.length) this.outbox.settle(back, this.now());
     this.ready.unshift({ op: unit.op, records: first }, ...(second.length ? [{ op: unit.op, records: second }] : []));
   }
 

@@ -1,4 +1,4 @@
-import { randomEventId } from '../../agent/events/ids';
+import { eventId, randomEventId } from '../../agent/events/ids';
 import type { CanonicalEvent } from '../../agent/events/schema';
 
 let n = 0;
@@ -31,3 +31,22 @@ export function makeProduction(order: string, total: number, id?: string): Canon
     payload: { production: order, totalQuantity: total },
   };
 }
+
+/**
+ * A downtime.started at `at` (ms) for a work center Odoo knows by name, with
+ * the reason the simulator and a real Odoo's demo data both have. Its id is
+ * derived from the fact, as the agent's own ids are.
+ */
+export function downtimeStarted(source: string, key: string, downtimeId: string, workcenter: string, at: number): CanonicalEvent {
+  const iso = new Date(at).toISOString();
+  return {
+    id: eventId(at, source, key, downtimeId),
+    type: 'downtime.started',
+    sequenceKey: key,
+    occurredAt: iso,
+    receivedAt: iso,
+    source,
+    payload: { downtimeId, workcenter, reason: 'Material Availability' },
+  };
+}
+

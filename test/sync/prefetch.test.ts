@@ -6,13 +6,13 @@ import { after, it } from 'node:test';
 import pino from 'pino';
 import type { OutboxRecord } from '../../agent/buffer/outbox';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import { eventId } from '../../agent/events/ids';
 import type { CanonicalEvent } from '../../agent/events/schema';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
 import { createOperationRegistry } from '../../agent/sync/operations/index';
 import { externalId } from '../../agent/sync/operations/odoo-calls';
 import { SyncWorker } from '../../agent/sync/worker';
+import { downtimeStarted } from '../helpers/events';
 import { testSyncConfig } from '../helpers/sync';
 import { startOdooSim, type OdooSim } from '../odoo-sim';
 
@@ -28,17 +28,8 @@ const log = pino({ level: 'silent' });
 let n = 0;
 
 function stop(key: string, i: number, workcenter: string): CanonicalEvent {
-  const at = Date.UTC(2026, 10, 26, 6, 0, 0) + ++n * 1000;
-  const iso = new Date(at).toISOString();
-  return {
-    id: eventId(at, 'prefetch', key, i),
-    type: 'downtime.started',
-    sequenceKey: key,
-    occurredAt: iso,
-    receivedAt: iso,
-    source: 'prefetch-test',
-    payload: { downtimeId: `${key}-${i}-${n}`, workcenter, reason: 'Material Availability' },
-  };
+  n++;
+  return downtimeStarted('prefetch-test', key, `${key}-${i}-${n}`, workcenter, Date.UTC(2026, 10, 26, 6, 0, 0) + n * 1000);
 }
 
 async function until(cond: () => boolean, ms = 20_000): Promise<void> {

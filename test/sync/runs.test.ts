@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import pino from 'pino';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import { eventId } from '../../agent/events/ids';
 import type { CanonicalEvent } from '../../agent/events/schema';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
 import { createOperationRegistry } from '../../agent/sync/operations/index';
 import { externalId } from '../../agent/sync/operations/odoo-calls';
 import { SyncWorker } from '../../agent/sync/worker';
+import { downtimeStarted } from '../helpers/events';
 import { testSyncConfig } from '../helpers/sync';
 import { startOdooSim } from '../odoo-sim';
 
@@ -20,17 +20,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const log = pino({ level: 'silent' });
 
 function stop(key: string, i: number, workcenter: string): CanonicalEvent {
-  const at = Date.UTC(2026, 10, 26, 6, 0, 0) + i * 1000;
-  const iso = new Date(at).toISOString();
-  return {
-    id: eventId(at, 'runs', key, i),
-    type: 'downtime.started',
-    sequenceKey: key,
-    occurredAt: iso,
-    receivedAt: iso,
-    source: 'runs-test',
-    payload: { downtimeId: `${key}-${i}`, workcenter, reason: 'Material Availability' },
-  };
+  return downtimeStarted('runs-test', key, `${key}-${i}`, workcenter, Date.UTC(2026, 10, 26, 6, 0, 0) + i * 1000);
 }
 
 async function until(cond: () => boolean, ms = 20_000): Promise<void> {
