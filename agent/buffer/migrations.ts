@@ -118,9 +118,9 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       -- newest bucket's few pages. A key's events are found bucket by bucket.
       DROP INDEX events_open;
       CREATE INDEX events_open ON events((seq >> 10), skey, seq) WHERE state NOT IN ('done', 'skipped');
-      -- The key's newest seq: no open event of the key lies beyond it, so a
-      -- search for the key's next events stops at its bucket (NULL: unknown,
-      -- search up to the newest event).
+      -- A seq in the key's newest bucket: no open event of the key lies beyond
+      -- that bucket, so a search for the key's next events stops there (NULL:
+      -- unknown, search up to the newest event).
       ALTER TABLE heads ADD COLUMN tail INTEGER;
     `,
   },

@@ -125,8 +125,13 @@ export class SqliteOutbox implements Outbox {
         `INSERT INTO events(id, type, skey, state, body, created_at, updated_at)
          VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       ),
-      // A new key's head; for a key that has one, only its tail moves.
-      insertHead: db.prepare(`INSERT INTO heads(skey, seq, state, tail) VALUES (?, ?, 'pending', ?) ON CONFLICT(skey) DO UPDATE SET tail = excluded.tail`),
+      // A new key's head; for a key that has one, only its tail moves, and only
+      // into a newer bucket (searches stop at the tail's bucket): most inserts
+      // leave the heads page alone.
+      insertHead: db.prepare(
+        `INSERT INTO heads(skey, seq, state, tail) VALUES (?, ?, 'pending', ?)
+         ON CONFLICT(skey) DO UPDATE SET tail = excluded.tail WHERE heads.tail IS NULL OR (heads.tail >> 10) < (excluded.tail >> 10)`,
+      ),
       ready: db.prepare(
         `SELECT seq FROM heads WHERE state = 'pending' OR (state = 'retrying' AND next_at <= ?) ORDER BY seq LIMIT ?`,
       ),
@@ -309,7 +314,7 @@ export class SqliteOutbox implements Outbox {
   private insertEvent(e: CanonicalEvent, now: number): boolean {
     const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
-    // Every insert moves the key's tail; the first of a new key is its head.
+    // An insert moves the key's tail into its bucket when that is newer; the first of a new key is its head.
     this.st.insertHead.run(e.sequenceKey, info.lastInsertRowid, info.lastInsertRowid);
     return true;
   }
