@@ -85,6 +85,15 @@ export class SqliteOutbox implements Outbox {
   private flushKind: 'immediate' | 'timeout' | undefined;
   private lastBatchCallers = 1;
   private closed = false;
+  /**
+   * Keys whose heads row exists with its tail in the given bucket, as this
+   * connection last wrote or saw it: an insert into that bucket would leave
+   * the row as it is, so it is not run (insertEvent). Emptied when a write
+   * transaction fails and when another connection committed (data_version);
+   * a key's entry goes when its head moves.
+   */
+  private readonly tailBuckets = new Map<string, number>();
+  private dataVersion = -1;
   /** Counter changes of the transaction under way; applied to `cached` once it commits. */
   private delta = new Map<CounterName, number>();
   private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
@@ -160,6 +169,7 @@ export class SqliteOutbox implements Outbox {
          ON CONFLICT(skey) DO UPDATE SET seq = excluded.seq, state = excluded.state, next_at = excluded.next_at, tail = coalesce(heads.tail, excluded.tail)`,
       ),
       deleteHead: db.prepare(`DELETE FROM heads WHERE skey = ?`),
+      dataVersion: db.prepare(`PRAGMA data_version`).pluck(),
       done: db.prepare(
         `UPDATE events SET state = 'done', odoo = ?, attempts = attempts + 1, error = NULL, error_code = NULL, next_at = NULL, updated_at = ?
          WHERE seq = ? AND state = 'inflight'`,
@@ -264,6 +274,7 @@ export class SqliteOutbox implements Outbox {
     const st = this.st;
     const flows = this.flows;
     return this.flowWrite(() => {
+      this.checkDataVersion();
       flows?.refresh();
       const out: EnqueueResult[] = [];
       let queued = 0;
@@ -315,8 +326,21 @@ export class SqliteOutbox implements Outbox {
     const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
     // An insert moves the key's tail into its bucket when that is newer; the first of a new key is its head.
-    this.st.insertHead.run(e.sequenceKey, info.lastInsertRowid, info.lastInsertRowid);
+    const seq = Number(info.lastInsertRowid);
+    const bucket = bucketOf(seq);
+    if (this.tailBuckets.get(e.sequenceKey) !== bucket) {
+      this.st.insertHead.run(e.sequenceKey, seq, seq);
+      if (this.tailBuckets.size >= TAIL_CACHE) this.tailBuckets.clear();
+      this.tailBuckets.set(e.sequenceKey, bucket);
+    }
     return true;
+  }
+
+  /** Forget the cached tails when another connection (the CLI) committed since this one last looked. Inside a write transaction. */
+  private checkDataVersion(): void {
+    const v = this.st.dataVersion.get() as number;
+    if (v !== this.dataVersion) this.tailBuckets.clear();
+    this.dataVersion = v;
   }
 
   /** A write transaction that may change held events: the flows' in-memory index is read again when it fails. */
@@ -375,6 +399,7 @@ export class SqliteOutbox implements Outbox {
       result = this.runInTransaction.immediate(fn) as T;
     } catch (err) {
       this.delta.clear();
+      this.tailBuckets.clear();
       throw err;
     }
     if (fromEnqueue) this.commits++;
@@ -535,6 +560,7 @@ export class SqliteOutbox implements Outbox {
    * have become the head, and nothing newer than the key's tail is open.
    */
   private advanceHead(skey: string, from: number): void {
+    this.tailBuckets.delete(skey);
     const head = this.st.headOf.get(skey) as { seq: number; tail: number | null } | undefined;
     const start = Math.min(from, head?.seq ?? from);
     type Head = { seq: number; state: EventState; next_at: number | null };
@@ -869,6 +895,9 @@ function getPath(obj: unknown, path: string[]): unknown {
 
 /** Record of input the agent could not understand (re-exported for callers that only need the type). */
 export type { InvalidInput };
+
+/** Keys whose tail bucket is remembered (insertEvent); the memory is emptied when it is full. */
+const TAIL_CACHE = 65_536;
 
 /** The key index's bucket of a seq (migration 5: `seq >> 10`). */
 function bucketOf(seq: number): number {

@@ -99,6 +99,51 @@ describe('sqlite outbox', () => {
     await o.close();
   });
 
+  it('gives a key a new head when its next event arrives after all its events were delivered', async () => {
+    const o = new SqliteOutbox({ path: join(dir, 'key-again.db') });
+    await o.enqueue([makeEvent({ id: 'a-1', sequenceKey: 'A' })]);
+    const [head] = o.claim(10);
+    o.settle([{ seq: head!.seq, outcome: 'done', odooIds: {} }]);
+    await o.enqueue([makeEvent({ id: 'a-2', sequenceKey: 'A' })]);
+    assert.deepEqual(
+      o.claim(10).map((r) => r.id),
+      ['a-2'],
+    );
+    await o.close();
+  });
+
+  it('gives a key a new head when another connection (the CLI) finished the key since this one last enqueued for it', async () => {
+    const path = join(dir, 'two-connections.db');
+    const agent = new SqliteOutbox({ path });
+    await agent.enqueue([makeEvent({ id: 'k-1', sequenceKey: 'K' })]);
+    const cli = new SqliteOutbox({ path });
+    const [head] = cli.claim(10);
+    assert.equal(head?.id, 'k-1');
+    cli.settle([{ seq: head!.seq, outcome: 'done', odooIds: {} }]);
+    await cli.close();
+    // Same key, same bucket of the key index: this connection had seen the key's head row, which is gone now.
+    await agent.enqueue([makeEvent({ id: 'k-2', sequenceKey: 'K' })]);
+    assert.deepEqual(
+      agent.claim(10).map((r) => r.id),
+      ['k-2'],
+      'the new event is its key head and can be sent',
+    );
+    await agent.close();
+  });
+
+  it('gives a key a head after a commit that failed had inserted its first event', async () => {
+    const o = new SqliteOutbox({ path: join(dir, 'failed-commit.db') });
+    const bad = { source: 's', origin: 'o', reason: null as unknown as string, raw: 'x', receivedAt: new Date().toISOString() };
+    await assert.rejects(o.enqueue([makeEvent({ id: 'f-1', sequenceKey: 'F' })], { invalid: [bad] }), /outbox commit failed/);
+    assert.equal(o.get('f-1'), undefined, 'rolled back');
+    await o.enqueue([makeEvent({ id: 'f-2', sequenceKey: 'F' })]);
+    assert.deepEqual(
+      o.claim(10).map((r) => r.id),
+      ['f-2'],
+    );
+    await o.close();
+  });
+
   it('refuses a database from a newer agent', () => {
     const path = join(dir, 'newer.db');
     const db = new Database(path);
