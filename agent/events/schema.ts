@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compile, NO } from './fast-check';
 
 /**
  * Canonical business events. Every event that enters the outbox has passed
@@ -173,8 +174,18 @@ export function isValidatedEvent(value: unknown): value is CanonicalEvent {
   return typeof value === 'object' && value !== null && validated.has(value);
 }
 
+/** The quick check built from canonicalEventSchema (fast-check.ts); zod answers whatever it does not pass. */
+const quickCheck = compile(canonicalEventSchema);
+
 /** Validate an unknown value as a canonical event; the reason names each failing field. */
 export function parseEvent(value: unknown): ParseEventResult {
+  if (quickCheck) {
+    const out = quickCheck(value);
+    if (out !== NO) {
+      validated.add(deepFreeze(out as object));
+      return { ok: true, event: out as CanonicalEvent };
+    }
+  }
   const r = canonicalEventSchema.safeParse(value);
   if (r.success) {
     validated.add(deepFreeze(r.data));
@@ -190,9 +201,13 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
     Object.freeze(v);
-    for (const x of Object.values(v as Record<string, unknown>)) deepFreeze(x);
+    // for...in: no array of values per object (this runs for every event the agent validates).
+    for (const k in v) {
+      const x = v[k];
+      if (x !== null && typeof x === 'object') deepFreeze(x);
+    }
   }
   return v;
 }
