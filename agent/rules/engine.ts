@@ -122,6 +122,17 @@ export class RuleEngine {
     const invalid: InvalidSignal[] = [];
     const touched = new Map<string, string>();
     let unmatched = 0;
+    // Fact changes of the rule being applied: kept only when it succeeds. One
+    // store for the whole call (this runs for every signal of every source).
+    const pending = new Map<string, unknown>();
+    const facts: FactStore = {
+      get: (key) => (pending.has(key) ? pending.get(key) : this.facts.get(key)),
+      set: (key, value) => {
+        if (!isFactKey(key)) throw new Error(`fact key "${key}" must contain ":" (like workcenter:<name>:production)`);
+        pending.set(key, value === null ? undefined : value);
+      },
+    };
+    const ruleCtx: RuleContext = { ...ctx, facts };
 
     for (const signal of signals) {
       let matched = false;
@@ -137,23 +148,18 @@ export class RuleEngine {
         if (!wants) continue;
         matched = true;
 
-        const pending = new Map<string, unknown>();
-        const facts: FactStore = {
-          get: (key) => (pending.has(key) ? pending.get(key) : this.facts.get(key)),
-          set: (key, value) => {
-            if (!isFactKey(key)) throw new Error(`fact key "${key}" must contain ":" (like workcenter:<name>:production)`);
-            pending.set(key, value === null ? undefined : value);
-          },
-        };
-
+        pending.clear();
         let output;
         let stateJson: string;
-        const factJson = new Map<string, string>();
+        let factJson: Map<string, string> | undefined;
         try {
-          output = slot.rule.apply(slot.state, signal, { ...ctx, facts });
+          output = slot.rule.apply(slot.state, signal, ruleCtx);
           if (!output || typeof output !== 'object' || !Array.isArray(output.events)) throw new Error('the rule returned no result');
           stateJson = toJson(output.state);
-          for (const [key, value] of pending) factJson.set(key, toJson(value));
+          if (pending.size > 0) {
+            factJson = new Map<string, string>();
+            for (const [key, value] of pending) factJson.set(key, toJson(value));
+          }
         } catch (err) {
           invalid.push({ signal, rule: name, reason: `rule failed: ${errorMessage(err)}` });
           continue;
@@ -184,9 +190,9 @@ export class RuleEngine {
         for (const [key, value] of pending) {
           if (value === undefined) this.facts.delete(key);
           else this.facts.set(key, value);
-          touched.set(key, factJson.get(key)!);
+          touched.set(key, factJson!.get(key)!);
         }
-        events.push(...valid);
+        for (const e of valid) events.push(e);
         if (typeof output.invalid === 'string' && output.invalid !== '') invalid.push({ signal, rule: name, reason: output.invalid });
       }
       if (!matched) unmatched++;

@@ -16,9 +16,10 @@ import { topicMatches } from './topic';
  * ----------------------------
  * QoS 1: the PUBACK is sent only after `ctx.emit` (or `ctx.reject`) resolved,
  * that is after the outbox committed. Up to `maxInflight` messages wait at
- * once and are offered to the outbox together (group commit); PUBACKs go out
- * in the order the messages arrived. Beyond `maxInflight` the adapter stops
- * reading from the socket, so the broker keeps the rest.
+ * once and are offered to the outbox together (group commit): what arrived
+ * during a commit, plus one loop turn more when messages keep coming;
+ * PUBACKs go out in the order the messages arrived. Beyond `maxInflight` the
+ * adapter stops reading from the socket, so the broker keeps the rest.
  *
  * QoS 2: the PUBREC (the step after which the broker no longer resends the
  * message) is sent only after the commit. mqtt.js sends PUBREC right after it
@@ -362,6 +363,11 @@ export class MqttSourceAdapter implements SourceAdapter {
         attempt = 0;
         if (this.outboxRefusing) this.log.info('mqtt: the outbox accepts again; resuming');
         this.outboxRefusing = false;
+        // Messages came in during the commit, so more are likely on the way:
+        // let them in for one more loop turn so they share the next commit
+        // (fewer, larger commits: one fsync per batch). A lone message after
+        // a quiet spell is committed at once.
+        if (this.queue.length > 0 && !this.stopping) await nextTurn();
         continue;
       }
       if (this.stopping) return;
@@ -502,6 +508,10 @@ export class MqttSourceAdapter implements SourceAdapter {
       this.log[level]({ err: errorMessage(err), code, stage }, 'mqtt: ' + message);
     }
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

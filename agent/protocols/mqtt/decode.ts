@@ -37,17 +37,18 @@ export function decodePayload(payload: Uint8Array, format: PayloadFormat): Decod
     return { ok: false, reason: 'payload is not valid UTF-8 text', ...rawPayload(payload) };
   }
   if (format === 'text') return { ok: true, value: text };
-  if (text.trim().length === 0) {
-    return {
-      ok: false,
-      reason: payload.length === 0 ? 'empty payload where JSON is expected (an empty message clears a retained topic)' : 'blank payload where JSON is expected',
-      raw: text,
-      encoding: 'utf8',
-    };
-  }
   try {
     return { ok: true, value: JSON.parse(text) as SignalValue };
   } catch (err) {
+    // Only a payload that failed to parse is looked at again: a blank one gets its own reason.
+    if (text.trim().length === 0) {
+      return {
+        ok: false,
+        reason: payload.length === 0 ? 'empty payload where JSON is expected (an empty message clears a retained topic)' : 'blank payload where JSON is expected',
+        raw: text,
+        encoding: 'utf8',
+      };
+    }
     const detail = err instanceof Error ? err.message : String(err);
     return { ok: false, reason: `payload is not valid JSON: ${detail}`, raw: text, encoding: 'utf8' };
   }
