@@ -53,6 +53,9 @@ interface Waiting {
 /** Passed to mqtt.js's handleMessage callback to stop it sending its own PUBACK (this adapter sends it after the commit). */
 const ACK_AFTER_COMMIT = new Error('acknowledged by the MQTT source after the outbox commit');
 
+/** Topics whose matching subscription is remembered; the memory is emptied when it is full. */
+const MATCH_CACHE = 4096;
+
 type PacketSender = { _sendPacket(packet: { cmd: 'puback'; messageId: number }, cb?: (err?: Error) => void): void };
 
 /** mqtt.js incoming store for QoS 2: `put` completes (and PUBREC goes out) only after the outbox commit. */
@@ -135,6 +138,8 @@ export class MqttSourceAdapter implements SourceAdapter {
   private lastError: AdapterHealth['lastError'] = null;
   private lastLogged = { message: '', at: 0 };
   private outboxRefusing = false;
+  /** Subscription matched by each topic seen lately (subscriptionFor). */
+  private readonly matched = new Map<string, MqttSubscription | undefined>();
   private counts = { received: 0, acked: 0, invalid: 0, committed: 0, forgotten: 0, refusals: 0, reconnects: 0 };
 
   constructor(
@@ -339,7 +344,13 @@ export class MqttSourceAdapter implements SourceAdapter {
   }
 
   private subscriptionFor(topic: string): MqttSubscription | undefined {
-    return this.config.subscriptions.find((s) => topicMatches(s.topic, topic));
+    // Machines publish on a handful of topics each: remember the match per topic (bounded).
+    const known = this.matched.get(topic);
+    if (known !== undefined || this.matched.has(topic)) return known;
+    const sub = this.config.subscriptions.find((s) => topicMatches(s.topic, topic));
+    if (this.matched.size >= MATCH_CACHE) this.matched.clear();
+    this.matched.set(topic, sub);
+    return sub;
   }
 
   // --- committing and acknowledging --------------------------------------

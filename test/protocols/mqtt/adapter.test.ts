@@ -106,6 +106,36 @@ describe('MQTT source against a real broker', () => {
     assert.ok(h.lastDataAt);
   });
 
+  test('a topic seen again is decoded by the subscription it matched the first time, and another topic by its own', async () => {
+    const p = uniquePrefix('again');
+    const ctx = recordingContext();
+    const adapter = makeAdapter(p, uniqueClientId('again'), ctx, {}, [
+      { topic: `${p}/json/#`, qos: 1 },
+      { topic: `${p}/text/#`, qos: 1, payload: 'text' },
+    ]);
+    await started(adapter);
+    for (const [topic, body] of [
+      ['text/d', '{"looks":"like json"}'],
+      ['json/a', '{"n":1}'],
+      ['text/d', '{"n":2}'],
+      ['json/a', '{"n":3}'],
+      ['text/e', '42'],
+    ] as const) {
+      await publish(pub, `${p}/${topic}`, body, 1);
+    }
+    await waitFor('five signals', () => ctx.signals.length === 5);
+    assert.deepEqual(
+      ctx.signals.map((s) => [s.tag.slice(p.length + 1), s.value, s.meta?.subscription]),
+      [
+        ['text/d', '{"looks":"like json"}', `${p}/text/#`],
+        ['json/a', { n: 1 }, `${p}/json/#`],
+        ['text/d', '{"n":2}', `${p}/text/#`],
+        ['json/a', { n: 3 }, `${p}/json/#`],
+        ['text/e', '42', `${p}/text/#`],
+      ],
+    );
+  });
+
   test('a QoS 1 message whose commit has not finished is not acknowledged: the broker sends it again after a disconnect', async () => {
     const p = uniquePrefix('ack');
     const clientId = uniqueClientId('ack');
