@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { connect, Store, type IClientOptions, type IConnackPacket, type IPublishPacket, type IStore, type ISubscriptionMap, type MqttClient } from 'mqtt';
+import { isoNow } from '../../clock';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import type { AdapterContext, AdapterHealth, InvalidInput, Signal, SourceAdapter } from '../types';
@@ -302,7 +303,7 @@ export class MqttSourceAdapter implements SourceAdapter {
   }
 
   private accept(packet: IPublishPacket): Waiting {
-    const receivedAt = new Date().toISOString();
+    const receivedAt = isoNow();
     this.counts.received++;
     this.lastDataAt = receivedAt;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;

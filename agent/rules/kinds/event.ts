@@ -59,7 +59,7 @@ export function messageToEvent(
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: `the message is not a JSON object: ${describeValue(value)}` };
   }
-  const candidate: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  const candidate = envelopeOf(value as Record<string, unknown>, ctx.now, signal.source);
 
   if (config.idFrom !== undefined) {
     const id = resolvePath(value, config.idFrom);
@@ -73,8 +73,6 @@ export function messageToEvent(
   } else if (candidate.id === undefined || candidate.id === null || candidate.id === '') {
     return { ok: false, reason: "the event has no 'id' (the MES event id); set idFrom when the id is elsewhere in the message" };
   }
-  if (candidate.receivedAt === undefined) candidate.receivedAt = ctx.now;
-  if (candidate.source === undefined) candidate.source = signal.source;
   if (candidate.sequenceKey === undefined || candidate.sequenceKey === null || candidate.sequenceKey === '') {
     const payload = candidate.payload !== null && typeof candidate.payload === 'object' ? (candidate.payload as Record<string, unknown>) : {};
     let key: string | undefined;
@@ -91,6 +89,41 @@ export function messageToEvent(
   const parsed = parseEvent(candidate);
   if (!parsed.ok) return { ok: false, reason: `not a valid event: ${parsed.reason}` };
   return { ok: true, event: parsed.event };
+}
+
+/**
+ * A copy of the message to complete and validate, with `receivedAt` and
+ * `source` filled when missing. A message with only the envelope's fields
+ * (the usual case) is copied into one fixed shape; building that object field
+ * by field from a spread copy cost about as much as validating it.
+ */
+function envelopeOf(value: Record<string, unknown>, now: string, source: string): Record<string, unknown> {
+  let fields = 0;
+  for (const k in value) {
+    if (!ENVELOPE.has(k)) {
+      fields = -1;
+      break;
+    }
+    fields++;
+  }
+  if (fields < 0) {
+    // Other fields too (refused later, or the id's carrier with idFrom): keep them all.
+    const copy: Record<string, unknown> = { ...value };
+    if (copy.receivedAt === undefined) copy.receivedAt = now;
+    if (copy.source === undefined) copy.source = source;
+    return copy;
+  }
+  // Every envelope field is there (undefined when the message had none): zod
+  // and the quick check treat a missing and an undefined required field alike.
+  return {
+    id: value.id,
+    type: value.type,
+    sequenceKey: value.sequenceKey,
+    occurredAt: value.occurredAt,
+    receivedAt: value.receivedAt === undefined ? now : value.receivedAt,
+    source: value.source === undefined ? source : value.source,
+    payload: value.payload,
+  };
 }
 
 function createEventRule(config: EventRuleConfig): Rule<null> {
