@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { mqttOutSchema, mqttSourceSchema } from '../../../agent/protocols/mqtt/config';
-import { defaultClientId } from '../../../agent/protocols/mqtt/connection';
+import { clientOptions, defaultClientId } from '../../../agent/protocols/mqtt/connection';
 import { statusClientId } from '../../../agent/protocols/mqtt/publisher';
 import { ruleConfigSchema } from '../../../agent/rules/config';
 
@@ -14,6 +14,25 @@ function problems(input: unknown, schema: { safeParse(v: unknown): { success: bo
   const r = schema.safeParse(input);
   return r.success ? '' : r.error!.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('\n');
 }
+
+describe('MQTT client options', () => {
+  test("mqtt.js's packet trace is off unless DEBUG names mqttjs", () => {
+    const conn = mqttSourceSchema.parse(minimal);
+    const saved = process.env.DEBUG;
+    try {
+      delete process.env.DEBUG;
+      const quiet = clientOptions(conn, 'c1', false, '/tmp').log;
+      assert.equal(typeof quiet, 'function', 'a no-op logger replaces the debug package');
+      process.env.DEBUG = 'other:*';
+      assert.equal(typeof clientOptions(conn, 'c1', false, '/tmp').log, 'function');
+      process.env.DEBUG = 'mqttjs*';
+      assert.equal(clientOptions(conn, 'c1', false, '/tmp').log, undefined, 'mqtt.js uses its own trace');
+    } finally {
+      if (saved === undefined) delete process.env.DEBUG;
+      else process.env.DEBUG = saved;
+    }
+  });
+});
 
 describe('MQTT source config', () => {
   test('defaults', () => {
