@@ -1,5 +1,5 @@
 import { AgentError, errorMessage } from '../errors';
-import { canonicalEventSchema, formatIssues, isValidatedEvent, type CanonicalEvent } from '../events/schema';
+import { formatIssues, isValidatedEvent, parseEvent, type CanonicalEvent } from '../events/schema';
 import type { Signal } from '../protocols/types';
 import { isRestorable } from './base';
 import { buildRulesConfigSchema, type RuleConfig } from './config';
@@ -172,13 +172,13 @@ export class RuleEngine {
             valid.push(event);
             continue;
           }
-          const r = canonicalEventSchema.safeParse(event);
-          if (!r.success) {
+          const r = parseEvent(event);
+          if (!r.ok) {
             const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';
-            failure = `${type} event is not valid: ${formatIssues(r.error.issues)}`;
+            failure = `${type} event is not valid: ${r.reason}`;
             break;
           }
-          valid.push(r.data);
+          valid.push(r.event);
         }
         if (failure !== undefined) {
           invalid.push({ signal, rule: name, reason: failure });
