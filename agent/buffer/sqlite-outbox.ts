@@ -119,7 +119,12 @@ export class SqliteOutbox implements Outbox {
     const applied = migrate(this.db);
     if (applied.length) this.log?.info({ applied }, 'outbox schema migrated');
     this.st = this.prepare();
-    this.runInTransaction = this.db.transaction((fn: () => unknown) => fn());
+    this.runInTransaction = this.db.transaction((fn: () => unknown) => {
+      // Any write may insert events (enqueue, a flow's release): first forget
+      // remembered tails if another connection changed the queue meanwhile.
+      this.checkDataVersion();
+      return fn();
+    });
     this.cached = this.readCounters();
     this.recoverInflight();
     this.flowDefinitions = opts.flows ?? [];
@@ -274,7 +279,6 @@ export class SqliteOutbox implements Outbox {
     const st = this.st;
     const flows = this.flows;
     return this.flowWrite(() => {
-      this.checkDataVersion();
       flows?.refresh();
       const out: EnqueueResult[] = [];
       let queued = 0;
@@ -336,7 +340,7 @@ export class SqliteOutbox implements Outbox {
     return true;
   }
 
-  /** Forget the cached tails when another connection (the CLI) committed since this one last looked. Inside a write transaction. */
+  /** Forget the cached tails when another connection (the CLI) committed since this one last looked. At the start of every write transaction. */
   private checkDataVersion(): void {
     const v = this.st.dataVersion.get() as number;
     if (v !== this.dataVersion) this.tailBuckets.clear();

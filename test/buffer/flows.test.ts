@@ -41,6 +41,25 @@ describe('batch and roll-up flows', () => {
     await outbox.close();
   });
 
+  it('a roll-up gets its key a head when another connection (the CLI) finished the key after this one last wrote it', async () => {
+    const { outbox, path } = open();
+    await outbox.enqueue([completed('WH/MO/00077', 'done-first')]);
+    await outbox.enqueue([consumption('WH/MO/00077', 4)]);
+    const cli = new SqliteOutbox({ path, flows: [HOURLY], now: () => T0 });
+    const [head] = cli.claim(10);
+    assert.equal(head?.id, 'done-first');
+    cli.settle([{ seq: head!.seq, outcome: 'done', odooIds: {} }]);
+    await cli.close();
+    outbox.flushFlow(HOURLY.name);
+    const claimed = outbox.claim(10);
+    assert.deepEqual(
+      claimed.map((r) => [r.type, r.sequenceKey]),
+      [['material.consumed', 'WH/MO/00077']],
+      'the roll-up is its key head and can be sent',
+    );
+    await outbox.close();
+  });
+
   it('counts a held id again as a duplicate, also after the flush and after a restart', async () => {
     const { outbox, path } = open();
     const e = consumption('WH/MO/00012', 2);
