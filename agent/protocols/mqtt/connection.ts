@@ -115,9 +115,10 @@ export function clientOptions(conn: ConnectionConfig, clientId: string, clean: b
     // Never queue QoS 0 publishes while offline: they are status telemetry, current or nothing.
     queueQoSZero: false,
   };
-  // mqtt.js traces every packet through the `debug` package (about 100 calls
-  // per message, each checking whether tracing is on). The agent logs what
-  // matters itself; mqtt.js's trace stays available with DEBUG=mqttjs*.
+  // mqtt.js traces every packet through the `debug` package (several calls
+  // per packet, each building its arguments and checking whether tracing is
+  // on). The agent logs what matters itself; mqtt.js's trace stays available
+  // with DEBUG=mqttjs*.
   if (!/mqttjs/.test(process.env.DEBUG ?? '')) opts.log = quiet;
   if (conn.username !== undefined) opts.username = conn.username;
   if (conn.password !== undefined) opts.password = conn.password;
