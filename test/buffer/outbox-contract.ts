@@ -20,6 +20,13 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       open.push(o);
       return o;
     };
+    /** Close and open again (a restart); the new one is closed after the test. */
+    const reopen = async (o: Outbox): Promise<Outbox> => {
+      const o2 = await factory.reopen(o);
+      open = open.filter((x) => x !== o);
+      open.push(o2);
+      return o2;
+    };
     afterEach(async () => {
       for (const o of open) await o.close();
       open = [];
@@ -185,9 +192,7 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const e = makeEvent();
       await o.enqueue([e]);
       assert.equal(o.claim(1).length, 1);
-      const o2 = await factory.reopen(o);
-      open = open.filter((x) => x !== o);
-      open.push(o2);
+      const o2 = await reopen(o);
       assert.equal(o2.get(e.id)!.state, 'pending');
       assert.equal(o2.counts().inflight, 0);
       assert.equal(o2.claim(1)[0]!.id, e.id);
@@ -263,9 +268,7 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
       await o.enqueue(a);
       assert.equal(o.claim(10, undefined, runs).length, 3);
-      const o2 = await factory.reopen(o);
-      open = open.filter((x) => x !== o);
-      open.push(o2);
+      const o2 = await reopen(o);
       assert.equal(o2.counts().inflight, 0);
       assert.equal(o2.counts().pending, 3);
       assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id));
@@ -309,9 +312,7 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       await o.enqueue(a);
       const [head] = o.claim(1, undefined, runs);
       assert.equal(o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: head!.seq }], 10).length, 3);
-      const o2 = await factory.reopen(o);
-      open = open.filter((x) => x !== o);
-      open.push(o2);
+      const o2 = await reopen(o);
       assert.deepEqual(o2.counts().inflight, 0);
       assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id), 'the whole key again, in order');
     });
@@ -323,9 +324,7 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       await o.enqueue([a[0]!, ...others.slice(0, 1100), a[1]!, ...others.slice(1100), a[2]!]);
       const [head] = o.claim(1, undefined, runs);
       assert.equal(o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: head!.seq }], 10).length, 2);
-      const o2 = await factory.reopen(o);
-      open = open.filter((x) => x !== o);
-      open.push(o2);
+      const o2 = await reopen(o);
       assert.equal(o2.counts().inflight, 0);
       assert.deepEqual(o2.list({ state: 'inflight', limit: 10 }), []);
       assert.deepEqual(o2.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A').map((r) => r.id).slice(0, 1), [a[0]!.id], 'A starts again at its head');

@@ -60,22 +60,14 @@ describe('sqlite outbox', () => {
     db.pragma('journal_mode = WAL');
     assert.deepEqual(migrate(db, 1), [1]);
     const now = Date.now();
-    db.prepare(`INSERT INTO events(id, type, skey, state, body, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`).run(
-      'old-1',
-      'downtime.started',
-      'WC-9',
-      JSON.stringify({ o: '2026-01-01T00:00:00.000Z', r: '2026-01-01T00:00:00.000Z', s: 'old', p: { downtimeId: 'x', workcenter: 'WC-9', reason: 'Setup' } }),
-      now,
-      now,
-    );
-    db.prepare(`INSERT INTO events(id, type, skey, state, body, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`).run(
-      'old-2',
-      'downtime.started',
-      'WC-9',
-      JSON.stringify({ o: '2026-01-01T00:01:00.000Z', r: '2026-01-01T00:01:00.000Z', s: 'old', p: { downtimeId: 'y', workcenter: 'WC-9', reason: 'Setup' } }),
-      now,
-      now,
-    );
+    const insertOld = db.prepare(`INSERT INTO events(id, type, skey, state, body, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)`);
+    for (const [id, at, downtimeId] of [
+      ['old-1', '2026-01-01T00:00:00.000Z', 'x'],
+      ['old-2', '2026-01-01T00:01:00.000Z', 'y'],
+    ]) {
+      const body = JSON.stringify({ o: at, r: at, s: 'old', p: { downtimeId, workcenter: 'WC-9', reason: 'Setup' } });
+      insertOld.run(id, 'downtime.started', 'WC-9', body, now, now);
+    }
     db.prepare(`INSERT INTO heads(skey, seq, state) VALUES ('WC-9', 1, 'pending')`).run();
     db.prepare(`UPDATE counters SET value = 2 WHERE name = 'pending'`).run();
     db.close();
