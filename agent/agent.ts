@@ -76,7 +76,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
   const listeners: Array<(o: RequestObservation) => void> = [];
 
-  const engine = new RuleEngine(config.rules as never);
+  const engine = new RuleEngine(config.rules);
   engine.loadState(outbox.loadRuleState());
 
   let worker: SyncWorker | undefined;
@@ -111,7 +111,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       if (!sc.enabled) continue;
       const kind = adapterKind(sc.type)!;
       const slog = part(sc.type, { source: sc.name });
-      const adapter = kind.factory.create(sc as never, {
+      const adapter = kind.factory.create(sc, {
         log: slog,
         stateDir: config.stateDir,
         plant: config.plant.id,
@@ -128,7 +128,13 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   }
   let mqttOut: MqttStatusPublisher | undefined;
   if (config.mqttOut?.enabled) {
-    mqttOut = new MqttStatusPublisher({ config: config.mqttOut, plant: config.plant.id, version: AGENT_VERSION, stateDir: config.stateDir, log: part('mqtt-out') });
+    mqttOut = new MqttStatusPublisher({
+      config: config.mqttOut,
+      plant: config.plant.id,
+      version: AGENT_VERSION,
+      stateDir: config.stateDir,
+      log: part('mqtt-out'),
+    });
     await mqttOut.start().catch((err: unknown) => log.error({ err }, `MQTT status publisher did not start: ${errorMessage(err)}`));
   }
   const schedules: Schedules = startSchedules(config, {

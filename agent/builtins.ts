@@ -6,13 +6,7 @@ import { opcuaKind } from './protocols/opcua';
 import { modbusAdapterKind } from './protocols/modbus';
 
 /** The adapter kinds built into the agent. One line per protocol. */
-const BUILTIN_ADAPTERS: AdapterKind[] = [
-  opcuaKind,
-  mqttAdapterKind,
-  serialScannerKind,
-  keyboardScannerKind,
-  modbusAdapterKind,
-];
+const BUILTIN_ADAPTERS: AdapterKind[] = [opcuaKind, mqttAdapterKind, serialScannerKind, keyboardScannerKind, modbusAdapterKind];
 
 let done = false;
 

@@ -163,14 +163,20 @@ async function outboxCommand(
       errorContains: values.error as string | undefined,
     };
     if (f.state && !EVENT_STATES.includes(f.state)) throw new AgentError('USAGE', `--state must be one of ${EVENT_STATES.join(', ')}`);
-    if (!f.ids && !f.state && !f.type && !f.sequenceKey && !f.errorContains) throw new AgentError('USAGE', 'name event ids or a filter (--state, --type, --key, --error)');
+    if (!f.ids && !f.state && !f.type && !f.sequenceKey && !f.errorContains)
+      throw new AgentError('USAGE', 'name event ids or a filter (--state, --type, --key, --error)');
     return f;
   };
   switch (sub) {
     case 'list': {
       const state = values.state as EventState | undefined;
       if (state && !EVENT_STATES.includes(state)) return usage(`--state must be one of ${EVENT_STATES.join(', ')}`);
-      const rows = outbox.list({ state, type: values.type as string | undefined, sequenceKey: values.key as string | undefined, limit: Number(values.limit ?? 100) });
+      const rows = outbox.list({
+        state,
+        type: values.type as string | undefined,
+        sequenceKey: values.key as string | undefined,
+        limit: Number(values.limit ?? 100),
+      });
       out(rows, rows.length ? rows.map(line).join('\n') : 'no events');
       return EXIT.ok;
     }
@@ -197,7 +203,7 @@ async function outboxCommand(
     case 'edit': {
       const [id, field, raw] = args;
       if (!id || !field || raw === undefined) return usage('outbox edit ID FIELD VALUE');
-      let value: unknown = raw;
+      let value: unknown;
       try {
         value = JSON.parse(raw);
       } catch {
@@ -266,7 +272,12 @@ function line(r: OutboxRecord): string {
 }
 
 async function withOutbox(config: AgentConfig, fn: (o: SqliteOutbox) => Promise<number> | number): Promise<number> {
-  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous, maxEvents: config.outbox.maxEvents, flows: config.schedules.flows });
+  const outbox = new SqliteOutbox({
+    path: config.outbox.path,
+    synchronous: config.outbox.synchronous,
+    maxEvents: config.outbox.maxEvents,
+    flows: config.schedules.flows,
+  });
   try {
     return await fn(outbox);
   } finally {

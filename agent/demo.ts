@@ -66,7 +66,18 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     if (scanner) stops.push(() => scanner.stop());
 
     process.env.EDGE_DEMO_ODOO_KEY = sim.apiKey;
-    const yaml = demoConfig({ stateDir, simUrl: sim.url, db: sim.db, opcuaUrl: opcua.endpointUrl, nodeIds: opcua.nodeIds, modbusPort: modbus.port, brokerUrl: broker.url, topic, scannerPath: scanner?.agentPath, port: opts.port ?? 8470 });
+    const yaml = demoConfig({
+      stateDir,
+      simUrl: sim.url,
+      db: sim.db,
+      opcuaUrl: opcua.endpointUrl,
+      nodeIds: opcua.nodeIds,
+      modbusPort: modbus.port,
+      brokerUrl: broker.url,
+      topic,
+      scannerPath: scanner?.agentPath,
+      port: opts.port ?? 8470,
+    });
     const config = parseConfigText(yaml, join(stateDir, 'demo-config.yaml'));
     const agent = await startAgent(config);
     stops.push(() => agent.stop());
@@ -76,13 +87,17 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
     const mes = mqtt.connect(broker.url, { clientId: `edge-demo-mes-${process.pid}` });
     stops.push(() => new Promise<void>((r) => mes.end(false, {}, () => r())));
-    const publish = (t: string, v: unknown) => mes.publish(`${topic}/${t}`, typeof v === 'string' ? v : JSON.stringify(v), { qos: 1, retain: t.endsWith('order') });
+    const publish = (t: string, v: unknown) =>
+      mes.publish(`${topic}/${t}`, typeof v === 'string' ? v : JSON.stringify(v), { qos: 1, retain: t.endsWith('order') });
     mes.on('connect', () => {
       publish('line1/order', 'WH/MO/00001');
       // An event Odoo will refuse: the loss reason does not exist there. Correct it on the status page (edit payload.reason).
       const now = new Date().toISOString();
       publish('events', {
-        id: `mes-demo-${process.pid}-1`, type: 'downtime.started', sequenceKey: 'Test Bench', occurredAt: now,
+        id: `mes-demo-${process.pid}-1`,
+        type: 'downtime.started',
+        sequenceKey: 'Test Bench',
+        occurredAt: now,
         payload: { downtimeId: `test-bench-${process.pid}`, workcenter: 'Test Bench', reason: 'Tool Change' },
       });
       // A message that is not JSON: kept as invalid input, never dropped.

@@ -7,11 +7,20 @@ export type { Logger } from 'pino';
  * before the line is written, so a careless `log.info({ config })` leaks nothing.
  */
 const REDACT = [
-  'apiKey', '*.apiKey', '*.*.apiKey',
-  'password', '*.password', '*.*.password',
-  'secret', '*.secret',
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'cookie', '*.cookie',
+  'apiKey',
+  '*.apiKey',
+  '*.*.apiKey',
+  'password',
+  '*.password',
+  '*.*.password',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'cookie',
+  '*.cookie',
 ];
 
 let root: Logger | undefined;

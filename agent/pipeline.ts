@@ -66,7 +66,8 @@ export class Pipeline {
     for (const e of out.events) this.source(e.source).enqueued++;
     for (const x of invalid) this.source(x.source).invalid++;
     if (result.duplicates) this.source(signals[0]!.source).duplicates += result.duplicates;
-    if (invalid.length) this.opts.log.warn({ invalid: invalid.map((i) => ({ source: i.source, origin: i.origin, reason: i.reason })) }, 'input kept as invalid');
+    if (invalid.length)
+      this.opts.log.warn({ invalid: invalid.map((i) => ({ source: i.source, origin: i.origin, reason: i.reason })) }, 'input kept as invalid');
     // Held events wait for their flow; events a flow released ahead of these are ready to send.
     if (result.inserted - (result.held ?? 0) > 0 || result.released) this.opts.committed?.();
   }

@@ -53,9 +53,13 @@ function formatLive(s: Record<string, unknown>): string {
   const outbox = s.outbox as Record<string, number> | undefined;
   if (outbox) lines.push(formatCounts(outbox));
   const odoo = s.odoo as { circuit?: string; server?: { serverVersion?: string } | null } | undefined;
-  if (odoo) lines.push(`odoo: ${odoo.circuit === 'closed' ? 'up' : `down (${odoo.circuit})`}${odoo.server?.serverVersion ? `, version ${odoo.server.serverVersion}` : ''}`);
+  if (odoo)
+    lines.push(
+      `odoo: ${odoo.circuit === 'closed' ? 'up' : `down (${odoo.circuit})`}${odoo.server?.serverVersion ? `, version ${odoo.server.serverVersion}` : ''}`,
+    );
   const sources = s.sources as Array<{ name: string; type: string; connected: boolean; lastDataAt: string | null }> | undefined;
-  for (const src of sources ?? []) lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
+  for (const src of sources ?? [])
+    lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
   for (const f of (s.flows as FlowJson[] | undefined) ?? []) lines.push(formatFlow(f));
   return lines.join('\n');
 }

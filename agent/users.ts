@@ -69,8 +69,13 @@ function readUsers(file: string): UsersFile {
 function isStoredUser(u: unknown): u is StoredUser {
   const x = u as StoredUser;
   return (
-    typeof x === 'object' && x !== null && typeof x.name === 'string' && ROLES.includes(x.role) &&
-    typeof x.salt === 'string' && typeof x.hash === 'string' && typeof x.scrypt?.N === 'number'
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.name === 'string' &&
+    ROLES.includes(x.role) &&
+    typeof x.salt === 'string' &&
+    typeof x.hash === 'string' &&
+    typeof x.scrypt?.N === 'number'
   );
 }
 
@@ -86,13 +91,21 @@ function writeUsers(file: string, data: UsersFile): void {
 
 /** Add a user, or give an existing one a new password and role. Returns whether the user is new. Throws AgentError BAD_USER/BAD_ROLE/WEAK_PASSWORD. */
 export async function addUser(file: string, name: string, role: Role, password: string): Promise<{ created: boolean }> {
-  if (!NAME.test(name)) throw new AgentError('BAD_USER', `user name "${name}" is not allowed: letters, digits, . _ @ - (at most 64), starting with a letter or digit`);
+  if (!NAME.test(name))
+    throw new AgentError('BAD_USER', `user name "${name}" is not allowed: letters, digits, . _ @ - (at most 64), starting with a letter or digit`);
   if (!ROLES.includes(role)) throw new AgentError('BAD_ROLE', `role "${String(role)}" is not one of ${ROLES.join(', ')}`);
   if (password.length < MIN_PASSWORD_LENGTH) throw new AgentError('WEAK_PASSWORD', `the password needs at least ${MIN_PASSWORD_LENGTH} characters`);
   const salt = randomBytes(16);
   const hash = await scrypt(password, salt, PARAMS);
   const data = readUsers(file);
-  const entry: StoredUser = { name, role, scrypt: { ...PARAMS }, salt: salt.toString('base64'), hash: hash.toString('base64'), createdAt: new Date().toISOString() };
+  const entry: StoredUser = {
+    name,
+    role,
+    scrypt: { ...PARAMS },
+    salt: salt.toString('base64'),
+    hash: hash.toString('base64'),
+    createdAt: new Date().toISOString(),
+  };
   const others = data.users.filter((u) => u.name !== name);
   writeUsers(file, { users: [...others, entry] });
   return { created: others.length === data.users.length };

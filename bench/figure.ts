@@ -11,7 +11,15 @@ export interface Figure {
 
 export function figure(name: string, unit: string, value: number, baseline: number, target: string, note?: string): Figure {
   const round = (x: number) => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000);
-  return { name, unit, value: round(value), baseline: round(baseline), ratio: baseline ? Math.round((value / baseline) * 1000) / 1000 : 0, target, ...(note ? { note } : {}) };
+  return {
+    name,
+    unit,
+    value: round(value),
+    baseline: round(baseline),
+    ratio: baseline ? Math.round((value / baseline) * 1000) / 1000 : 0,
+    target,
+    ...(note ? { note } : {}),
+  };
 }
 
 export function percentile(values: number[], p: number): number {

@@ -178,7 +178,14 @@ async function throughAgent(broker: TestBroker, pub: MqttClient, round: string, 
     },
     reject: (input) => sink.reject(input),
   };
-  const config = mqttSourceSchema.parse({ type: 'mqtt', name: 'bench', url: broker.url, clientId, subscriptions: [{ topic: `${prefix}/#`, qos: 1 }], ...(process.env.BENCH_MQTT_INFLIGHT ? { maxInflight: Number(process.env.BENCH_MQTT_INFLIGHT) } : {}) });
+  const config = mqttSourceSchema.parse({
+    type: 'mqtt',
+    name: 'bench',
+    url: broker.url,
+    clientId,
+    subscriptions: [{ topic: `${prefix}/#`, qos: 1 }],
+    ...(process.env.BENCH_MQTT_INFLIGHT ? { maxInflight: Number(process.env.BENCH_MQTT_INFLIGHT) } : {}),
+  });
   const adapter = new MqttSourceAdapter(config, ctx, { plant: 'bench' });
   try {
     await adapter.start();

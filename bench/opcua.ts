@@ -31,7 +31,10 @@ class Child {
   private waiters = new Map<string, Array<(m: Msg) => void>>();
   readonly exited: Promise<number | null>;
 
-  constructor(readonly name: string, readonly proc: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
     proc.on('message', (m: Msg) => {
       const list = this.waiters.get(m.type);
       const w = list?.shift();
@@ -49,10 +52,13 @@ class Child {
         resolve(m);
       });
       this.waiters.set(type, list);
-      this.exited.then((code) => {
-        clearTimeout(t);
-        reject(new Error(`${this.name} exited (${code}) while waiting for "${type}"`));
-      }, () => undefined);
+      this.exited.then(
+        (code) => {
+          clearTimeout(t);
+          reject(new Error(`${this.name} exited (${code}) while waiting for "${type}"`));
+        },
+        () => undefined,
+      );
     });
   }
 
@@ -92,10 +98,7 @@ export async function run(): Promise<Figure[]> {
     const agent = spawnRole('agent', [`opc.tcp://127.0.0.1:${proxy.port}`, join(dir, 'agent-state')]);
     const bare = spawnRole('bare', [`opc.tcp://127.0.0.1:${port}`]);
     children.push(agent, bare);
-    await Promise.all([
-      agent.request({ type: 'subscribe', nodeIds }, 120_000),
-      bare.request({ type: 'subscribe', nodeIds }, 120_000),
-    ]);
+    await Promise.all([agent.request({ type: 'subscribe', nodeIds }, 120_000), bare.request({ type: 'subscribe', nodeIds }, 120_000)]);
     await new Promise((r) => setTimeout(r, WARMUP_MS));
     const [a, b] = await Promise.all([
       agent.request({ type: 'measure', ms: MEASURE_MS }, MEASURE_MS + 30_000),
@@ -130,15 +133,40 @@ export async function run(): Promise<Figure[]> {
     const growth = mb(agentAfter.rss) - mb(agentBefore.rss);
     const bareDrift = mb(bareAfter.rss) - mb(bareBefore.rss);
     return [
-      figure('opcua_cpu_pct', '% of one core', a.cpuPct as number, b.cpuPct as number, '<= 15; ratio to bare <= 1.5',
-        `${ITEMS} items changing at 1 Hz; agent ${Math.round(a.perSecond as number)} signals/s, bare ${Math.round(b.perSecond as number)} changes/s over ${MEASURE_MS / 1000} s`),
+      figure(
+        'opcua_cpu_pct',
+        '% of one core',
+        a.cpuPct as number,
+        b.cpuPct as number,
+        '<= 15; ratio to bare <= 1.5',
+        `${ITEMS} items changing at 1 Hz; agent ${Math.round(a.perSecond as number)} signals/s, bare ${Math.round(b.perSecond as number)} changes/s over ${MEASURE_MS / 1000} s`,
+      ),
       figure('opcua_rss_mb', 'MB', mb(a.rss), mb(b.rss), 'ratio to bare <= 1.5', 'RSS while subscribed to all items'),
       figure('opcua_signals_per_s', 'signals/s', a.perSecond as number, b.perSecond as number, `>= ${ITEMS * 0.95}`, 'every change arrives'),
-      figure('opcua_rss_growth_mb', 'MB', growth, bareDrift, '< 10',
-        `agent RSS after forced GC, before vs after ${RECONNECTS} forced reconnects (90 connections cut, 10 whole-client rebuilds); baseline: bare client RSS drift over the same time without reconnects`),
-      figure('opcua_heap_growth_mb', 'MB', mb(agentAfter.heapUsed) - mb(agentBefore.heapUsed), mb(bareAfter.heapUsed) - mb(bareBefore.heapUsed), '< 5',
-        'JS heap after forced GC, same points as opcua_rss_growth_mb (RSS also holds pages V8 has not returned yet)'),
-      figure('opcua_reconnect_ms', 'ms (p50)', percentile(reconnectMs, 50), percentile(reconnectMs, 95), '< 5000', 'connection cut (or rebuild) until re-established with all items; baseline column holds p95'),
+      figure(
+        'opcua_rss_growth_mb',
+        'MB',
+        growth,
+        bareDrift,
+        '< 10',
+        `agent RSS after forced GC, before vs after ${RECONNECTS} forced reconnects (90 connections cut, 10 whole-client rebuilds); baseline: bare client RSS drift over the same time without reconnects`,
+      ),
+      figure(
+        'opcua_heap_growth_mb',
+        'MB',
+        mb(agentAfter.heapUsed) - mb(agentBefore.heapUsed),
+        mb(bareAfter.heapUsed) - mb(bareBefore.heapUsed),
+        '< 5',
+        'JS heap after forced GC, same points as opcua_rss_growth_mb (RSS also holds pages V8 has not returned yet)',
+      ),
+      figure(
+        'opcua_reconnect_ms',
+        'ms (p50)',
+        percentile(reconnectMs, 50),
+        percentile(reconnectMs, 95),
+        '< 5000',
+        'connection cut (or rebuild) until re-established with all items; baseline column holds p95',
+      ),
     ];
   } finally {
     for (const c of children) {
@@ -282,10 +310,21 @@ async function bareRole(endpointUrl: string): Promise<void> {
         const nodeIds = m.nodeIds as string[];
         await client.connect(endpointUrl);
         const session = await client.createSession();
-        const sub = await session.createSubscription2({ requestedPublishingInterval: 1000, requestedMaxKeepAliveCount: 5, requestedLifetimeCount: 120, maxNotificationsPerPublish: 0, publishingEnabled: true, priority: 10 });
+        const sub = await session.createSubscription2({
+          requestedPublishingInterval: 1000,
+          requestedMaxKeepAliveCount: 5,
+          requestedLifetimeCount: 120,
+          maxNotificationsPerPublish: 0,
+          publishingEnabled: true,
+          priority: 10,
+        });
         for (let start = 0; start < nodeIds.length; start += 1000) {
-          const group = ClientMonitoredItemGroup.create(sub, nodeIds.slice(start, start + 1000).map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })),
-            { samplingInterval: 1000, queueSize: 10, discardOldest: true }, TimestampsToReturn.Both);
+          const group = ClientMonitoredItemGroup.create(
+            sub,
+            nodeIds.slice(start, start + 1000).map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })),
+            { samplingInterval: 1000, queueSize: 10, discardOldest: true },
+            TimestampsToReturn.Both,
+          );
           group.on('changed', () => {
             received += 1;
           });
@@ -314,7 +353,14 @@ async function bareRole(endpointUrl: string): Promise<void> {
 
 if (require.main === module && process.argv[2] === '--role') {
   const [role, a1, a2] = process.argv.slice(3);
-  const started = role === 'server' ? serverRole(a1!, Number(a2)) : role === 'agent' ? agentRole(a1!, a2!) : role === 'bare' ? bareRole(a1!) : Promise.reject(new Error(`unknown role ${role}`));
+  const started =
+    role === 'server'
+      ? serverRole(a1!, Number(a2))
+      : role === 'agent'
+        ? agentRole(a1!, a2!)
+        : role === 'bare'
+          ? bareRole(a1!)
+          : Promise.reject(new Error(`unknown role ${role}`));
   started.catch((err: unknown) => {
     process.stderr.write(`bench ${role}: ${String(err)}\n`);
     process.exit(1);

@@ -87,7 +87,13 @@ function rawSingle(dir: string): { rate: number; lat: number[] } {
 const IDLE_FLOW: FlowDefinition[] = [{ name: 'consumption-hourly', cron: '0 * * * *', mode: 'rollup', types: ['material.consumed'] }];
 
 async function groupCommitIngest(dir: string, producers: number, flows?: FlowDefinition[]): Promise<number> {
-  const o = new SqliteOutbox({ path: join(dir, `gc-${producers}-${Math.random()}.db`), synchronous: 'FULL', maxEvents: 100_000_000, windowMs: WINDOW_MS, flows });
+  const o = new SqliteOutbox({
+    path: join(dir, `gc-${producers}-${Math.random()}.db`),
+    synchronous: 'FULL',
+    maxEvents: 100_000_000,
+    windowMs: WINDOW_MS,
+    flows,
+  });
   let n = 0;
   const end = Date.now() + SECONDS * 1000;
   const start = process.hrtime.bigint();
@@ -189,15 +195,53 @@ export async function run(): Promise<Figure[]> {
     const raw100 = median(raw100s);
     const rawOne = { rate: median(rawOnes.map((x) => x.rate)), lat: rawOnes.flatMap((x) => x.lat) };
     const single = { rate: median(singles.map((x) => x.rate)), lat: singles.flatMap((x) => x.lat) };
-    figures.push(figure('outbox_ingest_group_commit_full', 'events/s', median(gcs), raw100, '>= 0.6', `64 concurrent producers, window ${WINDOW_MS} ms; baseline: raw better-sqlite3 batch-100 inserts, same schema, FULL; medians of ${ROUNDS} alternating rounds`));
+    figures.push(
+      figure(
+        'outbox_ingest_group_commit_full',
+        'events/s',
+        median(gcs),
+        raw100,
+        '>= 0.6',
+        `64 concurrent producers, window ${WINDOW_MS} ms; baseline: raw better-sqlite3 batch-100 inserts, same schema, FULL; medians of ${ROUNDS} alternating rounds`,
+      ),
+    );
     figures.push(figure('outbox_ingest_group_commit_full_256', 'events/s', median(gcs256), raw100, '>= 0.6', '256 concurrent producers; same baseline'));
-    figures.push(figure('outbox_ingest_group_commit_with_flow', 'events/s', median(gcsFlow), median(gcs), '>= 0.9', '64 producers with a roll-up flow configured for another type (schedules.flows); baseline: the same without a flow'));
-    figures.push(figure('outbox_single_commit_rate_full', 'events/s', single.rate, rawOne.rate, '>= 0.8', 'one caller awaiting each enqueue; baseline: raw single-row commits, FULL'));
+    figures.push(
+      figure(
+        'outbox_ingest_group_commit_with_flow',
+        'events/s',
+        median(gcsFlow),
+        median(gcs),
+        '>= 0.9',
+        '64 producers with a roll-up flow configured for another type (schedules.flows); baseline: the same without a flow',
+      ),
+    );
+    figures.push(
+      figure(
+        'outbox_single_commit_rate_full',
+        'events/s',
+        single.rate,
+        rawOne.rate,
+        '>= 0.8',
+        'one caller awaiting each enqueue; baseline: raw single-row commits, FULL',
+      ),
+    );
     figures.push(figure('outbox_single_commit_p50', 'ms', percentile(single.lat, 50), percentile(rawOne.lat, 50), 'info'));
     figures.push(figure('outbox_single_commit_p99', 'ms', percentile(single.lat, 99), percentile(rawOne.lat, 99), '<= 2'));
 
-    figures.push(figure('outbox_claim_done_64_keys', 'events/s', await claimAndDone(dir, 64), raw100, 'info', 'claim 64 heads + mark done, per transaction pair; baseline raw batch-100 inserts'));
-    figures.push(figure('outbox_claim_done_1_key', 'events/s', await claimAndDone(dir, 1), rawOne.rate, 'info', 'claim 1 + mark done; baseline raw single-row commits'));
+    figures.push(
+      figure(
+        'outbox_claim_done_64_keys',
+        'events/s',
+        await claimAndDone(dir, 64),
+        raw100,
+        'info',
+        'claim 64 heads + mark done, per transaction pair; baseline raw batch-100 inserts',
+      ),
+    );
+    figures.push(
+      figure('outbox_claim_done_1_key', 'events/s', await claimAndDone(dir, 1), rawOne.rate, 'info', 'claim 1 + mark done; baseline raw single-row commits'),
+    );
 
     const ids = idOrderFigure(dir, Number(process.env.BENCH_ID_ROWS ?? 1_000_000));
     figures.push(figure('outbox_insert_v7_ids_in_1m_table', 'events/s', ids.v7, ids.v4, 'info', 'baseline: random UUIDv4 ids, same table size'));
@@ -207,9 +251,11 @@ export async function run(): Promise<Figure[]> {
     await fill(big, count);
     const bytes = statSync(big).size + (statSync(`${big}-wal`, { throwIfNoEntry: false })?.size ?? 0);
     figures.push(figure('outbox_bytes_per_event_1m', 'bytes', bytes / count, 600, '<= 1', 'baseline: the 600-byte budget'));
-    const probe = JSON.parse(
-      execFileSync(process.execPath, [join(__dirname, 'outbox-open.js'), big], { encoding: 'utf8' }),
-    ) as { idleRssMb: number; openRssMb: number; firstClaimMs: number };
+    const probe = JSON.parse(execFileSync(process.execPath, [join(__dirname, 'outbox-open.js'), big], { encoding: 'utf8' })) as {
+      idleRssMb: number;
+      openRssMb: number;
+      firstClaimMs: number;
+    };
     figures.push(figure('outbox_rss_above_idle_1m', 'MB', probe.openRssMb - probe.idleRssMb, 32, '<= 1', 'baseline: the 32 MB budget'));
     figures.push(figure('outbox_first_claim_1m', 'ms', probe.firstClaimMs, 1000, '<= 1', 'open + recover + first claim; baseline: the 1 s budget'));
   } finally {

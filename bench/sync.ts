@@ -115,7 +115,8 @@ async function drain(sim: Target, dir: string, events: CanonicalEvent[], tag: st
   const deadline = Date.now() + 180_000;
   while (outbox.counts().done < events.length) {
     await new Promise((r) => setTimeout(r, 2));
-    if (Date.now() > deadline) throw new Error(`drain did not finish in 180 s (${JSON.stringify(outbox.counts())}, Odoo: ${JSON.stringify(worker.status().lastError)})`);
+    if (Date.now() > deadline)
+      throw new Error(`drain did not finish in 180 s (${JSON.stringify(outbox.counts())}, Odoo: ${JSON.stringify(worker.status().lastError)})`);
     if (outbox.counts().parked) throw new Error(`parked: ${outbox.list({ state: 'parked', limit: 1 })[0]?.error}`);
   }
   const s = Number(process.hrtime.bigint() - start) / 1e9;
@@ -144,10 +145,14 @@ async function rawClaimAndMark(dir: string, events: CanonicalEvent[], tag: strin
 async function perRequest(sim: Target, dir: string, n: number, tag: string): Promise<{ agentMs: number; directMs: number }> {
   const c = client(sim);
   await c.connect();
-  const [wc] = await c.call<Array<{ id: number; name: string }>>('mrp.workcenter', 'search_read', { kwargs: { domain: [], fields: ['id', 'name'], limit: 1, order: 'id' } });
+  const [wc] = await c.call<Array<{ id: number; name: string }>>('mrp.workcenter', 'search_read', {
+    kwargs: { domain: [], fields: ['id', 'name'], limit: 1, order: 'id' },
+  });
   const events = downtimes(n, () => 'WC-single', `${tag}-agent`, wc!.name);
   const rate = await drain(sim, dir, events, `${tag}-per`, 1);
-  const [loss] = await c.call<Array<{ id: number }>>('mrp.workcenter.productivity.loss', 'search_read', { kwargs: { domain: [['name', '=', 'Material Availability']], fields: ['id'], limit: 1 } });
+  const [loss] = await c.call<Array<{ id: number }>>('mrp.workcenter.productivity.loss', 'search_read', {
+    kwargs: { domain: [['name', '=', 'Material Availability']], fields: ['id'], limit: 1 },
+  });
   const direct = downtimes(n, () => 'WC-single', `${tag}-direct`);
   const start = process.hrtime.bigint();
   for (const e of direct) {
@@ -195,20 +200,84 @@ export async function run(): Promise<Figure[]> {
       const free = downtimes(EVENTS, (i) => `free-${r}-${i}`, `free-${r}`);
       unordered.push(await drain(sim, dir, free, `free-${r}`));
     }
-    figures.push(figure('sync_drain_1_key', 'events/s', median(one), median(oneRaw), '>= 0.5', 'worker to the Odoo simulator (a process of its own, as Odoo is), one key; baseline: raw claim 1 + mark done'));
-    figures.push(figure('sync_drain_64_keys', 'events/s', median(ordered), median(orderedRaw), '>= 0.5', 'worker to the Odoo simulator, 64 keys; baseline: raw claim 64 + mark done'));
-    figures.push(figure('sync_drain_1_key_vs_same_claims', 'events/s', median(one), median(oneRawRuns), '>= 0.5', 'worker to the Odoo simulator, one key; baseline: the raw outbox making the worker\'s claims (the head and up to 99 events behind it) + mark done'));
-    figures.push(figure('sync_drain_64_keys_vs_same_claims', 'events/s', median(ordered), median(orderedRawRuns), '>= 0.5', 'worker to the Odoo simulator, 64 keys; baseline: the raw outbox making the worker\'s claims (400 events: 64 heads and the events behind them) + mark done'));
-    figures.push(figure('sync_drain_ordered_vs_unordered', 'events/s', median(ordered), median(unordered), '>= 0.8', 'ordered over 64 keys vs the same events with no order constraint'));
+    figures.push(
+      figure(
+        'sync_drain_1_key',
+        'events/s',
+        median(one),
+        median(oneRaw),
+        '>= 0.5',
+        'worker to the Odoo simulator (a process of its own, as Odoo is), one key; baseline: raw claim 1 + mark done',
+      ),
+    );
+    figures.push(
+      figure(
+        'sync_drain_64_keys',
+        'events/s',
+        median(ordered),
+        median(orderedRaw),
+        '>= 0.5',
+        'worker to the Odoo simulator, 64 keys; baseline: raw claim 64 + mark done',
+      ),
+    );
+    figures.push(
+      figure(
+        'sync_drain_1_key_vs_same_claims',
+        'events/s',
+        median(one),
+        median(oneRawRuns),
+        '>= 0.5',
+        "worker to the Odoo simulator, one key; baseline: the raw outbox making the worker's claims (the head and up to 99 events behind it) + mark done",
+      ),
+    );
+    figures.push(
+      figure(
+        'sync_drain_64_keys_vs_same_claims',
+        'events/s',
+        median(ordered),
+        median(orderedRawRuns),
+        '>= 0.5',
+        "worker to the Odoo simulator, 64 keys; baseline: the raw outbox making the worker's claims (400 events: 64 heads and the events behind them) + mark done",
+      ),
+    );
+    figures.push(
+      figure(
+        'sync_drain_ordered_vs_unordered',
+        'events/s',
+        median(ordered),
+        median(unordered),
+        '>= 0.8',
+        'ordered over 64 keys vs the same events with no order constraint',
+      ),
+    );
     const per = await perRequest(sim, dir, 300, 'req');
-    figures.push(figure('sync_agent_time_per_request_sim', 'ms', per.agentMs, per.directMs, 'info', 'one event per request, sequential, to the simulator (answers in well under 1 ms, so two outbox commits per event dominate); baseline: a direct client making the same load() calls'));
+    figures.push(
+      figure(
+        'sync_agent_time_per_request_sim',
+        'ms',
+        per.agentMs,
+        per.directMs,
+        'info',
+        'one event per request, sequential, to the simulator (answers in well under 1 ms, so two outbox commits per event dominate); baseline: a direct client making the same load() calls',
+      ),
+    );
     const envFile = process.env.BENCH_ODOO_ENV;
     if (envFile) {
       const real = await perRequest(realOdoo(envFile), dir, Number(process.env.BENCH_ODOO_EVENTS ?? 60), `real${Date.now()}`).catch((err: unknown) => {
         process.stderr.write(`bench sync: the real Odoo of ${envFile} failed: ${(err as Error).message}\n`);
         return undefined;
       });
-      if (real) figures.push(figure('sync_agent_time_per_request_real_odoo', 'ms', real.agentMs, real.directMs, '<= 1.1', `one event per request, sequential, to the real Odoo of ${envFile}; baseline: a direct client making the same load() calls`));
+      if (real)
+        figures.push(
+          figure(
+            'sync_agent_time_per_request_real_odoo',
+            'ms',
+            real.agentMs,
+            real.directMs,
+            '<= 1.1',
+            `one event per request, sequential, to the real Odoo of ${envFile}; baseline: a direct client making the same load() calls`,
+          ),
+        );
     }
   } finally {
     await sim.close();

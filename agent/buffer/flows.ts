@@ -151,18 +151,12 @@ export class FlowStore {
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
       inQueue: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
       isMember: db.prepare('SELECT 1 FROM flow_members WHERE id = ?').pluck(),
-      hold: db.prepare(
-        `INSERT INTO flow_members(id, flow, mode, type, skey, event, held_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
-      ),
+      hold: db.prepare(`INSERT INTO flow_members(id, flow, mode, type, skey, event, held_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`),
       heldOfKey: db.prepare(`SELECT n, id, flow, skey, mode, type, event FROM flow_members WHERE skey = ? AND flushed_into IS NULL ORDER BY n`),
-      keysOfFlow: db.prepare(
-        `SELECT skey, min(n) AS first FROM flow_members WHERE flow = ? AND flushed_into IS NULL GROUP BY skey ORDER BY first`,
-      ),
+      keysOfFlow: db.prepare(`SELECT skey, min(n) AS first FROM flow_members WHERE flow = ? AND flushed_into IS NULL GROUP BY skey ORDER BY first`),
       heldFlows: db.prepare(`SELECT DISTINCT flow FROM flow_members WHERE flushed_into IS NULL`).pluck(),
       markFlushed: db.prepare(`UPDATE flow_members SET flushed_into = ?, flushed_at = ? WHERE n = ?`),
-      rolledUp: db.prepare(
-        `INSERT INTO flow_rollup_types(type, last_at) VALUES (?, ?) ON CONFLICT(type) DO UPDATE SET last_at = excluded.last_at`,
-      ),
+      rolledUp: db.prepare(`INSERT INTO flow_rollup_types(type, last_at) VALUES (?, ?) ON CONFLICT(type) DO UPDATE SET last_at = excluded.last_at`),
       heldByKey: db.prepare(`SELECT skey, count(*) AS held FROM flow_members WHERE flushed_into IS NULL GROUP BY skey`),
       rollupTypes: db.prepare(`SELECT type FROM flow_rollup_types`).pluck(),
     };
@@ -317,7 +311,11 @@ export class FlowStore {
         out.push({ at: last.row.n, event: last.event, members: [last.row.n] });
         continue;
       }
-      const rolled = combine(flow, group.map((g) => g.event), new Date(now).toISOString());
+      const rolled = combine(
+        flow,
+        group.map((g) => g.event),
+        new Date(now).toISOString(),
+      );
       if (rolled.ok) {
         this.st.rolledUp.run(last.event.type, now);
         if (!this.flowOfType.has(last.event.type)) this.retiredTypes.add(last.event.type);
@@ -419,7 +417,11 @@ export function flowsJson(flows: ReadonlyArray<FlowStatus & { nextFlushAt?: numb
 }
 
 /** Held events that arrived in [start, end), per flow, type and whether they are still held (the reconciliation report). */
-export function flowArrivals(db: Database.Database, start: number, end: number): Array<{ flow: string; type: string; state: 'held' | 'released'; events: number }> {
+export function flowArrivals(
+  db: Database.Database,
+  start: number,
+  end: number,
+): Array<{ flow: string; type: string; state: 'held' | 'released'; events: number }> {
   return db
     .prepare(
       `SELECT flow, type, CASE WHEN flushed_into IS NULL THEN 'held' ELSE 'released' END AS state, count(*) AS events

@@ -146,18 +146,14 @@ export class SqliteOutbox implements Outbox {
         `INSERT INTO heads(skey, seq, state, tail) VALUES (?, ?, 'pending', ?)
          ON CONFLICT(skey) DO UPDATE SET tail = excluded.tail WHERE heads.tail IS NULL OR (heads.tail >> 10) < (excluded.tail >> 10)`,
       ),
-      ready: db.prepare(
-        `SELECT seq FROM heads WHERE state = 'pending' OR (state = 'retrying' AND next_at <= ?) ORDER BY seq LIMIT ?`,
-      ),
+      ready: db.prepare(`SELECT seq FROM heads WHERE state = 'pending' OR (state = 'retrying' AND next_at <= ?) ORDER BY seq LIMIT ?`),
       bySeq: db.prepare(`SELECT * FROM events WHERE seq = ?`),
       byId: db.prepare(`SELECT * FROM events WHERE id = ?`),
       setState: db.prepare(`UPDATE events SET state = ?, updated_at = ? WHERE seq = ?`),
       headState: db.prepare(`UPDATE heads SET state = ?, next_at = ? WHERE skey = ?`),
       stateOf: db.prepare(`SELECT state, skey FROM events WHERE seq = ?`),
       // The key index (migration 5) goes by buckets of 1024 seqs: these read one bucket (see openAfter).
-      openInBucket: db.prepare(
-        `SELECT * FROM events WHERE (seq >> 10) = ? AND skey = ? AND seq > ? AND state NOT IN ('done', 'skipped') ORDER BY seq LIMIT ?`,
-      ),
+      openInBucket: db.prepare(`SELECT * FROM events WHERE (seq >> 10) = ? AND skey = ? AND seq > ? AND state NOT IN ('done', 'skipped') ORDER BY seq LIMIT ?`),
       headInBucket: db.prepare(
         `SELECT seq, state, next_at FROM events
          WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND NOT (state = 'parked' AND blocking = 0)
@@ -190,12 +186,8 @@ export class SqliteOutbox implements Outbox {
       release: db.prepare(`UPDATE events SET state = 'pending', updated_at = ? WHERE seq = ? AND state = 'inflight'`),
       counters: db.prepare(`SELECT name, value FROM counters`),
       bump: db.prepare(`UPDATE counters SET value = value + ? WHERE name = ?`),
-      ruleState: db.prepare(
-        `INSERT INTO rule_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
-      ),
-      invalid: db.prepare(
-        `INSERT INTO invalid_input(source, origin, reason, raw, encoding, received_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      ruleState: db.prepare(`INSERT INTO rule_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
+      invalid: db.prepare(`INSERT INTO invalid_input(source, origin, reason, raw, encoding, received_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       audit: db.prepare(`INSERT INTO audit(at, actor, action, detail) VALUES (?, ?, ?, ?)`),
       oldest: db.prepare(`SELECT e.created_at AS at FROM heads h JOIN events e ON e.seq = h.seq ORDER BY h.seq LIMIT 1`),
       nextRetry: db.prepare(`SELECT min(next_at) AS at FROM heads WHERE state = 'retrying'`),
@@ -380,7 +372,10 @@ export class SqliteOutbox implements Outbox {
     return this.flowWrite(() => {
       flows.refresh();
       const r = flows.releaseUnscheduled(this.now());
-      this.bump(r.reduce((n, x) => n + x.events, 0), 'pending');
+      this.bump(
+        r.reduce((n, x) => n + x.events, 0),
+        'pending',
+      );
       return r;
     });
   }
@@ -439,8 +434,14 @@ export class SqliteOutbox implements Outbox {
       const now = this.now();
       // A key in flight may have runs of events out, not only its head: every
       // open event of the key from its head to its tail, bucket by bucket.
-      const keys = this.db.prepare(`SELECT skey, seq, tail FROM heads WHERE state = 'inflight'`).all() as Array<{ skey: string; seq: number; tail: number | null }>;
-      const back = this.db.prepare(`UPDATE events SET state = 'pending', updated_at = ? WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND state = 'inflight'`);
+      const keys = this.db.prepare(`SELECT skey, seq, tail FROM heads WHERE state = 'inflight'`).all() as Array<{
+        skey: string;
+        seq: number;
+        tail: number | null;
+      }>;
+      const back = this.db.prepare(
+        `UPDATE events SET state = 'pending', updated_at = ? WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND state = 'inflight'`,
+      );
       let changes = 0;
       let last: number | undefined;
       for (const k of keys) {
@@ -597,7 +598,15 @@ export class SqliteOutbox implements Outbox {
    * event of the key in (afterSeq, last], marked in flight by one statement
    * per bucket.
    */
-  private takeRun(skey: string, afterSeq: number, type: string, max: number, now: number, counted: { pending: number; retrying: number }, out: OutboxRecord[]): void {
+  private takeRun(
+    skey: string,
+    afterSeq: number,
+    type: string,
+    max: number,
+    now: number,
+    counted: { pending: number; retrying: number },
+    out: OutboxRecord[],
+  ): void {
     let last = 0;
     for (const row of this.openAfter(skey, afterSeq, max)) {
       if (row.type !== type || (row.state !== 'pending' && row.state !== 'retrying')) break;
@@ -673,12 +682,14 @@ export class SqliteOutbox implements Outbox {
   }
 
   listAudit(limit = 100): AuditEntry[] {
-    return (this.db.prepare(`SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT ?`).all(limit) as Array<{
-      at: number;
-      actor: string;
-      action: string;
-      detail: string;
-    }>).map((r) => ({ at: r.at, actor: r.actor, action: r.action, detail: JSON.parse(r.detail) as unknown }));
+    return (
+      this.db.prepare(`SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT ?`).all(limit) as Array<{
+        at: number;
+        actor: string;
+        action: string;
+        detail: string;
+      }>
+    ).map((r) => ({ at: r.at, actor: r.actor, action: r.action, detail: JSON.parse(r.detail) as unknown }));
   }
 
   private selectForAction(filter: ActionFilter, allowed: EventState[]): EventRow[] {
@@ -752,9 +763,7 @@ export class SqliteOutbox implements Outbox {
       if (!parsed.ok) throw new AgentError('INVALID_EDIT', `the edited event is not valid: ${parsed.reason}`);
       const now = this.now();
       this.db
-        .prepare(
-          `UPDATE events SET body = ?, original = coalesce(original, ?), state = 'pending', blocking = 1, next_at = NULL, updated_at = ? WHERE seq = ?`,
-        )
+        .prepare(`UPDATE events SET body = ?, original = coalesce(original, ?), state = 'pending', blocking = 1, next_at = NULL, updated_at = ? WHERE seq = ?`)
         .run(bodyOf(parsed.event), JSON.stringify(record.event.payload), now, row.seq);
       this.bump(-1, row.state as CounterName);
       this.bump(1, 'pending');

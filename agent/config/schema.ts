@@ -13,67 +13,81 @@ const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
 const cronExpr = z.string().refine((v) => cron.validate(v), 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)');
 
 /** One strict object per section: an unknown key is an error, never silently ignored. */
-export const outboxConfigSchema = z.strictObject({
-  /** SQLite file; relative paths are relative to stateDir. */
-  path: z.string().min(1).default('outbox.db'),
-  /** FULL: a committed event survives a power cut. NORMAL: faster; the last commits may be lost on power loss (never on a process crash). */
-  synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
-  groupCommit: z.strictObject({
-    /** Under concurrent load, wait at most this long for more events to share one commit. 0 = commit on the next event-loop turn. */
-    windowMs: z.number().min(0).max(10).default(2),
-    /** At most this many events in one transaction. */
-    maxBatch: z.number().int().min(1).max(10000).default(1000),
-  }).prefault({}),
-  /** Unfinished events (pending, retrying, parked) the outbox holds before it refuses new ones (sources then apply back-pressure). */
-  maxEvents: z.number().int().min(100).default(1_000_000),
-  retention: z.strictObject({
-    /** Delivered events are kept this many days as the audit trail, then pruned. */
-    doneDays: z.number().min(0).default(30),
-    /** Invalid input (malformed messages, unreadable scans) is kept this many days. */
-    invalidDays: z.number().min(0).default(30),
-  }).prefault({}),
-}).prefault({});
+export const outboxConfigSchema = z
+  .strictObject({
+    /** SQLite file; relative paths are relative to stateDir. */
+    path: z.string().min(1).default('outbox.db'),
+    /** FULL: a committed event survives a power cut. NORMAL: faster; the last commits may be lost on power loss (never on a process crash). */
+    synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+    groupCommit: z
+      .strictObject({
+        /** Under concurrent load, wait at most this long for more events to share one commit. 0 = commit on the next event-loop turn. */
+        windowMs: z.number().min(0).max(10).default(2),
+        /** At most this many events in one transaction. */
+        maxBatch: z.number().int().min(1).max(10000).default(1000),
+      })
+      .prefault({}),
+    /** Unfinished events (pending, retrying, parked) the outbox holds before it refuses new ones (sources then apply back-pressure). */
+    maxEvents: z.number().int().min(100).default(1_000_000),
+    retention: z
+      .strictObject({
+        /** Delivered events are kept this many days as the audit trail, then pruned. */
+        doneDays: z.number().min(0).default(30),
+        /** Invalid input (malformed messages, unreadable scans) is kept this many days. */
+        invalidDays: z.number().min(0).default(30),
+      })
+      .prefault({}),
+  })
+  .prefault({});
 
-export const syncConfigSchema = z.strictObject({
-  /** Set false to only buffer (no delivery to Odoo). */
-  enabled: z.boolean().default(true),
-  /** Requests to Odoo in flight at once. */
-  concurrency: z.number().int().min(1).max(64).default(4),
-  /** Requests per second to Odoo at most (also while draining a backlog). */
-  maxRequestsPerSecond: z.number().min(0.1).default(20),
-  /** Events of one model sent in one load() call at most. */
-  batchSize: z.number().int().min(1).max(1000).default(100),
-  /** Keys whose head is claimed per round. */
-  claimLimit: z.number().int().min(1).max(10000).default(500),
-  backoff: z.strictObject({
-    /** First retry after about this long (full jitter). */
-    initialMs: z.number().int().min(10).default(1000),
-    /** Retries never wait longer than this. */
-    maxMs: z.number().int().min(100).default(300_000),
-  }).prefault({}),
-  circuit: z.strictObject({
-    /** Consecutive transient failures that open the circuit (stop sending). */
-    failureThreshold: z.number().int().min(1).default(5),
-    /** First probe this long after opening; doubles up to maxProbeIntervalMs. */
-    probeIntervalMs: z.number().int().min(100).default(5000),
-    maxProbeIntervalMs: z.number().int().min(100).default(60_000),
-  }).prefault({}),
-  /** Event types whose parked head does not block later events of its key (telemetry-like types). All others block. */
-  skippableTypes: z.array(eventType).default(['maintenance.requested', 'quality.recorded']),
-  /** Generic mappings: an event type written into any model's fields through a keyed load(). */
-  mappings: z.array(genericMappingSchema).default([]),
-}).prefault({});
+export const syncConfigSchema = z
+  .strictObject({
+    /** Set false to only buffer (no delivery to Odoo). */
+    enabled: z.boolean().default(true),
+    /** Requests to Odoo in flight at once. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+    /** Requests per second to Odoo at most (also while draining a backlog). */
+    maxRequestsPerSecond: z.number().min(0.1).default(20),
+    /** Events of one model sent in one load() call at most. */
+    batchSize: z.number().int().min(1).max(1000).default(100),
+    /** Keys whose head is claimed per round. */
+    claimLimit: z.number().int().min(1).max(10000).default(500),
+    backoff: z
+      .strictObject({
+        /** First retry after about this long (full jitter). */
+        initialMs: z.number().int().min(10).default(1000),
+        /** Retries never wait longer than this. */
+        maxMs: z.number().int().min(100).default(300_000),
+      })
+      .prefault({}),
+    circuit: z
+      .strictObject({
+        /** Consecutive transient failures that open the circuit (stop sending). */
+        failureThreshold: z.number().int().min(1).default(5),
+        /** First probe this long after opening; doubles up to maxProbeIntervalMs. */
+        probeIntervalMs: z.number().int().min(100).default(5000),
+        maxProbeIntervalMs: z.number().int().min(100).default(60_000),
+      })
+      .prefault({}),
+    /** Event types whose parked head does not block later events of its key (telemetry-like types). All others block. */
+    skippableTypes: z.array(eventType).default(['maintenance.requested', 'quality.recorded']),
+    /** Generic mappings: an event type written into any model's fields through a keyed load(). */
+    mappings: z.array(genericMappingSchema).default([]),
+  })
+  .prefault({});
 
-export const httpConfigSchema = z.strictObject({
-  enabled: z.boolean().default(true),
-  port: z.number().int().min(0).max(65535).default(8470),
-  /** Addresses to listen on: localhost always; add the gateway's LAN address for supervisors' tablets. */
-  bind: z.array(z.string().min(1)).default(['127.0.0.1']),
-  /** `open`: anyone who reaches the page can view it; `login`: viewing needs a login too. Changes always need a login. */
-  view: z.enum(['open', 'login']).default('open'),
-  /** Local users (scrypt hashes), managed with `edge-agent users`. Relative to stateDir. */
-  usersFile: z.string().default('users.json'),
-}).prefault({});
+export const httpConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    port: z.number().int().min(0).max(65535).default(8470),
+    /** Addresses to listen on: localhost always; add the gateway's LAN address for supervisors' tablets. */
+    bind: z.array(z.string().min(1)).default(['127.0.0.1']),
+    /** `open`: anyone who reaches the page can view it; `login`: viewing needs a login too. Changes always need a login. */
+    view: z.enum(['open', 'login']).default('open'),
+    /** Local users (scrypt hashes), managed with `edge-agent users`. Relative to stateDir. */
+    usersFile: z.string().default('users.json'),
+  })
+  .prefault({});
 
 /** A batch or roll-up flow: events of its types are held until its schedule fires (docs/flows.md). */
 export const flowConfigSchema = z.strictObject({
@@ -87,36 +101,43 @@ export const flowConfigSchema = z.strictObject({
   types: z.array(eventType).min(1, 'name at least one event type'),
 });
 
-export const schedulesConfigSchema = z.strictObject({
-  /** Prune delivered events and old invalid input. */
-  retention: cronExpr.default('17 3 * * *'),
-  /** Refresh products, lots, work centers and open orders from Odoo. */
-  masterData: cronExpr.default('*/15 * * * *'),
-  /** Write the daily reconciliation report (what was received, sent, parked). */
-  reconciliation: cronExpr.default('5 6 * * *'),
-  /** Batch and roll-up flows. */
-  flows: z.array(flowConfigSchema).default([]),
-}).superRefine((s, ctx) => {
-  uniqueNames(s.flows, ctx, 'flow', 'flows');
-  const owner = new Map<string, number>();
-  s.flows.forEach((f, i) => {
-    f.types.forEach((type, j) => {
-      const at = ['flows', i, 'types', j];
-      const first = owner.get(type);
-      if (first === i) ctx.addIssue({ code: 'custom', path: at, message: `${type} is listed twice in this flow` });
-      else if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: at, message: `${type} is already held by flow "${s.flows[first]!.name}" (schedules.flows[${first}]); a type belongs to one flow at most` });
-      } else owner.set(type, i);
-      const refusal = f.mode === 'rollup' ? rollupRefusal(type) : undefined;
-      if (refusal) ctx.addIssue({ code: 'custom', path: at, message: refusal });
+export const schedulesConfigSchema = z
+  .strictObject({
+    /** Prune delivered events and old invalid input. */
+    retention: cronExpr.default('17 3 * * *'),
+    /** Refresh products, lots, work centers and open orders from Odoo. */
+    masterData: cronExpr.default('*/15 * * * *'),
+    /** Write the daily reconciliation report (what was received, sent, parked). */
+    reconciliation: cronExpr.default('5 6 * * *'),
+    /** Batch and roll-up flows. */
+    flows: z.array(flowConfigSchema).default([]),
+  })
+  .superRefine((s, ctx) => {
+    uniqueNames(s.flows, ctx, 'flow', 'flows');
+    const owner = new Map<string, number>();
+    s.flows.forEach((f, i) => {
+      f.types.forEach((type, j) => {
+        const at = ['flows', i, 'types', j];
+        const first = owner.get(type);
+        if (first === i) ctx.addIssue({ code: 'custom', path: at, message: `${type} is listed twice in this flow` });
+        else if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at,
+            message: `${type} is already held by flow "${s.flows[first]!.name}" (schedules.flows[${first}]); a type belongs to one flow at most`,
+          });
+        } else owner.set(type, i);
+        const refusal = f.mode === 'rollup' ? rollupRefusal(type) : undefined;
+        if (refusal) ctx.addIssue({ code: 'custom', path: at, message: refusal });
+      });
     });
-  });
-}).prefault({});
+  })
+  .prefault({});
 
 function sourcesSchema() {
   const schemas = adapterKinds.map((k) => k.configSchema);
   if (schemas.length === 0) return z.array(z.never()).default([]);
-  const union = schemas.length === 1 ? schemas[0]! : z.discriminatedUnion('type', schemas as any);
+  const union = schemas.length === 1 ? schemas[0]! : z.discriminatedUnion('type', schemas as unknown as [z.ZodObject, ...z.ZodObject[]]);
   return z.array(union).default([]);
 }
 
@@ -141,9 +162,11 @@ export function buildConfigSchema() {
       }),
       /** Where the outbox, certificates and users live. Relative paths in the file are resolved against it. */
       stateDir: z.string().min(1).default('/var/lib/edge-agent'),
-      log: z.strictObject({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-      }).prefault({}),
+      log: z
+        .strictObject({
+          level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        })
+        .prefault({}),
       outbox: outboxConfigSchema,
       /** Without an odoo section the agent only buffers. */
       odoo: odooConfigSchema.optional(),
@@ -161,14 +184,22 @@ export function buildConfigSchema() {
       const sourceNames = new Set((cfg.sources as Array<{ name: string }>).map((x) => x.name));
       (cfg.rules as Array<{ source?: string }>).forEach((r, i) => {
         if (r.source !== undefined && !sourceNames.has(r.source)) {
-          ctx.addIssue({ code: 'custom', path: ['rules', i, 'source'], message: `no source named "${r.source}" (sources: ${[...sourceNames].join(', ') || 'none'})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', i, 'source'],
+            message: `no source named "${r.source}" (sources: ${[...sourceNames].join(', ') || 'none'})`,
+          });
         }
       });
       const mapped = new Map<string, number>();
       cfg.sync.mappings.forEach((m, i) => {
         const first = mapped.get(m.eventType);
         if (first !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['sync', 'mappings', i, 'eventType'], message: `${m.eventType} is already mapped by sync.mappings[${first}]; keep one` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sync', 'mappings', i, 'eventType'],
+            message: `${m.eventType} is already mapped by sync.mappings[${first}]; keep one`,
+          });
         } else mapped.set(m.eventType, i);
       });
     });

@@ -195,9 +195,7 @@ export function parseEvent(value: unknown): ParseEventResult {
 }
 
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((i) => `${i.path.length ? i.path.join('.') : '(event)'}: ${i.message}`)
-    .join('; ');
+  return issues.map((i) => `${i.path.length ? i.path.join('.') : '(event)'}: ${i.message}`).join('; ');
 }
 
 function deepFreeze<T>(v: T): T {

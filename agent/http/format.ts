@@ -41,7 +41,9 @@ export function formatClock(at: number | string | null | undefined, now: number)
 
 /** 1234567 -> "1 234 567" (a thin space reads well on a tablet in every locale). */
 export function formatCount(n: number): string {
-  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '\u202f');
 }
 
 /** At most `max` characters, with an ellipsis when cut. */

@@ -49,7 +49,10 @@ export function odooLine(i: HeadlineInput): HeadlineLine {
   if (!s.running) return { level: 'warn', text: 'Sending to Odoo is stopped (the agent is shutting down).' };
   const err = s.lastError ? ` Last error: ${s.lastError.message}` : '';
   if (s.circuit === 'auth-failed') {
-    return { level: 'alarm', text: `Odoo refuses the agent's API key since ${when(s.circuitOpenedAt ?? s.lastError?.at ?? i.startedAt)}. Sending is paused until the key is fixed.${err}` };
+    return {
+      level: 'alarm',
+      text: `Odoo refuses the agent's API key since ${when(s.circuitOpenedAt ?? s.lastError?.at ?? i.startedAt)}. Sending is paused until the key is fixed.${err}`,
+    };
   }
   if (s.circuit === 'open') {
     if (s.lastSuccessAt === null && s.circuitOpenedAt === null) {
@@ -69,14 +72,16 @@ export function backlogLine(i: HeadlineInput): HeadlineLine {
   const c = i.counts;
   const waiting = c.unfinished;
   const held = i.held ?? 0;
-  const heldText = held > 0 ? ` ${formatCount(held)} ${held === 1 ? 'event is' : 'events are'} held for a batch or roll-up flow and go${held === 1 ? 'es' : ''} out at its next release (Flows below).` : '';
+  const heldText =
+    held > 0
+      ? ` ${formatCount(held)} ${held === 1 ? 'event is' : 'events are'} held for a batch or roll-up flow and go${held === 1 ? 'es' : ''} out at its next release (Flows below).`
+      : '';
   if (waiting === 0) {
     if (held > 0) return { level: 'ok', text: `Nothing waits to be sent now.${heldText}` };
-    return i.odooConfigured
-      ? { level: 'ok', text: 'Nothing waits: every event has been delivered to Odoo.' }
-      : { level: 'ok', text: 'No events waiting.' };
+    return i.odooConfigured ? { level: 'ok', text: 'Nothing waits: every event has been delivered to Odoo.' } : { level: 'ok', text: 'No events waiting.' };
   }
-  const oldest = i.oldestUnfinishedAt !== null ? `, the oldest since ${formatClock(i.oldestUnfinishedAt, i.now)} (${formatSpan(i.now - i.oldestUnfinishedAt)})` : '';
+  const oldest =
+    i.oldestUnfinishedAt !== null ? `, the oldest since ${formatClock(i.oldestUnfinishedAt, i.now)} (${formatSpan(i.now - i.oldestUnfinishedAt)})` : '';
   const parked = c.parked > 0 ? ` ${formatCount(c.parked)} of them ${c.parked === 1 ? 'needs' : 'need'} a person (exception queue below).` : '';
   // Waiting is normal for a moment; it needs an eye when nothing drains it, a person is needed, or it has waited long.
   const draining = i.odooConfigured && i.sync?.running === true && i.sync.circuit === 'closed';

@@ -88,7 +88,8 @@ function whoBox(m: PageModel): string {
 }
 
 function headlineBox(h: Headline): string {
-  const line = (l: { level: Level; text: string }, cls: string) => `<p class="${cls} lv-${l.level}"><span class="dot" aria-hidden="true"></span>${esc(l.text)}</p>`;
+  const line = (l: { level: Level; text: string }, cls: string) =>
+    `<p class="${cls} lv-${l.level}"><span class="dot" aria-hidden="true"></span>${esc(l.text)}</p>`;
   return `<section class="headline ${h.level}" aria-label="Summary">${line(h.odoo, 'big')}${line(h.backlog, 'big')}${line(h.safety, '')}</section>`;
 }
 
@@ -99,13 +100,27 @@ function odooCard(m: PageModel): string {
     rows.push(['State', '<span class="pill warn">not configured</span>']);
   } else {
     const state =
-      s.circuit === 'closed' ? '<span class="pill ok">up</span>' : s.circuit === 'auth-failed' ? '<span class="pill alarm">key refused</span>' : '<span class="pill alarm">down</span>';
+      s.circuit === 'closed'
+        ? '<span class="pill ok">up</span>'
+        : s.circuit === 'auth-failed'
+          ? '<span class="pill alarm">key refused</span>'
+          : '<span class="pill alarm">down</span>';
     rows.push(['State', `${state} <span class="muted">circuit ${esc(s.circuit)}</span>`]);
-    if (s.circuit !== 'closed' && s.circuitOpenedAt !== null) rows.push(['Down since', `${esc(formatClock(s.circuitOpenedAt, m.now))} (${esc(formatSpan(m.now - s.circuitOpenedAt))})`]);
-    rows.push(['Version', s.server ? `${esc(s.server.serverVersion)} <span class="muted">${esc(s.server.protocol)}</span>` : '<span class="muted">not known yet</span>']);
-    rows.push(['Last success', s.lastSuccessAt !== null ? `${esc(formatClock(s.lastSuccessAt, m.now))} (${esc(formatAge(s.lastSuccessAt, m.now))})` : 'not since start']);
+    if (s.circuit !== 'closed' && s.circuitOpenedAt !== null)
+      rows.push(['Down since', `${esc(formatClock(s.circuitOpenedAt, m.now))} (${esc(formatSpan(m.now - s.circuitOpenedAt))})`]);
+    rows.push([
+      'Version',
+      s.server ? `${esc(s.server.serverVersion)} <span class="muted">${esc(s.server.protocol)}</span>` : '<span class="muted">not known yet</span>',
+    ]);
+    rows.push([
+      'Last success',
+      s.lastSuccessAt !== null ? `${esc(formatClock(s.lastSuccessAt, m.now))} (${esc(formatAge(s.lastSuccessAt, m.now))})` : 'not since start',
+    ]);
     if (s.lastError) rows.push(['Last error', `${esc(clip(s.lastError.message, 300))} <span class="muted">${esc(formatAge(s.lastError.at, m.now))}</span>`]);
-    rows.push(['Since start', `${formatCount(s.sent)} sent · ${formatCount(s.parked)} parked · ${formatCount(s.retried)} retried · ${formatCount(s.inFlight)} in flight`]);
+    rows.push([
+      'Since start',
+      `${formatCount(s.sent)} sent · ${formatCount(s.parked)} parked · ${formatCount(s.retried)} retried · ${formatCount(s.inFlight)} in flight`,
+    ]);
   }
   if (m.odoo.url) rows.push(['Server', `${esc(m.odoo.url)}${m.odoo.database ? ` <span class="muted">db ${esc(m.odoo.database)}</span>` : ''}`]);
   return `<section class="card" id="odoo"><h2>Odoo link</h2>${defList(rows)}</section>`;
@@ -146,8 +161,14 @@ function throughputCard(m: PageModel): string {
 
 function sourcesSection(m: PageModel): string {
   const items = m.sources.map((s) => {
-    const state = !s.enabled ? '<span class="pill muted">disabled</span>' : s.connected ? '<span class="pill ok">connected</span>' : '<span class="pill alarm">not connected</span>';
-    const err = s.lastError ? `<div class="err">${esc(clip(s.lastError.message, 240))} <span class="muted">${esc(formatAge(s.lastError.at, m.now))}</span></div>` : '';
+    const state = !s.enabled
+      ? '<span class="pill muted">disabled</span>'
+      : s.connected
+        ? '<span class="pill ok">connected</span>'
+        : '<span class="pill alarm">not connected</span>';
+    const err = s.lastError
+      ? `<div class="err">${esc(clip(s.lastError.message, 240))} <span class="muted">${esc(formatAge(s.lastError.at, m.now))}</span></div>`
+      : '';
     return (
       `<article class="src"><div class="row"><b class="name">${esc(s.name)}</b> <span class="muted">${esc(s.type)}</span> ${state}</div>` +
       `<div>Last data: ${s.lastDataAt ? `${esc(formatClock(s.lastDataAt, m.now))} (${esc(formatAge(s.lastDataAt, m.now))})` : 'none since start'}</div>${err}</article>`
@@ -160,7 +181,8 @@ function flowsSection(m: PageModel): string {
   if (m.flows.length === 0) return '';
   const held = m.flows.reduce((n, f) => n + f.held, 0);
   const rows = m.flows.map((f) => {
-    const since = f.heldSince !== null ? `${esc(formatClock(f.heldSince, m.now))} (${esc(formatSpan(m.now - f.heldSince))})` : '<span class="muted">nothing held</span>';
+    const since =
+      f.heldSince !== null ? `${esc(formatClock(f.heldSince, m.now))} (${esc(formatSpan(m.now - f.heldSince))})` : '<span class="muted">nothing held</span>';
     const next = f.nextFlushAt !== null ? esc(formatClock(f.nextFlushAt, m.now)) : '<span class="muted">not scheduled</span>';
     return (
       `<tr data-flow="${esc(f.name)}"><td><b>${esc(f.name)}</b></td><td>${f.mode === 'rollup' ? 'roll-up' : 'batch'}</td><td>${esc(f.types.join(', '))}</td>` +
@@ -238,7 +260,8 @@ function invalidSection(m: PageModel): string {
 
 function auditSection(m: PageModel): string {
   const rows = m.audit.map(
-    (a) => `<tr><td>${esc(formatClock(a.at, m.now))}</td><td>${esc(a.actor)}</td><td><b>${esc(a.action)}</b></td><td>${esc(clip(auditDetail(a.detail), 200))}</td></tr>`,
+    (a) =>
+      `<tr><td>${esc(formatClock(a.at, m.now))}</td><td>${esc(a.actor)}</td><td><b>${esc(a.action)}</b></td><td>${esc(clip(auditDetail(a.detail), 200))}</td></tr>`,
   );
   return (
     `<section id="audit"><h2>Audit log</h2>` +
@@ -255,7 +278,8 @@ export function auditDetail(detail: unknown): string {
   if (typeof detail !== 'object') return String(detail);
   const d = detail as Record<string, unknown>;
   const parts: string[] = [];
-  if (Array.isArray(d.ids)) parts.push(`${d.ids.length === 1 ? 'event' : `${d.ids.length} events`} ${(d.ids as unknown[]).slice(0, 5).join(', ')}${d.ids.length > 5 ? ', …' : ''}`);
+  if (Array.isArray(d.ids))
+    parts.push(`${d.ids.length === 1 ? 'event' : `${d.ids.length} events`} ${(d.ids as unknown[]).slice(0, 5).join(', ')}${d.ids.length > 5 ? ', …' : ''}`);
   if (typeof d.id === 'string') parts.push(`event ${d.id}`);
   if (typeof d.field === 'string') parts.push(`${d.field}: ${fieldText(d.from)} → ${fieldText(d.to)}`);
   if (typeof d.reason === 'string') parts.push(`reason: ${d.reason}`);
@@ -295,9 +319,7 @@ export function renderLoginPage(m: LoginModel): string {
     m.nonce,
     `<main class="login"><h1>${esc(m.title)}</h1><h2>Log in</h2>` +
       (m.error ? `<div class="banner alarm" role="alert">${esc(m.error)}</div>` : '') +
-      (m.noUsers
-        ? `<p class="banner warn">No users exist yet. On the gateway, an administrator adds one with <code>edge-agent users add</code>.</p>`
-        : '') +
+      (m.noUsers ? `<p class="banner warn">No users exist yet. On the gateway, an administrator adds one with <code>edge-agent users add</code>.</p>` : '') +
       `<form method="post" action="/login" class="stack">` +
       `<input type="hidden" name="token" value="${esc(m.token)}"><input type="hidden" name="next" value="${esc(m.next)}">` +
       `<label>Name <input name="user" autocomplete="username" autocapitalize="off" autocorrect="off" spellcheck="false" required autofocus></label>` +
@@ -308,8 +330,17 @@ export function renderLoginPage(m: LoginModel): string {
 }
 
 /** A short page for refusals and errors (403, 404, 429...). */
-export function renderMessagePage(title: string, text: string, nonce: string, link: { href: string; label: string } = { href: '/', label: 'Back to the status page' }): string {
-  return document(title, nonce, `<main class="login"><h1>${esc(title)}</h1><p>${esc(text)}</p><p><a class="btn" href="${esc(link.href)}">${esc(link.label)}</a></p></main>`);
+export function renderMessagePage(
+  title: string,
+  text: string,
+  nonce: string,
+  link: { href: string; label: string } = { href: '/', label: 'Back to the status page' },
+): string {
+  return document(
+    title,
+    nonce,
+    `<main class="login"><h1>${esc(title)}</h1><p>${esc(text)}</p><p><a class="btn" href="${esc(link.href)}">${esc(link.label)}</a></p></main>`,
+  );
 }
 
 function document(title: string, nonce: string, body: string): string {

@@ -475,7 +475,10 @@ class StatusSite {
   /** Same origin, read the form, and, with a session, its CSRF token. */
   private async checkPost(c: Ctx): Promise<{ form: URLSearchParams; session: Session | undefined }> {
     if (!sameOrigin(c.req.headers)) {
-      this.log.warn({ ip: c.ip, path: c.url.pathname, origin: c.req.headers.origin ?? null, referer: c.req.headers.referer ?? null }, 'cross-site POST refused');
+      this.log.warn(
+        { ip: c.ip, path: c.url.pathname, origin: c.req.headers.origin ?? null, referer: c.req.headers.referer ?? null },
+        'cross-site POST refused',
+      );
       throw new HttpError(403, 'Refused: this request was not sent from the status page (cross-site request).');
     }
     const form = await readForm(c.req);
@@ -522,7 +525,9 @@ class StatusSite {
     if (r.events) this.agent.worker?.wake();
     return {
       kind: 'ok' as const,
-      text: r.members ? `Flow ${name}: ${r.members} held ${r.members === 1 ? 'event went' : 'events went'} into the queue as ${r.events} ${r.events === 1 ? 'event' : 'events'}.` : `Flow ${name} held nothing.`,
+      text: r.members
+        ? `Flow ${name}: ${r.members} held ${r.members === 1 ? 'event went' : 'events went'} into the queue as ${r.events} ${r.events === 1 ? 'event' : 'events'}.`
+        : `Flow ${name} held nothing.`,
     };
   }
 
@@ -581,7 +586,17 @@ class StatusSite {
 }
 
 function titleFor(status: number): string {
-  return status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 405 ? 'Not allowed' : status === 413 ? 'Too large' : status === 415 ? 'Not a form' : 'Bad request';
+  return status === 403
+    ? 'Not allowed'
+    : status === 404
+      ? 'Not found'
+      : status === 405
+        ? 'Not allowed'
+        : status === 413
+          ? 'Too large'
+          : status === 415
+            ? 'Not a form'
+            : 'Bad request';
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {

@@ -195,7 +195,13 @@ class HttpOdooClient implements OdooClient {
     return parsed.value === null ? undefined : parsed.value;
   }
 
-  private executeKw(model: string, method: string, ids: number[] | undefined, kwargs: Record<string, unknown>, context: Record<string, unknown>): Promise<unknown> {
+  private executeKw(
+    model: string,
+    method: string,
+    ids: number[] | undefined,
+    kwargs: Record<string, unknown>,
+    context: Record<string, unknown>,
+  ): Promise<unknown> {
     let args: unknown[] = ids !== undefined ? [ids] : [];
     let kw: Record<string, unknown> = { ...kwargs, context };
     // Odoo's execute_kw reads create()'s first positional argument to decide

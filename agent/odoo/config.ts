@@ -50,7 +50,7 @@ export const odooConfigSchema = z
   .superRefine((c, ctx) => {
     const jsonrpc = c.protocol === 'jsonrpc' || (c.protocol === 'auto' && c.version !== 'auto' && c.version < 19);
     if (jsonrpc && !c.username) {
-      ctx.addIssue({ code: 'custom', path: ['username'], message: 'required for JSON-RPC (Odoo 17/18): the login of the agent\'s Odoo user' });
+      ctx.addIssue({ code: 'custom', path: ['username'], message: "required for JSON-RPC (Odoo 17/18): the login of the agent's Odoo user" });
     }
     if (c.protocol === 'json2' && c.version !== 'auto' && c.version < 19) {
       ctx.addIssue({ code: 'custom', path: ['protocol'], message: `json2 needs Odoo 19 or later (version is pinned to ${c.version})` });

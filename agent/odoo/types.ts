@@ -54,10 +54,7 @@ export class OdooError extends Error {
     return this.action === 'retry';
   }
 
-  constructor(
-    message: string,
-    opts: { action: ErrorAction; code: string; odooName?: string; status?: number; retryAfterMs?: number; cause?: unknown },
-  ) {
+  constructor(message: string, opts: { action: ErrorAction; code: string; odooName?: string; status?: number; retryAfterMs?: number; cause?: unknown }) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'OdooError';
     this.code = opts.code;

@@ -3,7 +3,10 @@ export { sourceBase } from './base';
 import { z } from 'zod';
 import type { AdapterFactory } from './types';
 
-export interface AdapterKind<C extends { type: string; name: string } = any> {
+/** A source's config as every kind has it; a kind's own fields come from its schema. */
+export type SourceConfigBase = { type: string; name: string; enabled?: boolean };
+
+export interface AdapterKind<C extends SourceConfigBase = SourceConfigBase> {
   type: C['type'];
   configSchema: z.ZodType<C>;
   factory: AdapterFactory<C>;

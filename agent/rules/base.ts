@@ -23,9 +23,7 @@ export function isRestorable(rule: Rule<unknown>): rule is RestorableRule<unknow
 }
 
 /** Rule names: they key saved state, so they never hold `:` (fact keys always do). */
-export const ruleNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule name uses letters, digits, _ . - (at most 64, no spaces or ":")');
+export const ruleNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a rule name uses letters, digits, _ . - (at most 64, no spaces or ":")');
 
 /** A tag pattern: exact name, `*` glob, MQTT `+`/`#` (see agent/rules/match.ts). */
 export const tagPatternSchema = z
@@ -37,12 +35,10 @@ export const tagPatternSchema = z
   });
 
 /** A text that may hold `{{...}}` placeholders (agent/rules/template.ts). */
-export const templateSchema = z
-  .string()
-  .superRefine((text, ctx) => {
-    const problem = templateProblem(text);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+export const templateSchema = z.string().superRefine((text, ctx) => {
+  const problem = templateProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 /** A name in Odoo (work center, equipment, loss reason): trimmed, 1 to 128 characters. */
 export const odooNameSchema = z.string().trim().min(1).max(128);
@@ -138,4 +134,3 @@ export function defineRule<S>(spec: {
     },
   };
 }
-

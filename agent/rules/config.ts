@@ -14,11 +14,9 @@ export type RuleConfig = { kind: string; name: string; enabled?: boolean } & Rec
 export function buildRuleConfigSchema(kinds: readonly RuleKind[]): z.ZodType<RuleConfig> {
   if (kinds.length === 0) throw new Error('no rule kinds are registered');
   const names = kinds.map((k) => k.kind).join(', ');
-  return z.discriminatedUnion(
-    'kind',
-    kinds.map((k) => k.configSchema) as unknown as [z.ZodObject, ...z.ZodObject[]],
-    { error: (issue) => (issue.code === 'invalid_union' ? `kind must be one of ${names}` : undefined) },
-  ) as unknown as z.ZodType<RuleConfig>;
+  return z.discriminatedUnion('kind', kinds.map((k) => k.configSchema) as unknown as [z.ZodObject, ...z.ZodObject[]], {
+    error: (issue) => (issue.code === 'invalid_union' ? `kind must be one of ${names}` : undefined),
+  }) as unknown as z.ZodType<RuleConfig>;
 }
 
 /** Build the schema of the whole `rules:` list: every entry, and names unique. */

@@ -82,7 +82,8 @@ export class RuleEngine {
     for (const config of configs) {
       if (config.enabled === false) continue;
       const kind = kinds.find((k) => k.kind === config.kind);
-      if (!kind) throw new AgentError('RULE_CONFIG_INVALID', `rule "${config.name}": unknown kind "${config.kind}" (known: ${kinds.map((k) => k.kind).join(', ')})`);
+      if (!kind)
+        throw new AgentError('RULE_CONFIG_INVALID', `rule "${config.name}": unknown kind "${config.kind}" (known: ${kinds.map((k) => k.kind).join(', ')})`);
       rules.push(kind.create(config));
     }
     this.install(rules);
@@ -96,7 +97,7 @@ export class RuleEngine {
   }
 
   /** Build an engine from rule objects (rules made in code, tests). */
-  static fromRules(rules: readonly Rule<any>[]): RuleEngine {
+  static fromRules(rules: readonly Rule<unknown>[]): RuleEngine {
     const engine = new RuleEngine([]);
     engine.install(rules);
     return engine;

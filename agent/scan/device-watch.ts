@@ -76,7 +76,10 @@ export class DeviceWatch {
 export class ReopenBackoff {
   attempts = 0;
 
-  constructor(private readonly policy: BackoffPolicy, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly policy: BackoffPolicy,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   delay(): number {
     this.attempts++;

@@ -55,7 +55,10 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
   private lastError: AdapterHealth['lastError'] = null;
   protected readonly counts = { scans: 0, unreadable: 0, opens: 0, disconnects: 0, openFailures: 0 };
 
-  constructor(private readonly common: ScannerCommonConfig, private readonly ctx: AdapterContext) {
+  constructor(
+    private readonly common: ScannerCommonConfig,
+    private readonly ctx: AdapterContext,
+  ) {
     this.name = common.name;
     this.log = ctx.log.child({ device: common.path });
     this.backoff = new ReopenBackoff(common.reopen);

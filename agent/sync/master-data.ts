@@ -70,7 +70,12 @@ export class MasterDataCache implements MasterDataLookup {
   }
 
   counts(): Record<string, number> {
-    return { products: new Set([...this.products.values()].map((p) => p.id)).size, lots: this.lots.size, productions: this.productions.size, workcenters: new Set([...this.workcenters.values()].map((w) => w.id)).size };
+    return {
+      products: new Set([...this.products.values()].map((p) => p.id)).size,
+      lots: this.lots.size,
+      productions: this.productions.size,
+      workcenters: new Set([...this.workcenters.values()].map((w) => w.id)).size,
+    };
   }
 
   /** Pull everything from Odoo and replace the cache in one transaction. */
@@ -78,22 +83,39 @@ export class MasterDataCache implements MasterDataLookup {
     const read = <T>(model: string, domain: unknown[], fields: string[], extra: Record<string, unknown> = {}) =>
       odoo.call<T[]>(model, 'search_read', { kwargs: { domain, fields, ...extra } });
     const [products, lots, productions, workcenters] = await Promise.all([
-      read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string }>('product.product', [], ['id', 'name', 'default_code', 'barcode', 'tracking']),
+      read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string }>(
+        'product.product',
+        [],
+        ['id', 'name', 'default_code', 'barcode', 'tracking'],
+      ),
       read<{ id: number; name: string; product_id: Many2one }>('stock.lot', [], ['id', 'name', 'product_id'], { limit: MAX_LOTS, order: 'id desc' }),
-      read<{ id: number; name: string; state: string; product_id: Many2one }>('mrp.production', [['state', 'in', ['confirmed', 'progress', 'to_close']]], ['id', 'name', 'state', 'product_id']),
+      read<{ id: number; name: string; state: string; product_id: Many2one }>(
+        'mrp.production',
+        [['state', 'in', ['confirmed', 'progress', 'to_close']]],
+        ['id', 'name', 'state', 'product_id'],
+      ),
       read<{ id: number; name: string; code: string | false }>('mrp.workcenter', [], ['id', 'name', 'code']),
     ]);
     const rows: Array<[string, string, unknown]> = [];
     for (const p of products) {
-      const value: Product = { id: p.id, name: p.name, ...(p.default_code ? { defaultCode: p.default_code } : {}), ...(p.barcode ? { barcode: p.barcode } : {}), ...(p.tracking ? { tracking: p.tracking as Product['tracking'] } : {}) };
+      const value: Product = {
+        id: p.id,
+        name: p.name,
+        ...(p.default_code ? { defaultCode: p.default_code } : {}),
+        ...(p.barcode ? { barcode: p.barcode } : {}),
+        ...(p.tracking ? { tracking: p.tracking as Product['tracking'] } : {}),
+      };
       rows.push(['product', String(p.id), value]);
     }
     for (const l of lots) if (l.product_id) rows.push(['lot', String(l.id), { id: l.id, name: l.name, productId: l.product_id[0] } satisfies Lot]);
-    for (const m of productions) if (m.product_id) rows.push(['production', String(m.id), { id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production]);
+    for (const m of productions)
+      if (m.product_id) rows.push(['production', String(m.id), { id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production]);
     for (const w of workcenters) rows.push(['workcenter', String(w.id), { id: w.id, name: w.name, ...(w.code ? { code: w.code } : {}) } satisfies Workcenter]);
     const now = Date.now();
     const ins = this.db.prepare(`INSERT INTO master_data(kind, key, value) VALUES (?, ?, ?)`);
-    const meta = this.db.prepare(`INSERT INTO master_data_meta(kind, refreshed_at, rows) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET refreshed_at = excluded.refreshed_at, rows = excluded.rows`);
+    const meta = this.db.prepare(
+      `INSERT INTO master_data_meta(kind, refreshed_at, rows) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET refreshed_at = excluded.refreshed_at, rows = excluded.rows`,
+    );
     this.db.transaction(() => {
       this.db.prepare(`DELETE FROM master_data`).run();
       for (const [kind, key, value] of rows) ins.run(kind, key, JSON.stringify(value));

@@ -131,10 +131,7 @@ export class SyncWorker {
     this.clearTimer();
     this.releaseReady();
     if (this.active > 0) {
-      await Promise.race([
-        new Promise<void>((r) => this.idleWaiters.push(r)),
-        new Promise<void>((r) => setTimeout(r, timeoutMs).unref()),
-      ]);
+      await Promise.race([new Promise<void>((r) => this.idleWaiters.push(r)), new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]);
     }
   }
 
@@ -177,11 +174,14 @@ export class SyncWorker {
     if (this.timer && this.timerAt <= at) return;
     this.clearTimer();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, delayMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   private clearTimer(): void {
@@ -263,7 +263,13 @@ export class SyncWorker {
     for (const r of records) {
       const op = this.ops.get(r.type);
       if (!op) {
-        settlements.push({ seq: r.seq, outcome: 'park', reason: `no operation for event type ${r.type} (check sync.mappings)`, code: 'NO_OPERATION', blocking: !this.skippable.has(r.type) });
+        settlements.push({
+          seq: r.seq,
+          outcome: 'park',
+          reason: `no operation for event type ${r.type} (check sync.mappings)`,
+          code: 'NO_OPERATION',
+          blocking: !this.skippable.has(r.type),
+        });
         continue;
       }
       if (op.executeBatch && this.cfg.batchSize > 1) {
@@ -356,7 +362,8 @@ export class SyncWorker {
         results = [await unit.op.execute(unit.records[0]!.event as never, this.context())];
       } else {
         results = await unit.op.executeBatch(unit.records.map((r) => r.event) as never, this.context());
-        if (results.length !== unit.records.length) throw new Error(`operation ${unit.op.type} returned ${results.length} results for ${unit.records.length} events`);
+        if (results.length !== unit.records.length)
+          throw new Error(`operation ${unit.op.type} returned ${results.length} results for ${unit.records.length} events`);
       }
     } catch (err) {
       results = unit.records.map(() => asError(err));
@@ -429,7 +436,7 @@ export class SyncWorker {
       this.lastError = { message: describe(stopError), at: now };
       this.circuit.authFailure(now, describe(stopError));
       this.releaseReady();
-      this.log.error({ reason: describe(stopError) }, 'Odoo refused the agent\'s credentials: sending stopped until a probe with the key succeeds');
+      this.log.error({ reason: describe(stopError) }, "Odoo refused the agent's credentials: sending stopped until a probe with the key succeeds");
       this.observe(unit, started, 'stop', stopError);
       return;
     }
@@ -491,7 +498,10 @@ export class SyncWorker {
       const auth = actionOf(e) === 'stop';
       this.circuit.probeFailed(this.now(), describe(e), auth);
       this.lastError = { message: describe(e), at: this.now() };
-      this.log.warn({ reason: describe(e), nextProbeInMs: this.circuit.nextProbeAt - this.now() }, auth ? 'Odoo still refuses the credentials' : 'Odoo probe failed');
+      this.log.warn(
+        { reason: describe(e), nextProbeInMs: this.circuit.nextProbeAt - this.now() },
+        auth ? 'Odoo still refuses the credentials' : 'Odoo probe failed',
+      );
     } finally {
       this.probing = false;
       this.schedule(this.circuit.state === 'closed' ? 0 : this.circuit.nextProbeAt - this.now());

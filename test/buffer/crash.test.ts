@@ -32,7 +32,11 @@ it('every event whose enqueue resolved survives a SIGKILL, once, in order per ke
   const seqOf = new Map(rows.map((r) => [r.id, r.seq]));
   for (const key of new Set(acked.map((a) => a.key))) {
     const seqs = acked.filter((a) => a.key === key).map((a) => seqOf.get(a.id)!);
-    assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, `acknowledgement order kept on ${key}`);
+    assert.deepEqual(
+      [...seqs].sort((x, y) => x - y),
+      seqs,
+      `acknowledgement order kept on ${key}`,
+    );
   }
   assert.equal(o.counts().pending, rows.length, 'counters agree with the rows');
   await o.close();

@@ -20,19 +20,25 @@ function event(w: number, i: number): CanonicalEvent {
   const id = `r${round}-w${w}-${i}`;
   const t = new Date(Date.UTC(2026, 10, 26) + counter * 1000).toISOString();
   if (i % 17 === 16) return { id, type: 'production.completed', sequenceKey: key, occurredAt: t, receivedAt: t, source: 'crash', payload: { production: key } };
-  return { id, type: 'material.consumed', sequenceKey: key, occurredAt: t, receivedAt: t, source: 'crash', payload: { production: key, product: `P-${i % 2}`, quantity: 1 + (i % 5) } };
+  return {
+    id,
+    type: 'material.consumed',
+    sequenceKey: key,
+    occurredAt: t,
+    receivedAt: t,
+    source: 'crash',
+    payload: { production: key, product: `P-${i % 2}`, quantity: 1 + (i % 5) },
+  };
 }
 
 async function writer(w: number): Promise<void> {
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     const batch = Array.from({ length: 1 + ((i + w) % 4) }, () => {
       counter++;
       return event(w, i++);
     });
     await outbox.enqueue(batch);
-    process.stdout.write(
-      batch.map((e) => `ok ${e.id} ${e.sequenceKey} ${e.type} ${e.type === 'material.consumed' ? e.payload.quantity : 0}\n`).join(''),
-    );
+    process.stdout.write(batch.map((e) => `ok ${e.id} ${e.sequenceKey} ${e.type} ${e.type === 'material.consumed' ? e.payload.quantity : 0}\n`).join(''));
   }
 }
 

@@ -35,7 +35,13 @@ interface Member {
 function check(o: SqliteOutbox, acked: Ack[]): void {
   const db = o.database;
   const members = db.prepare('SELECT n, id, skey, event, flushed_into FROM flow_members ORDER BY n').all() as Member[];
-  const events = db.prepare('SELECT seq, id, type, skey, body FROM events ORDER BY seq').all() as Array<{ seq: number; id: string; type: string; skey: string; body: string }>;
+  const events = db.prepare('SELECT seq, id, type, skey, body FROM events ORDER BY seq').all() as Array<{
+    seq: number;
+    id: string;
+    type: string;
+    skey: string;
+    body: string;
+  }>;
   const memberQty = (m: Member) => (JSON.parse(m.event) as { payload: { quantity: number } }).payload.quantity;
   const eventById = new Map(events.map((e) => [e.id, e]));
   const memberById = new Map(members.map((m) => [m.id, m]));
@@ -55,7 +61,11 @@ function check(o: SqliteOutbox, acked: Ack[]): void {
     const of = into.get(e.id) ?? [];
     assert.ok(of.length >= 1, `queued consumption ${e.id} came from held members`);
     const q = (JSON.parse(e.body) as { p: { quantity: number } }).p.quantity;
-    assert.equal(q, of.reduce((s, m) => s + memberQty(m), 0), `${e.id} is the sum of its ${of.length} members, no more, no less`);
+    assert.equal(
+      q,
+      of.reduce((s, m) => s + memberQty(m), 0),
+      `${e.id} is the sum of its ${of.length} members, no more, no less`,
+    );
   }
   // Order per key: every consumption acknowledged before a completion of its order went out ahead of it.
   const seqOf = new Map(events.map((e) => [e.id, e.seq]));

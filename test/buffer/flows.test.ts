@@ -32,7 +32,10 @@ describe('batch and roll-up flows', () => {
     const r = await outbox.enqueue([consumption('WH/MO/00012', 2), consumption('WH/MO/00012', 3), makeEvent({ sequenceKey: 'Press 1' })]);
     assert.deepEqual(r, { inserted: 3, duplicates: 0, held: 2 });
     assert.equal(outbox.counts().pending, 1, 'only the downtime is queued');
-    assert.deepEqual(queued(outbox).map((e) => e.type), ['downtime.started']);
+    assert.deepEqual(
+      queued(outbox).map((e) => e.type),
+      ['downtime.started'],
+    );
     const [status] = outbox.flowStatus();
     assert.equal(status!.held, 2);
     assert.equal(status!.keys, 1);
@@ -94,7 +97,12 @@ describe('batch and roll-up flows', () => {
   it('rolls up alike consumption into one event with the sum, per order, product and lot', async () => {
     let now = T0;
     const { outbox } = open([HOURLY], { clock: () => now });
-    const a = [consumption('WH/MO/00012', 1.5, { lot: 'L1' }), consumption('WH/MO/00012', 2, { lot: 'L1' }), consumption('WH/MO/00012', 0.1, { lot: 'L1' }), consumption('WH/MO/00012', 0.2, { lot: 'L1' })];
+    const a = [
+      consumption('WH/MO/00012', 1.5, { lot: 'L1' }),
+      consumption('WH/MO/00012', 2, { lot: 'L1' }),
+      consumption('WH/MO/00012', 0.1, { lot: 'L1' }),
+      consumption('WH/MO/00012', 0.2, { lot: 'L1' }),
+    ];
     const otherLot = consumption('WH/MO/00012', 4, { lot: 'L2' });
     const otherOrder = [consumption('WH/MO/00013', 7), consumption('WH/MO/00013', 8)];
     await outbox.enqueue([a[0]!, otherLot, a[1]!, otherOrder[0]!, a[2]!, otherOrder[1]!, a[3]!]);
@@ -123,7 +131,11 @@ describe('batch and roll-up flows', () => {
 
   it('keeps events of different sources apart in a roll-up (one source per event)', async () => {
     const { outbox } = open();
-    await outbox.enqueue([consumption('WH/MO/1', 1, { source: 'scanner-a' }), consumption('WH/MO/1', 2, { source: 'scanner-b' }), consumption('WH/MO/1', 3, { source: 'scanner-a' })]);
+    await outbox.enqueue([
+      consumption('WH/MO/1', 1, { source: 'scanner-a' }),
+      consumption('WH/MO/1', 2, { source: 'scanner-b' }),
+      consumption('WH/MO/1', 3, { source: 'scanner-a' }),
+    ]);
     outbox.flushFlow(HOURLY.name);
     const bySource = Object.fromEntries(queued(outbox).map((e) => [e.event.source, (e.event.payload as { quantity: number }).quantity]));
     assert.deepEqual(bySource, { 'scanner-a': 4, 'scanner-b': 2 });
@@ -170,11 +182,18 @@ describe('batch and roll-up flows', () => {
     const r = await outbox.enqueue([done]);
     assert.deepEqual(r, { inserted: 1, duplicates: 0, released: 1 });
     const mo12 = outbox.list({ sequenceKey: 'WH/MO/00012' });
-    assert.deepEqual(mo12.map((e) => e.type), ['material.consumed', 'production.completed']);
+    assert.deepEqual(
+      mo12.map((e) => e.type),
+      ['material.consumed', 'production.completed'],
+    );
     assert.ok(mo12[0]!.seq < mo12[1]!.seq);
     assert.equal((mo12[0]!.event.payload as { quantity: number }).quantity, 5);
     assert.equal(held(outbox), 1, 'the other order keeps waiting for the schedule');
-    assert.deepEqual(outbox.claim(10).map((e) => e.type), ['material.consumed'], 'the consumption is the head of its order');
+    assert.deepEqual(
+      outbox.claim(10).map((e) => e.type),
+      ['material.consumed'],
+      'the consumption is the head of its order',
+    );
     await outbox.close();
   });
 
@@ -184,7 +203,11 @@ describe('batch and roll-up flows', () => {
     const done = completed('WH/MO/00012');
     const c2 = consumption('WH/MO/00012', 3);
     await Promise.all([outbox.enqueue([c1]), outbox.enqueue([done, c2])]);
-    assert.deepEqual(queued(outbox).map((e) => e.id), [c1.id, done.id], 'c1 (a group of one) before the completion');
+    assert.deepEqual(
+      queued(outbox).map((e) => e.id),
+      [c1.id, done.id],
+      'c1 (a group of one) before the completion',
+    );
     assert.equal(held(outbox), 1, 'c2 came after the completion: held for the next flush');
     await outbox.close();
   });
@@ -207,7 +230,10 @@ describe('batch and roll-up flows', () => {
     const again = new SqliteOutbox({ path, flows: [HOURLY] });
     assert.equal(again.heldEvents, 2);
     await again.enqueue([completed('WH/MO/00012')]);
-    assert.deepEqual(again.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type), ['material.consumed', 'production.completed']);
+    assert.deepEqual(
+      again.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type),
+      ['material.consumed', 'production.completed'],
+    );
     await again.close();
   });
 
@@ -218,7 +244,10 @@ describe('batch and roll-up flows', () => {
     await cli.enqueue([consumption('WH/MO/00012', 2)]);
     await cli.close();
     await outbox.enqueue([completed('WH/MO/00012')]);
-    assert.deepEqual(outbox.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type), ['material.consumed', 'production.completed']);
+    assert.deepEqual(
+      outbox.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type),
+      ['material.consumed', 'production.completed'],
+    );
     await outbox.close();
   });
 
@@ -237,7 +266,13 @@ describe('batch and roll-up flows', () => {
     assert.equal(outbox.heldEvents, 4, 'and the in-memory count agrees');
     outbox.database.exec('DROP TRIGGER fail_flush');
     assert.deepEqual(outbox.flushFlow(HOURLY.name), { flow: HOURLY.name, members: 4, events: 2, keys: 2 });
-    assert.deepEqual(queued(outbox).filter((e) => e.sequenceKey === 'WH/MO/00012').map((e) => e.id), [expected], 'the same id as the failed attempt');
+    assert.deepEqual(
+      queued(outbox)
+        .filter((e) => e.sequenceKey === 'WH/MO/00012')
+        .map((e) => e.id),
+      [expected],
+      'the same id as the failed attempt',
+    );
     assert.deepEqual(outbox.flushFlow(HOURLY.name).events, 0, 'a re-run adds nothing');
     assert.equal(outbox.counts().pending, 2);
     await outbox.close();
@@ -247,12 +282,17 @@ describe('batch and roll-up flows', () => {
     const { outbox } = open();
     await outbox.enqueue([consumption('WH/MO/00012', 2), consumption('WH/MO/00012', 3)]);
     const done = completed('WH/MO/00012');
-    outbox.database.exec(`CREATE TEMP TRIGGER fail_done BEFORE INSERT ON events WHEN NEW.type = 'production.completed' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+    outbox.database.exec(
+      `CREATE TEMP TRIGGER fail_done BEFORE INSERT ON events WHEN NEW.type = 'production.completed' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
+    );
     await assert.rejects(outbox.enqueue([done]), /disk trouble/);
     assert.equal(held(outbox), 2, 'the release went back with the failed commit');
     outbox.database.exec('DROP TRIGGER fail_done');
     await outbox.enqueue([done]);
-    assert.deepEqual(outbox.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type), ['material.consumed', 'production.completed']);
+    assert.deepEqual(
+      outbox.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type),
+      ['material.consumed', 'production.completed'],
+    );
     await outbox.close();
   });
 

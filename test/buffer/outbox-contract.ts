@@ -61,11 +61,17 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const b = [makeEvent({ sequenceKey: 'B' }), makeEvent({ sequenceKey: 'B' })];
       await o.enqueue([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!]);
       const first = o.claim(10);
-      assert.deepEqual(first.map((r) => r.id), [a[0]!.id, b[0]!.id]);
+      assert.deepEqual(
+        first.map((r) => r.id),
+        [a[0]!.id, b[0]!.id],
+      );
       assert.deepEqual(o.claim(10), [], 'a key with an event in flight has no other head');
       o.settle([{ seq: first[0]!.seq, outcome: 'done', odooIds: { 'mrp.workcenter.productivity': 7 } }]);
       const second = o.claim(10);
-      assert.deepEqual(second.map((r) => r.id), [a[1]!.id]);
+      assert.deepEqual(
+        second.map((r) => r.id),
+        [a[1]!.id],
+      );
       assert.deepEqual(o.get(a[0]!.id)!.odooIds, { 'mrp.workcenter.productivity': 7 });
       assert.equal(o.get(a[0]!.id)!.state, 'done');
     });
@@ -99,8 +105,15 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         const key = wk.split('/')[1]!;
         const order = delivered.get(key)!;
         const positions = ids.map((id) => order.indexOf(id));
-        assert.ok(positions.every((p) => p >= 0), 'every event delivered');
-        assert.deepEqual([...positions].sort((x, y) => x - y), positions, `writer order kept on ${key}`);
+        assert.ok(
+          positions.every((p) => p >= 0),
+          'every event delivered',
+        );
+        assert.deepEqual(
+          [...positions].sort((x, y) => x - y),
+          positions,
+          `writer order kept on ${key}`,
+        );
       }
       assert.equal(o.counts().done, 300);
       assert.equal(o.counts().unfinished, 0);
@@ -121,14 +134,22 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o.nextRetryAt(), now + 5000);
       now += 5000;
       const again = o.claim(5);
-      assert.deepEqual(again.map((r) => r.id), [e1!.id]);
+      assert.deepEqual(
+        again.map((r) => r.id),
+        [e1!.id],
+      );
       assert.equal(o.counts().retrying, 0);
       assert.equal(o.counts().inflight, 1);
     });
 
     it('a blocking park holds its key; a skippable park lets it pass', async () => {
       const o = make();
-      const [a1, a2, b1, b2] = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'B' }), makeEvent({ sequenceKey: 'B' })];
+      const [a1, a2, b1, b2] = [
+        makeEvent({ sequenceKey: 'A' }),
+        makeEvent({ sequenceKey: 'A' }),
+        makeEvent({ sequenceKey: 'B' }),
+        makeEvent({ sequenceKey: 'B' }),
+      ];
       await o.enqueue([a1!, a2!, b1!, b2!]);
       const claimed = o.claim(5);
       o.settle([
@@ -138,7 +159,11 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o.get(a1!.id)!.state, 'parked');
       assert.equal(o.get(a1!.id)!.error, 'UserError: no such work center');
       const next = o.claim(5);
-      assert.deepEqual(next.map((r) => r.id), [b2!.id], 'A is blocked by its parked head; B moved on');
+      assert.deepEqual(
+        next.map((r) => r.id),
+        [b2!.id],
+        'A is blocked by its parked head; B moved on',
+      );
       assert.equal(o.counts().parked, 2);
     });
 
@@ -167,7 +192,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       [c] = o.claim(5);
       assert.equal(c!.id, a2!.id, 'skipping the head frees the key');
       const audit = o.listAudit();
-      assert.deepEqual(audit.map((x) => `${x.actor}:${x.action}`), ['carol:skip', 'bob:retry', 'alice:edit']);
+      assert.deepEqual(
+        audit.map((x) => `${x.actor}:${x.action}`),
+        ['carol:skip', 'bob:retry', 'alice:edit'],
+      );
     });
 
     it('replays done events in a time window', async () => {
@@ -182,7 +210,11 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       }
       assert.equal(o.replay(now - 1500, now, 'ops'), 2, 'the last two were done inside the window');
       const again = o.claim(5);
-      assert.deepEqual(again.map((r) => r.id), [es[1]!.id], 'replayed events keep their order');
+      assert.deepEqual(
+        again.map((r) => r.id),
+        [es[1]!.id],
+        'replayed events keep their order',
+      );
       assert.equal(o.counts().done, 1);
       assert.equal(o.counts().pending + o.counts().inflight, 2);
     });
@@ -207,11 +239,19 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const last = makeEvent({ sequenceKey: 'A' });
       await o.enqueue([...a, other, last]);
       const run = o.claim(50, undefined, runs);
-      assert.deepEqual(run.map((r) => r.id), a.map((e) => e.id), 'the run stops before the production event');
+      assert.deepEqual(
+        run.map((r) => r.id),
+        a.map((e) => e.id),
+        'the run stops before the production event',
+      );
       assert.equal(o.counts().inflight, 3);
       assert.deepEqual(o.claim(50, undefined, runs), [], 'nothing of a key while its run is in flight');
       o.settle(run.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: { x: r.seq } })));
-      assert.deepEqual(o.claim(50, undefined, runs).map((r) => r.id), [other.id], 'a type outside the policy comes alone');
+      assert.deepEqual(
+        o.claim(50, undefined, runs).map((r) => r.id),
+        [other.id],
+        'a type outside the policy comes alone',
+      );
     });
 
     it('shares the room after the heads evenly among the keys', async () => {
@@ -220,8 +260,17 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       for (let i = 0; i < 10; i++) events.push(makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'B' }));
       await o.enqueue(events);
       const claimed = o.claim(6, undefined, runs);
-      assert.deepEqual(claimed.map((r) => r.sequenceKey), ['A', 'A', 'A', 'B', 'B', 'B']);
-      assert.deepEqual(claimed.filter((r) => r.sequenceKey === 'A').map((r) => r.id), events.filter((e) => e.sequenceKey === 'A').slice(0, 3).map((e) => e.id));
+      assert.deepEqual(
+        claimed.map((r) => r.sequenceKey),
+        ['A', 'A', 'A', 'B', 'B', 'B'],
+      );
+      assert.deepEqual(
+        claimed.filter((r) => r.sequenceKey === 'A').map((r) => r.id),
+        events
+          .filter((e) => e.sequenceKey === 'A')
+          .slice(0, 3)
+          .map((e) => e.id),
+      );
       const small = { types: runs.types, max: 2 };
       o.settle(claimed.map((r) => ({ seq: r.seq, outcome: 'done' as const, odooIds: {} })));
       assert.equal(o.claim(50, undefined, small).length, 4, 'at most runs.max events of one key');
@@ -237,7 +286,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.deepEqual(o.claim(10, now, runs), [], 'not before the head is due');
       now += 1000;
       run = o.claim(10, now, runs);
-      assert.deepEqual(run.map((r) => r.id), a.map((e) => e.id));
+      assert.deepEqual(
+        run.map((r) => r.id),
+        a.map((e) => e.id),
+      );
       // The head went; the rest was held back (released) in the same settlement.
       o.settle([
         { seq: run[0]!.seq, outcome: 'done', odooIds: {} },
@@ -245,7 +297,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         { seq: run[2]!.seq, outcome: 'release' },
       ]);
       assert.equal(o.get(a[1]!.id)!.attempts, 1, 'a release counts no attempt');
-      assert.deepEqual(o.claim(10, now, runs).map((r) => r.id), [a[1]!.id, a[2]!.id]);
+      assert.deepEqual(
+        o.claim(10, now, runs).map((r) => r.id),
+        [a[1]!.id, a[2]!.id],
+      );
     });
 
     it('a parked event inside a run blocks the rest of its key', async () => {
@@ -260,7 +315,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       ]);
       assert.deepEqual(o.claim(10, undefined, runs), [], 'the key waits behind its parked event');
       assert.equal(o.retry({ ids: [a[1]!.id] }, 'test'), 1);
-      assert.deepEqual(o.claim(10, undefined, runs).map((r) => r.id), [a[1]!.id, a[2]!.id]);
+      assert.deepEqual(
+        o.claim(10, undefined, runs).map((r) => r.id),
+        [a[1]!.id, a[2]!.id],
+      );
     });
 
     it('turns a whole run in flight back into pending after a restart', async () => {
@@ -271,7 +329,10 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const o2 = await reopen(o);
       assert.equal(o2.counts().inflight, 0);
       assert.equal(o2.counts().pending, 3);
-      assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id));
+      assert.deepEqual(
+        o2.claim(10, undefined, runs).map((r) => r.id),
+        a.map((e) => e.id),
+      );
     });
 
     it('claims the events behind a run in flight, of its type, and nothing of a key with nothing in flight', async () => {
@@ -281,16 +342,36 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const b = [makeEvent({ sequenceKey: 'B' }), makeEvent({ sequenceKey: 'B' })];
       await o.enqueue([...a, other, makeEvent({ sequenceKey: 'A' }), ...b]);
       const run = o.claim(2, undefined, { types: runs.types, max: 2 });
-      assert.deepEqual(run.map((r) => r.id), [a[0]!.id, b[0]!.id], 'two heads: no room for followers');
+      assert.deepEqual(
+        run.map((r) => r.id),
+        [a[0]!.id, b[0]!.id],
+        'two heads: no room for followers',
+      );
       const aSeq = (i: number) => o.get(a[i]!.id)!.seq;
       let next = o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: aSeq(0) }], 2);
-      assert.deepEqual(next.map((r) => r.id), [a[1]!.id, a[2]!.id], 'the next two of A, in order');
+      assert.deepEqual(
+        next.map((r) => r.id),
+        [a[1]!.id, a[2]!.id],
+        'the next two of A, in order',
+      );
       assert.ok(next.every((r) => r.state === 'inflight'));
       assert.equal(o.counts().inflight, 4);
       next = o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: aSeq(2) }], 10);
-      assert.deepEqual(next.map((r) => r.id), [a[3]!.id, a[4]!.id], 'up to the event of another type');
-      assert.deepEqual(o.claimFollowing('production.reported', [{ sequenceKey: 'A', afterSeq: aSeq(1) }], 10), [], 'the tail given must be the last in flight: the next one is already out');
-      assert.deepEqual(o.claimFollowing('downtime.started', [{ sequenceKey: 'B', afterSeq: o.get(b[1]!.id)!.seq }], 10), [], 'a tail that is not in flight brings nothing');
+      assert.deepEqual(
+        next.map((r) => r.id),
+        [a[3]!.id, a[4]!.id],
+        'up to the event of another type',
+      );
+      assert.deepEqual(
+        o.claimFollowing('production.reported', [{ sequenceKey: 'A', afterSeq: aSeq(1) }], 10),
+        [],
+        'the tail given must be the last in flight: the next one is already out',
+      );
+      assert.deepEqual(
+        o.claimFollowing('downtime.started', [{ sequenceKey: 'B', afterSeq: o.get(b[1]!.id)!.seq }], 10),
+        [],
+        'a tail that is not in flight brings nothing',
+      );
       assert.deepEqual(o.claimFollowing('downtime.started', [{ sequenceKey: 'B', afterSeq: aSeq(4) }], 10), [], 'a tail of another key brings nothing');
       assert.equal(o.counts().inflight, 6);
       assert.deepEqual(o.claim(10, undefined, runs), [], 'nothing more of A or B while they are in flight');
@@ -303,7 +384,11 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         { seq: aSeq(4), outcome: 'release' },
       ]);
       assert.equal(o.get(a[2]!.id)!.attempts, 0, 'handed back without an attempt');
-      assert.deepEqual(o.claim(10, undefined, runs).map((r) => r.id), [a[2]!.id, a[3]!.id, a[4]!.id], 'A goes on where it stopped');
+      assert.deepEqual(
+        o.claim(10, undefined, runs).map((r) => r.id),
+        [a[2]!.id, a[3]!.id, a[4]!.id],
+        'A goes on where it stopped',
+      );
     });
 
     it('events claimed behind a run in flight are pending again after a restart', async () => {
@@ -314,7 +399,11 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o.claimFollowing('downtime.started', [{ sequenceKey: 'A', afterSeq: head!.seq }], 10).length, 3);
       const o2 = await reopen(o);
       assert.deepEqual(o2.counts().inflight, 0);
-      assert.deepEqual(o2.claim(10, undefined, runs).map((r) => r.id), a.map((e) => e.id), 'the whole key again, in order');
+      assert.deepEqual(
+        o2.claim(10, undefined, runs).map((r) => r.id),
+        a.map((e) => e.id),
+        'the whole key again, in order',
+      );
     });
 
     it('a run in flight spread over thousands of events is pending again after a restart', async () => {
@@ -327,7 +416,15 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const o2 = await reopen(o);
       assert.equal(o2.counts().inflight, 0);
       assert.deepEqual(o2.list({ state: 'inflight', limit: 10 }), []);
-      assert.deepEqual(o2.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A').map((r) => r.id).slice(0, 1), [a[0]!.id], 'A starts again at its head');
+      assert.deepEqual(
+        o2
+          .claim(100, undefined, runs)
+          .filter((r) => r.sequenceKey === 'A')
+          .map((r) => r.id)
+          .slice(0, 1),
+        [a[0]!.id],
+        'A starts again at its head',
+      );
     });
 
     it('names the oldest head that could be claimed now', async () => {
@@ -346,7 +443,7 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o.oldestReadySeq(now), o.get(a.id)!.seq, 'due again');
     });
 
-    it('finds a key\'s next events and its next head across thousands of other events', async () => {
+    it("finds a key's next events and its next head across thousands of other events", async () => {
       const o = make();
       const a = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'A' })];
       const others = Array.from({ length: 2500 }, (_, i) => makeEvent({ sequenceKey: `K-${i % 40}` }));
@@ -359,20 +456,30 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         [a[1]!.id, ...late.map((e) => e.id)],
         'the rest of A, thousands of events apart, in order',
       );
-      o.settle([
-        { seq: head!.seq, outcome: 'done', odooIds: {} },
-        ...[a[1]!, ...late].map((e) => ({ seq: o.get(e.id)!.seq, outcome: 'release' as const })),
-      ]);
+      o.settle([{ seq: head!.seq, outcome: 'done', odooIds: {} }, ...[a[1]!, ...late].map((e) => ({ seq: o.get(e.id)!.seq, outcome: 'release' as const }))]);
       // A's next head lies more than a thousand events later (40 other keys share the room: one follower each).
       const claimed = o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A');
-      assert.deepEqual(claimed.map((r) => r.id), [a[1]!.id, late[0]!.id]);
+      assert.deepEqual(
+        claimed.map((r) => r.id),
+        [a[1]!.id, late[0]!.id],
+      );
       o.settle([
         { seq: claimed[0]!.seq, outcome: 'done', odooIds: {} },
         { seq: claimed[1]!.seq, outcome: 'park', reason: 'refused', blocking: true },
       ]);
-      assert.deepEqual(o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A'), [], 'A waits behind its parked event');
+      assert.deepEqual(
+        o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A'),
+        [],
+        'A waits behind its parked event',
+      );
       assert.equal(o.retry({ ids: [late[0]!.id] }, 'test'), 1);
-      assert.deepEqual(o.claim(100, undefined, runs).filter((r) => r.sequenceKey === 'A').map((r) => r.id), late.map((e) => e.id));
+      assert.deepEqual(
+        o
+          .claim(100, undefined, runs)
+          .filter((r) => r.sequenceKey === 'A')
+          .map((r) => r.id),
+        late.map((e) => e.id),
+      );
     });
 
     it('refuses with a typed error when full, and drops nothing', async () => {

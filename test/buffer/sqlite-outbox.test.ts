@@ -82,7 +82,10 @@ describe('sqlite outbox', () => {
     assert.equal(o.listInvalid().length, 1, 'the table added by migration 2 works');
     const runs = { types: new Set(['downtime.started']), max: 5 };
     assert.deepEqual(
-      o.claim(5, undefined, runs).filter((r) => r.sequenceKey === 'WC-9').map((r) => r.id),
+      o
+        .claim(5, undefined, runs)
+        .filter((r) => r.sequenceKey === 'WC-9')
+        .map((r) => r.id),
       ['old-1', 'old-2'],
       'the key index rebuilt by migration 5 finds the old events of a key, in order',
     );

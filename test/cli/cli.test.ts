@@ -11,7 +11,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
 const config = join(dir, 'agent.yaml');
 // The Odoo key is a systemd credential this test cannot resolve: local commands must work without it.
-writeFileSync(config, `plant:\n  id: cli\nstateDir: ${dir}\nhttp:\n  port: 1\nodoo:\n  url: http://127.0.0.1:1\n  database: x\n  apiKey: \${credential:odoo-api-key}\n`);
+writeFileSync(
+  config,
+  `plant:\n  id: cli\nstateDir: ${dir}\nhttp:\n  port: 1\nodoo:\n  url: http://127.0.0.1:1\n  database: x\n  apiKey: \${credential:odoo-api-key}\n`,
+);
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } });
@@ -19,7 +22,13 @@ function run(...args: string[]) {
 }
 
 const line = (over: Record<string, unknown> = {}) =>
-  JSON.stringify({ type: 'downtime.started', sequenceKey: 'WC-1', occurredAt: '2026-11-26T07:00:00Z', payload: { downtimeId: 'd1', workcenter: 'Press 1', reason: 'Setup' }, ...over });
+  JSON.stringify({
+    type: 'downtime.started',
+    sequenceKey: 'WC-1',
+    occurredAt: '2026-11-26T07:00:00Z',
+    payload: { downtimeId: 'd1', workcenter: 'Press 1', reason: 'Setup' },
+    ...over,
+  });
 
 describe('edge-agent CLI', () => {
   it('imports good lines, reports bad ones by line number, and is idempotent', () => {
@@ -59,10 +68,17 @@ describe('edge-agent CLI', () => {
 
     assert.equal(run('outbox', 'list', '--state', 'bogus').code, 2);
     const parked = JSON.parse(run('outbox', 'list', '--state', 'parked', '--json').out) as Array<{ id: string }>;
-    assert.deepEqual(parked.map((p) => p.id), [head!.id]);
+    assert.deepEqual(
+      parked.map((p) => p.id),
+      [head!.id],
+    );
     const edited = run('outbox', 'edit', head!.id, 'payload.reason', 'Equipment Failure', '--actor', 'alice');
     assert.equal(edited.code, 0, edited.err);
-    const after = JSON.parse(run('outbox', 'show', head!.id, '--json').out) as { state: string; event: { payload: { reason: string } }; originalPayload: { reason: string } };
+    const after = JSON.parse(run('outbox', 'show', head!.id, '--json').out) as {
+      state: string;
+      event: { payload: { reason: string } };
+      originalPayload: { reason: string };
+    };
     assert.equal(after.state, 'pending');
     assert.equal(after.event.payload.reason, 'Equipment Failure');
     assert.equal(after.originalPayload.reason, 'Setup');
@@ -83,7 +99,11 @@ describe('edge-agent CLI', () => {
 
   it('manages status-page users, reading the password from standard input', () => {
     const add = (name: string, role: string, password: string) =>
-      spawnSync(process.execPath, [cli, 'users', 'add', name, '--role', role, '--config', config], { input: `${password}\n`, encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } });
+      spawnSync(process.execPath, [cli, 'users', 'add', name, '--role', role, '--config', config], {
+        input: `${password}\n`,
+        encoding: 'utf8',
+        env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' },
+      });
     const ok = add('alice', 'supervisor', 'correct horse battery');
     assert.equal(ok.status, 0, ok.stderr);
     const weak = add('bob', 'viewer', 'short');

@@ -13,7 +13,12 @@ it('every log line of a running agent names its component once (no repeated JSON
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
@@ -35,7 +40,10 @@ it('every log line of a running agent names its component once (no repeated JSON
     const agent = await startAgent(config, { withoutSources: true, log: pino({ level: 'info' }, sink) });
     await agent.stop();
     const components = lines.map((l) => [...l.matchAll(/"component":"([^"]*)"/g)].map((m) => m[1]));
-    assert.ok(components.some((c) => c.includes('outbox')), `the outbox logs as its own component (lines: ${lines.length})`);
+    assert.ok(
+      components.some((c) => c.includes('outbox')),
+      `the outbox logs as its own component (lines: ${lines.length})`,
+    );
     for (const [i, c] of components.entries()) assert.ok(c.length <= 1, `line ${i} repeats "component": ${lines[i]}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

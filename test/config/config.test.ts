@@ -91,7 +91,10 @@ describe('config', () => {
       const p = problems(c.text, env);
       delete process.env.EDGE_TEST_KEY;
       assert.equal(p.length >= 1, true, 'at least one problem');
-      assert.ok(p.some((x) => c.expect.test(x)), `expected ${c.expect}, got:\n${p.join('\n')}`);
+      assert.ok(
+        p.some((x) => c.expect.test(x)),
+        `expected ${c.expect}, got:\n${p.join('\n')}`,
+      );
       assert.ok(!p.join('\n').includes('hunter2'), 'never prints a secret value');
     });
   }

@@ -47,7 +47,8 @@ describe('config: schedules.flows', () => {
     {
       name: 'a type in two flows',
       flows: `    - { name: a, cron: "0 * * * *", mode: rollup, types: [material.consumed] }\n    - name: b\n      cron: "0 0 * * *"\n      mode: batch\n      types:\n        - scrap.reported\n        - material.consumed\n`,
-      expect: /^plant\.yaml:12:11: schedules\.flows\[1\]\.types\[1\]: material\.consumed is already held by flow "a" \(schedules\.flows\[0\]\); a type belongs to one flow at most/,
+      expect:
+        /^plant\.yaml:12:11: schedules\.flows\[1\]\.types\[1\]: material\.consumed is already held by flow "a" \(schedules\.flows\[0\]\); a type belongs to one flow at most/,
     },
     {
       name: 'a type listed twice in one flow',
@@ -98,7 +99,10 @@ describe('config: schedules.flows', () => {
   for (const c of cases) {
     it(`names file, line and field for ${c.name}`, () => {
       const p = problems(c.flows);
-      assert.ok(p.some((x) => c.expect.test(x)), `expected ${c.expect}, got:\n${p.join('\n')}`);
+      assert.ok(
+        p.some((x) => c.expect.test(x)),
+        `expected ${c.expect}, got:\n${p.join('\n')}`,
+      );
     });
   }
 });

@@ -106,20 +106,31 @@ test('the image is built in two stages from an arm64 Debian bookworm-slim Node L
 
 test('the build stage compiles native modules and the TypeScript, then drops dev dependencies', () => {
   const runs = all(build, 'RUN').join('\n');
-  for (const pkg of ['python3', 'make', 'g++']) assert.match(runs, new RegExp(`apt-get install[^\\n]*\\s${pkg.replace('+', '\\+')}(\\s|$)`), `build stage installs ${pkg}`);
+  for (const pkg of ['python3', 'make', 'g++'])
+    assert.match(runs, new RegExp(`apt-get install[^\\n]*\\s${pkg.replace('+', '\\+')}(\\s|$)`), `build stage installs ${pkg}`);
   assert.match(runs, /npm ci\b/);
   assert.match(runs, /npm ci --ignore-scripts/, 'no install script runs before the sources are there, and nothing prebuilt is downloaded');
   assert.match(runs, /npm run build-release --prefix node_modules\/better-sqlite3/, 'better-sqlite3 is compiled from source for arm64');
   assert.equal(envValue(build, 'npm_config_nodedir'), '/usr/local', "compiled against the image's own Node headers");
   const order = ['npm ci', 'npm run build', 'npm prune --omit=dev'].map((s) => runs.indexOf(s));
-  assert.ok(order.every((i) => i >= 0), 'npm ci, npm run build and npm prune --omit=dev all run');
-  assert.deepEqual([...order].sort((a, b) => a - b), order, 'in that order');
+  assert.ok(
+    order.every((i) => i >= 0),
+    'npm ci, npm run build and npm prune --omit=dev all run',
+  );
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    'in that order',
+  );
 });
 
 test('the runtime stage holds the program only, runs it as a non-root user, and keeps state in a volume', () => {
   const copies = all(runtime, 'COPY');
   for (const what of ['node_modules', 'dist']) {
-    assert.ok(copies.some((c) => c.startsWith(`--from=${build.name} `) && c.includes(`/${what}`)), `runtime copies ${what} from the build stage`);
+    assert.ok(
+      copies.some((c) => c.startsWith(`--from=${build.name} `) && c.includes(`/${what}`)),
+      `runtime copies ${what} from the build stage`,
+    );
   }
   const runs = all(runtime, 'RUN').join('\n');
   assert.doesNotMatch(runs, /(^|\s)(g\+\+|make|build-essential)(\s|$)/, 'no compiler in the runtime image');
@@ -139,7 +150,10 @@ test('the runtime stage holds the program only, runs it as a non-root user, and 
 });
 
 test('.dockerignore keeps the host build and local state out of the image', () => {
-  const ignored = readFileSync(dockerignorePath, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignored = readFileSync(dockerignorePath, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   for (const p of ['node_modules', 'dist', '.git', 'state']) assert.ok(ignored.includes(p), `.dockerignore lacks ${p}`);
 });
 
@@ -170,7 +184,10 @@ function runHealthcheck(url: string): Promise<number | null> {
 test('the health check targets /healthz and its exit code follows the answer', async (t) => {
   const url = envValue(runtime, 'EDGE_AGENT_HEALTH_URL') ?? '';
   const code = healthcheckCommand().join(' ');
-  assert.ok(code.includes('/healthz') || (code.includes('EDGE_AGENT_HEALTH_URL') && url === 'http://127.0.0.1:8470/healthz'), 'the health check asks /healthz on the status port');
+  assert.ok(
+    code.includes('/healthz') || (code.includes('EDGE_AGENT_HEALTH_URL') && url === 'http://127.0.0.1:8470/healthz'),
+    'the health check asks /healthz on the status port',
+  );
 
   let status = 200;
   const seen: string[] = [];

@@ -123,7 +123,10 @@ test('the unit sandbox keeps devices open to serial and input only, and leaves N
   assert.notEqual(one(unit, s, 'PrivateDevices'), 'yes', 'serial and input devices would vanish');
   assert.notEqual(one(unit, s, 'PrivateUsers'), 'yes', 'device groups would not apply');
   assert.equal(one(unit, s, 'WatchdogSec'), undefined, 'Node cannot send sd_notify watchdog pings');
-  const comments = text.split('\n').filter((l) => l.trim().startsWith('#')).join('\n');
+  const comments = text
+    .split('\n')
+    .filter((l) => l.trim().startsWith('#'))
+    .join('\n');
   for (const left of ['MemoryDenyWriteExecute', 'PrivateDevices', 'PrivateUsers', 'WatchdogSec', 'DynamicUser', 'IPAddressDeny', 'PrivateNetwork']) {
     assert.ok(comments.includes(left), `a comment must say why ${left} is left out`);
   }
@@ -139,7 +142,10 @@ test('systemd-analyze verify accepts the unit', (t) => {
   }
   const r = analyze(['verify']);
   if (r.note) t.diagnostic(r.note);
-  const lines = r.output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = r.output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   // Complaints about other units on this machine are not ours; any line about this unit is.
   const ours = lines.filter((l) => l.includes('edge-agent'));
   for (const l of lines.filter((l) => !l.includes('edge-agent'))) t.diagnostic(`other unit: ${l}`);
@@ -165,7 +171,14 @@ test(`systemd-analyze security rates the unit's exposure at most ${MAX_EXPOSURE}
   t.diagnostic(`exposure ${exposure}`);
   assert.ok(exposure <= MAX_EXPOSURE, `exposure ${exposure} is above ${MAX_EXPOSURE}:\n${r.output}`);
   // The checks that matter most must pass by name, not only on the total.
-  for (const item of ['User=/DynamicUser=', 'NoNewPrivileges=', 'ProtectSystem=', 'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'SystemCallFilter=~@privileged', 'RestrictNamespaces=~user']) {
+  for (const item of [
+    'User=/DynamicUser=',
+    'NoNewPrivileges=',
+    'ProtectSystem=',
+    'CapabilityBoundingSet=~CAP_SYS_ADMIN',
+    'SystemCallFilter=~@privileged',
+    'RestrictNamespaces=~user',
+  ]) {
     const line = r.output.split('\n').find((l) => l.includes(` ${item} `) || l.includes(` ${item}`));
     assert.ok(line, `security output lacks ${item}`);
     assert.ok(line.trimStart().startsWith('✓'), `not passed: ${line.trim()}`);

@@ -16,7 +16,16 @@ const at = '2026-11-26T08:00:00.000Z';
 const payloads: Record<EventType, Record<string, unknown>> = {
   'production.reported': { production: 'WH/MO/00042', totalQuantity: 120, workcenter: 'Press 1', lot: 'L-7', uom: 'Units' },
   'production.completed': { production: 42, workcenter: 'Press 1' },
-  'material.consumed': { production: 'WH/MO/00042', product: 'STEEL-2MM', quantity: 2.5, uom: 'kg', lot: 'L1', serial: 'S1', location: 'WH/Stock', operator: 'Ann' },
+  'material.consumed': {
+    production: 'WH/MO/00042',
+    product: 'STEEL-2MM',
+    quantity: 2.5,
+    uom: 'kg',
+    lot: 'L1',
+    serial: 'S1',
+    location: 'WH/Stock',
+    operator: 'Ann',
+  },
   'inventory.moved': { kind: 'transfer', product: 'P-1', quantity: 3, fromLocation: 'WH/Stock', toLocation: 'WH/Line', reference: 'R1' },
   'scrap.reported': { product: 'P-1', quantity: 1, production: 'WH/MO/00042', reason: 'Scratched' },
   'downtime.started': { downtimeId: 'd-1', workcenter: 'Press 1', reason: 'Material shortage', description: 'no coil' },
@@ -208,7 +217,7 @@ describe('quick event check (built from the zod schema)', () => {
     assert.equal(compile(z.strictObject({ a: z.array(z.string()).default([]) })), undefined, 'default that is an object');
   });
 
-  it('parseEvent: a passed event is frozen and known as validated; a refused one gets zod\'s reason', () => {
+  it("parseEvent: a passed event is frozen and known as validated; a refused one gets zod's reason", () => {
     const ok = parseEvent(base('downtime.started'));
     assert.ok(ok.ok);
     assert.ok(Object.isFrozen(ok.event) && Object.isFrozen(ok.event.payload));

@@ -49,4 +49,3 @@ export function downtimeStarted(source: string, key: string, downtimeId: string,
     payload: { downtimeId, workcenter, reason: 'Material Availability' },
   };
 }
-

@@ -20,7 +20,15 @@ interface Over {
 function onOrder(type: EventType, order: string, payload: Record<string, unknown>, source: string, over: Over): CanonicalEvent {
   n++;
   const t = over.occurredAt ?? at(n);
-  return { id: over.id ?? randomEventId(BASE + n), type, sequenceKey: order, occurredAt: t, receivedAt: t, source: over.source ?? source, payload } as CanonicalEvent;
+  return {
+    id: over.id ?? randomEventId(BASE + n),
+    type,
+    sequenceKey: order,
+    occurredAt: t,
+    receivedAt: t,
+    source: over.source ?? source,
+    payload,
+  } as CanonicalEvent;
 }
 
 /** A material.consumed event. */

@@ -48,9 +48,14 @@ describe('flows on the status page, /metrics and the CLI', () => {
   // Not spawnSync: the agent answering the CLI runs in this process.
   const run = (...args: string[]) =>
     new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(process.execPath, [cli, ...args, '--config', configFile], { encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } }, (err, out, errText) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errText });
-      });
+      execFile(
+        process.execPath,
+        [cli, ...args, '--config', configFile],
+        { encoding: 'utf8', env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' } },
+        (err, out, errText) => {
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: errText });
+        },
+      );
     });
 
   before(async () => {
@@ -80,7 +85,10 @@ describe('flows on the status page, /metrics and the CLI', () => {
 
     const page = await browser.text('/');
     assert.match(page, /<section id="flows"><h2>Held for flows <span class="count">3<\/span>/);
-    assert.match(page, /<tr data-flow="consumption-hourly"><td><b>consumption-hourly<\/b><\/td><td>roll-up<\/td><td>material\.consumed<\/td><td class="num">3<\/td><td class="num">2<\/td>/);
+    assert.match(
+      page,
+      /<tr data-flow="consumption-hourly"><td><b>consumption-hourly<\/b><\/td><td>roll-up<\/td><td>material\.consumed<\/td><td class="num">3<\/td><td class="num">2<\/td>/,
+    );
     assert.match(page, /Nothing waits to be sent now\. 3 events are held for a batch or roll-up flow/, 'the headline does not claim everything was delivered');
   });
 

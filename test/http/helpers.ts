@@ -69,10 +69,16 @@ export async function startSite(opts: { view?: 'open' | 'login'; users?: boolean
   }
   const parkedId = 'evt-parked-1';
   const pendingIds = ['evt-pending-1', 'evt-pending-2'];
-  await agent.outbox.enqueue([event(parkedId, 'Press 1', 'Tool Change'), event(pendingIds[0]!, 'Press 2', 'Material shortage'), event(pendingIds[1]!, 'Press 3', 'Setup')]);
+  await agent.outbox.enqueue([
+    event(parkedId, 'Press 1', 'Tool Change'),
+    event(pendingIds[0]!, 'Press 2', 'Material shortage'),
+    event(pendingIds[1]!, 'Press 3', 'Setup'),
+  ]);
   const claimed = agent.outbox.claim(10).find((r) => r.id === parkedId);
   if (!claimed) throw new Error('test setup: could not claim the event to park');
-  agent.outbox.settle([{ seq: claimed.seq, outcome: 'park', reason: 'The loss reason "Tool Change" does not exist in Odoo', code: 'ValidationError', blocking: true }]);
+  agent.outbox.settle([
+    { seq: claimed.seq, outcome: 'park', reason: 'The loss reason "Tool Change" does not exist in Odoo', code: 'ValidationError', blocking: true },
+  ]);
   // The other claimed heads go back to pending without an attempt.
   agent.outbox.settle(agent.outbox.list({ state: 'inflight' }).map((r) => ({ seq: r.seq, outcome: 'release' as const })));
   const http = await startHttp(agent, { port: 0, host: '127.0.0.1' });
@@ -122,22 +128,26 @@ export class Browser {
     }
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise((resolve, reject) => {
-      const req = httpRequest(this.base + path, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, localAddress: this.localAddress, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          for (const c of res.headers['set-cookie'] ?? []) {
-            const [pair, ...attrs] = c.split(';');
-            const i = pair!.indexOf('=');
-            const name = pair!.slice(0, i);
-            const value = pair!.slice(i + 1);
-            if (value === '' || attrs.some((a) => /max-age=0/i.test(a.trim()))) this.jar.delete(name);
-            else this.jar.set(name, value);
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      });
+      const req = httpRequest(
+        this.base + path,
+        { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, localAddress: this.localAddress, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            for (const c of res.headers['set-cookie'] ?? []) {
+              const [pair, ...attrs] = c.split(';');
+              const i = pair!.indexOf('=');
+              const name = pair!.slice(0, i);
+              const value = pair!.slice(i + 1);
+              if (value === '' || attrs.some((a) => /max-age=0/i.test(a.trim()))) this.jar.delete(name);
+              else this.jar.set(name, value);
+            }
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

@@ -98,14 +98,37 @@ describe('headline', () => {
     inFlight: 0,
     ...over,
   });
-  const base: HeadlineInput = { now, startedAt: now - 3600_000, odooConfigured: true, sync: sync(), counts: counts(), oldestUnfinishedAt: null, maxEvents: 1_000_000, refused: 0 };
+  const base: HeadlineInput = {
+    now,
+    startedAt: now - 3600_000,
+    odooConfigured: true,
+    sync: sync(),
+    counts: counts(),
+    oldestUnfinishedAt: null,
+    maxEvents: 1_000_000,
+    refused: 0,
+  };
   const cases: Array<[string, Partial<HeadlineInput>, { level: string; odoo?: RegExp; backlog?: RegExp; backlogLevel?: string; safety?: RegExp }]> = [
-    ['a few events on their way while Odoo answers', { counts: counts({ pending: 3, inflight: 2 }), oldestUnfinishedAt: now - 1000 }, { level: 'ok', backlog: /^5 events wait/ }],
+    [
+      'a few events on their way while Odoo answers',
+      { counts: counts({ pending: 3, inflight: 2 }), oldestUnfinishedAt: now - 1000 },
+      { level: 'ok', backlog: /^5 events wait/ },
+    ],
     ['all delivered', {}, { level: 'ok', odoo: /^Odoo connected \(Odoo 19\.0\), last answer 2 s ago/, backlog: /Nothing waits/, safety: /Nothing is lost/ }],
     [
       'WAN down for 47 minutes with a backlog',
-      { sync: sync({ circuit: 'open', circuitOpenedAt: now - 47 * 60_000, lastError: { message: 'connect ECONNREFUSED', at: now - 1000 } }), counts: counts({ pending: 1234 }), oldestUnfinishedAt: now - 47 * 60_000 },
-      { level: 'alarm', backlogLevel: 'warn', odoo: /^Odoo DOWN since .*\(47 min\).*ECONNREFUSED/, backlog: /^1\u202f234 events wait to be sent, the oldest since .*\(47 min\)/, safety: /Nothing is lost.*will be sent, oldest first/ },
+      {
+        sync: sync({ circuit: 'open', circuitOpenedAt: now - 47 * 60_000, lastError: { message: 'connect ECONNREFUSED', at: now - 1000 } }),
+        counts: counts({ pending: 1234 }),
+        oldestUnfinishedAt: now - 47 * 60_000,
+      },
+      {
+        level: 'alarm',
+        backlogLevel: 'warn',
+        odoo: /^Odoo DOWN since .*\(47 min\).*ECONNREFUSED/,
+        backlog: /^1\u202f234 events wait to be sent, the oldest since .*\(47 min\)/,
+        safety: /Nothing is lost.*will be sent, oldest first/,
+      },
     ],
     [
       'never reached since start',
@@ -113,10 +136,26 @@ describe('headline', () => {
       { level: 'alarm', odoo: /not reached since the agent started .*\(1 h 00 min\)/ },
     ],
     ['first connect under way', { sync: sync({ circuit: 'open', server: null, lastSuccessAt: null }) }, { level: 'warn', odoo: /^Connecting to Odoo/ }],
-    ['key refused', { sync: sync({ circuit: 'auth-failed', circuitOpenedAt: now - 60_000 }) }, { level: 'alarm', odoo: /refuses the agent's API key since .*\(1 min\)/ }],
-    ['no odoo configured', { odooConfigured: false, sync: undefined, counts: counts({ pending: 3 }), oldestUnfinishedAt: now }, { level: 'warn', odoo: /not configured/, safety: /^Nothing is lost: every event is stored on this gateway's disk\.$/ }],
-    ['one parked event needs a person', { counts: counts({ parked: 1 }), oldestUnfinishedAt: now - 1000 }, { level: 'warn', backlog: /^1 event waits .* 1 of them needs a person/ }],
-    ['outbox full', { counts: counts({ pending: 1_000_000 }), oldestUnfinishedAt: now, refused: 12 }, { level: 'alarm', safety: /outbox is FULL.*12 signals were refused/ }],
+    [
+      'key refused',
+      { sync: sync({ circuit: 'auth-failed', circuitOpenedAt: now - 60_000 }) },
+      { level: 'alarm', odoo: /refuses the agent's API key since .*\(1 min\)/ },
+    ],
+    [
+      'no odoo configured',
+      { odooConfigured: false, sync: undefined, counts: counts({ pending: 3 }), oldestUnfinishedAt: now },
+      { level: 'warn', odoo: /not configured/, safety: /^Nothing is lost: every event is stored on this gateway's disk\.$/ },
+    ],
+    [
+      'one parked event needs a person',
+      { counts: counts({ parked: 1 }), oldestUnfinishedAt: now - 1000 },
+      { level: 'warn', backlog: /^1 event waits .* 1 of them needs a person/ },
+    ],
+    [
+      'outbox full',
+      { counts: counts({ pending: 1_000_000 }), oldestUnfinishedAt: now, refused: 12 },
+      { level: 'alarm', safety: /outbox is FULL.*12 signals were refused/ },
+    ],
   ];
   for (const [name, input, want] of cases) {
     it(name, () => {
@@ -178,7 +217,14 @@ describe('security pieces', () => {
     for (const bad of ['//evil.example/', 'http://evil.example/', '/\\evil.example', '', null, undefined]) assert.equal(safeNext(bad), '/');
   });
   it('parses cookies', () => {
-    assert.deepEqual([...parseCookies('a=1; edge_session=abc-_; b="q"')], [['a', '1'], ['edge_session', 'abc-_'], ['b', 'q']]);
+    assert.deepEqual(
+      [...parseCookies('a=1; edge_session=abc-_; b="q"')],
+      [
+        ['a', '1'],
+        ['edge_session', 'abc-_'],
+        ['b', 'q'],
+      ],
+    );
     assert.equal(parseCookies(undefined).size, 0);
   });
   it('limits failed logins per key within a sliding minute', () => {

@@ -174,7 +174,10 @@ describe('status page server (view: open)', () => {
     const otherPort = await b.request('/events/retry', { form: { id: site.parkedId, csrf }, headers: { origin: 'http://127.0.0.1:1' } });
     assert.equal(otherPort.status, 403);
     assert.equal(state(site, site.parkedId), 'parked');
-    const login = await new Browser(site.url).request('/login', { form: { token: 'x', user: 'sam', password: PASSWORDS.supervisor }, headers: { origin: 'http://evil.example' } });
+    const login = await new Browser(site.url).request('/login', {
+      form: { token: 'x', user: 'sam', password: PASSWORDS.supervisor },
+      headers: { origin: 'http://evil.example' },
+    });
     assert.equal(login.status, 403);
   });
 

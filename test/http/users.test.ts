@@ -84,7 +84,10 @@ describe('local users', () => {
     assert.deepEqual(listUsers(join(dir, 'absent.json')), []);
     const f = file();
     writeFileSync(f, '{ not json');
-    assert.throws(() => listUsers(f), (err: unknown) => err instanceof AgentError && err.code === 'USERS_FILE' && err.message.includes(f));
+    assert.throws(
+      () => listUsers(f),
+      (err: unknown) => err instanceof AgentError && err.code === 'USERS_FILE' && err.message.includes(f),
+    );
   });
 
   it('orders roles viewer < supervisor < admin', () => {

@@ -31,11 +31,7 @@ export const attributeError = (m: string) => new OdooException('builtins.Attribu
 export const serializationFailure = () =>
   new OdooException('psycopg2.errors.SerializationFailure', 'could not serialize access due to concurrent update\n', 500);
 export const noDatabase = (db: string) =>
-  new OdooException(
-    'psycopg2.OperationalError',
-    `connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "${db}" does not exist\n`,
-    500,
-  );
+  new OdooException('psycopg2.OperationalError', `connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "${db}" does not exist\n`, 500);
 
 /** werkzeug HTTP exceptions: JSON-2 reports them with message = description, arguments = [description, code]. */
 export function httpException(code: number, description: string): OdooException {

@@ -97,9 +97,7 @@ export class SimFaults {
   /** Consume one hit of the first live fault of `kind` that matches the call. */
   take(kind: FaultKind, call: CallInfo = {}): ActiveFault | undefined {
     this.expire();
-    const f = this.active.find(
-      (x) => x.kind === kind && (!x.model || x.model === call.model) && (!x.method || x.method === call.method),
-    );
+    const f = this.active.find((x) => x.kind === kind && (!x.model || x.model === call.model) && (!x.method || x.method === call.method));
     if (!f) return undefined;
     f.hits++;
     if (f.remaining !== undefined) {

@@ -53,7 +53,9 @@ function parseArgs(argv: string[]): OdooSimOptions {
         break;
       case '--help':
       case '-h':
-        process.stdout.write('usage: main.js [--port 8069] [--version 17|18|19] [--db edge] [--login edge-bot] [--api-key KEY] [--no-seed] [--modules a,b] [--host 127.0.0.1] [--latency-ms N]\n');
+        process.stdout.write(
+          'usage: main.js [--port 8069] [--version 17|18|19] [--db edge] [--login edge-bot] [--api-key KEY] [--no-seed] [--modules a,b] [--host 127.0.0.1] [--latency-ms N]\n',
+        );
         process.exit(0);
         break;
       default:

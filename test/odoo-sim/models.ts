@@ -17,7 +17,12 @@ const date = (string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ typ
 const m2o = (relation: string, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'many2one', relation, string, ...extra });
 const o2m = (relation: string, inverse: string, string: string): FieldDef => ({ type: 'one2many', relation, inverse, string });
 const m2m = (relation: string, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'many2many', relation, string, ...extra });
-const sel = (selection: Array<[string, string]>, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({ type: 'selection', selection, string, ...extra });
+const sel = (selection: Array<[string, string]>, string: string, extra: Partial<FieldDef> = {}): FieldDef => ({
+  type: 'selection',
+  selection,
+  string,
+  ...extra,
+});
 const computed = (type: FieldDef['type'], string: string, compute: (env: Env, rec: Rec) => unknown, extra: Partial<FieldDef> = {}): FieldDef => ({
   type,
   string,
@@ -48,13 +53,19 @@ function isInternal(env: Env, locationId: unknown): boolean {
 /** Add qty (may be negative) to the quant of product/location/lot, as stock.move.line._action_done does. */
 export function quantAdd(env: Env, productId: number, locationId: number, lotId: number | false, qty: number): void {
   if (!isInternal(env, locationId) || qty === 0) return;
-  const quant = env.db
-    .all('stock.quant')
-    .find((q) => q.product_id === productId && q.location_id === locationId && (q.lot_id || false) === lotId);
+  const quant = env.db.all('stock.quant').find((q) => q.product_id === productId && q.location_id === locationId && (q.lot_id || false) === lotId);
   if (quant) env.set('stock.quant', quant.id, { quantity: round(num(quant.quantity) + qty) });
   else {
     const qid = env.db.newId('stock.quant');
-    env.db.put('stock.quant', { id: qid, product_id: productId, location_id: locationId, lot_id: lotId, quantity: round(qty), inventory_quantity: 0, inventory_quantity_set: false });
+    env.db.put('stock.quant', {
+      id: qid,
+      product_id: productId,
+      location_id: locationId,
+      lot_id: lotId,
+      quantity: round(qty),
+      inventory_quantity: 0,
+      inventory_quantity_set: false,
+    });
   }
 }
 
@@ -382,7 +393,13 @@ function markDone(env: Env, moId: number): unknown {
         default_mrp_consumption_warning_line_ids: issues.map((m) => [
           0,
           0,
-          { mrp_production_id: moId, product_id: m.product_id, consumption: mo.consumption, product_consumed_qty_uom: m.quantity, product_expected_qty_uom: round(num(m.unit_factor) * producing) },
+          {
+            mrp_production_id: moId,
+            product_id: m.product_id,
+            consumption: mo.consumption,
+            product_consumed_qty_uom: m.quantity,
+            product_expected_qty_uom: round(num(m.unit_factor) * producing),
+          },
         ]),
       });
     }
@@ -405,7 +422,9 @@ function markDone(env: Env, moId: number): unknown {
   for (const wo of env.db.all('mrp.workorder').filter((w) => w.production_id === moId)) finishWorkorder(env, wo.id);
   mo = env.browse('mrp.production', moId);
   syncFinishedMoves(env, moId);
-  for (const move of env.db.all('stock.move').filter((m) => (m.raw_material_production_id === moId || m.production_id === moId) && m.state !== 'done' && m.state !== 'cancel')) {
+  for (const move of env.db
+    .all('stock.move')
+    .filter((m) => (m.raw_material_production_id === moId || m.production_id === moId) && m.state !== 'done' && m.state !== 'cancel')) {
     if (num(move.quantity) > 0) moveDone(env, move.id);
     else env.set('stock.move', move.id, { state: 'done', product_uom_qty: 0 });
   }
@@ -460,8 +479,19 @@ export function defineModels(db: Database): void {
       },
     },
   });
-  defs.push({ name: 'res.groups', description: 'Access Groups', module: 'base', access: { read: 'user', write: 'admin' }, fields: { name: char('Name', { required: true }) } });
-  defs.push({ name: 'res.partner', description: 'Contact', module: 'base', fields: { name: char('Name'), email: char('Email'), active: bool('Active', { default: true }) } });
+  defs.push({
+    name: 'res.groups',
+    description: 'Access Groups',
+    module: 'base',
+    access: { read: 'user', write: 'admin' },
+    fields: { name: char('Name', { required: true }) },
+  });
+  defs.push({
+    name: 'res.partner',
+    description: 'Contact',
+    module: 'base',
+    fields: { name: char('Name'), email: char('Email'), active: bool('Active', { default: true }) },
+  });
   defs.push({
     name: 'ir.module.module',
     description: 'Module',
@@ -599,7 +629,9 @@ export function defineModels(db: Database): void {
   const shared = ['name', 'tracking', 'uom_id', 'active', ...(v >= 18 ? ['type', 'is_storable'] : ['detailed_type'])];
   const pick = (vals: Record<string, unknown>) => Object.fromEntries(shared.filter((k) => k in vals).map((k) => [k, vals[k]]));
   const variantsOf = (env: Env, tmplId: number) => env.db.all('product.product').filter((p) => p.product_tmpl_id === tmplId);
-  const templateFields: Record<string, FieldDef> = Object.fromEntries(Object.entries(productFields).filter(([k]) => shared.includes(k) || (v < 18 && k === 'type')));
+  const templateFields: Record<string, FieldDef> = Object.fromEntries(
+    Object.entries(productFields).filter(([k]) => shared.includes(k) || (v < 18 && k === 'type')),
+  );
   Object.assign(templateFields, {
     // Set through the template, kept on its variant; read back from a single variant.
     default_code: computed('char', 'Internal Reference', (env, r) => singleVariant(env, r.id)?.default_code ?? false),
@@ -637,7 +669,10 @@ export function defineModels(db: Database): void {
         for (const p of variantsOf(env, tid)) env.set('product.product', p.id, copy);
         const one = singleVariant(env, tid);
         if (one && (vals.default_code !== undefined || vals.barcode !== undefined)) {
-          env.set('product.product', one.id, { ...(vals.default_code !== undefined ? { default_code: vals.default_code } : {}), ...(vals.barcode !== undefined ? { barcode: vals.barcode } : {}) });
+          env.set('product.product', one.id, {
+            ...(vals.default_code !== undefined ? { default_code: vals.default_code } : {}),
+            ...(vals.barcode !== undefined ? { barcode: vals.barcode } : {}),
+          });
         }
       }
     },
@@ -710,7 +745,11 @@ export function defineModels(db: Database): void {
       if ('location_id' in vals) {
         for (const lid of ids) {
           const seen = new Set<number>();
-          for (let cur = env.get('stock.location', lid); cur; cur = typeof cur.location_id === 'number' ? env.get('stock.location', cur.location_id) : undefined) {
+          for (
+            let cur = env.get('stock.location', lid);
+            cur;
+            cur = typeof cur.location_id === 'number' ? env.get('stock.location', cur.location_id) : undefined
+          ) {
             if (seen.has(cur.id)) throw userError('Recursion Detected.');
             seen.add(cur.id);
           }
@@ -727,7 +766,10 @@ export function defineModels(db: Database): void {
     module: 'stock',
     afterWrite: (env, _ids, vals) => {
       if ('view_location_id' in vals) {
-        const roots = env.db.all('stock.location').filter((l) => !l.location_id).map((l) => l.id);
+        const roots = env.db
+          .all('stock.location')
+          .filter((l) => !l.location_id)
+          .map((l) => l.id);
         recomputeLocations(env, roots, true);
       }
     },
@@ -785,7 +827,9 @@ export function defineModels(db: Database): void {
       quantity: float('Quantity', { readonly: true }),
       inventory_quantity: float('Counted Quantity'),
       inventory_quantity_set: bool('Inventory Quantity Set', { default: false }),
-      inventory_diff_quantity: computed('float', 'Difference', (_env, r) => (r.inventory_quantity_set ? round(num(r.inventory_quantity) - num(r.quantity)) : 0)),
+      inventory_diff_quantity: computed('float', 'Difference', (_env, r) =>
+        r.inventory_quantity_set ? round(num(r.inventory_quantity) - num(r.quantity)) : 0,
+      ),
       inventory_date: date('Scheduled Date'),
     },
     afterWrite: (env, ids, vals, created) => {
@@ -795,7 +839,9 @@ export function defineModels(db: Database): void {
       if (created && env.context.inventory_mode && 'inventory_quantity' in vals) {
         // In inventory mode Odoo updates the existing quant of product/location/lot instead of adding one.
         const q = env.browse('stock.quant', ids[0]!);
-        const other = env.db.all('stock.quant').find((o) => o.id !== q.id && o.product_id === q.product_id && o.location_id === q.location_id && (o.lot_id || false) === (q.lot_id || false));
+        const other = env.db
+          .all('stock.quant')
+          .find((o) => o.id !== q.id && o.product_id === q.product_id && o.location_id === q.location_id && (o.lot_id || false) === (q.lot_id || false));
         if (other) {
           env.set('stock.quant', other.id, { inventory_quantity: q.inventory_quantity, inventory_quantity_set: true });
           env.db.remove('stock.quant', q.id);
@@ -804,32 +850,36 @@ export function defineModels(db: Database): void {
     },
     methods: {
       // Odoo 19 takes a date for the adjustment moves (action_apply_inventory(date=None)).
-      action_apply_inventory: recordMethod((env, ids, kw) => {
-        const invLoc = env.db.all('stock.location').find((l) => l.usage === 'inventory');
-        for (const qid of ids) {
-          const q = env.browse('stock.quant', qid);
-          if (!q.inventory_quantity_set) continue;
-          const diff = round(num(q.inventory_quantity) - num(q.quantity));
-          if (diff !== 0 && invLoc) {
-            const name = typeof env.context.inventory_name === 'string' && env.context.inventory_name ? env.context.inventory_name : 'Product Quantity Updated';
-            const moveId = createMove(env, {
-              name,
-              reference: name,
-              product_id: q.product_id,
-              product_uom_qty: Math.abs(diff),
-              location_id: diff > 0 ? invLoc.id : q.location_id,
-              location_dest_id: diff > 0 ? q.location_id : invLoc.id,
-              is_inventory: true,
-              state: 'confirmed',
-            });
-            env.create('stock.move.line', { move_id: moveId, quantity: Math.abs(diff), lot_id: q.lot_id || false });
-            moveDone(env, moveId);
-            if (kw.date) env.write('stock.move', [moveId], { date: kw.date });
+      action_apply_inventory: recordMethod(
+        (env, ids, kw) => {
+          const invLoc = env.db.all('stock.location').find((l) => l.usage === 'inventory');
+          for (const qid of ids) {
+            const q = env.browse('stock.quant', qid);
+            if (!q.inventory_quantity_set) continue;
+            const diff = round(num(q.inventory_quantity) - num(q.quantity));
+            if (diff !== 0 && invLoc) {
+              const name =
+                typeof env.context.inventory_name === 'string' && env.context.inventory_name ? env.context.inventory_name : 'Product Quantity Updated';
+              const moveId = createMove(env, {
+                name,
+                reference: name,
+                product_id: q.product_id,
+                product_uom_qty: Math.abs(diff),
+                location_id: diff > 0 ? invLoc.id : q.location_id,
+                location_dest_id: diff > 0 ? q.location_id : invLoc.id,
+                is_inventory: true,
+                state: 'confirmed',
+              });
+              env.create('stock.move.line', { move_id: moveId, quantity: Math.abs(diff), lot_id: q.lot_id || false });
+              moveDone(env, moveId);
+              if (kw.date) env.write('stock.move', [moveId], { date: kw.date });
+            }
+            env.set('stock.quant', qid, { inventory_quantity: 0, inventory_quantity_set: false, inventory_date: env.now().slice(0, 10) });
           }
-          env.set('stock.quant', qid, { inventory_quantity: 0, inventory_quantity_set: false, inventory_date: env.now().slice(0, 10) });
-        }
-        return undefined;
-      }, v >= 19 ? ['date'] : []),
+          return undefined;
+        },
+        v >= 19 ? ['date'] : [],
+      ),
     },
   });
 
@@ -904,7 +954,10 @@ export function defineModels(db: Database): void {
       product_id: m2o('product.product', 'Product', { required: true }),
       product_uom_qty: float('Demand'),
       quantity: float('Quantity'),
-      product_uom: m2o('uom.uom', 'Unit', { default: (env: Env, vals: Record<string, unknown>) => (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false }),
+      product_uom: m2o('uom.uom', 'Unit', {
+        default: (env: Env, vals: Record<string, unknown>) =>
+          (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false,
+      }),
       picked: bool('Picked', { default: false }),
       manual_consumption: bool('Manual Consumption', { default: false }),
       state: sel(moveStates, 'Status', { default: 'draft' }),
@@ -916,7 +969,18 @@ export function defineModels(db: Database): void {
       picking_id: m2o('stock.picking', 'Transfer'),
       scrap_id: m2o('stock.scrap', 'Scrap operation'),
       move_line_ids: o2m('stock.move.line', 'move_id', 'Operations'),
-      lot_ids: computed('many2many', 'Serial Numbers', (env, r) => [...new Set(movesLines(env, r.id).map((l) => l.lot_id).filter((x): x is number => typeof x === 'number'))], { relation: 'stock.lot' }),
+      lot_ids: computed(
+        'many2many',
+        'Serial Numbers',
+        (env, r) => [
+          ...new Set(
+            movesLines(env, r.id)
+              .map((l) => l.lot_id)
+              .filter((x): x is number => typeof x === 'number'),
+          ),
+        ],
+        { relation: 'stock.lot' },
+      ),
       unit_factor: float('Unit Factor', { default: 1 }),
       scrapped: bool('Scrapped', { default: false }),
       is_inventory: bool('Inventory', { default: false }),
@@ -974,7 +1038,12 @@ export function defineModels(db: Database): void {
       location_dest_id: m2o('stock.location', 'To', { required: true }),
       picked: bool('Picked', { default: false }),
       state: sel(moveStates, 'Status', { default: 'draft' }),
-      picking_id: computed('many2one', 'Transfer', (env, r) => (typeof r.move_id === 'number' ? env.get('stock.move', r.move_id)?.picking_id ?? false : false), { relation: 'stock.picking' }),
+      picking_id: computed(
+        'many2one',
+        'Transfer',
+        (env, r) => (typeof r.move_id === 'number' ? (env.get('stock.move', r.move_id)?.picking_id ?? false) : false),
+        { relation: 'stock.picking' },
+      ),
       production_id: computed(
         'many2one',
         'Production Order',
@@ -1059,7 +1128,8 @@ export function defineModels(db: Database): void {
         for (const pid of ids) {
           const p = env.browse('stock.picking', pid);
           if (p.state !== 'draft') continue;
-          for (const m of env.db.all('stock.move').filter((x) => x.picking_id === pid && x.state === 'draft')) env.set('stock.move', m.id, { state: 'confirmed' });
+          for (const m of env.db.all('stock.move').filter((x) => x.picking_id === pid && x.state === 'draft'))
+            env.set('stock.move', m.id, { state: 'confirmed' });
           env.set('stock.picking', pid, { state: 'confirmed' });
         }
         return true;
@@ -1068,7 +1138,8 @@ export function defineModels(db: Database): void {
         for (const pid of ids) {
           const p = env.browse('stock.picking', pid);
           if (p.state === 'done' || p.state === 'cancel') continue;
-          for (const m of env.db.all('stock.move').filter((x) => x.picking_id === pid && x.state !== 'done' && x.state !== 'cancel')) env.set('stock.move', m.id, { state: 'assigned' });
+          for (const m of env.db.all('stock.move').filter((x) => x.picking_id === pid && x.state !== 'done' && x.state !== 'cancel'))
+            env.set('stock.move', m.id, { state: 'assigned' });
           env.set('stock.picking', pid, { state: 'assigned' });
         }
         return true;
@@ -1095,7 +1166,9 @@ export function defineModels(db: Database): void {
                 : 'You cannot validate a transfer if no quantities are reserved. To force the transfer, encode quantities.',
             );
           }
-          const missingLots = open.filter((m) => env.browse('product.product', m.product_id as number).tracking !== 'none' && movesLines(env, m.id).some((l) => !l.lot_id && !l.lot_name));
+          const missingLots = open.filter(
+            (m) => env.browse('product.product', m.product_id as number).tracking !== 'none' && movesLines(env, m.id).some((l) => !l.lot_id && !l.lot_name),
+          );
           if (missingLots.length > 0) {
             const names = missingLots.map((m) => env.displayName('product.product', env.browse('product.product', m.product_id as number)));
             throw userError(`You need to supply a Lot/Serial number for products ${names.join(', ')}.`);
@@ -1104,14 +1177,33 @@ export function defineModels(db: Database): void {
           const type = env.browse('stock.picking.type', p.picking_type_id as number);
           const noBackorder = Array.isArray(env.context.picking_ids_not_to_backorder) && (env.context.picking_ids_not_to_backorder as number[]).includes(p.id);
           if (partial && !env.context.skip_backorder && type.create_backorder === 'ask') {
-            return wizard('stock.backorder.confirmation', 'Create Backorder?', { ...stripInternal(env.context), button_validate_picking_ids: ids, default_pick_ids: [[4, p.id]] });
+            return wizard('stock.backorder.confirmation', 'Create Backorder?', {
+              ...stripInternal(env.context),
+              button_validate_picking_ids: ids,
+              default_pick_ids: [[4, p.id]],
+            });
           }
           if (partial && type.create_backorder !== 'never' && !noBackorder) {
-            const boId = env.create('stock.picking', { picking_type_id: p.picking_type_id, location_id: p.location_id, location_dest_id: p.location_dest_id, origin: p.origin, backorder_id: p.id, state: 'assigned' });
+            const boId = env.create('stock.picking', {
+              picking_type_id: p.picking_type_id,
+              location_id: p.location_id,
+              location_dest_id: p.location_dest_id,
+              origin: p.origin,
+              backorder_id: p.id,
+              state: 'assigned',
+            });
             for (const m of open) {
               const rest = round(num(m.product_uom_qty) - num(m.quantity));
               if (rest > 0) {
-                createMove(env, { name: m.name, product_id: m.product_id, product_uom_qty: rest, location_id: m.location_id, location_dest_id: m.location_dest_id, picking_id: boId, state: 'assigned' });
+                createMove(env, {
+                  name: m.name,
+                  product_id: m.product_id,
+                  product_uom_qty: rest,
+                  location_id: m.location_id,
+                  location_dest_id: m.location_dest_id,
+                  picking_id: boId,
+                  state: 'assigned',
+                });
               }
             }
           }
@@ -1133,10 +1225,16 @@ export function defineModels(db: Database): void {
     fields: {
       name: char('Reference', { default: 'New', required: true }),
       product_id: m2o('product.product', 'Product', { required: true }),
-      product_uom_id: m2o('uom.uom', 'Unit', { default: (env: Env, vals: Record<string, unknown>) => (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false }),
+      product_uom_id: m2o('uom.uom', 'Unit', {
+        default: (env: Env, vals: Record<string, unknown>) =>
+          (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false,
+      }),
       scrap_qty: float('Quantity', { required: true, default: 1 }),
       lot_id: m2o('stock.lot', 'Lot/Serial'),
-      location_id: m2o('stock.location', 'Source Location', { required: true, default: (env: Env) => env.db.all('stock.location').find((l) => l.usage === 'internal')?.id ?? false }),
+      location_id: m2o('stock.location', 'Source Location', {
+        required: true,
+        default: (env: Env) => env.db.all('stock.location').find((l) => l.usage === 'internal')?.id ?? false,
+      }),
       // 17/18: the location flagged as scrap location; 19: the first inventory-loss location.
       scrap_location_id: m2o('stock.location', 'Scrap Location', {
         required: true,
@@ -1263,9 +1361,14 @@ export function defineModels(db: Database): void {
     fields: {
       workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
       workorder_id: m2o('mrp.workorder', 'Work Order'),
-      production_id: computed('many2one', 'Manufacturing Order', (env, r) => (typeof r.workorder_id === 'number' ? env.get('mrp.workorder', r.workorder_id)?.production_id ?? false : false), {
-        relation: 'mrp.production',
-      }),
+      production_id: computed(
+        'many2one',
+        'Manufacturing Order',
+        (env, r) => (typeof r.workorder_id === 'number' ? (env.get('mrp.workorder', r.workorder_id)?.production_id ?? false) : false),
+        {
+          relation: 'mrp.production',
+        },
+      ),
       user_id: m2o('res.users', 'User', { default: (env: Env) => env.uid }),
       loss_id: m2o('mrp.workcenter.productivity.loss', 'Loss Reason', { required: true }),
       loss_type: computed('selection', 'Effectiveness', (env, r) => lossType(env, r), { selection: lossTypes }),
@@ -1282,7 +1385,9 @@ export function defineModels(db: Database): void {
       for (const tid of ids) {
         const t = env.browse('mrp.workcenter.productivity', tid);
         if (typeof t.workorder_id !== 'number' || t.date_end) continue;
-        const twice = env.db.all('mrp.workcenter.productivity').some((o) => o.id !== tid && !o.date_end && o.workorder_id === t.workorder_id && o.user_id === t.user_id);
+        const twice = env.db
+          .all('mrp.workcenter.productivity')
+          .some((o) => o.id !== tid && !o.date_end && o.workorder_id === t.workorder_id && o.user_id === t.user_id);
         if (twice) {
           const wo = env.browse('mrp.workorder', t.workorder_id);
           throw validationError(`The Workorder (${String(wo.name)}) cannot be started twice!`);
@@ -1320,7 +1425,9 @@ export function defineModels(db: Database): void {
         if (wo.state === 'done' || wo.state === 'cancel') throw userError('You cannot start a work order that is already done or cancelled');
         const productive = env.db.all('mrp.workcenter.productivity.loss').find((l) => l.loss_type === 'productive');
         if (!productive) {
-          throw userError("You need to define at least one productivity loss in the category 'Productivity'. Create one from the Manufacturing app, menu: Configuration / Productivity Losses.");
+          throw userError(
+            "You need to define at least one productivity loss in the category 'Productivity'. Create one from the Manufacturing app, menu: Configuration / Productivity Losses.",
+          );
         }
         const mo = env.browse('mrp.production', wo.production_id as number);
         if (num(wo.qty_producing) === 0) env.set('mrp.workorder', wid, { qty_producing: round(num(mo.product_qty) - num(wo.qty_produced)) });
@@ -1379,13 +1486,17 @@ export function defineModels(db: Database): void {
       production_id: m2o('mrp.production', 'Manufacturing Order', { required: true }),
       workcenter_id: m2o('mrp.workcenter', 'Work Center', { required: true }),
       operation_id: m2o('mrp.routing.workcenter', 'Operation'),
-      product_id: computed('many2one', 'Product', (env, r) => env.get('mrp.production', r.production_id as number)?.product_id ?? false, { relation: 'product.product' }),
+      product_id: computed('many2one', 'Product', (env, r) => env.get('mrp.production', r.production_id as number)?.product_id ?? false, {
+        relation: 'product.product',
+      }),
       state: sel(woStates, 'Status', { default: 'ready' }),
       sequence: int('Sequence', { default: 100 }),
       qty_production: computed('float', 'Original Production Quantity', (env, r) => num(env.get('mrp.production', r.production_id as number)?.product_qty)),
       qty_producing: float('Currently Produced Quantity'),
       qty_produced: float('Quantity'),
-      qty_remaining: computed('float', 'Quantity To Be Produced', (env, r) => round(Math.max(0, num(env.get('mrp.production', r.production_id as number)?.product_qty) - num(r.qty_produced)))),
+      qty_remaining: computed('float', 'Quantity To Be Produced', (env, r) =>
+        round(Math.max(0, num(env.get('mrp.production', r.production_id as number)?.product_qty) - num(r.qty_produced))),
+      ),
       duration_expected: float('Expected Duration'),
       duration: computed('float', 'Real Duration', (env, r) =>
         round(
@@ -1398,7 +1509,9 @@ export function defineModels(db: Database): void {
       date_start: datetime('Start'),
       date_finished: datetime('End'),
       time_ids: o2m('mrp.workcenter.productivity', 'workorder_id', 'Time Logs'),
-      production_state: computed('selection', 'Production State', (env, r) => env.get('mrp.production', r.production_id as number)?.state ?? false, { selection: [] }),
+      production_state: computed('selection', 'Production State', (env, r) => env.get('mrp.production', r.production_id as number)?.state ?? false, {
+        selection: [],
+      }),
       working_state: computed('selection', 'Workcenter Status', (env, r) => workingState(env, r.workcenter_id as number), { selection: [] }),
     },
     methods: woMethods,
@@ -1417,7 +1530,8 @@ export function defineModels(db: Database): void {
     // The simulator also accepts a variant alone and fills its template in (Odoo refuses that:
     // "Missing required value for the field 'Product' (product_tmpl_id)").
     prepareCreate: (env, vals) => {
-      if (!vals.product_tmpl_id && typeof vals.product_id === 'number') vals.product_tmpl_id = env.get('product.product', vals.product_id)?.product_tmpl_id ?? false;
+      if (!vals.product_tmpl_id && typeof vals.product_id === 'number')
+        vals.product_tmpl_id = env.get('product.product', vals.product_id)?.product_tmpl_id ?? false;
     },
     fields: {
       product_tmpl_id: m2o('product.template', 'Product', { required: true }),
@@ -1484,7 +1598,10 @@ export function defineModels(db: Database): void {
     name: char('Reference', { default: 'New' }),
     product_id: m2o('product.product', 'Product', { required: true }),
     product_qty: float('Quantity To Produce', { default: 1, required: true }),
-    product_uom_id: m2o('uom.uom', 'Unit', { default: (env: Env, vals: Record<string, unknown>) => (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false }),
+    product_uom_id: m2o('uom.uom', 'Unit', {
+      default: (env: Env, vals: Record<string, unknown>) =>
+        (typeof vals.product_id === 'number' ? env.get('product.product', vals.product_id)?.uom_id : false) ?? false,
+    }),
     qty_producing: float('Quantity Producing'),
     qty_produced: computed('float', 'Quantity Produced', (env, r) =>
       round(
@@ -1496,7 +1613,9 @@ export function defineModels(db: Database): void {
     ),
     state: sel(moStates, 'State', { default: 'draft' }),
     bom_id: m2o('mrp.bom', 'Bill of Material'),
-    picking_type_id: m2o('stock.picking.type', 'Operation Type', { default: (env: Env) => env.db.all('stock.picking.type').find((t) => t.code === 'mrp_operation')?.id ?? false }),
+    picking_type_id: m2o('stock.picking.type', 'Operation Type', {
+      default: (env: Env) => env.db.all('stock.picking.type').find((t) => t.code === 'mrp_operation')?.id ?? false,
+    }),
     location_src_id: m2o('stock.location', 'Components Location'),
     location_dest_id: m2o('stock.location', 'Finished Products Location'),
     move_raw_ids: o2m('stock.move', 'raw_material_production_id', 'Components'),
@@ -1579,7 +1698,8 @@ export function defineModels(db: Database): void {
           if (mo.state === 'done') throw userError('You cannot cancel a manufacturing order that is already done.');
         }
         for (const mid of ids) {
-          for (const m of env.db.all('stock.move').filter((x) => (x.raw_material_production_id === mid || x.production_id === mid) && x.state !== 'done')) env.set('stock.move', m.id, { state: 'cancel' });
+          for (const m of env.db.all('stock.move').filter((x) => (x.raw_material_production_id === mid || x.production_id === mid) && x.state !== 'done'))
+            env.set('stock.move', m.id, { state: 'cancel' });
           for (const w of env.db.all('mrp.workorder').filter((x) => x.production_id === mid && x.state !== 'done')) {
             closeTimeLines(env, (t) => t.workorder_id === w.id);
             env.set('mrp.workorder', w.id, { state: 'cancel' });
@@ -1611,8 +1731,11 @@ export function defineModels(db: Database): void {
       workcenter_id: m2o('mrp.workcenter', 'Work Center'),
       technician_user_id: m2o('res.users', 'Technician'),
       active: bool('Active', { default: true }),
-      maintenance_open_count: computed('integer', 'Current Maintenance', (env, r) =>
-        env.db.all('maintenance.request').filter((q) => q.equipment_id === r.id && !env.get('maintenance.stage', q.stage_id as number)?.done).length,
+      maintenance_open_count: computed(
+        'integer',
+        'Current Maintenance',
+        (env, r) =>
+          env.db.all('maintenance.request').filter((q) => q.equipment_id === r.id && !env.get('maintenance.stage', q.stage_id as number)?.done).length,
       ),
     },
   });
@@ -1658,7 +1781,7 @@ export function defineModels(db: Database): void {
       if (env.version >= 18 && created) {
         // Odoo 18+ posts to the chatter on create: the author needs an email address.
         const u = env.get('res.users', env.uid);
-        if (u && !u.email) throw userError('Unable to post message, please configure the sender\'s email address.');
+        if (u && !u.email) throw userError("Unable to post message, please configure the sender's email address.");
       }
       if ('stage_id' in vals) {
         for (const rid of ids) {
@@ -1687,7 +1810,8 @@ export function defineModels(db: Database): void {
     return t;
   };
   const passFailType = (env: Env): number | false => env.search('quality.point.test_type', [['technical_name', '=', 'passfail']], { limit: 1 })[0] ?? false;
-  const testTypeName = (env: Env, typeId: unknown) => (typeof typeId === 'number' ? env.get('quality.point.test_type', typeId)?.technical_name ?? false : false);
+  const testTypeName = (env: Env, typeId: unknown) =>
+    typeof typeId === 'number' ? (env.get('quality.point.test_type', typeId)?.technical_name ?? false) : false;
   const measureOn = sel(
     [
       ['operation', 'Operation'],
@@ -1768,18 +1892,39 @@ export function defineModels(db: Database): void {
     picking_id: m2o('stock.picking', 'Picking'),
     production_id: m2o('mrp.production', 'Production Order'),
     user_id: m2o('res.users', 'Responsible'),
-    team_id: m2o('quality.alert.team', 'Team', v >= 19 ? { required: true, default: (env: Env, vals: Record<string, unknown>) => point(env, vals)?.team_id ?? firstTeam(env) } : { required: true }),
+    team_id: m2o(
+      'quality.alert.team',
+      'Team',
+      v >= 19 ? { required: true, default: (env: Env, vals: Record<string, unknown>) => point(env, vals)?.team_id ?? firstTeam(env) } : { required: true },
+    ),
     note: { type: 'html', string: 'Note' },
-    test_type_id: m2o('quality.point.test_type', 'Test Type', v >= 19 ? { required: true, default: (env: Env, vals: Record<string, unknown>) => point(env, vals)?.test_type_id ?? passFailType(env) } : { required: true }),
+    test_type_id: m2o(
+      'quality.point.test_type',
+      'Test Type',
+      v >= 19
+        ? { required: true, default: (env: Env, vals: Record<string, unknown>) => point(env, vals)?.test_type_id ?? passFailType(env) }
+        : { required: true },
+    ),
     test_type: computed('char', 'Test Type', (env, r) => testTypeName(env, r.test_type_id)),
     measure: float('Measure'),
     measure_on: measureOn,
     additional_note: text('Additional Note'),
-    measure_success: computed('selection', 'Measure Success', (env, r) => {
-      const pt = typeof r.point_id === 'number' ? env.get('quality.point', r.point_id) : undefined;
-      if (!pt || testTypeName(env, pt.test_type_id) === 'passfail') return 'none';
-      return num(r.measure) < num(pt.tolerance_min) || num(r.measure) > num(pt.tolerance_max) ? 'fail' : 'pass';
-    }, { selection: [['none', 'No measure'], ['pass', 'Pass'], ['fail', 'Fail']] }),
+    measure_success: computed(
+      'selection',
+      'Measure Success',
+      (env, r) => {
+        const pt = typeof r.point_id === 'number' ? env.get('quality.point', r.point_id) : undefined;
+        if (!pt || testTypeName(env, pt.test_type_id) === 'passfail') return 'none';
+        return num(r.measure) < num(pt.tolerance_min) || num(r.measure) > num(pt.tolerance_max) ? 'fail' : 'pass';
+      },
+      {
+        selection: [
+          ['none', 'No measure'],
+          ['pass', 'Pass'],
+          ['fail', 'Fail'],
+        ],
+      },
+    ),
   };
   // 19 records several lots on a check; 17/18 one.
   if (v >= 19) checkFields.lot_ids = m2m('stock.lot', 'Lot/Serial');
@@ -1815,7 +1960,12 @@ export function defineModels(db: Database): void {
   });
 
   // Community: OCA quality_control_oca (17.0 sources): tests with questions, inspections with lines.
-  defs.push({ name: 'qc.test.category', description: 'Test category', module: 'quality_control_oca', fields: { name: char('Name', { required: true }), active: bool('Active', { default: true }) } });
+  defs.push({
+    name: 'qc.test.category',
+    description: 'Test category',
+    module: 'quality_control_oca',
+    fields: { name: char('Name', { required: true }), active: bool('Active', { default: true }) },
+  });
   defs.push({
     name: 'qc.test',
     description: 'Quality control test',
@@ -1865,7 +2015,11 @@ export function defineModels(db: Database): void {
     module: 'quality_control_oca',
     fields: { test_line: m2o('qc.test.question', 'Test question'), name: char('Name', { required: true }), ok: bool('Correct answer?') },
   });
-  const inspectionSuccess = (env: Env, inspectionId: number): boolean => env.db.all('qc.inspection.line').filter((l) => l.inspection_id === inspectionId).every((l) => lineSuccess(env, l));
+  const inspectionSuccess = (env: Env, inspectionId: number): boolean =>
+    env.db
+      .all('qc.inspection.line')
+      .filter((l) => l.inspection_id === inspectionId)
+      .every((l) => lineSuccess(env, l));
   function lineSuccess(env: Env, l: Rec): boolean {
     if (l.question_type === 'qualitative') return typeof l.qualitative_value === 'number' && !!env.get('qc.test.question.value', l.qualitative_value)?.ok;
     return num(l.max_value) >= num(l.quantitative_value) && num(l.quantitative_value) >= num(l.min_value);

@@ -5,15 +5,7 @@
  * fields_get) and one transaction per call (all or nothing), with Odoo's
  * error names and messages where the simulator was checked against real Odoo.
  */
-import {
-  accessError,
-  missingError,
-  OdooException,
-  typeError,
-  userError,
-  validationError,
-  valueError,
-} from './errors';
+import { accessError, missingError, OdooException, typeError, userError, validationError, valueError } from './errors';
 
 export interface Rec {
   id: number;
@@ -21,20 +13,7 @@ export interface Rec {
 }
 
 export type FieldType =
-  | 'char'
-  | 'text'
-  | 'html'
-  | 'integer'
-  | 'float'
-  | 'boolean'
-  | 'selection'
-  | 'many2one'
-  | 'one2many'
-  | 'many2many'
-  | 'date'
-  | 'datetime'
-  | 'reference'
-  | 'json';
+  'char' | 'text' | 'html' | 'integer' | 'float' | 'boolean' | 'selection' | 'many2one' | 'one2many' | 'many2many' | 'date' | 'datetime' | 'reference' | 'json';
 
 export interface FieldDef {
   type: FieldType;
@@ -390,7 +369,8 @@ export class Env {
     const later: Array<[string, unknown]> = [];
     const shape = shapeOf(def);
     for (const [name, f] of shape.defaulted) {
-      if (!(name in input)) input[name] = typeof f.default === 'function' ? (f.default as (env: Env, v: Record<string, unknown>) => unknown)(this, input) : f.default;
+      if (!(name in input))
+        input[name] = typeof f.default === 'function' ? (f.default as (env: Env, v: Record<string, unknown>) => unknown)(this, input) : f.default;
     }
     for (const name in input) {
       const v = input[name];
@@ -551,7 +531,8 @@ export class Env {
         if (v === false || v === '') return false;
         const s = String(v);
         const [target, rid] = s.split(',');
-        if (typeof v !== 'string' || rid === undefined || !f.selection!.some(([k]) => k === target)) throw valueError(`Wrong value for ${model}.${name}: '${s}'`);
+        if (typeof v !== 'string' || rid === undefined || !f.selection!.some(([k]) => k === target))
+          throw valueError(`Wrong value for ${model}.${name}: '${s}'`);
         return this.db.model(target!) && this.db.get(target!, Number(rid)) ? s : false;
       }
       case 'json':
@@ -741,7 +722,13 @@ export class Env {
     const like = (v: unknown, pattern: string, ci: boolean, exact: boolean): boolean => {
       const s = relational ? nameOf(v) : typeof v === 'string' ? v : v === false ? '' : String(v);
       if (exact) {
-        const re = new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, ci ? 'i' : '');
+        const re = new RegExp(
+          `^${pattern
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replace(/%/g, '.*')
+            .replace(/_/g, '.')}$`,
+          ci ? 'i' : '',
+        );
         return re.test(s);
       }
       return ci ? s.toLowerCase().includes(pattern.toLowerCase()) : s.includes(pattern);
@@ -810,7 +797,9 @@ export class Env {
       const dn = this.displayName(model, rec);
       const ok =
         !name ||
-        (operator === '=' ? dn === name || rec.default_code === name || rec.barcode === name : dn.toLowerCase().includes(name.toLowerCase()) || rec.barcode === name);
+        (operator === '='
+          ? dn === name || rec.default_code === name || rec.barcode === name
+          : dn.toLowerCase().includes(name.toLowerCase()) || rec.barcode === name);
       if (ok) out.push([id, dn]);
       if (out.length >= limit) break;
     }
@@ -824,7 +813,13 @@ export class Env {
       display_name: { type: 'char', string: 'Display Name', readonly: true, required: false, store: false },
     };
     for (const [name, f] of Object.entries(def.fields)) {
-      const d: Record<string, unknown> = { type: f.type, string: f.string, required: !!f.required, readonly: !!f.readonly || !!f.compute, store: !f.compute || !!f.stored };
+      const d: Record<string, unknown> = {
+        type: f.type,
+        string: f.string,
+        required: !!f.required,
+        readonly: !!f.readonly || !!f.compute,
+        store: !f.compute || !!f.stored,
+      };
       if (f.relation) d.relation = f.relation;
       if (f.inverse) d.relation_field = f.inverse;
       if (f.selection) d.selection = f.selection;
@@ -877,7 +872,14 @@ export class Env {
     const def = this.model(model);
     this.checkAccess(def);
     if (!Array.isArray(fields) || !Array.isArray(data)) throw typeError('load() needs fields (a list) and data (a list of rows)');
-    const paths = fields.map((f) => (String(f) === '.id' ? '.id' : String(f).replace(/:id$/, '/id').replace(/([^/])\.id$/, '$1/.id')).split('/'));
+    const paths = fields.map((f) =>
+      (String(f) === '.id'
+        ? '.id'
+        : String(f)
+            .replace(/:id$/, '/id')
+            .replace(/([^/])\.id$/, '$1/.id')
+      ).split('/'),
+    );
     for (const p of paths) {
       const name = p[0]!;
       if (name !== 'id' && name !== '.id' && !def.fields[name]) throw valueError(`Invalid field name '${name}'`);
@@ -913,7 +915,9 @@ export class Env {
               const imd = xmlid ? this.db.xmlidRecord(xmlid) : undefined;
               if (xmlid && imd) {
                 if (imd.model !== model) {
-                  throw validationError(`For external id ${xmlid} when trying to create/update a record of model ${model} found record of different model ${String(imd.model)} (${imd.id})`);
+                  throw validationError(
+                    `For external id ${xmlid} when trying to create/update a record of model ${model} found record of different model ${String(imd.model)} (${imd.id})`,
+                  );
                 }
                 if (this.db.get(model, Number(imd.res_id))) {
                   id = Number(imd.res_id);
@@ -936,11 +940,21 @@ export class Env {
             });
           } catch (err) {
             if (!(err instanceof OdooException)) throw err;
-            if (err.odooName === 'odoo.exceptions.UserError' || err.odooName.endsWith('ValidationError') || err.odooName.endsWith('MissingError') || err.odooName.endsWith('AccessError')) {
+            if (
+              err.odooName === 'odoo.exceptions.UserError' ||
+              err.odooName.endsWith('ValidationError') ||
+              err.odooName.endsWith('MissingError') ||
+              err.odooName.endsWith('AccessError')
+            ) {
               const m = err.load ?? { message: err.message };
               messages.push({ ...info, type: 'error', message: m.message, ...(m.field ? { field: m.field } : {}) });
             } else {
-              messages.push({ ...info, type: 'error', message: `Unknown error during import: <class '${err.odooName}'>: ${err.message}`, moreinfo: 'Resolve other errors first' });
+              messages.push({
+                ...info,
+                type: 'error',
+                message: `Unknown error during import: <class '${err.odooName}'>: ${err.message}`,
+                moreinfo: 'Resolve other errors first',
+              });
             }
           }
         });
@@ -1023,7 +1037,13 @@ export class Env {
   }
 
   /** Convert one imported cell (ir.fields.converter), or explain why not. */
-  private importValue(f: FieldDef, name: string, sub: string | undefined, raw: unknown, tz: string): { value: unknown } | { error: string; moreinfo?: unknown } {
+  private importValue(
+    f: FieldDef,
+    name: string,
+    sub: string | undefined,
+    raw: unknown,
+    tz: string,
+  ): { value: unknown } | { error: string; moreinfo?: unknown } {
     if (raw === undefined || raw === null || raw === '' || raw === false) return { value: false };
     const s = String(raw);
     switch (f.type) {
@@ -1046,7 +1066,10 @@ export class Env {
       }
       case 'many2many': {
         const ids: number[] = [];
-        for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+        for (const part of s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)) {
           if (sub === 'id') {
             const t = this.xmlidTarget(part.includes('.') ? part : `__import__.${part}`);
             if (!t) return { error: `No matching record found for external id '${part}' in field '${f.string}'` };
@@ -1081,10 +1104,13 @@ export class Env {
         return hit ? { value: hit[0] } : { error: `Value '${s}' not found in selection field '${f.string}'` };
       }
       case 'date':
-        return DATE_RE.test(s) ? { value: s } : { error: `'${s}' does not seem to be a valid date for field '${f.string}'`, moreinfo: "Use the format '2012-12-31'" };
+        return DATE_RE.test(s)
+          ? { value: s }
+          : { error: `'${s}' does not seem to be a valid date for field '${f.string}'`, moreinfo: "Use the format '2012-12-31'" };
       case 'datetime': {
         const v = DATE_RE.test(s) ? `${s} 00:00:00` : s;
-        if (!DATETIME_RE.test(v)) return { error: `'${s}' does not seem to be a valid datetime for field '${f.string}'`, moreinfo: "Use the format '2012-12-31 23:59:59'" };
+        if (!DATETIME_RE.test(v))
+          return { error: `'${s}' does not seem to be a valid datetime for field '${f.string}'`, moreinfo: "Use the format '2012-12-31 23:59:59'" };
         return { value: localToUtc(v, tz) };
       }
       default:
@@ -1148,7 +1174,11 @@ function genericMethods(version: number): Record<string, MethodDef> {
       params: ['domain', 'offset', 'limit', 'order'],
       required: 1,
       run: (env, _ids, kw) =>
-        env.search(currentModel(env), (kw.domain ?? []) as unknown[], { offset: num(kw.offset, 0), limit: kw.limit as number | undefined, order: kw.order as string | undefined }),
+        env.search(currentModel(env), (kw.domain ?? []) as unknown[], {
+          offset: num(kw.offset, 0),
+          limit: kw.limit as number | undefined,
+          order: kw.order as string | undefined,
+        }),
     },
     search_read: {
       api: 'model',
@@ -1170,7 +1200,13 @@ function genericMethods(version: number): Record<string, MethodDef> {
       api: 'model',
       params: ['name', version >= 18 ? 'domain' : 'args', 'operator', 'limit'],
       run: (env, _ids, kw) =>
-        env.nameSearch(currentModel(env), String(kw.name ?? ''), ((version >= 18 ? kw.domain : kw.args) ?? []) as unknown[], String(kw.operator ?? 'ilike'), num(kw.limit, 100)),
+        env.nameSearch(
+          currentModel(env),
+          String(kw.name ?? ''),
+          ((version >= 18 ? kw.domain : kw.args) ?? []) as unknown[],
+          String(kw.operator ?? 'ilike'),
+          num(kw.limit, 100),
+        ),
     },
     unlink: {
       api: 'records',

@@ -51,7 +51,14 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
   loc('Scrap', 'inventory', 'stock.stock_location_scrapped', virtual, old ? { scrap_location: true } : {});
 
   const ptype = (name: string, code: string, seq: string, src: number, dest: number, xmlid: string) => {
-    const id = env.create('stock.picking.type', { name, code, sequence_code: seq, default_location_src_id: src, default_location_dest_id: dest, warehouse_id: wh });
+    const id = env.create('stock.picking.type', {
+      name,
+      code,
+      sequence_code: seq,
+      default_location_src_id: src,
+      default_location_dest_id: dest,
+      warehouse_id: wh,
+    });
     env.bindXmlid(xmlid, 'stock.picking.type', id);
     return id;
   };
@@ -73,7 +80,11 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
       ['Fully Productive Time', 'productive', 'block_reason7', false],
     ];
     losses.forEach(([name, lossType, xmlid, manual], i) =>
-      env.bindXmlid(`mrp.${xmlid}`, 'mrp.workcenter.productivity.loss', env.create('mrp.workcenter.productivity.loss', { name, loss_type: lossType, manual, sequence: lossType === 'productive' ? 0 : i + 1 })),
+      env.bindXmlid(
+        `mrp.${xmlid}`,
+        'mrp.workcenter.productivity.loss',
+        env.create('mrp.workcenter.productivity.loss', { name, loss_type: lossType, manual, sequence: lossType === 'productive' ? 0 : i + 1 }),
+      ),
     );
   }
   if (env.db.installed.has('maintenance')) {
@@ -83,7 +94,9 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
       ['Repaired', true, 'stage_3'],
       ['Scrap', true, 'stage_4'],
     ];
-    stages.forEach(([name, done, xmlid], i) => env.bindXmlid(`maintenance.${xmlid}`, 'maintenance.stage', env.create('maintenance.stage', { name, done, sequence: i + 1 })));
+    stages.forEach(([name, done, xmlid], i) =>
+      env.bindXmlid(`maintenance.${xmlid}`, 'maintenance.stage', env.create('maintenance.stage', { name, done, sequence: i + 1 })),
+    );
   }
   for (const name of env.db.installed) seedModule(env, name);
   return { adminUid, botUid };
@@ -94,7 +107,11 @@ export function seedModule(env: Env, name: string): void {
   // ir.model: a row per model the module defines.
   for (const def of env.db.models.values()) {
     if (def.module !== name || env.db.all('ir.model').some((m) => m.model === def.name)) continue;
-    env.bindXmlid(`${name}.model_${def.name.replace(/\./g, '_')}`, 'ir.model', env.create('ir.model', { name: def.description, model: def.name, modules: name }));
+    env.bindXmlid(
+      `${name}.model_${def.name.replace(/\./g, '_')}`,
+      'ir.model',
+      env.create('ir.model', { name: def.description, model: def.name, modules: name }),
+    );
   }
   if (name === 'quality_control' && !env.xmlidTarget('quality.quality_alert_team0')) {
     env.bindXmlid('quality.quality_alert_team0', 'quality.alert.team', env.create('quality.alert.team', { name: 'Main Quality Team' }));
@@ -104,7 +121,8 @@ export function seedModule(env: Env, name: string): void {
       ['Pass - Fail', 'passfail', 'quality_control.test_type_passfail'],
       ['Measure', 'measure', 'quality_control.test_type_measure'],
     ];
-    for (const [label, technical, xmlid] of types) env.bindXmlid(xmlid, 'quality.point.test_type', env.create('quality.point.test_type', { name: label, technical_name: technical }));
+    for (const [label, technical, xmlid] of types)
+      env.bindXmlid(xmlid, 'quality.point.test_type', env.create('quality.point.test_type', { name: label, technical_name: technical }));
   }
   if (name === 'quality_control_oca' && !env.xmlidTarget('quality_control_oca.qc_test_template_category_generic')) {
     env.bindXmlid('quality_control_oca.qc_test_template_category_generic', 'qc.test.category', env.create('qc.test.category', { name: 'Generic' }));
@@ -128,7 +146,12 @@ export function seedPlant(env: Env): void {
   const bolt = product('product_bolt_m8', 'Bolt M8x30', 'RM-BOLT', '4006381333979', 'none', units);
   const housing = product('product_valve_housing', 'Valve Housing', 'RM-HOUSING', '4006381333986', 'none', units);
 
-  const line1 = xml(env, 'location_line1', 'stock.location', env.create('stock.location', { name: 'Line 1', location_id: stock, usage: 'internal', barcode: 'LINE-1' }));
+  const line1 = xml(
+    env,
+    'location_line1',
+    'stock.location',
+    env.create('stock.location', { name: 'Line 1', location_id: stock, usage: 'internal', barcode: 'LINE-1' }),
+  );
 
   const lot = (xmlid: string, name: string, productId: number) => xml(env, xmlid, 'stock.lot', env.create('stock.lot', { name, product_id: productId }));
   const st1 = lot('lot_steel_0001', 'ST-2025-0001', steel);
@@ -161,7 +184,9 @@ export function seedPlant(env: Env): void {
     const tmpl = env.browse('product.product', productId).product_tmpl_id;
     const id = xml(env, xmlid, 'mrp.bom', env.create('mrp.bom', { product_tmpl_id: tmpl, product_qty: 1 }));
     for (const [p, q] of lines) env.create('mrp.bom.line', { bom_id: id, product_id: p, product_qty: q });
-    ops.forEach(([name, w, minutes], i) => env.create('mrp.routing.workcenter', { bom_id: id, name, workcenter_id: w, time_cycle_manual: minutes, sequence: (i + 1) * 10 }));
+    ops.forEach(([name, w, minutes], i) =>
+      env.create('mrp.routing.workcenter', { bom_id: id, name, workcenter_id: w, time_cycle_manual: minutes, sequence: (i + 1) * 10 }),
+    );
     return id;
   };
   const pumpBom = bom(

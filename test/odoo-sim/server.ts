@@ -139,7 +139,9 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
   const db = new Database(dbName, version, installed, opts.clock);
   defineModels(db);
   const boot = new Env(db, 1, { tz: 'UTC' }, true);
-  const users = db.transaction(() => seedBase(boot, { login, botEmail: opts.botEmail === undefined ? `${login}@example.com` : opts.botEmail, botTz: opts.botTz ?? 'Europe/Brussels' }));
+  const users = db.transaction(() =>
+    seedBase(boot, { login, botEmail: opts.botEmail === undefined ? `${login}@example.com` : opts.botEmail, botTz: opts.botTz ?? 'Europe/Brussels' }),
+  );
   if (opts.seed !== false) db.transaction(() => seedPlant(new Env(db, users.adminUid, { tz: 'UTC' }, true)));
   const state = new SimState(db, users.adminUid, users.botUid);
   const keys = new Map<string, number>([
@@ -216,7 +218,15 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const record: RequestRecord = { seq: ++seq, at: Date.now(), connection: conn!, httpMethod: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]!, protocol: 'other', status: 0 };
+      const record: RequestRecord = {
+        seq: ++seq,
+        at: Date.now(),
+        connection: conn!,
+        httpMethod: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?')[0]!,
+        protocol: 'other',
+        status: 0,
+      };
       requests.push(record);
       if (requests.length > 10_000) requests.splice(0, requests.length - 10_000);
       handle(req, res, Buffer.concat(chunks), record).catch((err: unknown) => {
@@ -248,7 +258,13 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
       const headers: Record<string, string> = {};
       if (status.retryAfter !== undefined) headers['Retry-After'] = String(status.retryAfter);
       const text = STATUS_TEXT[code] ?? 'Error';
-      sendHtml(res, code, `<html><head><title>${code} ${text}</title></head><body><center><h1>${code} ${text}</h1></center><hr><center>nginx</center></body></html>\n`, record, headers);
+      sendHtml(
+        res,
+        code,
+        `<html><head><title>${code} ${text}</title></head><body><center><h1>${code} ${text}</h1></center><hr><center>nginx</center></body></html>\n`,
+        record,
+        headers,
+      );
       return true;
     }
     if (faults.take('hang', call)) {
@@ -278,14 +294,21 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
       if (version < 19) return sendHtml(res, 404, HTML_404, record);
       return sendJson(res, 200, { version_info: [version, 0, 0, 'final', 0, ''], version: `${version}.0` }, record);
     }
-    if (path === '/web/login') return sendHtml(res, 200, '<!DOCTYPE html><html><head><title>Odoo</title></head><body><form class="oe_login_form"></form></body></html>', record);
+    if (path === '/web/login')
+      return sendHtml(res, 200, '<!DOCTYPE html><html><head><title>Odoo</title></head><body><form class="oe_login_form"></form></body></html>', record);
     if (version === 18 && path.startsWith('/json/')) return redirectToLogin(res, req, record);
     return sendHtml(res, 404, HTML_404, record);
   }
 
   function redirectToLogin(res: http.ServerResponse, req: http.IncomingMessage, record: RequestRecord) {
     const location = `/web/login?redirect=${encodeURIComponent(`${(req.url ?? '/').split('?')[0]}?${(req.url ?? '').split('?')[1] ?? ''}`)}`;
-    sendHtml(res, 303, `<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href="${location}">${location}</a>. If not, click the link.\n`, record, { Location: location });
+    sendHtml(
+      res,
+      303,
+      `<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n<p>You should be redirected automatically to the target URL: <a href="${location}">${location}</a>. If not, click the link.\n`,
+      record,
+      { Location: location },
+    );
   }
 
   // ---- JSON-2 --------------------------------------------------------------------
@@ -311,10 +334,19 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
     if (parts.length !== 2 || req.method !== 'POST') {
       return fail(httpException(404, 'Did you mean POST /json/2/<model>/<method>?'));
     }
-    const mimetype = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const mimetype = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     if (mimetype !== 'application/json') {
       const text = `Request inferred type is compatible with ['http'] but '/json/2/<__model__>/<__method__>' is type='json2'.\n\nPlease verify the Content-Type request header and try again.`;
-      return sendHtml(res, 415, `<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n<h1>Unsupported Media Type</h1>\n<p>${text}</p>\n`, record, { Accept: 'application/json' });
+      return sendHtml(
+        res,
+        415,
+        `<!doctype html>\n<html lang=en>\n<title>415 Unsupported Media Type</title>\n<h1>Unsupported Media Type</h1>\n<p>${text}</p>\n`,
+        record,
+        { Accept: 'application/json' },
+      );
     }
     const auth = String(req.headers.authorization ?? '');
     const token = /^bearer\s+(.+)$/i.exec(auth)?.[1];
@@ -419,11 +451,16 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
     const replyError = (e: OdooException) => {
       record.error = e.odooName;
       const notFound = e.odooName === 'werkzeug.exceptions.NotFound';
-      sendJson(res, 200, {
-        jsonrpc: '2.0',
-        id: rpcId,
-        error: { code: notFound ? 404 : version >= 19 ? 0 : 200, message: notFound ? '404: Not Found' : 'Odoo Server Error', data: serializeException(e) },
-      }, record);
+      sendJson(
+        res,
+        200,
+        {
+          jsonrpc: '2.0',
+          id: rpcId,
+          error: { code: notFound ? 404 : version >= 19 ? 0 : 200, message: notFound ? '404: Not Found' : 'Odoo Server Error', data: serializeException(e) },
+        },
+        record,
+      );
     };
 
     if (record.path === '/web/webclient/version_info') return reply(RPC_VERSION(version));
@@ -529,13 +566,26 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
       }
     }
     if (path === '/__sim/stats' && req.method === 'GET') {
-      return sendJson(res, 200, { version, db: dbName, connections: connectionCount, calls: countCalls(), faults: faults.list(), recent: requests.slice(-50) }, record);
+      return sendJson(
+        res,
+        200,
+        { version, db: dbName, connections: connectionCount, calls: countCalls(), faults: faults.list(), recent: requests.slice(-50) },
+        record,
+      );
     }
     const m = /^\/__sim\/records\/([\w.]+)$/.exec(path);
     if (m && req.method === 'GET') {
       const model = m[1]!;
       if (!db.model(model)) return sendJson(res, 404, { error: `no model ${model}` }, record);
-      return sendJson(res, 200, state.read(model, state.records(model).map((r) => r.id)), record);
+      return sendJson(
+        res,
+        200,
+        state.read(
+          model,
+          state.records(model).map((r) => r.id),
+        ),
+        record,
+      );
     }
     return sendJson(res, 404, { error: 'unknown control endpoint' }, record);
   }

@@ -27,15 +27,40 @@ const table: Array<[string, OdooFailure, ErrorAction, string]> = [
   ['502 bad gateway', { status: 502, message: 'Bad Gateway' }, 'retry', 'ODOO_UNAVAILABLE'],
   ['503 unavailable', { status: 503, message: 'Service Unavailable' }, 'retry', 'ODOO_UNAVAILABLE'],
   ['504 gateway timeout', { status: 504, message: 'Gateway Time-out' }, 'retry', 'ODOO_UNAVAILABLE'],
-  ['409 lock conflict (JSON-2 LockError)', { status: 409, name: 'odoo.exceptions.LockError', message: 'Could not lock the record' }, 'retry', 'ODOO_CONCURRENCY'],
+  [
+    '409 lock conflict (JSON-2 LockError)',
+    { status: 409, name: 'odoo.exceptions.LockError', message: 'Could not lock the record' },
+    'retry',
+    'ODOO_CONCURRENCY',
+  ],
   ['409 without a body', { status: 409, message: 'Conflict' }, 'retry', 'ODOO_CONCURRENCY'],
   ['500 page from a proxy', { status: 500, message: 'Internal Server Error' }, 'retry', 'ODOO_UNAVAILABLE'],
   // HTTP statuses: park
-  ['404 missing record (JSON-2)', { status: 404, name: 'odoo.exceptions.MissingError', message: 'Record does not exist or has been deleted.' }, 'park', 'ODOO_MISSING'],
+  [
+    '404 missing record (JSON-2)',
+    { status: 404, name: 'odoo.exceptions.MissingError', message: 'Record does not exist or has been deleted.' },
+    'park',
+    'ODOO_MISSING',
+  ],
   ['404 unknown model (JSON-2)', { status: 404, name: 'werkzeug.exceptions.NotFound', message: "the model 'x.y' does not exist" }, 'park', 'ODOO_NOT_FOUND'],
-  ['422 user error (JSON-2)', { status: 422, name: 'odoo.exceptions.UserError', message: 'You cannot start a work order that is already done or cancelled' }, 'park', 'ODOO_USER_ERROR'],
-  ['422 validation error (JSON-2)', { status: 422, name: 'odoo.exceptions.ValidationError', message: 'The Workorder cannot be started twice!' }, 'park', 'ODOO_VALIDATION'],
-  ['422 bad arguments (JSON-2)', { status: 422, name: 'werkzeug.exceptions.UnprocessableEntity', message: "got an unexpected keyword argument 'x'" }, 'park', 'ODOO_BAD_REQUEST'],
+  [
+    '422 user error (JSON-2)',
+    { status: 422, name: 'odoo.exceptions.UserError', message: 'You cannot start a work order that is already done or cancelled' },
+    'park',
+    'ODOO_USER_ERROR',
+  ],
+  [
+    '422 validation error (JSON-2)',
+    { status: 422, name: 'odoo.exceptions.ValidationError', message: 'The Workorder cannot be started twice!' },
+    'park',
+    'ODOO_VALIDATION',
+  ],
+  [
+    '422 bad arguments (JSON-2)',
+    { status: 422, name: 'werkzeug.exceptions.UnprocessableEntity', message: "got an unexpected keyword argument 'x'" },
+    'park',
+    'ODOO_BAD_REQUEST',
+  ],
   ['415 wrong content type', { status: 415, message: 'Unsupported Media Type' }, 'park', 'ODOO_BAD_REQUEST'],
   ['400 bad request', { status: 400, name: 'werkzeug.exceptions.BadRequest', message: 'could not parse the body as json' }, 'park', 'ODOO_BAD_REQUEST'],
   ['400 without a body', { status: 400, message: 'Bad Request' }, 'park', 'ODOO_BAD_REQUEST'],
@@ -53,14 +78,34 @@ const table: Array<[string, OdooFailure, ErrorAction, string]> = [
   // 403 AccessError is about one record or model: park it, keep the rest flowing (docs/odoo-client.md)
   ['403 AccessError (JSON-2)', { status: 403, name: 'odoo.exceptions.AccessError', message: "You are not allowed to modify 'Quants'" }, 'park', 'ODOO_ACCESS'],
   // JSON-RPC: every error at HTTP 200, by exception name
-  ['RPC SerializationFailure', { status: 200, name: 'psycopg2.errors.SerializationFailure', message: 'could not serialize access due to concurrent update' }, 'retry', 'ODOO_CONCURRENCY'],
+  [
+    'RPC SerializationFailure',
+    { status: 200, name: 'psycopg2.errors.SerializationFailure', message: 'could not serialize access due to concurrent update' },
+    'retry',
+    'ODOO_CONCURRENCY',
+  ],
   ['RPC DeadlockDetected', { status: 200, name: 'psycopg2.errors.DeadlockDetected', message: 'deadlock detected' }, 'retry', 'ODOO_CONCURRENCY'],
   ['RPC LockNotAvailable', { status: 200, name: 'psycopg2.errors.LockNotAvailable', message: 'could not obtain lock on row' }, 'retry', 'ODOO_CONCURRENCY'],
   ['RPC ConcurrencyError (19)', { status: 200, name: 'odoo.exceptions.ConcurrencyError', message: 'concurrent update' }, 'retry', 'ODOO_CONCURRENCY'],
-  ['RPC serialization text in another exception', { status: 200, name: 'builtins.Exception', message: 'ERROR: could not serialize access due to read/write dependencies' }, 'retry', 'ODOO_CONCURRENCY'],
-  ['RPC database restarting', { status: 200, name: 'psycopg2.OperationalError', message: 'server closed the connection unexpectedly' }, 'retry', 'ODOO_DATABASE_UNAVAILABLE'],
+  [
+    'RPC serialization text in another exception',
+    { status: 200, name: 'builtins.Exception', message: 'ERROR: could not serialize access due to read/write dependencies' },
+    'retry',
+    'ODOO_CONCURRENCY',
+  ],
+  [
+    'RPC database restarting',
+    { status: 200, name: 'psycopg2.OperationalError', message: 'server closed the connection unexpectedly' },
+    'retry',
+    'ODOO_DATABASE_UNAVAILABLE',
+  ],
   ['RPC pool exhausted', { status: 200, name: 'psycopg2.pool.PoolError', message: 'The Connection Pool Is Full' }, 'retry', 'ODOO_DATABASE_UNAVAILABLE'],
-  ['RPC UserError', { status: 200, name: 'odoo.exceptions.UserError', message: 'You cannot cancel a manufacturing order that is already done.' }, 'park', 'ODOO_USER_ERROR'],
+  [
+    'RPC UserError',
+    { status: 200, name: 'odoo.exceptions.UserError', message: 'You cannot cancel a manufacturing order that is already done.' },
+    'park',
+    'ODOO_USER_ERROR',
+  ],
   ['RPC ValidationError', { status: 200, name: 'odoo.exceptions.ValidationError', message: 'Missing required value' }, 'park', 'ODOO_VALIDATION'],
   ['RPC MissingError', { status: 200, name: 'odoo.exceptions.MissingError', message: 'Record does not exist or has been deleted.' }, 'park', 'ODOO_MISSING'],
   ['RPC ValueError', { status: 200, name: 'builtins.ValueError', message: "Invalid field 'foo' on model 'mrp.production'" }, 'park', 'ODOO_BAD_REQUEST'],
@@ -69,7 +114,12 @@ const table: Array<[string, OdooFailure, ErrorAction, string]> = [
   ['RPC unknown exception', { status: 200, name: 'builtins.RuntimeError', message: 'boom' }, 'park', 'ODOO_SERVER_ERROR'],
   ['RPC AccessDenied', { status: 200, name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' }, 'stop', 'ODOO_AUTH'],
   ['RPC session expired', { status: 200, name: 'odoo.http.SessionExpiredException', message: 'Session expired' }, 'stop', 'ODOO_AUTH'],
-  ['RPC wrong database name', { status: 200, name: 'psycopg2.OperationalError', message: 'connection to server failed: FATAL:  database "edg" does not exist' }, 'stop', 'ODOO_NO_DATABASE'],
+  [
+    'RPC wrong database name',
+    { status: 200, name: 'psycopg2.OperationalError', message: 'connection to server failed: FATAL:  database "edg" does not exist' },
+    'stop',
+    'ODOO_NO_DATABASE',
+  ],
   // a 200 that is not an answer
   ['200 with a login page instead of JSON', { message: 'not a JSON answer from Odoo: Odoo' }, 'retry', 'ODOO_BAD_RESPONSE'],
 ];
@@ -159,7 +209,13 @@ describe('classifyLoadMessages', () => {
     const e = classifyLoadMessages({
       ids: false,
       messages: [
-        { type: 'error', message: "No matching record found for external id 'plant.nope' in field 'Work Center'", record: 2, rows: { from: 2, to: 2 }, field: 'workcenter_id' },
+        {
+          type: 'error',
+          message: "No matching record found for external id 'plant.nope' in field 'Work Center'",
+          record: 2,
+          rows: { from: 2, to: 2 },
+          field: 'workcenter_id',
+        },
       ],
     });
     assert.ok(e);
@@ -181,11 +237,18 @@ describe('classifyLoadMessages', () => {
     assert.equal(e.action, 'park');
     assert.ok(e.message.includes(odooText), "Odoo's own words are kept");
     assert.match(e.message, /no longer exists in Odoo/);
-    const load = classifyLoadMessages({ ids: false, messages: [{ type: 'error', message: 'Another model is using the record you are trying to delete. How about archiving the record instead?', record: 0 }] });
+    const load = classifyLoadMessages({
+      ids: false,
+      messages: [{ type: 'error', message: 'Another model is using the record you are trying to delete. How about archiving the record instead?', record: 0 }],
+    });
     assert.match(load!.message, /row 1: Another model is using the record.*no longer exists in Odoo/);
     const notNull =
       "Missing required value for the field 'Work Center' (workcenter_id).\nModel: 'Workcenter Productivity Log' (mrp.workcenter.productivity)\n- create/update: a mandatory field is not set\n- delete: another model requires the record being deleted, you can archive it instead\n";
-    assert.doesNotMatch(odooError({ status: 422, name: 'odoo.exceptions.ValidationError', message: notNull }).message, /no longer exists/, 'a missing required value is not a broken link');
+    assert.doesNotMatch(
+      odooError({ status: 422, name: 'odoo.exceptions.ValidationError', message: notNull }).message,
+      /no longer exists/,
+      'a missing required value is not a broken link',
+    );
     // Real Odoo 18 (JSON-RPC, HTTP 200) for the same create, and its missing-required-value text.
     const fk18 =
       'The operation cannot be completed: another model requires the record being deleted. If possible, archive it instead.\n\nModel: Workcenter Productivity Log (mrp.workcenter.productivity)\nConstraint: mrp_workcenter_productivity_workcenter_id_fkey\n';

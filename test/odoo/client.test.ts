@@ -194,7 +194,10 @@ describe('calls', () => {
           assert.equal(sim.state.get('mrp.workcenter.productivity', res.ids[0]!)?.date_start, '2025-01-15 08:00:00');
           // Without tz the bot user's zone (Europe/Brussels, UTC+1 in January) applies: the trap the default avoids.
           const shifted = await client.call<LoadResult>('mrp.workcenter.productivity', 'load', {
-            kwargs: { fields: ['id', 'workcenter_id/id', 'loss_id/id', 'date_start'], data: [[`edge_t.dt_tz2_${version}`, 'plant.wc_cnc', 'mrp.block_reason1', '2025-01-15 08:00:00']] },
+            kwargs: {
+              fields: ['id', 'workcenter_id/id', 'loss_id/id', 'date_start'],
+              data: [[`edge_t.dt_tz2_${version}`, 'plant.wc_cnc', 'mrp.block_reason1', '2025-01-15 08:00:00']],
+            },
             context: { tz: false },
           });
           assert.ok(Array.isArray(shifted.ids));

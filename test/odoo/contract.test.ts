@@ -32,16 +32,16 @@ function realTarget(): Target | undefined {
   const { ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY, ODOO_VERSION, ODOO_ADMIN_USER, ODOO_ADMIN_API_KEY } = process.env;
   if (!ODOO_URL || !ODOO_DB || !ODOO_API_KEY) return undefined;
   const config: OdooConfig = {
-      url: ODOO_URL.replace(/\/+$/, ''),
-      database: ODOO_DB,
-      protocol: 'auto',
-      version: 'auto',
-      username: ODOO_USER,
-      apiKey: ODOO_API_KEY,
-      tls: { rejectUnauthorized: true },
-      timeouts: { connectMs: 5000, headersMs: 30_000, bodyMs: 30_000 },
-      keepAliveMs: 4000,
-      maxConnections: 2,
+    url: ODOO_URL.replace(/\/+$/, ''),
+    database: ODOO_DB,
+    protocol: 'auto',
+    version: 'auto',
+    username: ODOO_USER,
+    apiKey: ODOO_API_KEY,
+    tls: { rejectUnauthorized: true },
+    timeouts: { connectMs: 5000, headersMs: 30_000, bodyMs: 30_000 },
+    keepAliveMs: 4000,
+    maxConnections: 2,
   };
   return {
     name: `real Odoo at ${ODOO_URL} (${ODOO_DB})`,
@@ -97,15 +97,20 @@ for (const { label, make } of targets) {
     });
 
     /** Runs a check, or skips it with the reason when there is no such Odoo. */
-    const check = (name: string, fn: () => Promise<void>, needsAdmin = false) =>
-      it(name, async (t) => {
+    const check = (name: string, fn: () => Promise<void>, needsAdmin = false): void => {
+      void it(name, async (t) => {
         if (!target) return t.skip('ODOO_URL, ODOO_DB and ODOO_API_KEY are not set');
         if (needsAdmin && !admin) return t.skip('ODOO_ADMIN_API_KEY is not set (products are made by an administrator)');
         await fn();
       });
+    };
     /** A product made by the administrator (the agent user may not create products, as on real Odoo). */
     const makeProduct = async (name: string, storable: boolean): Promise<number> =>
-      (await admin!.call<number[]>('product.product', 'create', { kwargs: { vals_list: [{ name: `${name} ${RUN}`, ...(storable ? storableVals(major) : consumableVals(major)) }] } }))[0]!;
+      (
+        await admin!.call<number[]>('product.product', 'create', {
+          kwargs: { vals_list: [{ name: `${name} ${RUN}`, ...(storable ? storableVals(major) : consumableVals(major)) }] },
+        })
+      )[0]!;
 
     const one = async <T = Record<string, unknown>>(model: string, domain: unknown[], fields: string[]): Promise<T | undefined> =>
       (await odoo.call<T[]>(model, 'search_read', { kwargs: { domain, fields, limit: 1 } }))[0];
@@ -136,9 +141,19 @@ for (const { label, make } of targets) {
       assert.equal(e.action, 'park');
       assert.equal(e.odooName, 'builtins.ValueError');
       // Odoo 19 says "in 'model'" (write) and "on 'model'" (read); 17 and 18 say "on model 'model'".
-      assert.ok(e.message.includes(major >= 19 ? "Invalid field 'no_such_field' in 'mrp.workcenter.productivity'" : "Invalid field 'no_such_field' on model 'mrp.workcenter.productivity'"), e.message);
+      assert.ok(
+        e.message.includes(
+          major >= 19
+            ? "Invalid field 'no_such_field' in 'mrp.workcenter.productivity'"
+            : "Invalid field 'no_such_field' on model 'mrp.workcenter.productivity'",
+        ),
+        e.message,
+      );
       const r = await mustFail(odoo.call('mrp.production', 'search_read', { kwargs: { domain: [], fields: ['no_such_field'], limit: 1 } }));
-      assert.ok(r.message.includes(major >= 19 ? "Invalid field 'no_such_field' on 'mrp.production'" : "Invalid field 'no_such_field' on model 'mrp.production'"), r.message);
+      assert.ok(
+        r.message.includes(major >= 19 ? "Invalid field 'no_such_field' on 'mrp.production'" : "Invalid field 'no_such_field' on model 'mrp.production'"),
+        r.message,
+      );
     });
 
     check('a missing required value parks (ValidationError)', async () => {
@@ -148,7 +163,9 @@ for (const { label, make } of targets) {
       if (major >= 19) assert.match(e.message, /Missing required value for the field 'Work Center' \(workcenter_id\)/);
       else assert.match(e.message, /a mandatory field is not set[\s\S]*Field: Work Center \(workcenter_id\)/);
       const loss = await one<{ id: number }>('mrp.workcenter.productivity.loss', [['loss_type', '=', 'availability']], ['id']);
-      const fk = await mustFail(odoo.call('mrp.workcenter.productivity', 'create', { kwargs: { vals_list: [{ workcenter_id: 987654, loss_id: loss!.id, description: 'x' }] } }));
+      const fk = await mustFail(
+        odoo.call('mrp.workcenter.productivity', 'create', { kwargs: { vals_list: [{ workcenter_id: 987654, loss_id: loss!.id, description: 'x' }] } }),
+      );
       assert.equal(fk.odooName, 'odoo.exceptions.ValidationError');
       assert.equal(fk.action, 'park');
     });
@@ -157,7 +174,9 @@ for (const { label, make } of targets) {
       const wc = await one<{ id: number }>('mrp.workcenter', [], ['id']);
       const loss = await one<{ id: number }>('mrp.workcenter.productivity.loss', [['loss_type', '=', 'availability']], ['id']);
       const e = await mustFail(
-        odoo.call('mrp.workcenter.productivity', 'create', { kwargs: { vals_list: [{ workcenter_id: wc!.id, loss_id: loss!.id, date_start: '2025-01-01T10:00:00' }] } }),
+        odoo.call('mrp.workcenter.productivity', 'create', {
+          kwargs: { vals_list: [{ workcenter_id: wc!.id, loss_id: loss!.id, date_start: '2025-01-01T10:00:00' }] },
+        }),
       );
       assert.equal(e.odooName, 'builtins.ValueError');
       assert.match(e.message, /does not match format '%Y-%m-%d %H:%M:%S'/);
@@ -175,7 +194,10 @@ for (const { label, make } of targets) {
       const mods = await odoo.call<Array<{ name: string; state: string }>>('ir.module.module', 'search_read', {
         kwargs: { domain: [['name', 'in', ['mrp', 'stock', 'maintenance']]], fields: ['name', 'state'] },
       });
-      assert.deepEqual(mods.map((m) => m.state), ['installed', 'installed', 'installed']);
+      assert.deepEqual(
+        mods.map((m) => m.state),
+        ['installed', 'installed', 'installed'],
+      );
       const e = await mustFail(odoo.call('ir.model.data', 'search_count', { kwargs: { domain: [] } }));
       assert.equal(e.odooName, 'odoo.exceptions.AccessError');
       assert.equal(e.action, 'park');
@@ -205,7 +227,9 @@ for (const { label, make } of targets) {
       const first = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', { kwargs: { fields, data: [row] } });
       assert.equal(classifyLoadMessages(first), undefined, JSON.stringify(first.messages));
       const id = (first.ids as number[])[0]!;
-      const replay = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', { kwargs: { fields, data: [[...row.slice(0, 5), `contract ${RUN} edited`]] } });
+      const replay = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', {
+        kwargs: { fields, data: [[...row.slice(0, 5), `contract ${RUN} edited`]] },
+      });
       assert.deepEqual(replay.ids, [id]);
       const rec = await readOne<{ date_start: string; description: string }>('mrp.workcenter.productivity', id, ['date_start', 'description']);
       assert.equal(rec.date_start, '2025-01-15 08:00:00');
@@ -220,7 +244,9 @@ for (const { label, make } of targets) {
       const localRec = await readOne<{ date_start: string }>('mrp.workcenter.productivity', (local.ids as number[])[0]!, ['date_start']);
       if (userTz === 'Europe/Brussels') assert.equal(localRec.date_start, '2025-01-15 07:00:00');
 
-      const before = await odoo.call<number>('mrp.workcenter.productivity', 'search_count', { kwargs: { domain: [['description', '=like', `contract ${RUN} batch%`]] } });
+      const before = await odoo.call<number>('mrp.workcenter.productivity', 'search_count', {
+        kwargs: { domain: [['description', '=like', `contract ${RUN} batch%`]] },
+      });
       const bad = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', {
         kwargs: {
           fields,
@@ -239,7 +265,9 @@ for (const { label, make } of targets) {
       const missing = bad.messages.find((m) => m.type === 'error' && m !== err);
       assert.match(missing?.message ?? '', /^Missing required value for the field 'Work Center' \(workcenter_id\)/);
       assert.equal(missing?.field, 'workcenter_id');
-      const afterCount = await odoo.call<number>('mrp.workcenter.productivity', 'search_count', { kwargs: { domain: [['description', '=like', `contract ${RUN} batch%`]] } });
+      const afterCount = await odoo.call<number>('mrp.workcenter.productivity', 'search_count', {
+        kwargs: { domain: [['description', '=like', `contract ${RUN} batch%`]] },
+      });
       assert.equal(afterCount, before, 'the good row was not kept');
     });
 
@@ -258,108 +286,142 @@ for (const { label, make } of targets) {
       const wc = await one<{ id: number }>('mrp.workcenter', [], ['id']);
       const loss = await one<{ id: number }>('mrp.workcenter.productivity.loss', [['loss_type', '=', 'availability']], ['id']);
       const desc = `contract ${RUN} byname`;
-      const r = await post('object', 'execute_kw', [cfg.database, uid, cfg.apiKey, 'mrp.workcenter.productivity', 'create', [], { vals_list: [{ workcenter_id: wc!.id, loss_id: loss!.id, description: desc }] }]);
+      const r = await post('object', 'execute_kw', [
+        cfg.database,
+        uid,
+        cfg.apiKey,
+        'mrp.workcenter.productivity',
+        'create',
+        [],
+        { vals_list: [{ workcenter_id: wc!.id, loss_id: loss!.id, description: desc }] },
+      ]);
       assert.equal(r.error?.data.name, 'builtins.IndexError');
       assert.equal(r.error?.code, major >= 19 ? 0 : 200);
       assert.equal(await odoo.call('mrp.workcenter.productivity', 'search_count', { kwargs: { domain: [['description', '=', desc]] } }), 0);
       // The client passes vals_list positionally on JSON-RPC, so the same call through it works.
-      const ids = await odoo.call<number[]>('mrp.workcenter.productivity', 'create', { kwargs: { vals_list: [{ workcenter_id: wc!.id, loss_id: loss!.id, description: desc, date_end: '2025-01-01 00:00:00' }] } });
+      const ids = await odoo.call<number[]>('mrp.workcenter.productivity', 'create', {
+        kwargs: { vals_list: [{ workcenter_id: wc!.id, loss_id: loss!.id, description: desc, date_end: '2025-01-01 00:00:00' }] },
+      });
       assert.equal(ids.length, 1);
     });
 
-    check('manufacturing order: produce part, wizard, backorder with renaming, replay answers True', async () => {
-      const productId = await makeProduct('Contract part', true);
-      const [mo] = await odoo.call<number[]>('mrp.production', 'create', { kwargs: { vals_list: [{ product_id: productId, product_qty: 10 }] } });
-      await odoo.call('mrp.production', 'action_confirm', { ids: [mo!] });
-      assert.equal((await readOne('mrp.production', mo!, ['state'])).state, 'confirmed');
-      await odoo.call('mrp.production', 'write', { ids: [mo!], kwargs: { vals: { qty_producing: 4 } } });
-      assert.equal(await odoo.call('mrp.production', 'set_qty_producing', { ids: [mo!] }), undefined);
-      assert.equal((await readOne('mrp.production', mo!, ['state'])).state, 'progress');
-      const wizard = await odoo.call<Record<string, unknown>>('mrp.production', 'button_mark_done', { ids: [mo!] });
-      assert.equal(typeof wizard, 'object');
-      assert.equal(wizard.res_model, 'mrp.production.backorder');
-      assert.equal(wizard.type, 'ir.actions.act_window');
-      const res = await odoo.call<Record<string, unknown>>('mrp.production', 'button_mark_done', {
-        ids: [mo!],
-        context: { skip_backorder: true, mo_ids_to_backorder: [mo!], skip_consumption: true },
-      });
-      assert.equal(res.res_model, 'mrp.production');
-      const backorderId = res.res_id as number;
-      const original = await readOne<{ name: string; state: string; product_qty: number }>('mrp.production', mo!, ['name', 'state', 'product_qty']);
-      const backorder = await readOne<{ name: string; state: string; product_qty: number }>('mrp.production', backorderId, ['name', 'state', 'product_qty']);
-      assert.equal(original.state, 'done');
-      assert.equal(original.product_qty, 4);
-      assert.match(original.name, /-001$/);
-      assert.equal(backorder.state, 'confirmed');
-      assert.equal(backorder.product_qty, 6);
-      assert.equal(backorder.name, original.name.replace(/-001$/, '-002'));
-      assert.equal(await odoo.call('mrp.production', 'button_mark_done', { ids: [mo!] }), true);
-      const stock = await readOne<{ qty_available: number }>('product.product', productId, ['qty_available']);
-      assert.equal(stock.qty_available, 4);
-    }, true);
+    check(
+      'manufacturing order: produce part, wizard, backorder with renaming, replay answers True',
+      async () => {
+        const productId = await makeProduct('Contract part', true);
+        const [mo] = await odoo.call<number[]>('mrp.production', 'create', { kwargs: { vals_list: [{ product_id: productId, product_qty: 10 }] } });
+        await odoo.call('mrp.production', 'action_confirm', { ids: [mo!] });
+        assert.equal((await readOne('mrp.production', mo!, ['state'])).state, 'confirmed');
+        await odoo.call('mrp.production', 'write', { ids: [mo!], kwargs: { vals: { qty_producing: 4 } } });
+        assert.equal(await odoo.call('mrp.production', 'set_qty_producing', { ids: [mo!] }), undefined);
+        assert.equal((await readOne('mrp.production', mo!, ['state'])).state, 'progress');
+        const wizard = await odoo.call<Record<string, unknown>>('mrp.production', 'button_mark_done', { ids: [mo!] });
+        assert.equal(typeof wizard, 'object');
+        assert.equal(wizard.res_model, 'mrp.production.backorder');
+        assert.equal(wizard.type, 'ir.actions.act_window');
+        const res = await odoo.call<Record<string, unknown>>('mrp.production', 'button_mark_done', {
+          ids: [mo!],
+          context: { skip_backorder: true, mo_ids_to_backorder: [mo!], skip_consumption: true },
+        });
+        assert.equal(res.res_model, 'mrp.production');
+        const backorderId = res.res_id as number;
+        const original = await readOne<{ name: string; state: string; product_qty: number }>('mrp.production', mo!, ['name', 'state', 'product_qty']);
+        const backorder = await readOne<{ name: string; state: string; product_qty: number }>('mrp.production', backorderId, ['name', 'state', 'product_qty']);
+        assert.equal(original.state, 'done');
+        assert.equal(original.product_qty, 4);
+        assert.match(original.name, /-001$/);
+        assert.equal(backorder.state, 'confirmed');
+        assert.equal(backorder.product_qty, 6);
+        assert.equal(backorder.name, original.name.replace(/-001$/, '-002'));
+        assert.equal(await odoo.call('mrp.production', 'button_mark_done', { ids: [mo!] }), true);
+        const stock = await readOne<{ qty_available: number }>('product.product', productId, ['qty_available']);
+        assert.equal(stock.qty_available, 4);
+      },
+      true,
+    );
 
-    check('finish without backorder: skip_backorder alone closes the order at the produced quantity', async () => {
-      const productId = await makeProduct('Contract part B', true);
-      const [mo] = await odoo.call<number[]>('mrp.production', 'create', { kwargs: { vals_list: [{ product_id: productId, product_qty: 5 }] } });
-      await odoo.call('mrp.production', 'action_confirm', { ids: [mo!] });
-      await odoo.call('mrp.production', 'write', { ids: [mo!], kwargs: { vals: { qty_producing: 3 } } });
-      await odoo.call('mrp.production', 'set_qty_producing', { ids: [mo!] });
-      const r = await odoo.call('mrp.production', 'button_mark_done', { ids: [mo!], context: { skip_backorder: true, skip_consumption: true } });
-      assert.equal(r, true);
-      const rec = await readOne<{ name: string; state: string }>('mrp.production', mo!, ['name', 'state']);
-      assert.equal(rec.state, 'done');
-      assert.doesNotMatch(rec.name, /-\d{3}$/);
-      assert.equal((await readOne<{ qty_available: number }>('product.product', productId, ['qty_available'])).qty_available, 3);
-    }, true);
+    check(
+      'finish without backorder: skip_backorder alone closes the order at the produced quantity',
+      async () => {
+        const productId = await makeProduct('Contract part B', true);
+        const [mo] = await odoo.call<number[]>('mrp.production', 'create', { kwargs: { vals_list: [{ product_id: productId, product_qty: 5 }] } });
+        await odoo.call('mrp.production', 'action_confirm', { ids: [mo!] });
+        await odoo.call('mrp.production', 'write', { ids: [mo!], kwargs: { vals: { qty_producing: 3 } } });
+        await odoo.call('mrp.production', 'set_qty_producing', { ids: [mo!] });
+        const r = await odoo.call('mrp.production', 'button_mark_done', { ids: [mo!], context: { skip_backorder: true, skip_consumption: true } });
+        assert.equal(r, true);
+        const rec = await readOne<{ name: string; state: string }>('mrp.production', mo!, ['name', 'state']);
+        assert.equal(rec.state, 'done');
+        assert.doesNotMatch(rec.name, /-\d{3}$/);
+        assert.equal((await readOne<{ qty_available: number }>('product.product', productId, ['qty_available'])).qty_available, 3);
+      },
+      true,
+    );
 
-    check('transfer: validate receives once; validating a done transfer is True on 19, UserError before', async () => {
-      const productId = await makeProduct('Contract bolt', true);
-      const type = await one<{ id: number; default_location_src_id: [number, string]; default_location_dest_id: [number, string] }>('stock.picking.type', [['code', '=', 'incoming']], [
-        'default_location_src_id',
-        'default_location_dest_id',
-      ]);
-      const src = type!.default_location_src_id[0];
-      const dest = type!.default_location_dest_id[0];
-      const move: Record<string, unknown> = { product_id: productId, product_uom_qty: 3, location_id: src, location_dest_id: dest };
-      if (major < 19) move.name = 'contract';
-      const [picking] = await odoo.call<number[]>('stock.picking', 'create', {
-        kwargs: { vals_list: [{ picking_type_id: type!.id, location_id: src, location_dest_id: dest, move_ids: [[0, 0, move]] }] },
-      });
-      assert.equal(await odoo.call('stock.picking', 'button_validate', { ids: [picking!] }), true);
-      assert.equal((await readOne('stock.picking', picking!, ['state'])).state, 'done');
-      if (major >= 19) {
+    check(
+      'transfer: validate receives once; validating a done transfer is True on 19, UserError before',
+      async () => {
+        const productId = await makeProduct('Contract bolt', true);
+        const type = await one<{ id: number; default_location_src_id: [number, string]; default_location_dest_id: [number, string] }>(
+          'stock.picking.type',
+          [['code', '=', 'incoming']],
+          ['default_location_src_id', 'default_location_dest_id'],
+        );
+        const src = type!.default_location_src_id[0];
+        const dest = type!.default_location_dest_id[0];
+        const move: Record<string, unknown> = { product_id: productId, product_uom_qty: 3, location_id: src, location_dest_id: dest };
+        if (major < 19) move.name = 'contract';
+        const [picking] = await odoo.call<number[]>('stock.picking', 'create', {
+          kwargs: { vals_list: [{ picking_type_id: type!.id, location_id: src, location_dest_id: dest, move_ids: [[0, 0, move]] }] },
+        });
         assert.equal(await odoo.call('stock.picking', 'button_validate', { ids: [picking!] }), true);
-      } else {
-        const e = await mustFail(odoo.call('stock.picking', 'button_validate', { ids: [picking!] }));
-        assert.equal(e.odooName, 'odoo.exceptions.UserError');
-        assert.equal(e.action, 'park');
-      }
-      assert.equal((await readOne<{ qty_available: number }>('product.product', productId, ['qty_available'])).qty_available, 3);
-    }, true);
+        assert.equal((await readOne('stock.picking', picking!, ['state'])).state, 'done');
+        if (major >= 19) {
+          assert.equal(await odoo.call('stock.picking', 'button_validate', { ids: [picking!] }), true);
+        } else {
+          const e = await mustFail(odoo.call('stock.picking', 'button_validate', { ids: [picking!] }));
+          assert.equal(e.odooName, 'odoo.exceptions.UserError');
+          assert.equal(e.action, 'park');
+        }
+        assert.equal((await readOne<{ qty_available: number }>('product.product', productId, ['qty_available'])).qty_available, 3);
+      },
+      true,
+    );
 
-    check('scrap: validate takes stock out; validating again scraps again', async () => {
-      const productId = await makeProduct('Contract scrap', false);
-      const [scrap] = await odoo.call<number[]>('stock.scrap', 'create', { kwargs: { vals_list: [{ product_id: productId, scrap_qty: 2 }] } });
-      assert.equal(await odoo.call('stock.scrap', 'action_validate', { ids: [scrap!] }), true);
-      assert.equal((await readOne('stock.scrap', scrap!, ['state'])).state, 'done');
-      // Odoo does not look at the state: a second validate scraps again. Read the state first.
-      assert.equal(await odoo.call('stock.scrap', 'action_validate', { ids: [scrap!] }), true);
-      const moves = await odoo.call<number>('stock.move', 'search_count', { kwargs: { domain: [['scrap_id', '=', scrap!]] } });
-      assert.equal(moves, 2, 'a second validate made a second scrap move');
-    }, true);
+    check(
+      'scrap: validate takes stock out; validating again scraps again',
+      async () => {
+        const productId = await makeProduct('Contract scrap', false);
+        const [scrap] = await odoo.call<number[]>('stock.scrap', 'create', { kwargs: { vals_list: [{ product_id: productId, scrap_qty: 2 }] } });
+        assert.equal(await odoo.call('stock.scrap', 'action_validate', { ids: [scrap!] }), true);
+        assert.equal((await readOne('stock.scrap', scrap!, ['state'])).state, 'done');
+        // Odoo does not look at the state: a second validate scraps again. Read the state first.
+        assert.equal(await odoo.call('stock.scrap', 'action_validate', { ids: [scrap!] }), true);
+        const moves = await odoo.call<number>('stock.move', 'search_count', { kwargs: { domain: [['scrap_id', '=', scrap!]] } });
+        assert.equal(moves, 2, 'a second validate made a second scrap move');
+      },
+      true,
+    );
 
-    check('inventory count: counted quantity, apply, apply the same count again', async () => {
-      const productId = await makeProduct('Contract count', true);
-      const loc = await one<{ id: number }>('stock.location', [['usage', '=', 'internal']], ['id']);
-      const ctx = { inventory_mode: true };
-      const [quant] = await odoo.call<number[]>('stock.quant', 'create', { kwargs: { vals_list: [{ product_id: productId, location_id: loc!.id, inventory_quantity: 7 }] }, context: ctx });
-      await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!], context: ctx });
-      assert.equal((await readOne<{ quantity: number }>('stock.quant', quant!, ['quantity'])).quantity, 7);
-      await odoo.call('stock.quant', 'write', { ids: [quant!], kwargs: { vals: { inventory_quantity: 7 } }, context: ctx });
-      await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!], context: ctx });
-      assert.equal((await readOne<{ quantity: number }>('stock.quant', quant!, ['quantity'])).quantity, 7);
-      assert.equal((await readOne<{ qty_available: number }>('product.product', productId, ['qty_available'])).qty_available, 7);
-    }, true);
+    check(
+      'inventory count: counted quantity, apply, apply the same count again',
+      async () => {
+        const productId = await makeProduct('Contract count', true);
+        const loc = await one<{ id: number }>('stock.location', [['usage', '=', 'internal']], ['id']);
+        const ctx = { inventory_mode: true };
+        const [quant] = await odoo.call<number[]>('stock.quant', 'create', {
+          kwargs: { vals_list: [{ product_id: productId, location_id: loc!.id, inventory_quantity: 7 }] },
+          context: ctx,
+        });
+        await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!], context: ctx });
+        assert.equal((await readOne<{ quantity: number }>('stock.quant', quant!, ['quantity'])).quantity, 7);
+        await odoo.call('stock.quant', 'write', { ids: [quant!], kwargs: { vals: { inventory_quantity: 7 } }, context: ctx });
+        await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!], context: ctx });
+        assert.equal((await readOne<{ quantity: number }>('stock.quant', quant!, ['quantity'])).quantity, 7);
+        assert.equal((await readOne<{ qty_available: number }>('product.product', productId, ['qty_available'])).qty_available, 7);
+      },
+      true,
+    );
 
     check('maintenance request from the agent user', async () => {
       const eq = await one<{ id: number }>('maintenance.equipment', [], ['id']);

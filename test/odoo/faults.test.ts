@@ -95,7 +95,10 @@ for (const version of [19, 18] as const) {
     it('load() conflict in messages -> retry; the replay makes exactly one record', async () => {
       sim.faults.set({ kind: 'loadConflict', calls: 1 });
       const args = {
-        kwargs: { fields: ['id', 'workcenter_id/id', 'loss_id/id', 'date_start'], data: [[`edge_f.conflict_${version}`, 'plant.wc_assembly', 'mrp.block_reason0', '2025-02-01 06:00:00']] },
+        kwargs: {
+          fields: ['id', 'workcenter_id/id', 'loss_id/id', 'date_start'],
+          data: [[`edge_f.conflict_${version}`, 'plant.wc_assembly', 'mrp.block_reason0', '2025-02-01 06:00:00']],
+        },
       };
       const first = await client.call<LoadResult>('mrp.workcenter.productivity', 'load', args);
       const e = classifyLoadMessages(first);
@@ -108,7 +111,10 @@ for (const version of [19, 18] as const) {
     it('commit then dropped answer -> retry; the resend by external id finds the same record', async () => {
       const xmlid = `edge_f.drop_${version}`;
       const args = {
-        kwargs: { fields: ['id', 'workcenter_id/id', 'loss_id/id', 'date_start', 'description'], data: [[xmlid, 'plant.wc_test', 'mrp.block_reason1', '2025-02-02 09:30:00', 'leak tester stuck']] },
+        kwargs: {
+          fields: ['id', 'workcenter_id/id', 'loss_id/id', 'date_start', 'description'],
+          data: [[xmlid, 'plant.wc_test', 'mrp.block_reason1', '2025-02-02 09:30:00', 'leak tester stuck']],
+        },
       };
       sim.faults.set({ kind: 'dropAfterCommit', calls: 1, method: 'load' });
       const e = await odooError(client.call('mrp.workcenter.productivity', 'load', args));
@@ -121,9 +127,13 @@ for (const version of [19, 18] as const) {
     });
 
     it('Odoo UserError -> park with its message', async () => {
-      const e = await odooError(client.call('mrp.production', 'action_cancel', { ids: [sim.state.ref('plant.mo_pump_2')] }).then(() =>
-        client.call('mrp.workorder', 'button_start', { ids: [sim.state.records('mrp.workorder', [['production_id', '=', sim.state.ref('plant.mo_pump_2')]])[0]!.id] }),
-      ));
+      const e = await odooError(
+        client.call('mrp.production', 'action_cancel', { ids: [sim.state.ref('plant.mo_pump_2')] }).then(() =>
+          client.call('mrp.workorder', 'button_start', {
+            ids: [sim.state.records('mrp.workorder', [['production_id', '=', sim.state.ref('plant.mo_pump_2')]])[0]!.id],
+          }),
+        ),
+      );
       assert.equal(e.action, 'park');
       assert.equal(e.odooName, 'odoo.exceptions.UserError');
       assert.match(e.message, /already done or cancelled/);

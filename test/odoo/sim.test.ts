@@ -31,7 +31,12 @@ describe('simulator wire formats', () => {
   });
 
   it('/json/2 is a 303 to the login page on 18 and a 404 page on 17', async () => {
-    const r18 = await fetch(`${sims[18]!.url}/json/2/res.users/context_get`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const r18 = await fetch(`${sims[18]!.url}/json/2/res.users/context_get`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(r18.status, 303);
     assert.match(r18.headers.get('location') ?? '', /^\/web\/login\?redirect=/);
     const r17 = await fetch(`${sims[17]!.url}/json/2/res.users/context_get`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -46,9 +51,22 @@ describe('simulator wire formats', () => {
       [17, 200],
     ] as const) {
       const sim = sims[v]!;
-      const res = await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'mrp.workcenter.productivity', 'write', [[99999], { description: 'x' }], {}]);
+      const res = await rpc(sim, 'object', 'execute_kw', [
+        sim.db,
+        sim.uid,
+        sim.apiKey,
+        'mrp.workcenter.productivity',
+        'write',
+        [[99999], { description: 'x' }],
+        {},
+      ]);
       assert.equal(res.status, 200);
-      const body = (await res.json()) as { jsonrpc: string; id: number; result?: unknown; error: { code: number; message: string; data: Record<string, unknown> } };
+      const body = (await res.json()) as {
+        jsonrpc: string;
+        id: number;
+        result?: unknown;
+        error: { code: number; message: string; data: Record<string, unknown> };
+      };
       assert.equal(body.jsonrpc, '2.0');
       assert.equal(body.id, 7);
       assert.equal('result' in body, false);
@@ -61,7 +79,9 @@ describe('simulator wire formats', () => {
 
   it('JSON-RPC leaves out result when the method returns None, and authenticate answers false for a bad key', async () => {
     const sim = sims[18]!;
-    const none = (await (await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'stock.quant', 'action_apply_inventory', [[]], {}])).json()) as Record<string, unknown>;
+    const none = (await (
+      await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'stock.quant', 'action_apply_inventory', [[]], {}])
+    ).json()) as Record<string, unknown>;
     assert.equal('result' in none, false);
     assert.equal('error' in none, false);
     const auth = (await (await rpc(sim, 'common', 'authenticate', [sim.db, sim.login, 'wrong', {}])).json()) as { result: unknown };
@@ -73,12 +93,16 @@ describe('simulator wire formats', () => {
   it('JSON-RPC create by name fails with IndexError and writes nothing (as real execute_kw does)', async () => {
     const sim = sims[18]!;
     const before = sim.state.count('uom.uom');
-    const res = (await (await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'uom.uom', 'create', [], { vals_list: [{ name: 'Box' }] }])).json()) as {
+    const res = (await (
+      await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'uom.uom', 'create', [], { vals_list: [{ name: 'Box' }] }])
+    ).json()) as {
       error: { data: { name: string } };
     };
     assert.equal(res.error.data.name, 'builtins.IndexError');
     assert.equal(sim.state.count('uom.uom'), before);
-    const single = (await (await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'uom.uom', 'create', [{ name: 'Box' }], {}])).json()) as { result: unknown };
+    const single = (await (await rpc(sim, 'object', 'execute_kw', [sim.db, sim.uid, sim.apiKey, 'uom.uom', 'create', [{ name: 'Box' }], {}])).json()) as {
+      result: unknown;
+    };
     assert.equal(typeof single.result, 'number', 'a dict gives one id');
   });
 
@@ -116,7 +140,11 @@ describe('simulator wire formats', () => {
     assert.equal(wrongDb.status, 404);
     assert.match(wrongDb.headers.get('content-type') ?? '', /text\/html/);
 
-    const text = await fetch(`${sim.url}/json/2/res.users/context_get`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `bearer ${sim.apiKey}` }, body: '{}' });
+    const text = await fetch(`${sim.url}/json/2/res.users/context_get`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `bearer ${sim.apiKey}` },
+      body: '{}',
+    });
     assert.equal(text.status, 415);
 
     const none = await post('/json/2/stock.quant/action_apply_inventory', { ids: [] });
@@ -156,7 +184,9 @@ for (const version of [19, 18, 17] as const) {
       const row = ['edge_p1.evt_0001', 'plant.wc_cnc', 'mrp.block_reason1', '2025-03-01 10:00:00', '2025-03-01 10:07:00', 'spindle alarm'];
       const first = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', { kwargs: { fields, data: [row] } });
       assert.equal(first.messages.length, 0);
-      const replay = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', { kwargs: { fields, data: [[...row.slice(0, 5), 'spindle alarm (edited)']] } });
+      const replay = await odoo.call<LoadResult>('mrp.workcenter.productivity', 'load', {
+        kwargs: { fields, data: [[...row.slice(0, 5), 'spindle alarm (edited)']] },
+      });
       assert.deepEqual(replay.ids, first.ids);
       assert.equal(sim.state.get('mrp.workcenter.productivity', (first.ids as number[])[0]!)?.description, 'spindle alarm (edited)');
 
@@ -277,7 +307,14 @@ for (const version of [19, 18, 17] as const) {
       const stock = sim.state.ref('stock.stock_location_stock');
       const bolt = sim.state.ref('plant.product_bolt_m8');
       const picking = sim.state.create('stock.picking', { picking_type_id: sim.state.ref('stock.picking_type_in') });
-      sim.state.create('stock.move', { ...(version < 19 ? { name: 'bolts' } : {}), picking_id: picking, product_id: bolt, product_uom_qty: 100, location_id: sim.state.ref('stock.stock_location_suppliers'), location_dest_id: stock });
+      sim.state.create('stock.move', {
+        ...(version < 19 ? { name: 'bolts' } : {}),
+        picking_id: picking,
+        product_id: bolt,
+        product_uom_qty: 100,
+        location_id: sim.state.ref('stock.stock_location_suppliers'),
+        location_dest_id: stock,
+      });
       const before = (await read<{ qty_available: number }>('product.product', bolt, ['qty_available'])).qty_available;
       assert.equal(await odoo.call('stock.picking', 'button_validate', { ids: [picking] }), true);
       assert.equal((await read<{ qty_available: number }>('product.product', bolt, ['qty_available'])).qty_available, before + 100);
@@ -314,15 +351,28 @@ for (const version of [19, 18, 17] as const) {
 
     it('consumption with lots on move lines', async () => {
       const mo = sim.state.ref('plant.mo_pump_1');
-      const steelMove = sim.state.records('stock.move', [['raw_material_production_id', '=', mo], ['product_id', '=', sim.state.ref('plant.product_steel_bar')]])[0]!;
+      const steelMove = sim.state.records('stock.move', [
+        ['raw_material_production_id', '=', mo],
+        ['product_id', '=', sim.state.ref('plant.product_steel_bar')],
+      ])[0]!;
       await odoo.call('stock.move', 'write', {
         ids: [steelMove.id],
-        kwargs: { vals: { move_line_ids: [[0, 0, { lot_id: sim.state.ref('plant.lot_steel_0001'), quantity: 12 }], [0, 0, { lot_name: 'ST-NEW-9', quantity: 8 }]], picked: true } },
+        kwargs: {
+          vals: {
+            move_line_ids: [
+              [0, 0, { lot_id: sim.state.ref('plant.lot_steel_0001'), quantity: 12 }],
+              [0, 0, { lot_name: 'ST-NEW-9', quantity: 8 }],
+            ],
+            picked: true,
+          },
+        },
       });
       const move = await read<{ quantity: number; picked: boolean }>('stock.move', steelMove.id, ['quantity', 'picked']);
       assert.equal(move.quantity, 20);
       const wrongLot = await rejection(
-        odoo.call('stock.move.line', 'create', { kwargs: { vals_list: [{ move_id: steelMove.id, lot_id: sim.state.ref('plant.lot_pump_0001'), quantity: 1 }] } }),
+        odoo.call('stock.move.line', 'create', {
+          kwargs: { vals_list: [{ move_id: steelMove.id, lot_id: sim.state.ref('plant.lot_pump_0001'), quantity: 1 }] },
+        }),
       );
       assert.ok(wrongLot instanceof OdooError && wrongLot.odooName === 'odoo.exceptions.ValidationError');
     });
@@ -340,12 +390,24 @@ for (const version of [19, 18, 17] as const) {
     });
 
     it('search with domains, order and limit; name_search by code', async () => {
-      const ids = await odoo.call<number[]>('product.product', 'search', { kwargs: { domain: ['|', ['default_code', '=like', 'RM-%'], ['barcode', '=', '4006381333931']], order: 'default_code desc', limit: 3 } });
+      const ids = await odoo.call<number[]>('product.product', 'search', {
+        kwargs: { domain: ['|', ['default_code', '=like', 'RM-%'], ['barcode', '=', '4006381333931']], order: 'default_code desc', limit: 3 },
+      });
       const codes = ids.map((i) => sim.state.get('product.product', i)?.default_code);
       assert.deepEqual(codes, ['RM-STEEL', 'RM-SEAL', 'RM-HOUSING']);
       const hits = await odoo.call<Array<[number, string]>>('product.product', 'name_search', { kwargs: { name: 'RM-BOLT', operator: 'ilike', limit: 5 } });
-      assert.deepEqual(hits.map((h) => h[1]), ['[RM-BOLT] Bolt M8x30']);
-      const n = await odoo.call<number>('mrp.workorder', 'search_count', { kwargs: { domain: [['production_id.name', '=', 'WH/MO/00001'], ['workcenter_id.code', 'in', ['CNC1', 'ASM1']]] } });
+      assert.deepEqual(
+        hits.map((h) => h[1]),
+        ['[RM-BOLT] Bolt M8x30'],
+      );
+      const n = await odoo.call<number>('mrp.workorder', 'search_count', {
+        kwargs: {
+          domain: [
+            ['production_id.name', '=', 'WH/MO/00001'],
+            ['workcenter_id.code', 'in', ['CNC1', 'ASM1']],
+          ],
+        },
+      });
       assert.equal(n, 2);
     });
 
@@ -358,7 +420,8 @@ for (const version of [19, 18, 17] as const) {
         await admin.close();
       }
     };
-    const create = async (client: OdooClient, model: string, vals: Record<string, unknown>) => (await client.call<number[]>(model, 'create', { kwargs: { vals_list: [vals] } }))[0]!;
+    const create = async (client: OdooClient, model: string, vals: Record<string, unknown>) =>
+      (await client.call<number[]>(model, 'create', { kwargs: { vals_list: [vals] } }))[0]!;
     const m2o = (v: unknown) => (Array.isArray(v) ? (v[0] as number) : v);
 
     it('products have templates; a bill of materials names the template, its operations a manual duration', async () => {
@@ -384,14 +447,23 @@ for (const version of [19, 18, 17] as const) {
           // time_cycle is computed in Odoo: a value written to it is ignored (real 19 keeps the default 60).
           operation_ids: [[0, 0, { name: 'Drill', workcenter_id: wc, time_cycle: 10 }]],
         });
-        const b = await read<{ display_name: string; product_id: unknown; operation_ids: number[] }>('mrp.bom', bom, ['display_name', 'product_id', 'operation_ids']);
+        const b = await read<{ display_name: string; product_id: unknown; operation_ids: number[] }>('mrp.bom', bom, [
+          'display_name',
+          'product_id',
+          'operation_ids',
+        ]);
         assert.equal(b.display_name, '[W-1] Widget II');
         assert.equal(b.product_id, false);
-        const op = await read<{ time_cycle: number; time_cycle_manual: number }>('mrp.routing.workcenter', b.operation_ids[0]!, ['time_cycle', 'time_cycle_manual']);
+        const op = await read<{ time_cycle: number; time_cycle_manual: number }>('mrp.routing.workcenter', b.operation_ids[0]!, [
+          'time_cycle',
+          'time_cycle_manual',
+        ]);
         assert.deepEqual([op.time_cycle_manual, op.time_cycle], [60, 60]);
         const mo = await create(admin, 'mrp.production', { product_id: pid, product_qty: 3 });
         assert.equal(m2o((await read<{ bom_id: unknown }>('mrp.production', mo, ['bom_id'])).bom_id), bom);
-        const fields = await admin.call<Record<string, { required: boolean }>>('mrp.bom', 'fields_get', { kwargs: { allfields: ['product_tmpl_id', 'product_id'], attributes: ['required'] } });
+        const fields = await admin.call<Record<string, { required: boolean }>>('mrp.bom', 'fields_get', {
+          kwargs: { allfields: ['product_tmpl_id', 'product_id'], attributes: ['required'] },
+        });
         assert.deepEqual([fields.product_tmpl_id?.required, fields.product_id?.required], [true, false]);
       });
     });
@@ -438,7 +510,14 @@ for (const version of [19, 18, 17] as const) {
         await odoo.call('stock.quant', 'action_apply_inventory', { ids: [quant!.id], context });
       }
       const moves = await odoo.call<Array<Record<string, unknown>>>('stock.move', 'search_read', {
-        kwargs: { domain: [['product_id', '=', seal], ['is_inventory', '=', true], [nameField, '=', 'Count 42']], fields: ['state', 'date', 'product_uom_qty'] },
+        kwargs: {
+          domain: [
+            ['product_id', '=', seal],
+            ['is_inventory', '=', true],
+            [nameField, '=', 'Count 42'],
+          ],
+          fields: ['state', 'date', 'product_uom_qty'],
+        },
       });
       assert.equal(moves.length, 1);
       assert.equal(moves[0]!.state, 'done');
@@ -447,7 +526,9 @@ for (const version of [19, 18, 17] as const) {
     });
 
     it('installed modules are readable; ir.model.data and users are for administrators', async () => {
-      const mods = await odoo.call<Array<{ name: string }>>('ir.module.module', 'search_read', { kwargs: { domain: [['state', '=', 'installed']], fields: ['name'] } });
+      const mods = await odoo.call<Array<{ name: string }>>('ir.module.module', 'search_read', {
+        kwargs: { domain: [['state', '=', 'installed']], fields: ['name'] },
+      });
       const names = mods.map((m) => m.name);
       assert.ok(names.includes('mrp') && names.includes('maintenance'));
       assert.ok(!names.includes('quality_control') && !names.includes('quality_control_oca'));
@@ -517,7 +598,9 @@ describe('simulator options', () => {
         assert.equal(point.test_type_id, sim.state.ref('quality_control.test_type_passfail'));
         assert.match(String(point.name), /^QCP\d{5}$/);
         const fields = ['id', 'point_id/.id', 'product_id/.id', 'measure'];
-        const load = await odoo.call<LoadResult>('quality.check', 'load', { kwargs: { fields, data: [['edge_q.check_1', String(pointId), String(pump), '10.2']] } });
+        const load = await odoo.call<LoadResult>('quality.check', 'load', {
+          kwargs: { fields, data: [['edge_q.check_1', String(pointId), String(pump), '10.2']] },
+        });
         if (version >= 19) {
           assert.deepEqual(load.messages, []);
           const check = sim.state.get('quality.check', (load.ids as number[])[0]!)!;
@@ -530,7 +613,11 @@ describe('simulator options', () => {
             kwargs: { fields: [...fields, 'team_id/.id'], data: [['edge_q.check_1', String(pointId), String(pump), '10.2', String(point.team_id)]] },
           });
           assert.deepEqual(ok.messages, []);
-          assert.equal(sim.state.get('quality.check', (ok.ids as number[])[0]!)?.test_type_id, point.test_type_id, 'create copies the test type from the point');
+          assert.equal(
+            sim.state.get('quality.check', (ok.ids as number[])[0]!)?.test_type_id,
+            point.test_type_id,
+            'create copies the test type from the point',
+          );
         }
         const checkFields = await odoo.call<Record<string, unknown>>('quality.check', 'fields_get', { kwargs: { attributes: ['type'] } });
         assert.equal('lot_ids' in checkFields, version >= 19);
@@ -552,11 +639,17 @@ describe('simulator options', () => {
       const noTest = await rejection(odoo.call('qc.inspection', 'action_todo', { ids: [bare!] }));
       assert.ok(noTest instanceof OdooError && noTest.odooName === 'odoo.exceptions.UserError');
 
-      const load = await odoo.call<LoadResult>('qc.inspection', 'load', { kwargs: { fields: ['id', 'test/.id', 'qty', 'internal_notes'], data: [['edge_q.insp_1', String(testId), '1', 'ok']] } });
+      const load = await odoo.call<LoadResult>('qc.inspection', 'load', {
+        kwargs: { fields: ['id', 'test/.id', 'qty', 'internal_notes'], data: [['edge_q.insp_1', String(testId), '1', 'ok']] },
+      });
       const id = (load.ids as number[])[0]!;
       const pump = sim.state.ref('plant.product_gear_pump');
       await odoo.call('qc.inspection', 'write', { ids: [id], kwargs: { vals: { object_id: `product.product,${pump}` } } });
-      assert.equal((await odoo.call<Array<{ product_id: unknown }>>('qc.inspection', 'read', { ids: [id], kwargs: { fields: ['product_id'] } }))[0]!.product_id instanceof Array, true);
+      assert.equal(
+        (await odoo.call<Array<{ product_id: unknown }>>('qc.inspection', 'read', { ids: [id], kwargs: { fields: ['product_id'] } }))[0]!.product_id instanceof
+          Array,
+        true,
+      );
       const mo = sim.state.ref('plant.mo_pump_1');
       const wrong = await rejection(odoo.call('qc.inspection', 'write', { ids: [id], kwargs: { vals: { object_id: `mrp.production,${mo}` } } }));
       assert.ok(wrong instanceof OdooError && wrong.odooName === 'builtins.ValueError', 'the base module lets an inspection point at products only');
@@ -568,7 +661,14 @@ describe('simulator options', () => {
 
       const kg = sim.state.ref('uom.product_uom_kgm');
       const [measured] = await odoo.call<number[]>('qc.inspection', 'create', {
-        kwargs: { vals_list: [{ test: testId, inspection_lines: [[0, 0, { name: 'Weight', question_type: 'quantitative', min_value: 1, max_value: 2, quantitative_value: 3, uom_id: kg }]] }] },
+        kwargs: {
+          vals_list: [
+            {
+              test: testId,
+              inspection_lines: [[0, 0, { name: 'Weight', question_type: 'quantitative', min_value: 1, max_value: 2, quantitative_value: 3, uom_id: kg }]],
+            },
+          ],
+        },
       });
       await odoo.call('qc.inspection', 'action_todo', { ids: [measured!] });
       await odoo.call('qc.inspection', 'action_confirm', { ids: [measured!] });

@@ -61,7 +61,11 @@ onEveryOdoo('downtime and maintenance operations', (s) => {
     const reason = await fx.lossName();
     const events = [
       ev('downtime.started', { downtimeId: `b-${s.t.run}-1`, workcenter: wc.name, reason }, { occurredAt: at('10:00'), sequenceKey: 'k1' }),
-      ev('downtime.started', { downtimeId: `b-${s.t.run}-2`, workcenter: wc.name, reason: `No such reason ${s.t.run}` }, { occurredAt: at('10:01'), sequenceKey: 'k2' }),
+      ev(
+        'downtime.started',
+        { downtimeId: `b-${s.t.run}-2`, workcenter: wc.name, reason: `No such reason ${s.t.run}` },
+        { occurredAt: at('10:01'), sequenceKey: 'k2' },
+      ),
       ev('downtime.started', { downtimeId: `b-${s.t.run}-3`, workcenter: `No such WC ${s.t.run}`, reason }, { occurredAt: at('10:02'), sequenceKey: 'k3' }),
       ev('downtime.started', { downtimeId: `b-${s.t.run}-4`, workcenter: wc.code, reason }, { occurredAt: at('10:03'), sequenceKey: 'k4' }),
       // Behind k3's bad event: must not go ahead of it.
@@ -77,7 +81,10 @@ onEveryOdoo('downtime and maintenance operations', (s) => {
       [0, 3].map((i) => ev('downtime.ended', { downtimeId: `b-${s.t.run}-${i + 1}`, workcenter: wc.name }, { occurredAt: at('10:30') })),
       s.t.ctx,
     );
-    assert.ok(ends.every((o) => !(o instanceof Error)), String(ends));
+    assert.ok(
+      ends.every((o) => !(o instanceof Error)),
+      String(ends),
+    );
     const rows = await records(wc.id);
     assert.equal(rows.length, 2);
     assert.ok(rows.every((r) => r.date_end === odoo('10:30')));
@@ -114,7 +121,7 @@ onEveryOdoo('downtime and maintenance operations', (s) => {
     const r2 = await maint.execute(e, s.t.ctx);
     assert.equal(r2.odooIds['maintenance.request'], id);
     row = await readId(s.t.odoo, 'maintenance.request', id, ['priority']);
-    assert.equal(row.priority, '3', 'the replay did not overwrite the team\'s priority');
+    assert.equal(row.priority, '3', "the replay did not overwrite the team's priority");
     const all = await read(s.t.odoo, 'maintenance.request', [['equipment_id', '=', eq.id]], ['id']);
     assert.equal(all.length, 1);
   });

@@ -99,10 +99,19 @@ export class Fixtures {
 
   /** A loss reason Odoo has for manual downtime (its name). */
   async lossName(): Promise<string> {
-    const rows = await read(this.admin, 'mrp.workcenter.productivity.loss', [['manual', '=', true], ['loss_type', '=', 'availability']], ['name'], {
-      limit: 1,
-      order: 'id',
-    });
+    const rows = await read(
+      this.admin,
+      'mrp.workcenter.productivity.loss',
+      [
+        ['manual', '=', true],
+        ['loss_type', '=', 'availability'],
+      ],
+      ['name'],
+      {
+        limit: 1,
+        order: 'id',
+      },
+    );
     if (!rows[0]) throw new Error('Odoo has no manual availability loss reason');
     return rows[0].name as string;
   }
@@ -129,7 +138,11 @@ export class Fixtures {
       bom_line_ids: opts.components.map((c) => [0, 0, { product_id: c.product.id, product_qty: c.qty }]),
     };
     if (opts.operations?.length) {
-      bom.operation_ids = opts.operations.map((o) => [0, 0, { name: o.name, workcenter_id: o.workcenterId, ...(this.t.simulated ? { time_cycle: 10 } : { time_cycle_manual: 10 }) }]);
+      bom.operation_ids = opts.operations.map((o) => [
+        0,
+        0,
+        { name: o.name, workcenter_id: o.workcenterId, ...(this.t.simulated ? { time_cycle: 10 } : { time_cycle_manual: 10 }) },
+      ]);
     }
     const bomId = await create(this.admin, 'mrp.bom', bom);
     const id = await create(this.admin, 'mrp.production', { product_id: opts.finished.id, product_qty: opts.qty, bom_id: bomId });

@@ -60,7 +60,8 @@ function runId(): string {
 export function realOdooSkipReason(): string | undefined {
   const missing = ['ODOO_URL', 'ODOO_DB', 'ODOO_USER', 'ODOO_API_KEY'].filter((n) => !process.env[n]);
   if (missing.length > 0) return `real Odoo not configured (${missing.join(', ')} unset)`;
-  if (!process.env.ODOO_ADMIN_API_KEY) return 'real Odoo: ODOO_ADMIN_API_KEY unset (an administrator key is needed to create test products, work centers and orders)';
+  if (!process.env.ODOO_ADMIN_API_KEY)
+    return 'real Odoo: ODOO_ADMIN_API_KEY unset (an administrator key is needed to create test products, work centers and orders)';
   return undefined;
 }
 
@@ -88,7 +89,6 @@ export async function openRealOdoo(): Promise<Target> {
 }
 
 // ---- running one suite on every Odoo there is -------------------------------
-
 
 export interface Suite {
   /** The target (valid inside tests). */
@@ -151,7 +151,11 @@ async function openSimulator(options: OdooSimOptions): Promise<Target> {
 
 let seq = 0;
 /** A valid canonical event (checked by the schema, defaults applied). */
-export function ev<T extends EventType>(type: T, payload: PayloadOf<T> | Record<string, unknown>, over: { id?: string; occurredAt?: string; sequenceKey?: string } = {}): EventOf<T> {
+export function ev<T extends EventType>(
+  type: T,
+  payload: PayloadOf<T> | Record<string, unknown>,
+  over: { id?: string; occurredAt?: string; sequenceKey?: string } = {},
+): EventOf<T> {
   seq++;
   const occurredAt = over.occurredAt ?? new Date(Date.UTC(2026, 10, 26, 8, 0, 0) + seq * 1000).toISOString();
   const parsed = canonicalEventSchema.parse({

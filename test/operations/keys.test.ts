@@ -55,7 +55,10 @@ describe('wire formats', () => {
   test('a returned action names its wizard; True names nothing', () => {
     assert.equal(describeAction(true), undefined);
     assert.equal(describeAction(undefined), undefined);
-    assert.equal(describeAction({ type: 'ir.actions.act_window', res_model: 'mrp.production.backorder', name: 'You produced less' }), 'mrp.production.backorder / You produced less');
+    assert.equal(
+      describeAction({ type: 'ir.actions.act_window', res_model: 'mrp.production.backorder', name: 'You produced less' }),
+      'mrp.production.backorder / You produced less',
+    );
   });
 
   test('produced lot field per version', () => {

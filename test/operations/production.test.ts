@@ -136,7 +136,14 @@ onEveryOdoo('production operations', (s) => {
     await fx.stock(lotted.id, 50, 'WH/Stock', lotA.id);
     await fx.stock(lotted.id, 50, 'WH/Stock', lotB.id);
     await fx.stock(plain.id, 50);
-    const mo = await fx.order({ finished: fin, qty: 2, components: [{ product: lotted, qty: 3 }, { product: plain, qty: 1 }] });
+    const mo = await fx.order({
+      finished: fin,
+      qty: 2,
+      components: [
+        { product: lotted, qty: 3 },
+        { product: plain, qty: 1 },
+      ],
+    });
 
     const c1 = ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 4, lot: lotA.name });
     const c2 = ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 2.5, lot: lotB.name });
@@ -146,7 +153,15 @@ onEveryOdoo('production operations', (s) => {
     await consumed.execute(c2, s.t.ctx);
 
     const moveId = r1.odooIds['stock.move'] as number;
-    const lines = await read(s.t.odoo, 'stock.move.line', [['move_id', '=', moveId], ['picked', '=', true]], ['lot_id', 'quantity']);
+    const lines = await read(
+      s.t.odoo,
+      'stock.move.line',
+      [
+        ['move_id', '=', moveId],
+        ['picked', '=', true],
+      ],
+      ['lot_id', 'quantity'],
+    );
     const byLot = new Map(lines.map((l) => [m2o(l.lot_id), l.quantity]));
     assert.equal(lines.length, 2, JSON.stringify(lines));
     assert.equal(byLot.get(lotA.id), 4);
@@ -160,12 +175,20 @@ onEveryOdoo('production operations', (s) => {
     const restore = typeRow?.use_create_components_lots === true;
     if (restore) await s.t.admin.call('stock.picking.type', 'write', { ids: [typeId], kwargs: { vals: { use_create_components_lots: false } } });
     try {
-      await parks(consumed.execute(ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 1, lot: `NOLOT-${s.t.run}` }), s.t.ctx), 'UNKNOWN_REFERENCE', /NOLOT/);
+      await parks(
+        consumed.execute(ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 1, lot: `NOLOT-${s.t.run}` }), s.t.ctx),
+        'UNKNOWN_REFERENCE',
+        /NOLOT/,
+      );
     } finally {
       if (restore) await s.t.admin.call('stock.picking.type', 'write', { ids: [typeId], kwargs: { vals: { use_create_components_lots: true } } });
     }
     await parks(consumed.execute(ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 1 }), s.t.ctx), 'LOT_REQUIRED', /names no lot/);
-    await parks(consumed.execute(ev('material.consumed', { production: mo.name, product: fin.code, quantity: 1 }), s.t.ctx), 'NOT_A_COMPONENT', /not an open component/);
+    await parks(
+      consumed.execute(ev('material.consumed', { production: mo.name, product: fin.code, quantity: 1 }), s.t.ctx),
+      'NOT_A_COMPONENT',
+      /not an open component/,
+    );
 
     // A production report afterwards must not recompute the reported lines.
     await reported.execute(ev('production.reported', { production: mo.name, totalQuantity: 2 }), s.t.ctx);
@@ -181,7 +204,15 @@ onEveryOdoo('production operations', (s) => {
       ].sort(),
       `consumed lines after done: ${JSON.stringify(doneLines)}`,
     );
-    const plainMove = await read(s.t.odoo, 'stock.move', [['raw_material_production_id', '=', mo.id], ['product_id', '=', plain.id]], ['quantity', 'state']);
+    const plainMove = await read(
+      s.t.odoo,
+      'stock.move',
+      [
+        ['raw_material_production_id', '=', mo.id],
+        ['product_id', '=', plain.id],
+      ],
+      ['quantity', 'state'],
+    );
     assert.equal(plainMove[0]!.state, 'done');
     assert.equal(plainMove[0]!.quantity, 2, 'the untracked component follows the produced quantity');
 
@@ -190,6 +221,10 @@ onEveryOdoo('production operations', (s) => {
     assert.equal(late.alreadyApplied, true);
     assert.equal(late.odooIds['stock.move.line'], r1.odooIds['stock.move.line']);
     // A new consumption on the done order parks.
-    await parks(consumed.execute(ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 1, lot: lotA.name }), s.t.ctx), 'PRODUCTION_CLOSED', /done/);
+    await parks(
+      consumed.execute(ev('material.consumed', { production: mo.name, product: lotted.code, quantity: 1, lot: lotA.name }), s.t.ctx),
+      'PRODUCTION_CLOSED',
+      /done/,
+    );
   });
 });

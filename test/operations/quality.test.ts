@@ -6,7 +6,15 @@ import { Fixtures, create, read, readId } from './fixtures';
 import { ev, onEveryOdoo, type Suite } from './harness';
 
 async function installed(s: Suite, name: string): Promise<boolean> {
-  const rows = await read(s.t.admin, 'ir.module.module', [['name', '=', name], ['state', '=', 'installed']], ['id']);
+  const rows = await read(
+    s.t.admin,
+    'ir.module.module',
+    [
+      ['name', '=', name],
+      ['state', '=', 'installed'],
+    ],
+    ['id'],
+  );
   return rows.length > 0;
 }
 

@@ -21,7 +21,15 @@ onEveryOdoo('stock operations', (s) => {
   const moved = inventoryMoved();
 
   async function onHand(productId: number, locationId: number): Promise<number> {
-    const quants = await read(s.t.odoo, 'stock.quant', [['product_id', '=', productId], ['location_id', '=', locationId]], ['quantity']);
+    const quants = await read(
+      s.t.odoo,
+      'stock.quant',
+      [
+        ['product_id', '=', productId],
+        ['location_id', '=', locationId],
+      ],
+      ['quantity'],
+    );
     return quants.reduce((sum, q) => sum + (q.quantity as number), 0);
   }
 
@@ -74,7 +82,14 @@ onEveryOdoo('stock operations', (s) => {
     await fx.stock(prod.id, 10);
     const bin = await fx.sublocation();
     const stock = await fx.locationId('WH/Stock');
-    const e = ev('inventory.moved', { kind: 'transfer', product: prod.code, quantity: 4, fromLocation: 'WH/Stock', toLocation: bin.completeName, reference: 'to line 2' });
+    const e = ev('inventory.moved', {
+      kind: 'transfer',
+      product: prod.code,
+      quantity: 4,
+      fromLocation: 'WH/Stock',
+      toLocation: bin.completeName,
+      reference: 'to line 2',
+    });
     const r1 = await moved.execute(e, s.t.ctx);
     const pickingId = r1.odooIds['stock.picking'] as number;
     assert.equal((await readId(s.t.odoo, 'stock.picking', pickingId, ['state'])).state, 'done');
@@ -84,7 +99,20 @@ onEveryOdoo('stock operations', (s) => {
     assert.equal(r2.alreadyApplied, true);
     assert.equal(r2.odooIds['stock.picking'], pickingId);
     assert.equal(await onHand(prod.id, bin.id), 4);
-    assert.equal((await read(s.t.odoo, 'stock.move', [['product_id', '=', prod.id], ['picking_id', '!=', false]], ['id'])).length, 1);
+    assert.equal(
+      (
+        await read(
+          s.t.odoo,
+          'stock.move',
+          [
+            ['product_id', '=', prod.id],
+            ['picking_id', '!=', false],
+          ],
+          ['id'],
+        )
+      ).length,
+      1,
+    );
   });
 
   test('inventory transfer of a lot; unknown location parks naming it', async () => {
@@ -93,12 +121,36 @@ onEveryOdoo('stock operations', (s) => {
     const lot = await fx.lot(prod.id);
     await fx.stock(prod.id, 5, 'WH/Stock', lot.id);
     const bin = await fx.sublocation();
-    const r = await moved.execute(ev('inventory.moved', { kind: 'transfer', product: prod.code, quantity: 2, lot: lot.name, fromLocation: 'WH/Stock', toLocation: bin.completeName }), s.t.ctx);
+    const r = await moved.execute(
+      ev('inventory.moved', { kind: 'transfer', product: prod.code, quantity: 2, lot: lot.name, fromLocation: 'WH/Stock', toLocation: bin.completeName }),
+      s.t.ctx,
+    );
     assert.equal((await readId(s.t.odoo, 'stock.picking', r.odooIds['stock.picking'] as number, ['state'])).state, 'done');
-    const quants = await read(s.t.odoo, 'stock.quant', [['product_id', '=', prod.id], ['location_id', '=', bin.id]], ['quantity', 'lot_id']);
-    assert.deepEqual(quants.map((q) => [m2o(q.lot_id), q.quantity]), [[lot.id, 2]]);
+    const quants = await read(
+      s.t.odoo,
+      'stock.quant',
+      [
+        ['product_id', '=', prod.id],
+        ['location_id', '=', bin.id],
+      ],
+      ['quantity', 'lot_id'],
+    );
+    assert.deepEqual(
+      quants.map((q) => [m2o(q.lot_id), q.quantity]),
+      [[lot.id, 2]],
+    );
     await parks(
-      moved.execute(ev('inventory.moved', { kind: 'transfer', product: prod.code, quantity: 1, lot: lot.name, fromLocation: 'WH/Stock', toLocation: `WH/Nowhere-${s.t.run}` }), s.t.ctx),
+      moved.execute(
+        ev('inventory.moved', {
+          kind: 'transfer',
+          product: prod.code,
+          quantity: 1,
+          lot: lot.name,
+          fromLocation: 'WH/Stock',
+          toLocation: `WH/Nowhere-${s.t.run}`,
+        }),
+        s.t.ctx,
+      ),
       'UNKNOWN_REFERENCE',
       /Nowhere/,
     );

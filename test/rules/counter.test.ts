@@ -6,7 +6,9 @@ import { CTX, engineOf, feed, sig, configProblems } from './helpers';
 const base = { kind: 'counter', name: 'press1-count', source: 'plc1', tag: 'Press1.Count', production: 'WH/MO/00042' };
 
 describe('counterIncrease', () => {
-  const table: Array<[prev: number | undefined, raw: number, opts: { max?: number; resetThreshold?: number; afterReset: 'zero' | 'baseline' }, increase: number, kind: string]> = [
+  const table: Array<
+    [prev: number | undefined, raw: number, opts: { max?: number; resetThreshold?: number; afterReset: 'zero' | 'baseline' }, increase: number, kind: string]
+  > = [
     [undefined, 500, { afterReset: 'zero' }, 0, 'baseline'],
     [500, 500, { afterReset: 'zero' }, 0, 'same'],
     [500, 507, { afterReset: 'zero' }, 7, 'up'],
@@ -28,30 +30,202 @@ describe('counterIncrease', () => {
 });
 
 describe('counter rule: readings to absolute totals', () => {
-  const table: Array<{ name: string; config?: Record<string, unknown>; readings: Array<[value: unknown, seconds: number]>; totals: number[]; invalid?: number }> = [
-    { name: 'counts increments; the first reading is the baseline', readings: [[100, 0], [101, 1], [103, 2], [110, 3]], totals: [1, 3, 10] },
-    { name: 're-polled readings count once', readings: [[100, 0], [101, 1], [101, 2], [101, 3], [102, 4]], totals: [1, 2] },
-    { name: 'an older reading (replay after reconnect) is ignored', readings: [[100, 0], [105, 10], [100, 5], [105, 10], [106, 11]], totals: [5, 6] },
-    { name: '16-bit rollover', config: { max: 65535 }, readings: [[65530, 0], [65534, 1], [2, 2], [5, 3]], totals: [4, 8, 11] },
-    { name: '32-bit rollover', config: { max: 4294967295 }, readings: [[4294967290, 0], [3, 1]], totals: [9] },
-    { name: 'reset to 0 starts a new baseline, never a negative count', config: { max: 65535 }, readings: [[500, 0], [510, 1], [0, 2], [4, 3]], totals: [10, 14] },
-    { name: 'reset seen late counts from zero', config: { max: 65535 }, readings: [[500, 0], [510, 1], [3, 2]], totals: [10, 13] },
-    { name: 'afterReset: baseline counts nothing for the reset reading', config: { afterReset: 'baseline' }, readings: [[500, 0], [510, 1], [3, 2], [5, 3]], totals: [10, 12] },
-    { name: 'resetThreshold tells a wrap from a reset', config: { max: 65535, resetThreshold: 100 }, readings: [[65500, 0], [50, 1], [10000, 2], [200, 3]], totals: [86, 10036, 10236] },
-    { name: 'minIncrement holds back small increases', config: { minIncrement: 5 }, readings: [[0, 0], [2, 1], [4, 2], [5, 3], [9, 4], [10, 5]], totals: [5, 10] },
-    { name: 'factor multiplies counts', config: { factor: 2 }, readings: [[10, 0], [11, 1], [13, 2]], totals: [2, 6] },
-    { name: 'fractional factor stays exact', config: { factor: 0.1 }, readings: [[0, 0], [1, 1], [2, 2], [3, 3]], totals: [0.1, 0.2, 0.3] },
-    { name: 'numeric text is read as a number', readings: [['7', 0], [' 9 ', 1]], totals: [2] },
-    { name: 'a field of an object value', config: { path: 'counts.good' }, readings: [[{ counts: { good: 1 } }, 0], [{ counts: { good: 4 } }, 1]], totals: [3] },
-    { name: 'text is invalid', readings: [[1, 0], ['abc', 1], [3, 2]], totals: [2], invalid: 1 },
-    { name: 'a negative value is invalid', readings: [[1, 0], [-1, 1], [2, 2]], totals: [1], invalid: 1 },
-    { name: 'a value above max is invalid', config: { max: 65535 }, readings: [[1, 0], [70000, 1], [2, 2]], totals: [1], invalid: 1 },
+  const table: Array<{
+    name: string;
+    config?: Record<string, unknown>;
+    readings: Array<[value: unknown, seconds: number]>;
+    totals: number[];
+    invalid?: number;
+  }> = [
+    {
+      name: 'counts increments; the first reading is the baseline',
+      readings: [
+        [100, 0],
+        [101, 1],
+        [103, 2],
+        [110, 3],
+      ],
+      totals: [1, 3, 10],
+    },
+    {
+      name: 're-polled readings count once',
+      readings: [
+        [100, 0],
+        [101, 1],
+        [101, 2],
+        [101, 3],
+        [102, 4],
+      ],
+      totals: [1, 2],
+    },
+    {
+      name: 'an older reading (replay after reconnect) is ignored',
+      readings: [
+        [100, 0],
+        [105, 10],
+        [100, 5],
+        [105, 10],
+        [106, 11],
+      ],
+      totals: [5, 6],
+    },
+    {
+      name: '16-bit rollover',
+      config: { max: 65535 },
+      readings: [
+        [65530, 0],
+        [65534, 1],
+        [2, 2],
+        [5, 3],
+      ],
+      totals: [4, 8, 11],
+    },
+    {
+      name: '32-bit rollover',
+      config: { max: 4294967295 },
+      readings: [
+        [4294967290, 0],
+        [3, 1],
+      ],
+      totals: [9],
+    },
+    {
+      name: 'reset to 0 starts a new baseline, never a negative count',
+      config: { max: 65535 },
+      readings: [
+        [500, 0],
+        [510, 1],
+        [0, 2],
+        [4, 3],
+      ],
+      totals: [10, 14],
+    },
+    {
+      name: 'reset seen late counts from zero',
+      config: { max: 65535 },
+      readings: [
+        [500, 0],
+        [510, 1],
+        [3, 2],
+      ],
+      totals: [10, 13],
+    },
+    {
+      name: 'afterReset: baseline counts nothing for the reset reading',
+      config: { afterReset: 'baseline' },
+      readings: [
+        [500, 0],
+        [510, 1],
+        [3, 2],
+        [5, 3],
+      ],
+      totals: [10, 12],
+    },
+    {
+      name: 'resetThreshold tells a wrap from a reset',
+      config: { max: 65535, resetThreshold: 100 },
+      readings: [
+        [65500, 0],
+        [50, 1],
+        [10000, 2],
+        [200, 3],
+      ],
+      totals: [86, 10036, 10236],
+    },
+    {
+      name: 'minIncrement holds back small increases',
+      config: { minIncrement: 5 },
+      readings: [
+        [0, 0],
+        [2, 1],
+        [4, 2],
+        [5, 3],
+        [9, 4],
+        [10, 5],
+      ],
+      totals: [5, 10],
+    },
+    {
+      name: 'factor multiplies counts',
+      config: { factor: 2 },
+      readings: [
+        [10, 0],
+        [11, 1],
+        [13, 2],
+      ],
+      totals: [2, 6],
+    },
+    {
+      name: 'fractional factor stays exact',
+      config: { factor: 0.1 },
+      readings: [
+        [0, 0],
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+      totals: [0.1, 0.2, 0.3],
+    },
+    {
+      name: 'numeric text is read as a number',
+      readings: [
+        ['7', 0],
+        [' 9 ', 1],
+      ],
+      totals: [2],
+    },
+    {
+      name: 'a field of an object value',
+      config: { path: 'counts.good' },
+      readings: [
+        [{ counts: { good: 1 } }, 0],
+        [{ counts: { good: 4 } }, 1],
+      ],
+      totals: [3],
+    },
+    {
+      name: 'text is invalid',
+      readings: [
+        [1, 0],
+        ['abc', 1],
+        [3, 2],
+      ],
+      totals: [2],
+      invalid: 1,
+    },
+    {
+      name: 'a negative value is invalid',
+      readings: [
+        [1, 0],
+        [-1, 1],
+        [2, 2],
+      ],
+      totals: [1],
+      invalid: 1,
+    },
+    {
+      name: 'a value above max is invalid',
+      config: { max: 65535 },
+      readings: [
+        [1, 0],
+        [70000, 1],
+        [2, 2],
+      ],
+      totals: [1],
+      invalid: 1,
+    },
   ];
   for (const c of table) {
     it(c.name, () => {
       const engine = engineOf([{ ...base, ...c.config }]);
-      const r = feed(engine, c.readings.map(([v, s]) => sig('Press1.Count', v as never, s)));
-      assert.deepEqual(r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity), c.totals);
+      const r = feed(
+        engine,
+        c.readings.map(([v, s]) => sig('Press1.Count', v as never, s)),
+      );
+      assert.deepEqual(
+        r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity),
+        c.totals,
+      );
       assert.equal(r.invalid.length, c.invalid ?? 0, JSON.stringify(r.invalid.map((i) => i.reason)));
       for (const e of r.events) {
         assert.equal(e.type, 'production.reported');
@@ -65,7 +239,10 @@ describe('counter rule: readings to absolute totals', () => {
   it('skips bad-quality readings without calling them invalid', () => {
     const engine = engineOf([base]);
     const r = feed(engine, [sig('Press1.Count', 1, 0), sig('Press1.Count', 0, 1, { quality: 'bad' }), sig('Press1.Count', 3, 2)]);
-    assert.deepEqual(r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity), [2]);
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity),
+      [2],
+    );
     assert.equal(r.invalid.length, 0);
   });
 
@@ -74,7 +251,10 @@ describe('counter rule: readings to absolute totals', () => {
     const a = feed(engineOf([base]), readings);
     const b = engineOf([base]).process(readings, CTX);
     assert.equal(a.events.length, 2);
-    assert.deepEqual(a.events.map((e) => e.id), b.events.map((e) => e.id));
+    assert.deepEqual(
+      a.events.map((e) => e.id),
+      b.events.map((e) => e.id),
+    );
     assert.equal(new Set(a.events.map((e) => e.id)).size, 2);
     assert.equal(a.events[0]!.occurredAt, readings[1]!.sourceTime);
   });
@@ -82,7 +262,10 @@ describe('counter rule: readings to absolute totals', () => {
   it('keeps a baseline per tag when a pattern matches several counters', () => {
     const engine = engineOf([{ ...base, tag: 'Press1.Lane*' }]);
     const r = feed(engine, [sig('Press1.LaneA', 100, 0), sig('Press1.LaneB', 7, 0), sig('Press1.LaneA', 102, 1), sig('Press1.LaneB', 10, 1)]);
-    assert.deepEqual(r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity), [2, 5]);
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity),
+      [2, 5],
+    );
   });
 
   it('carries workcenter and uom when configured', () => {
@@ -125,7 +308,10 @@ describe('counter rule: current order from an order rule', () => {
     assert.equal(r.invalid.length, 1);
     assert.equal(r.invalid[0]!.rule, 'press1-count');
     assert.match(r.invalid[0]!.reason, /3 counted but work center "Press 1" has no current manufacturing order/);
-    assert.deepEqual(r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity), [1]);
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity),
+      [1],
+    );
   });
 
   it('sends what a deadband held back when the order changes', () => {

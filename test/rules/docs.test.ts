@@ -15,7 +15,11 @@ describe('docs/rules.md examples', () => {
     assert.ok(blocks.length >= 5, `found ${blocks.length} yaml blocks`);
     const kinds = new Set(blocks.flatMap((b) => (parse(b) as { rules: Array<{ kind: string }> }).rules.map((r) => r.kind)));
     for (const k of ['counter', 'order', 'state', 'threshold', 'capture']) assert.ok(kinds.has(k), `no example for ${k}`);
-    for (const k of kinds) assert.ok(ruleKinds.some((rk) => rk.kind === k), `example of unknown kind ${k}`);
+    for (const k of kinds)
+      assert.ok(
+        ruleKinds.some((rk) => rk.kind === k),
+        `example of unknown kind ${k}`,
+      );
   });
 
   blocks.forEach((block, i) => {

@@ -109,7 +109,10 @@ describe('RuleEngine: state restore', () => {
       ['press1-oil', { tags: { 'Press1.OilTemp': { armed: false, at: '2025-03-03T06:00:00.000Z' } } }],
       ['workcenter:Press 1:production', 'WH/MO/00005'],
     ]);
-    assert.deepEqual(report.discarded.map((d) => d.key), ['gone-rule', 'press1-count']);
+    assert.deepEqual(
+      report.discarded.map((d) => d.key),
+      ['gone-rule', 'press1-count'],
+    );
     assert.deepEqual(report.restored, ['press1-oil', 'workcenter:Press 1:production']);
     assert.equal(engine.fact('workcenter:Press 1:production'), 'WH/MO/00005');
     // The restored threshold state is disarmed: a high value does not fire.
@@ -163,13 +166,27 @@ describe('RuleEngine: failures stay with the signal', () => {
     });
     const engine = RuleEngine.fromRules([broken, counting]);
     const r = engine.process([sig('x', 1, 0), sig('x', 'boom', 1), sig('x', 2, 2)], CTX);
-    assert.deepEqual(r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity), [1, 2, 3]);
-    assert.deepEqual(r.invalid.map((i) => [i.rule, i.reason, i.signal.value]), [['broken', 'rule failed: cannot handle boom', 'boom']]);
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      r.invalid.map((i) => [i.rule, i.reason, i.signal.value]),
+      [['broken', 'rule failed: cannot handle boom', 'boom']],
+    );
     assert.equal(r.stateChanges.get('broken'), 2, 'the failed call did not move its state');
   });
 
   it('a rule whose matches() throws is reported, not fatal', () => {
-    const engine = RuleEngine.fromRules([rule('picky', (n) => ({ state: n, events: [] }), () => { throw new Error('bad pattern'); })]);
+    const engine = RuleEngine.fromRules([
+      rule(
+        'picky',
+        (n) => ({ state: n, events: [] }),
+        () => {
+          throw new Error('bad pattern');
+        },
+      ),
+    ]);
     const r = engine.process([sig('x', 1, 0)], CTX);
     assert.match(r.invalid[0]!.reason, /rule failed while matching: bad pattern/);
   });
@@ -193,7 +210,15 @@ describe('RuleEngine: failures stay with the signal', () => {
     const maint = rule('maint', (n, s) => ({
       state: n,
       events: [
-        { id: 'm1', type: 'maintenance.requested', sequenceKey: 'equipment:E', occurredAt: s.sourceTime, receivedAt: CTX.now, source: 'plc1', payload: { equipment: 'E', name: 'Check' } } as never,
+        {
+          id: 'm1',
+          type: 'maintenance.requested',
+          sequenceKey: 'equipment:E',
+          occurredAt: s.sourceTime,
+          receivedAt: CTX.now,
+          source: 'plc1',
+          payload: { equipment: 'E', name: 'Check' },
+        } as never,
       ],
     }));
     const r = RuleEngine.fromRules([maint]).process([sig('x', 1, 0)], CTX);
@@ -210,17 +235,20 @@ describe('RuleEngine: failures stay with the signal', () => {
     const half = rule('half', (n, s) => ({ state: n + 1, events: [goodEvent(n + 1, s)], invalid: 'partly understood' }));
     const r = RuleEngine.fromRules([half]).process([sig('x', 1, 0)], CTX);
     assert.equal(r.events.length, 1);
-    assert.deepEqual(r.invalid.map((i) => i.reason), ['partly understood']);
+    assert.deepEqual(
+      r.invalid.map((i) => i.reason),
+      ['partly understood'],
+    );
     assert.equal(r.stateChanges.get('half'), 1);
   });
 
   it('rules apply in config order and see facts set earlier in the same call', () => {
     const engine = engineOf([plant[1], plant[0]]); // counter listed before the order rule
-    const r = engine.process(
-      [sig('Press1.Count', 0, 0), sig('press1/order', 'WH/MO/00001', 1, { source: 'mes' }), sig('Press1.Count', 5, 2)],
-      CTX,
+    const r = engine.process([sig('Press1.Count', 0, 0), sig('press1/order', 'WH/MO/00001', 1, { source: 'mes' }), sig('Press1.Count', 5, 2)], CTX);
+    assert.deepEqual(
+      r.events.map((e) => e.type),
+      ['workorder.started', 'production.reported'],
     );
-    assert.deepEqual(r.events.map((e) => e.type), ['workorder.started', 'production.reported']);
   });
 });
 
@@ -231,7 +259,10 @@ describe('RuleEngine: config', () => {
     const issue = r.error!.issues[0]!;
     assert.deepEqual(issue.path, [2, 'name']);
     assert.match(issue.message, /rule name "press1-order" is already used by rule 1 of the list/);
-    assert.throws(() => engineOf([plant[0], plant[0]]), (err: unknown) => err instanceof AgentError && err.code === 'RULE_CONFIG_INVALID' && /already used/.test(err.message));
+    assert.throws(
+      () => engineOf([plant[0], plant[0]]),
+      (err: unknown) => err instanceof AgentError && err.code === 'RULE_CONFIG_INVALID' && /already used/.test(err.message),
+    );
   });
 
   it('an unknown kind names the known ones', () => {
@@ -249,6 +280,9 @@ describe('RuleEngine: config', () => {
 
   it('builds every kind from parsed config, in order', () => {
     const parsed = rulesConfigSchema.parse(plant);
-    assert.deepEqual(new RuleEngine(parsed).ruleNames, plant.map((p) => p.name));
+    assert.deepEqual(
+      new RuleEngine(parsed).ruleNames,
+      plant.map((p) => p.name),
+    );
   });
 });

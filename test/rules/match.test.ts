@@ -59,10 +59,7 @@ describe('tag patterns', () => {
   });
 
   it('knows which patterns have wildcards', () => {
-    assert.deepEqual(
-      ['Press1.Count', 'a+b', 's=#1', 'Press1.*', 'a/+/b', 'a/#'].map(hasWildcard),
-      [false, false, false, true, true, true],
-    );
+    assert.deepEqual(['Press1.Count', 'a+b', 's=#1', 'Press1.*', 'a/+/b', 'a/#'].map(hasWildcard), [false, false, false, true, true, true]);
   });
 });
 

@@ -50,8 +50,14 @@ describe('order rule', () => {
   for (const c of table) {
     it(c.name, () => {
       const engine = engineOf([{ ...base, ...c.config }]);
-      const r = feed(engine, c.values.map((v, i) => order(v, i)));
-      assert.deepEqual(r.events.map((e) => `${e.type}:${(e.payload as { production: string }).production}`), c.events);
+      const r = feed(
+        engine,
+        c.values.map((v, i) => order(v, i)),
+      );
+      assert.deepEqual(
+        r.events.map((e) => `${e.type}:${(e.payload as { production: string }).production}`),
+        c.events,
+      );
       assert.equal(engine.fact(FACT), c.fact);
       assert.equal(r.invalid.length, c.invalid ?? 0, JSON.stringify(r.invalid.map((i) => i.reason)));
     });
@@ -73,7 +79,10 @@ describe('order rule', () => {
     const config = [{ ...base, emitStarted: true, emitFinished: true }];
     const a = engineOf(config).process(signals, CTX);
     const b = engineOf(config).process(signals, CTX);
-    assert.deepEqual(a.events.map((e) => e.id), b.events.map((e) => e.id));
+    assert.deepEqual(
+      a.events.map((e) => e.id),
+      b.events.map((e) => e.id),
+    );
     assert.equal(new Set(a.events.map((e) => e.id)).size, 3);
   });
 

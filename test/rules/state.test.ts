@@ -25,48 +25,123 @@ function summary(events: Array<{ type: string; occurredAt: string; payload: unkn
 
 describe('state rule: codes', () => {
   const table: Array<{ name: string; config?: Record<string, unknown>; readings: Array<[unknown, number]>; expected: string[]; invalid?: number }> = [
-    { name: 'running stays quiet', readings: [[1, 0], [1, 5]], expected: [] },
+    {
+      name: 'running stays quiet',
+      readings: [
+        [1, 0],
+        [1, 5],
+      ],
+      expected: [],
+    },
     {
       name: 'a stop and its end',
-      readings: [[1, 0], [3, 10], [3, 20], [1, 70]],
+      readings: [
+        [1, 0],
+        [3, 10],
+        [3, 20],
+        [1, 70],
+      ],
       expected: ['started@10 Material Availability', 'ended@70 Material Availability'],
     },
     {
       name: 'string codes are the same codes',
-      readings: [['1', 0], ['3', 10], [' 1 ', 70]],
+      readings: [
+        ['1', 0],
+        ['3', 10],
+        [' 1 ', 70],
+      ],
       expected: ['started@10 Material Availability', 'ended@70 Material Availability'],
     },
     {
       name: 'an unlisted code uses the default reason',
-      readings: [[1, 0], [9, 10], [1, 20]],
+      readings: [
+        [1, 0],
+        [9, 10],
+        [1, 20],
+      ],
       expected: ['started@10 Equipment Failure', 'ended@20 Equipment Failure'],
     },
     {
       name: 'a new reason ends one stop and starts the next',
-      readings: [[1, 0], [3, 10], [4, 30], [1, 50]],
+      readings: [
+        [1, 0],
+        [3, 10],
+        [4, 30],
+        [1, 50],
+      ],
       expected: ['started@10 Material Availability', 'ended@30 Material Availability', 'started@30 Equipment Failure', 'ended@50 Equipment Failure'],
     },
-    { name: 'an idle code ends a stop and starts none', readings: [[3, 0], [0, 10], [1, 20]], expected: ['started@0 Material Availability', 'ended@10 Material Availability'] },
-    { name: 'idle is not a stop', readings: [[1, 0], [0, 10], [1, 20]], expected: [] },
+    {
+      name: 'an idle code ends a stop and starts none',
+      readings: [
+        [3, 0],
+        [0, 10],
+        [1, 20],
+      ],
+      expected: ['started@0 Material Availability', 'ended@10 Material Availability'],
+    },
+    {
+      name: 'idle is not a stop',
+      readings: [
+        [1, 0],
+        [0, 10],
+        [1, 20],
+      ],
+      expected: [],
+    },
     {
       name: 'minDuration drops short stops',
       config: { minDuration: 30 },
-      readings: [[1, 0], [3, 10], [1, 20], [3, 100], [1, 200]],
+      readings: [
+        [1, 0],
+        [3, 10],
+        [1, 20],
+        [3, 100],
+        [1, 200],
+      ],
       expected: ['started@100 Material Availability', 'ended@200 Material Availability'],
     },
     {
       name: 'minDuration announces a long stop once it has lasted, with its real start',
       config: { minDuration: 30 },
-      readings: [[1, 0], [3, 10], [3, 25], [3, 45], [3, 60], [1, 90]],
+      readings: [
+        [1, 0],
+        [3, 10],
+        [3, 25],
+        [3, 45],
+        [3, 60],
+        [1, 90],
+      ],
       expected: ['started@10 Material Availability', 'ended@90 Material Availability'],
     },
-    { name: 'an older reading is ignored', readings: [[1, 0], [3, 10], [1, 5], [1, 20]], expected: ['started@10 Material Availability', 'ended@20 Material Availability'] },
-    { name: 'a non-code value is invalid', readings: [[1, 0], [{ x: 1 }, 10], [1, 20]], expected: [], invalid: 1 },
+    {
+      name: 'an older reading is ignored',
+      readings: [
+        [1, 0],
+        [3, 10],
+        [1, 5],
+        [1, 20],
+      ],
+      expected: ['started@10 Material Availability', 'ended@20 Material Availability'],
+    },
+    {
+      name: 'a non-code value is invalid',
+      readings: [
+        [1, 0],
+        [{ x: 1 }, 10],
+        [1, 20],
+      ],
+      expected: [],
+      invalid: 1,
+    },
   ];
   for (const c of table) {
     it(c.name, () => {
       const engine = engineOf([{ ...codes, ...c.config }]);
-      const r = feed(engine, c.readings.map(([v, s]) => sig('Press1.State', v as never, s)));
+      const r = feed(
+        engine,
+        c.readings.map(([v, s]) => sig('Press1.State', v as never, s)),
+      );
       assert.deepEqual(summary(r.events), c.expected);
       assert.equal(r.invalid.length, c.invalid ?? 0);
     });
@@ -97,21 +172,63 @@ describe('state rule: codes', () => {
     const readings = [sig('Press1.State', 1, 0), sig('Press1.State', 3, 10), sig('Press1.State', 1, 70)];
     const a = engineOf([codes]).process(readings, CTX);
     const b = engineOf([codes]).process(readings, CTX);
-    assert.deepEqual(a.events.map((e) => e.id), b.events.map((e) => e.id));
+    assert.deepEqual(
+      a.events.map((e) => e.id),
+      b.events.map((e) => e.id),
+    );
   });
 });
 
 describe('state rule: boolean edges', () => {
   const table: Array<{ name: string; config: Record<string, unknown>; readings: Array<[unknown, number]>; expected: string[] }> = [
-    { name: 'rising: true is stopped', config: {}, readings: [[false, 0], [true, 10], [true, 15], [false, 40]], expected: ['started@10 Equipment Failure', 'ended@40 Equipment Failure'] },
-    { name: 'falling: false is stopped (a running bit)', config: { edge: 'falling', reason: 'Setup and Adjustments' }, readings: [[1, 0], [0, 10], [1, 40]], expected: ['started@10 Setup and Adjustments', 'ended@40 Setup and Adjustments'] },
-    { name: 'text on/off', config: {}, readings: [['off', 0], ['on', 10], ['off', 40]], expected: ['started@10 Equipment Failure', 'ended@40 Equipment Failure'] },
-    { name: 'stopped at the first reading', config: {}, readings: [[true, 0], [false, 5]], expected: ['started@0 Equipment Failure', 'ended@5 Equipment Failure'] },
+    {
+      name: 'rising: true is stopped',
+      config: {},
+      readings: [
+        [false, 0],
+        [true, 10],
+        [true, 15],
+        [false, 40],
+      ],
+      expected: ['started@10 Equipment Failure', 'ended@40 Equipment Failure'],
+    },
+    {
+      name: 'falling: false is stopped (a running bit)',
+      config: { edge: 'falling', reason: 'Setup and Adjustments' },
+      readings: [
+        [1, 0],
+        [0, 10],
+        [1, 40],
+      ],
+      expected: ['started@10 Setup and Adjustments', 'ended@40 Setup and Adjustments'],
+    },
+    {
+      name: 'text on/off',
+      config: {},
+      readings: [
+        ['off', 0],
+        ['on', 10],
+        ['off', 40],
+      ],
+      expected: ['started@10 Equipment Failure', 'ended@40 Equipment Failure'],
+    },
+    {
+      name: 'stopped at the first reading',
+      config: {},
+      readings: [
+        [true, 0],
+        [false, 5],
+      ],
+      expected: ['started@0 Equipment Failure', 'ended@5 Equipment Failure'],
+    },
   ];
   for (const c of table) {
     it(c.name, () => {
       const engine = engineOf([{ ...bool, ...c.config }]);
-      const r = feed(engine, c.readings.map(([v, s]) => sig('Press1.Fault', v as never, s)));
+      const r = feed(
+        engine,
+        c.readings.map(([v, s]) => sig('Press1.Fault', v as never, s)),
+      );
       assert.deepEqual(summary(r.events), c.expected);
     });
   }

@@ -46,7 +46,10 @@ describe('threshold rule', () => {
   for (const c of table) {
     it(c.name, () => {
       const engine = engineOf([{ ...high, ...c.config }]);
-      const r = feed(engine, c.values.map((v, i) => sig('Press1.OilTemp', v as never, i)));
+      const r = feed(
+        engine,
+        c.values.map((v, i) => sig('Press1.OilTemp', v as never, i)),
+      );
       const values = r.events.map((e) => Number(/Oil temperature ([\d.]+)/.exec((e.payload as { name: string }).name)![1]));
       assert.deepEqual(values, c.fired);
       assert.equal(r.invalid.length, 0);
@@ -72,10 +75,10 @@ describe('threshold rule', () => {
   it('watches each matching tag on its own', () => {
     const engine = engineOf([{ ...high, tag: 'Press1.*Temp' }]);
     const r = feed(engine, [sig('Press1.OilTemp', 85, 0), sig('Press1.MotorTemp', 85, 0), sig('Press1.OilTemp', 86, 1)]);
-    assert.deepEqual(r.events.map((e) => (e.payload as { name: string }).name), [
-      'Oil temperature 85.0 °C on Press 1 hydraulics',
-      'Oil temperature 85.0 °C on Press 1 hydraulics',
-    ]);
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { name: string }).name),
+      ['Oil temperature 85.0 °C on Press 1 hydraulics', 'Oil temperature 85.0 °C on Press 1 hydraulics'],
+    );
     assert.notEqual(r.events[0]!.id, r.events[1]!.id);
   });
 

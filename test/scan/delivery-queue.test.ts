@@ -46,7 +46,9 @@ test('outbox full: scans are held in order, reading pauses at the limit, all are
   const a = agent();
   const events: string[] = [];
   const q = new ScanDeliveryQueue(a.ctx, log, {
-    limit: 3, retryInitialMs: 20, retryMaxMs: 40,
+    limit: 3,
+    retryInitialMs: 20,
+    retryMaxMs: 40,
     onFull: () => events.push('full'),
     onSpace: () => events.push('space'),
   });

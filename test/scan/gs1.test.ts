@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  GS, fullYear, gs1CheckDigit, gs1Date, gtinForms, hasGs1Marker, isGs1Code, isGtin, normalizeGtin, parseGs1, splitSymbology,
-  type Gs1Data, type Gs1ParseOptions,
+  GS,
+  fullYear,
+  gs1CheckDigit,
+  gs1Date,
+  gtinForms,
+  hasGs1Marker,
+  isGs1Code,
+  isGtin,
+  normalizeGtin,
+  parseGs1,
+  splitSymbology,
+  type Gs1Data,
+  type Gs1ParseOptions,
 } from '../../agent/scan/gs1';
 
 // Published, known-valid numbers (GS1 examples and retail products).
@@ -24,7 +35,14 @@ const okCases: OkCase[] = [
   {
     name: 'GS1 DataMatrix: GTIN, expiry with day 00, lot, serial',
     code: `]d201${GTIN14}17250600` + `10ABC123${GS}21S42`,
-    expect: { symbology: ']d2', gtin: GTIN14, expiry: '2025-06-30', lot: 'ABC123', serial: 'S42', ais: { '01': GTIN14, '17': '250600', '10': 'ABC123', '21': 'S42' } },
+    expect: {
+      symbology: ']d2',
+      gtin: GTIN14,
+      expiry: '2025-06-30',
+      lot: 'ABC123',
+      serial: 'S42',
+      ais: { '01': GTIN14, '17': '250600', '10': 'ABC123', '21': 'S42' },
+    },
   },
   {
     name: 'GS1-128: net weight 310n with 3 decimals, lot last',

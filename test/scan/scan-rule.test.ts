@@ -49,11 +49,22 @@ const scenarios: Scenario[] = [
       { scan: 'EMP0042', events: none },
       {
         scan: `]d201${GTIN14}3012${GS}10L-100`,
-        events: [{ type: 'material.consumed', sequenceKey: 'WH/MO/00042', payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 12, lot: 'L-100', operator: '0042' } }],
+        events: [
+          {
+            type: 'material.consumed',
+            sequenceKey: 'WH/MO/00042',
+            payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 12, lot: 'L-100', operator: '0042' },
+          },
+        ],
       },
       {
         scan: `]C101${GTIN14}3102000250` + '10L-101',
-        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 2.5, uom: 'kg', lot: 'L-101', operator: '0042' } }],
+        events: [
+          {
+            type: 'material.consumed',
+            payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 2.5, uom: 'kg', lot: 'L-101', operator: '0042' },
+          },
+        ],
       },
     ],
   },
@@ -71,9 +82,20 @@ const scenarios: Scenario[] = [
       { scan: 'LOC:WH/Stock/Shelf 2', events: none },
       {
         scan: EAN13,
-        events: [{ type: 'inventory.moved', sequenceKey: 'scanner:scanner-1', payload: { kind: 'transfer', product: '04006381333931', quantity: 1, fromLocation: 'WH/Stock', toLocation: 'WH/Stock/Shelf 2' } }],
+        events: [
+          {
+            type: 'inventory.moved',
+            sequenceKey: 'scanner:scanner-1',
+            payload: { kind: 'transfer', product: '04006381333931', quantity: 1, fromLocation: 'WH/Stock', toLocation: 'WH/Stock/Shelf 2' },
+          },
+        ],
       },
-      { scan: 'P:WASHER', events: [{ type: 'inventory.moved', payload: { kind: 'transfer', product: 'WASHER', quantity: 1, toLocation: 'WH/Stock/Shelf 2', fromLocation: 'WH/Stock' } }] },
+      {
+        scan: 'P:WASHER',
+        events: [
+          { type: 'inventory.moved', payload: { kind: 'transfer', product: 'WASHER', quantity: 1, toLocation: 'WH/Stock/Shelf 2', fromLocation: 'WH/Stock' } },
+        ],
+      },
     ],
   },
   {
@@ -81,7 +103,10 @@ const scenarios: Scenario[] = [
     steps: [
       { scan: 'WH/MO/00042', events: none },
       { scan: 'LOC:WH/Stock/Line 1', events: none },
-      { scan: 'P:WASHER', events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'WASHER', quantity: 1, location: 'WH/Stock/Line 1' } }] },
+      {
+        scan: 'P:WASHER',
+        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'WASHER', quantity: 1, location: 'WH/Stock/Line 1' } }],
+      },
     ],
   },
   {
@@ -103,7 +128,10 @@ const scenarios: Scenario[] = [
     steps: [
       { scan: 'WH/MO/00042', events: none },
       { scan: 'P:CTRL-1', events: none },
-      { scan: 'LOT:SN-0001', events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'CTRL-1', quantity: 1, serial: 'SN-0001' } }] },
+      {
+        scan: 'LOT:SN-0001',
+        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'CTRL-1', quantity: 1, serial: 'SN-0001' } }],
+      },
     ],
   },
   {
@@ -129,7 +157,10 @@ const scenarios: Scenario[] = [
     name: 'internal label with product, lot and quantity in named groups',
     steps: [
       { scan: 'WH/MO/00042', events: none },
-      { scan: 'INT:RESIN-A|R-9|2.5', events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'RESIN-A', quantity: 2.5, lot: 'R-9' } }] },
+      {
+        scan: 'INT:RESIN-A|R-9|2.5',
+        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'RESIN-A', quantity: 2.5, lot: 'R-9' } }],
+      },
     ],
   },
   {
@@ -179,7 +210,15 @@ const scenarios: Scenario[] = [
       { scan: 'CLEAR', events: none },
       { scan: 'P:WASHER', invalid: /scan a manufacturing order or a location first/ },
       { scan: 'LOC:Bin 4', events: none },
-      { scan: 'P:WASHER', events: [{ type: 'inventory.moved', payload: { kind: 'transfer', product: 'WASHER', quantity: 1, toLocation: 'Bin 4', fromLocation: 'WH/Stock', operator: '7' } }] },
+      {
+        scan: 'P:WASHER',
+        events: [
+          {
+            type: 'inventory.moved',
+            payload: { kind: 'transfer', product: 'WASHER', quantity: 1, toLocation: 'Bin 4', fromLocation: 'WH/Stock', operator: '7' },
+          },
+        ],
+      },
     ],
   },
   {
@@ -187,7 +226,10 @@ const scenarios: Scenario[] = [
     config: { orderEvent: 'workorder.started', workcenter: 'Assembly 1' },
     steps: [
       { scan: 'EMP9', events: none },
-      { scan: 'WH/MO/00042', events: [{ type: 'workorder.started', sequenceKey: 'WH/MO/00042', payload: { production: 'WH/MO/00042', workcenter: 'Assembly 1', operator: '9' } }] },
+      {
+        scan: 'WH/MO/00042',
+        events: [{ type: 'workorder.started', sequenceKey: 'WH/MO/00042', payload: { production: 'WH/MO/00042', workcenter: 'Assembly 1', operator: '9' } }],
+      },
     ],
   },
   {
@@ -195,7 +237,11 @@ const scenarios: Scenario[] = [
     config: { contextTimeoutMinutes: 10 },
     steps: [
       { scan: 'WH/MO/00042', at: '2025-06-01T08:00:00.000Z', events: none },
-      { scan: 'P:WASHER', at: '2025-06-01T08:09:00.000Z', events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'WASHER', quantity: 1 } }] },
+      {
+        scan: 'P:WASHER',
+        at: '2025-06-01T08:09:00.000Z',
+        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: 'WASHER', quantity: 1 } }],
+      },
       { scan: 'P:WASHER', at: '2025-06-01T08:20:00.000Z', invalid: /scan a manufacturing order or a location first/ },
     ],
   },
@@ -206,7 +252,15 @@ const scenarios: Scenario[] = [
       { scan: 'WH/MO/00042', events: none },
       { scan: 'P:WASHER', invalid: /scan the destination location first/ },
       { scan: 'LOC:Line 1', events: none },
-      { scan: 'P:WASHER', events: [{ type: 'inventory.moved', payload: { kind: 'transfer', product: 'WASHER', quantity: 1, toLocation: 'Line 1', fromLocation: 'WH/Stock', reference: 'WH/MO/00042' } }] },
+      {
+        scan: 'P:WASHER',
+        events: [
+          {
+            type: 'inventory.moved',
+            payload: { kind: 'transfer', product: 'WASHER', quantity: 1, toLocation: 'Line 1', fromLocation: 'WH/Stock', reference: 'WH/MO/00042' },
+          },
+        ],
+      },
     ],
   },
   {
@@ -214,7 +268,10 @@ const scenarios: Scenario[] = [
     config: { gs1: { bareElementStrings: true } },
     steps: [
       { scan: 'WH/MO/00042', events: none },
-      { scan: `01${GTIN14}10L-100`, events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 1, lot: 'L-100' } }] },
+      {
+        scan: `01${GTIN14}10L-100`,
+        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 1, lot: 'L-100' } }],
+      },
       { scan: EAN13, events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: '04006381333931', quantity: 1 } }] },
     ],
   },
@@ -223,7 +280,10 @@ const scenarios: Scenario[] = [
     config: { gs1: { groupSeparator: '~' } },
     steps: [
       { scan: 'WH/MO/00042', events: none },
-      { scan: `]C101${GTIN14}10L-100~305`, events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 5, lot: 'L-100' } }] },
+      {
+        scan: `]C101${GTIN14}10L-100~305`,
+        events: [{ type: 'material.consumed', payload: { production: 'WH/MO/00042', product: '9506000134352', quantity: 5, lot: 'L-100' } }],
+      },
     ],
   },
 ];

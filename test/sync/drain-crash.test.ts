@@ -83,7 +83,9 @@ it('an agent SIGKILLed 20 times while draining 10,000 events over 50 keys leaves
     const check = (): Record<string, number> => {
       const db = new Database(dbPath, { readonly: true });
       try {
-        return Object.fromEntries((db.prepare('SELECT name, value FROM counters').all() as Array<{ name: string; value: number }>).map((r) => [r.name, r.value]));
+        return Object.fromEntries(
+          (db.prepare('SELECT name, value FROM counters').all() as Array<{ name: string; value: number }>).map((r) => [r.name, r.value]),
+        );
       } finally {
         db.close();
       }
@@ -130,7 +132,11 @@ it('an agent SIGKILLed 20 times while draining 10,000 events over 50 keys leaves
     assert.equal(records.length - existing, events.length, `exactly ${events.length} new productivity records, found ${records.length - existing}`);
     for (let k = 0; k < KEYS; k++) {
       const seq = ids[k]!;
-      assert.deepEqual([...seq].sort((a, b) => a - b), seq, `work center ${k}: created in event order`);
+      assert.deepEqual(
+        [...seq].sort((a, b) => a - b),
+        seq,
+        `work center ${k}: created in event order`,
+      );
     }
   } finally {
     await sim.close();

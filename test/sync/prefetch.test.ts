@@ -64,7 +64,8 @@ async function setup(name: string, concurrency: number) {
     log,
     idlePollMs: 20,
   });
-  const idOf = (e: CanonicalEvent) => sim.state.byXmlid(externalId('edge_prefetch', 'downtime', (e.payload as { downtimeId: string }).downtimeId))?.id as number | undefined;
+  const idOf = (e: CanonicalEvent) =>
+    sim.state.byXmlid(externalId('edge_prefetch', 'downtime', (e.payload as { downtimeId: string }).downtimeId))?.id as number | undefined;
   const close = async () => {
     await worker.stop();
     await client.close();
@@ -78,7 +79,7 @@ function loads(sim: OdooSim) {
   return sim.requests.filter((r) => r.model === 'mrp.workcenter.productivity' && r.method === 'load');
 }
 
-it('claims a key\'s next run while its run is out, and sends it only after that run is done', async () => {
+it("claims a key's next run while its run is out, and sends it only after that run is done", async () => {
   const t = await setup('next-run', 2);
   try {
     // Slow answers: the next run is surely claimed while a request is out.
@@ -94,7 +95,11 @@ it('claims a key\'s next run while its run is out, and sends it only after that 
     assert.equal(sent.length, 3, 'three loads of ten');
     const ids = a.map(t.idOf);
     assert.ok(ids.every((x) => typeof x === 'number'));
-    assert.deepEqual([...ids].sort((x, y) => x! - y!), ids, 'created in event order');
+    assert.deepEqual(
+      [...ids].sort((x, y) => x! - y!),
+      ids,
+      'created in event order',
+    );
     // Each load left only after every event of the load before it was recorded done.
     for (let k = 1; k < sent.length; k++) {
       const before = a.slice((k - 1) * 10, k * 10).map((e) => t.outbox.get(e.id)!.updatedAt);
@@ -123,20 +128,28 @@ it('hands a claimed next run back untouched when the run ahead of it did not go 
       a.slice(5).map(() => ['pending', 0]),
       'everything behind the bad row is pending, no attempt counted',
     );
-    assert.deepEqual(a.slice(4).map(t.idOf), a.slice(4).map(() => undefined), 'nothing behind the bad row reached Odoo');
+    assert.deepEqual(
+      a.slice(4).map(t.idOf),
+      a.slice(4).map(() => undefined),
+      'nothing behind the bad row reached Odoo',
+    );
     assert.equal(loads(t.sim).length, 1, 'only the load before the bad row');
 
     t.outbox.edit(a[4]!.id, 'workcenter', 'WC A', 'supervisor');
     t.worker.wake();
     await until(() => t.outbox.counts().done === 30);
     const ids = a.map(t.idOf);
-    assert.deepEqual([...ids].sort((x, y) => x! - y!), ids, 'after the correction, the rest follows in order');
+    assert.deepEqual(
+      [...ids].sort((x, y) => x! - y!),
+      ids,
+      'after the correction, the rest follows in order',
+    );
   } finally {
     await t.close();
   }
 });
 
-it('an older event of another key that became due goes before a key\'s claimed next run', async () => {
+it("an older event of another key that became due goes before a key's claimed next run", async () => {
   const t = await setup('fairness', 1);
   try {
     // B's only stop is older than all of A, but waits for a retry when A starts.
@@ -158,7 +171,11 @@ it('an older event of another key that became due goes before a key\'s claimed n
     assert.ok(t.following.length >= 10, `A's next run was claimed while its first was out (${t.following.length} events)`);
     assert.ok(t.idOf(b)! < t.idOf(a[10]!)!, `B (due while A's first run was out) was created before A's second run (${t.idOf(b)} vs ${t.idOf(a[10]!)})`);
     const ids = a.map(t.idOf);
-    assert.deepEqual([...ids].sort((x, y) => x! - y!), ids, 'A in order');
+    assert.deepEqual(
+      [...ids].sort((x, y) => x! - y!),
+      ids,
+      'A in order',
+    );
   } finally {
     await t.close();
   }

@@ -31,7 +31,7 @@ async function until(cond: () => boolean, ms = 20_000): Promise<void> {
   }
 }
 
-it('sends a key\'s consecutive events in one ordered load(), and holds back the rest of a key behind a bad row', async () => {
+it("sends a key's consecutive events in one ordered load(), and holds back the rest of a key behind a bad row", async () => {
   const sim = await startOdooSim({ version: 19 });
   const outbox = new SqliteOutbox({ path: join(dir, 'runs.db') });
   process.env.RUNS_TEST_KEY = sim.apiKey;
@@ -56,16 +56,31 @@ it('sends a key\'s consecutive events in one ordered load(), and holds back the 
     await worker.idle();
 
     const loads = sim.calls({ model: 'mrp.workcenter.productivity', method: 'load' });
-    assert.equal(loads, 2, 'one load() per key: each carried its key\'s run');
-    const idOf = (e: CanonicalEvent) => sim.state.byXmlid(externalId('edge_runs', 'downtime', (e.payload as { downtimeId: string }).downtimeId))?.id as number | undefined;
+    assert.equal(loads, 2, "one load() per key: each carried its key's run");
+    const idOf = (e: CanonicalEvent) =>
+      sim.state.byXmlid(externalId('edge_runs', 'downtime', (e.payload as { downtimeId: string }).downtimeId))?.id as number | undefined;
     const bIds = b.map(idOf);
     assert.ok(bIds.every((x) => typeof x === 'number'));
-    assert.deepEqual([...bIds].sort((x, y) => x! - y!), bIds, 'B created in event order');
-    assert.deepEqual(a.slice(0, 3).map((e) => outbox.get(e.id)!.state), ['done', 'done', 'done']);
+    assert.deepEqual(
+      [...bIds].sort((x, y) => x! - y!),
+      bIds,
+      'B created in event order',
+    );
+    assert.deepEqual(
+      a.slice(0, 3).map((e) => outbox.get(e.id)!.state),
+      ['done', 'done', 'done'],
+    );
     assert.equal(outbox.get(a[3]!.id)!.state, 'parked');
     assert.match(outbox.get(a[3]!.id)!.error!, /WC Nowhere/);
-    assert.deepEqual(a.slice(4).map((e) => outbox.get(e.id)!.state), ['pending', 'pending'], 'held back behind the bad row, not sent');
-    assert.deepEqual(a.slice(4).map((e) => outbox.get(e.id)!.attempts), [0, 0]);
+    assert.deepEqual(
+      a.slice(4).map((e) => outbox.get(e.id)!.state),
+      ['pending', 'pending'],
+      'held back behind the bad row, not sent',
+    );
+    assert.deepEqual(
+      a.slice(4).map((e) => outbox.get(e.id)!.attempts),
+      [0, 0],
+    );
     assert.deepEqual(a.slice(3).map(idOf), [undefined, undefined, undefined], 'nothing after the bad row reached Odoo');
 
     // A person corrects the work center: the rest of A follows, in order.
@@ -74,7 +89,11 @@ it('sends a key\'s consecutive events in one ordered load(), and holds back the 
     await until(() => outbox.counts().done === 12);
     const aIds = a.map(idOf);
     assert.ok(aIds.every((x) => typeof x === 'number'));
-    assert.deepEqual([...aIds].sort((x, y) => x! - y!), aIds, 'A created in event order');
+    assert.deepEqual(
+      [...aIds].sort((x, y) => x! - y!),
+      aIds,
+      'A created in event order',
+    );
   } finally {
     await worker.stop();
     await client.close();

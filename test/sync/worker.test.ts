@@ -18,7 +18,13 @@ const log = pino({ level: 'silent' });
 let n = 0;
 
 const config = (over: Partial<SyncWorkerConfig> = {}): SyncWorkerConfig =>
-  testSyncConfig({ concurrency: 4, maxRequestsPerSecond: 10_000, circuit: { failureThreshold: 3, probeIntervalMs: 20, maxProbeIntervalMs: 40 }, skippableTypes: ['maintenance.requested'], ...over });
+  testSyncConfig({
+    concurrency: 4,
+    maxRequestsPerSecond: 10_000,
+    circuit: { failureThreshold: 3, probeIntervalMs: 20, maxProbeIntervalMs: 40 },
+    skippableTypes: ['maintenance.requested'],
+    ...over,
+  });
 
 /** An Odoo link for the worker's own logic; the real wire is tested against the simulator. */
 function fakeClient(state: { down: boolean; probes: number; auth?: boolean }): OdooClient {
@@ -114,11 +120,22 @@ describe('sync worker', () => {
       return { odooIds: { 'mrp.production': 1 } };
     });
     for (let i = 1; i <= 20; i++) await outbox.enqueue(['MO-A', 'MO-B', 'MO-C', 'MO-D', 'MO-E'].map((k) => makeProduction(k, i)));
-    const w = new SyncWorker({ outbox, client: fakeClient({ down: false, probes: 0 }), operations: new Map([[op.type, op]]), config: config(), xmlidModule: 'edge_t', log });
+    const w = new SyncWorker({
+      outbox,
+      client: fakeClient({ down: false, probes: 0 }),
+      operations: new Map([[op.type, op]]),
+      config: config(),
+      xmlidModule: 'edge_t',
+      log,
+    });
     w.start();
     await until(() => outbox.counts().done === 100);
     await w.stop();
-    for (const [, totals] of seen) assert.deepEqual(totals, Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const [, totals] of seen)
+      assert.deepEqual(
+        totals,
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     assert.ok(maxConcurrent > 1 && maxConcurrent <= 4, `concurrency ${maxConcurrent} within the limit`);
     await outbox.close();
   });
@@ -129,7 +146,14 @@ describe('sync worker', () => {
     const op = wholeLoadOp(bad);
     const events = Array.from({ length: 30 }, (_, i) => (i === 13 ? bad : makeEvent({ sequenceKey: `WC-${i}` })));
     await outbox.enqueue(events);
-    const w = new SyncWorker({ outbox, client: fakeClient({ down: false, probes: 0 }), operations: new Map([[op.type, op]]), config: config({ concurrency: 1 }), xmlidModule: 'edge_t', log });
+    const w = new SyncWorker({
+      outbox,
+      client: fakeClient({ down: false, probes: 0 }),
+      operations: new Map([[op.type, op]]),
+      config: config({ concurrency: 1 }),
+      xmlidModule: 'edge_t',
+      log,
+    });
     w.start();
     await until(() => outbox.counts().done === 29 && outbox.counts().parked === 1);
     await w.stop();
@@ -139,7 +163,7 @@ describe('sync worker', () => {
     await outbox.close();
   });
 
-  it('a run that fails as a whole is split without ever putting a key\'s later events beside its earlier ones', async () => {
+  it("a run that fails as a whole is split without ever putting a key's later events beside its earlier ones", async () => {
     const outbox = new SqliteOutbox({ path: join(dir, `w${++n}.db`) });
     const a = Array.from({ length: 4 }, () => makeEvent({ sequenceKey: 'WC-A' }));
     const b = Array.from({ length: 4 }, () => makeEvent({ sequenceKey: 'WC-B' }));
@@ -159,7 +183,14 @@ describe('sync worker', () => {
       return r;
     });
     await outbox.enqueue([...a, ...b]);
-    const w = new SyncWorker({ outbox, client: fakeClient({ down: false, probes: 0 }), operations: new Map([[op.type, op]]), config: config({ concurrency: 2 }), xmlidModule: 'edge_t', log });
+    const w = new SyncWorker({
+      outbox,
+      client: fakeClient({ down: false, probes: 0 }),
+      operations: new Map([[op.type, op]]),
+      config: config({ concurrency: 2 }),
+      xmlidModule: 'edge_t',
+      log,
+    });
     w.start();
     try {
       await until(() => outbox.counts().done === 6 && outbox.counts().parked === 1);
@@ -168,29 +199,57 @@ describe('sync worker', () => {
       await w.stop();
     }
     assert.deepEqual(overlaps, [], 'never two calls of one key in flight at once');
-    assert.equal(op.calls[0]!.filter((e) => e.sequenceKey === 'WC-A').length, 4, 'the first call carried A\'s whole run');
-    assert.deepEqual(delivered.filter((id) => a.some((e) => e.id === id)), [a[0]!.id, a[1]!.id], 'A delivered up to the bad row, in order');
+    assert.equal(op.calls[0]!.filter((e) => e.sequenceKey === 'WC-A').length, 4, "the first call carried A's whole run");
+    assert.deepEqual(
+      delivered.filter((id) => a.some((e) => e.id === id)),
+      [a[0]!.id, a[1]!.id],
+      'A delivered up to the bad row, in order',
+    );
     assert.ok(!delivered.includes(a[3]!.id), 'nothing of A after the bad row reached Odoo');
     assert.equal(outbox.get(bad.id)!.state, 'parked');
     assert.equal(outbox.get(a[3]!.id)!.state, 'pending');
-    assert.deepEqual(delivered.filter((id) => b.some((e) => e.id === id)), b.map((e) => e.id), 'B in order');
+    assert.deepEqual(
+      delivered.filter((id) => b.some((e) => e.id === id)),
+      b.map((e) => e.id),
+      'B in order',
+    );
     await outbox.close();
   });
 
   it('a parked transactional head blocks its key; a skippable one does not', async () => {
     const outbox = new SqliteOutbox({ path: join(dir, `w${++n}.db`) });
     const prod = recordingOp('production.reported', async (e) => {
-      if ((e.payload as { totalQuantity: number }).totalQuantity === 1) throw new OdooError('Order is done', { action: 'park', code: 'X', odooName: 'odoo.exceptions.UserError' });
+      if ((e.payload as { totalQuantity: number }).totalQuantity === 1)
+        throw new OdooError('Order is done', { action: 'park', code: 'X', odooName: 'odoo.exceptions.UserError' });
       return { odooIds: {} };
     });
     const maint = recordingOp('maintenance.requested', async (e) => {
-      if ((e.payload as { name: string }).name === 'first') throw new OdooError('no equipment', { action: 'park', code: 'X', odooName: 'odoo.exceptions.ValidationError' });
+      if ((e.payload as { name: string }).name === 'first')
+        throw new OdooError('no equipment', { action: 'park', code: 'X', odooName: 'odoo.exceptions.ValidationError' });
       return { odooIds: {} };
     });
     const t = new Date().toISOString();
-    const m = (name: string): CanonicalEvent => ({ id: `m-${name}`, type: 'maintenance.requested', sequenceKey: 'EQ-1', occurredAt: t, receivedAt: t, source: 's', payload: { equipment: 'Press', name, maintenanceType: 'corrective', priority: '1' } });
+    const m = (name: string): CanonicalEvent => ({
+      id: `m-${name}`,
+      type: 'maintenance.requested',
+      sequenceKey: 'EQ-1',
+      occurredAt: t,
+      receivedAt: t,
+      source: 's',
+      payload: { equipment: 'Press', name, maintenanceType: 'corrective', priority: '1' },
+    });
     await outbox.enqueue([makeProduction('MO-1', 1), makeProduction('MO-1', 2), m('first'), m('second')]);
-    const w = new SyncWorker({ outbox, client: fakeClient({ down: false, probes: 0 }), operations: new Map<EventType, Operation>([[prod.type, prod], [maint.type, maint]]), config: config(), xmlidModule: 'edge_t', log });
+    const w = new SyncWorker({
+      outbox,
+      client: fakeClient({ down: false, probes: 0 }),
+      operations: new Map<EventType, Operation>([
+        [prod.type, prod],
+        [maint.type, maint],
+      ]),
+      config: config(),
+      xmlidModule: 'edge_t',
+      log,
+    });
     w.start();
     await until(() => outbox.counts().parked === 2 && outbox.get('m-second')!.state === 'done');
     await new Promise((r) => setTimeout(r, 50));
@@ -209,7 +268,14 @@ describe('sync worker', () => {
       if (link.down) throw new OdooError('HTTP 503', { action: 'retry', code: 'HTTP_503', status: 503, retryAfterMs: 0 });
       return { odooIds: {} };
     });
-    const w = new SyncWorker({ outbox, client: fakeClient(link), operations: new Map([[op.type, op]]), config: config({ concurrency: 1 }), xmlidModule: 'edge_t', log });
+    const w = new SyncWorker({
+      outbox,
+      client: fakeClient(link),
+      operations: new Map([[op.type, op]]),
+      config: config({ concurrency: 1 }),
+      xmlidModule: 'edge_t',
+      log,
+    });
     w.start();
     await until(() => w.status().circuit === 'closed');
     link.down = true;
@@ -247,7 +313,10 @@ describe('sync worker', () => {
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(outbox.counts().parked, 0);
     assert.equal(outbox.counts().pending, 2, 'both wait, released without an attempt counted');
-    assert.equal(outbox.list({ state: 'pending' }).every((r) => r.attempts === 0), true);
+    assert.equal(
+      outbox.list({ state: 'pending' }).every((r) => r.attempts === 0),
+      true,
+    );
     link.auth = false;
     await until(() => outbox.counts().done === 2);
     await w.stop();

@@ -23,7 +23,10 @@ export class KeyboardScannerAdapter extends ScannerAdapterBase {
   private decoder: KeyboardScanDecoder;
   private pendingChild: ChildProcess | undefined;
 
-  constructor(private readonly config: KeyboardScannerConfig, ctx: AdapterContext) {
+  constructor(
+    private readonly config: KeyboardScannerConfig,
+    ctx: AdapterContext,
+  ) {
     super(config, ctx);
     this.reader = new InputEventReader(config.eventSize);
     this.decoder = this.newDecoder();
@@ -52,9 +55,10 @@ export class KeyboardScannerAdapter extends ScannerAdapterBase {
         }
       };
       child.on('error', (err: NodeJS.ErrnoException) => {
-        const message = err.code === 'ENOENT'
-          ? `cannot run ${this.config.python}: the keyboard scanner needs Python 3 to read and grab the input device`
-          : `reader process failed: ${err.message}`;
+        const message =
+          err.code === 'ENOENT'
+            ? `cannot run ${this.config.python}: the keyboard scanner needs Python 3 to read and grab the input device`
+            : `reader process failed: ${err.message}`;
         fail(new AgentError(err.code === 'ENOENT' ? 'PYTHON_MISSING' : 'SCANNER_READER_FAILED', message, { cause: err, retryable: true }));
       });
       child.stdin?.on('error', () => undefined); // the helper may be gone already

@@ -6,8 +6,14 @@ export { KeyboardScannerAdapter } from './adapter';
 export { keyboardScannerConfigSchema, type KeyboardScannerConfig, type KeyboardScannerInput } from './config';
 export { EVIOCGRAB, GRAB_HELPER_SCRIPT, grabHelperArgs } from './grab-helper';
 export {
-  InputEventReader, KeyboardScanDecoder, decodeKeyboardScans, encodeInputEvent, eventSizeForArch,
-  type EventSize, type InputEvent, type KeyboardScan,
+  InputEventReader,
+  KeyboardScanDecoder,
+  decodeKeyboardScans,
+  encodeInputEvent,
+  eventSizeForArch,
+  type EventSize,
+  type InputEvent,
+  type KeyboardScan,
 } from './input-events';
 export { KEY, keyChar, keyForChar } from './keymap';
 

@@ -40,7 +40,7 @@ export function encodeInputEvent(ev: InputEvent, size: EventSize = 24): Buffer {
   const b = Buffer.alloc(size);
   const sec = Math.floor(ev.timeMs / 1000);
   const usec = Math.round((ev.timeMs - sec * 1000) * 1000);
-  let o = 0;
+  let o: number;
   if (size === 24) {
     b.writeBigInt64LE(BigInt(sec), 0);
     b.writeBigInt64LE(BigInt(usec), 8);
@@ -97,9 +97,7 @@ export interface KeyboardDecoderOptions {
   stripSuffix: string;
 }
 
-export type KeyboardScan =
-  | { kind: 'scan'; code: string; timeMs: number }
-  | { kind: 'unreadable'; raw: string; reason: string; timeMs: number };
+export type KeyboardScan = { kind: 'scan'; code: string; timeMs: number } | { kind: 'unreadable'; raw: string; reason: string; timeMs: number };
 
 /**
  * Key presses to scans. Handles Shift, Caps Lock, Ctrl + key (Ctrl+] is GS,

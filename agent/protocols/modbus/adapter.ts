@@ -495,7 +495,10 @@ export class ModbusAdapter implements SourceAdapter {
             this.deviceAnswered(device, request, { code: failure.code, text: this.exceptionText(device, failure.code, request) });
             this.markBad(group, request.items, signals, { error: 'exception', exceptionCode: failure.code });
           } else {
-            this.deviceAnswered(device, request, { code: null, text: `unit ${device.config.unitId} (${device.name}): ${failure.message} reading ${describe(request)}` });
+            this.deviceAnswered(device, request, {
+              code: null,
+              text: `unit ${device.config.unitId} (${device.name}): ${failure.message} reading ${describe(request)}`,
+            });
             this.markBad(group, request.items, signals, { error: failure.message });
           }
           continue;
@@ -584,14 +587,7 @@ export class ModbusAdapter implements SourceAdapter {
     });
   }
 
-  private consider(
-    r: RegisterConfig,
-    value: Signal['value'],
-    quality: Signal['quality'],
-    at: string,
-    meta: Record<string, unknown>,
-    out: Signal[],
-  ): void {
+  private consider(r: RegisterConfig, value: Signal['value'], quality: Signal['quality'], at: string, meta: Record<string, unknown>, out: Signal[]): void {
     const next = { value, quality };
     if (!this.config.emitUnchanged && !shouldEmit(this.lastSent.get(r.tag), next, r.deadband)) return;
     this.lastSent.set(r.tag, next);
@@ -683,36 +679,36 @@ export class ModbusAdapter implements SourceAdapter {
     const p = Promise.resolve()
       .then(() => this.ctx.emit(batch))
       .then(
-      () => {
-        this.signalsSent += batch.length;
-        if (group.pauseReason) {
-          this.log.info({ group: group.name, failures: group.emitFailures }, 'outbox accepts signals again; polling resumed');
-        }
-        group.pending = null;
-        group.pauseReason = null;
-        group.emitFailures = 0;
-        group.state = 'idle';
-        this.wake();
-      },
-      (err: unknown) => {
-        if (!this.running) return; // stopping: never acknowledged, read again at the next start
-        group.emitFailures++;
-        group.state = 'paused';
-        const code = errorCode(err) ?? 'EMIT_FAILED';
-        group.pauseReason = code;
-        this.noteError(err, code);
-        const delay = Math.max(10, backoffDelay(group.emitFailures, this.config.backoff));
-        if (group.emitFailures === 1) {
-          const fields = { group: group.name, code, pending: batch.length, err: errorMessage(err) };
-          if (code === 'OUTBOX_FULL') this.log.warn(fields, 'outbox is full: holding the latest values and pausing this poll group');
-          else this.log.error(fields, 'outbox refused signals: holding them and pausing this poll group');
-        }
-        group.retryTimer = setTimeout(() => {
-          group.retryTimer = null;
-          if (this.running && group.pending) this.deliver(group, group.pending);
-        }, delay);
-      },
-    );
+        () => {
+          this.signalsSent += batch.length;
+          if (group.pauseReason) {
+            this.log.info({ group: group.name, failures: group.emitFailures }, 'outbox accepts signals again; polling resumed');
+          }
+          group.pending = null;
+          group.pauseReason = null;
+          group.emitFailures = 0;
+          group.state = 'idle';
+          this.wake();
+        },
+        (err: unknown) => {
+          if (!this.running) return; // stopping: never acknowledged, read again at the next start
+          group.emitFailures++;
+          group.state = 'paused';
+          const code = errorCode(err) ?? 'EMIT_FAILED';
+          group.pauseReason = code;
+          this.noteError(err, code);
+          const delay = Math.max(10, backoffDelay(group.emitFailures, this.config.backoff));
+          if (group.emitFailures === 1) {
+            const fields = { group: group.name, code, pending: batch.length, err: errorMessage(err) };
+            if (code === 'OUTBOX_FULL') this.log.warn(fields, 'outbox is full: holding the latest values and pausing this poll group');
+            else this.log.error(fields, 'outbox refused signals: holding them and pausing this poll group');
+          }
+          group.retryTimer = setTimeout(() => {
+            group.retryTimer = null;
+            if (this.running && group.pending) this.deliver(group, group.pending);
+          }, delay);
+        },
+      );
     this.emitsInFlight.add(p);
     void p.finally(() => this.emitsInFlight.delete(p));
   }

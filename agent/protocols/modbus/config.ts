@@ -190,12 +190,7 @@ function checkModbusSource(cfg: CheckedSource, ctx: z.RefinementCtx): void {
   });
 }
 
-function checkRegister(
-  r: RegisterConfig,
-  rp: PropertyKey[],
-  maxRegistersPerRead: number,
-  issue: (path: PropertyKey[], message: string) => void,
-): boolean {
+function checkRegister(r: RegisterConfig, rp: PropertyKey[], maxRegistersPerRead: number, issue: (path: PropertyKey[], message: string) => void): boolean {
   let ok = true;
   const fail = (key: string, message: string) => {
     issue([...rp, key], message);
@@ -224,7 +219,10 @@ function checkRegister(
 }
 
 function dotted(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 function range(start: number, end: number): string {

@@ -30,19 +30,7 @@
  * with BADC or DCBA it is the low byte; strings are never word-reversed.
  */
 
-export const REGISTER_TYPES = [
-  'int16',
-  'uint16',
-  'int32',
-  'uint32',
-  'int64',
-  'uint64',
-  'float32',
-  'float64',
-  'bool',
-  'bit',
-  'string',
-] as const;
+export const REGISTER_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'float32', 'float64', 'bool', 'bit', 'string'] as const;
 export type RegisterType = (typeof REGISTER_TYPES)[number];
 
 export const WORD_ORDERS = ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const;
@@ -155,7 +143,9 @@ function decodeString(words: readonly number[], order: WordOrder): string {
     if (swap) bytes.push(lo, hi);
     else bytes.push(hi, lo);
   }
-  return Buffer.from(bytes).toString('latin1').replace(/[\0 ]+$/, '');
+  return Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '');
 }
 
 /**
@@ -216,11 +206,7 @@ export function decodeRegisters(spec: ValueSpec, words: readonly number[]): Deco
  * quality, and any change of value; for numbers with a deadband, only a move
  * of more than the deadband away from the last value sent.
  */
-export function shouldEmit(
-  last: { value: unknown; quality: string } | undefined,
-  next: { value: unknown; quality: string },
-  deadband?: number,
-): boolean {
+export function shouldEmit(last: { value: unknown; quality: string } | undefined, next: { value: unknown; quality: string }, deadband?: number): boolean {
   if (!last) return true;
   if (last.quality !== next.quality) return true;
   if (typeof last.value === 'number' && typeof next.value === 'number') {

@@ -49,13 +49,7 @@ const AREA_ORDER: Record<Area, number> = { holding: 0, input: 1, coil: 2, discre
 export function planReads(items: readonly PlanItem[], limits: PlanLimits): ReadRequest[] {
   const order = items
     .map((item, index) => ({ item, index }))
-    .sort(
-      (a, b) =>
-        AREA_ORDER[a.item.area] - AREA_ORDER[b.item.area] ||
-        a.item.address - b.item.address ||
-        b.item.count - a.item.count ||
-        a.index - b.index,
-    );
+    .sort((a, b) => AREA_ORDER[a.item.area] - AREA_ORDER[b.item.area] || a.item.address - b.item.address || b.item.count - a.item.count || a.index - b.index);
 
   const requests: ReadRequest[] = [];
   let cur: (ReadRequest & { end: number; used: number }) | null = null;

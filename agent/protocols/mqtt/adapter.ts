@@ -153,7 +153,10 @@ export class MqttSourceAdapter implements SourceAdapter {
     let plant = options.plant ?? (ctx as AdapterContext & { plant?: string }).plant;
     if (config.clientId === undefined && plant === undefined) {
       plant = hostname();
-      this.log.warn({ plant }, 'mqtt: no plant id given to the source; deriving the client id from the host name. Set clientId to keep the broker session if the host is renamed');
+      this.log.warn(
+        { plant },
+        'mqtt: no plant id given to the source; deriving the client id from the host name. Set clientId to keep the broker session if the host is renamed',
+      );
     }
     this.clientId = config.clientId ?? defaultClientId(plant!, config.name);
   }
@@ -190,7 +193,10 @@ export class MqttSourceAdapter implements SourceAdapter {
     client.on('error', (err) => this.noteError(err, 'connection'));
     this.client = client;
     client.connect();
-    this.log.info({ broker: safeUrl(c.url), clientId: this.clientId, clean: c.clean, subscriptions: c.subscriptions.map((s) => s.topic) }, 'mqtt: source starting');
+    this.log.info(
+      { broker: safeUrl(c.url), clientId: this.clientId, clean: c.clean, subscriptions: c.subscriptions.map((s) => s.topic) },
+      'mqtt: source starting',
+    );
   }
 
   stop(): Promise<void> {
@@ -466,13 +472,12 @@ export class MqttSourceAdapter implements SourceAdapter {
 
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        if (self.wake === done) self.wake = undefined;
+        if (this.wake === done) this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
@@ -488,7 +493,10 @@ export class MqttSourceAdapter implements SourceAdapter {
     this.acknowledgeCommitted();
     const dropped = this.queue.filter((w) => !w.committed);
     if (dropped.length > 0) {
-      this.log.warn({ held: dropped.length, qos0: dropped.filter((w) => w.qos === 0).length }, 'mqtt: stopping with messages not committed; QoS 1/2 come again from the broker, QoS 0 are lost');
+      this.log.warn(
+        { held: dropped.length, qos0: dropped.filter((w) => w.qos === 0).length },
+        'mqtt: stopping with messages not committed; QoS 1/2 come again from the broker, QoS 0 are lost',
+      );
     }
     this.queue = [];
     this.withheld = undefined;

@@ -33,20 +33,22 @@ const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export const clientIdField = z.string().regex(CLIENT_ID, 'letters, digits, _ . : - (1 to 128 characters)');
 
-export const tlsSchema = z.strictObject({
-  /** PEM file of the certificate authority that signed the broker's certificate (absolute, or relative to the state directory). Default: the system's trusted CAs. */
-  caFile: z.string().min(1).optional(),
-  /** PEM client certificate, when the broker authenticates clients by certificate. */
-  certFile: z.string().min(1).optional(),
-  /** PEM private key of the client certificate. */
-  keyFile: z.string().min(1).optional(),
-  /** Passphrase of the private key, as a secret reference (${env:NAME}, ${file:/path}, ${credential:NAME}). */
-  keyPassphrase: secretRef().optional(),
-  /** Check the broker's certificate and host name. Turn off only on a test bench. */
-  rejectUnauthorized: z.boolean().default(true),
-}).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
-  message: 'certFile and keyFile go together',
-});
+export const tlsSchema = z
+  .strictObject({
+    /** PEM file of the certificate authority that signed the broker's certificate (absolute, or relative to the state directory). Default: the system's trusted CAs. */
+    caFile: z.string().min(1).optional(),
+    /** PEM client certificate, when the broker authenticates clients by certificate. */
+    certFile: z.string().min(1).optional(),
+    /** PEM private key of the client certificate. */
+    keyFile: z.string().min(1).optional(),
+    /** Passphrase of the private key, as a secret reference (${env:NAME}, ${file:/path}, ${credential:NAME}). */
+    keyPassphrase: secretRef().optional(),
+    /** Check the broker's certificate and host name. Turn off only on a test bench. */
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+    message: 'certFile and keyFile go together',
+  });
 
 export const connectionFields = {
   /** Broker address: mqtt://host:1883 or mqtts://host:8883. */

@@ -9,9 +9,7 @@ import type { SignalValue } from '../types';
  */
 export type PayloadFormat = 'json' | 'text';
 
-export type DecodedPayload =
-  | { ok: true; value: SignalValue }
-  | { ok: false; reason: string; raw: string; encoding: 'utf8' | 'base64' };
+export type DecodedPayload = { ok: true; value: SignalValue } | { ok: false; reason: string; raw: string; encoding: 'utf8' | 'base64' };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -44,7 +42,8 @@ export function decodePayload(payload: Uint8Array, format: PayloadFormat): Decod
     if (text.trim().length === 0) {
       return {
         ok: false,
-        reason: payload.length === 0 ? 'empty payload where JSON is expected (an empty message clears a retained topic)' : 'blank payload where JSON is expected',
+        reason:
+          payload.length === 0 ? 'empty payload where JSON is expected (an empty message clears a retained topic)' : 'blank payload where JSON is expected',
         raw: text,
         encoding: 'utf8',
       };

@@ -50,7 +50,7 @@ import {
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import { componentLogger, type Logger } from '../../log';
 import type { AdapterContext, AdapterHealth, Signal, SourceAdapter } from '../types';
-import { parseBrowsePath, parseNodeId, type BrowsePathStep } from './addressing';
+import { parseBrowsePath, type BrowsePathStep } from './addressing';
 import { countRejected, listCertificates, pkiDirFor } from './certs';
 import type { OpcuaItemConfig, OpcuaSourceConfig } from './config';
 import { dataValueToSignal, type RawDataValue } from './decode';
@@ -71,7 +71,10 @@ function routeLibraryLogs(): void {
   const log = componentLogger('opcua-library');
   let windowStart = 0;
   let inWindow = 0;
-  const text = (args: unknown[]) => format(...args.slice(1)).replace(/\u001b\[[0-9;]*m/g, '').slice(0, 2000);
+  const text = (args: unknown[]) =>
+    format(...args.slice(1))
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .slice(0, 2000);
   setWarningLogger((...args: unknown[]) => {
     if (log.isLevelEnabled('debug')) log.debug({ at: (args[0] as { filename?: string } | undefined)?.filename }, text(args));
   });
@@ -262,7 +265,14 @@ class Link {
 
     cfg.subscriptions.forEach((sub, s) => {
       for (const item of sub.items) {
-        const p: PlannedItem = { subscription: s, config: item, nodeIdText: item.nodeId ?? '', nodeId: null, failure: null, meta: Object.freeze({ nodeId: item.nodeId ?? '' }) };
+        const p: PlannedItem = {
+          subscription: s,
+          config: item,
+          nodeIdText: item.nodeId ?? '',
+          nodeId: null,
+          failure: null,
+          meta: Object.freeze({ nodeId: item.nodeId ?? '' }),
+        };
         plan.push(p);
         if (item.nodeId !== undefined) {
           try {
@@ -329,15 +339,19 @@ class Link {
       const publishing = subCfg.publishingIntervalMs;
       // an empty "still here" publish about every 5 s when nothing changes
       const keepAliveCount = Math.min(100, Math.max(3, Math.ceil(5000 / publishing)));
-      const subscription = await withTimeout(session.createSubscription2({
-        requestedPublishingInterval: publishing,
-        requestedMaxKeepAliveCount: keepAliveCount,
-        // the server keeps the subscription as long as it keeps the session
-        requestedLifetimeCount: Math.max(keepAliveCount * 3, Math.ceil(cfg.requestedSessionTimeoutMs / publishing)),
-        maxNotificationsPerPublish: 0,
-        publishingEnabled: true,
-        priority: 10,
-      }), cfg.requestTimeoutMs * 2, 'creating a subscription');
+      const subscription = await withTimeout(
+        session.createSubscription2({
+          requestedPublishingInterval: publishing,
+          requestedMaxKeepAliveCount: keepAliveCount,
+          // the server keeps the subscription as long as it keeps the session
+          requestedLifetimeCount: Math.max(keepAliveCount * 3, Math.ceil(cfg.requestedSessionTimeoutMs / publishing)),
+          maxNotificationsPerPublish: 0,
+          publishingEnabled: true,
+          priority: 10,
+        }),
+        cfg.requestTimeoutMs * 2,
+        'creating a subscription',
+      );
       const revisedInterval = subscription.publishingInterval || publishing;
       const revisedKeepAlive = subscription.maxKeepAliveCount || keepAliveCount;
       const active: ActiveSubscription = {
@@ -396,10 +410,10 @@ class Link {
       discardOldest: true,
       filter: deadband
         ? new DataChangeFilter({
-          trigger: DataChangeTrigger.StatusValue,
-          deadbandType: deadband.type === 'absolute' ? DeadbandType.Absolute : DeadbandType.Percent,
-          deadbandValue: deadband.value,
-        })
+            trigger: DataChangeTrigger.StatusValue,
+            deadbandType: deadband.type === 'absolute' ? DeadbandType.Absolute : DeadbandType.Percent,
+            deadbandValue: deadband.value,
+          })
         : null,
     };
     const toMonitor: ReadValueIdOptions[] = chunk.map((p) => ({ nodeId: p.nodeId!, attributeId: AttributeIds.Value }));
@@ -431,9 +445,11 @@ class Link {
     for (const s of this.subscriptions) {
       if (now - s.lastAlive > s.staleAfterMs) {
         const secs = Math.round((now - s.lastAlive) / 1000);
-        this.end(this.client?.isReconnecting
-          ? `the connection has been down for ${secs} s; starting over with a new client`
-          : `no data and no keep-alive from subscription ${s.name} for ${secs} s`);
+        this.end(
+          this.client?.isReconnecting
+            ? `the connection has been down for ${secs} s; starting over with a new client`
+            : `no data and no keep-alive from subscription ${s.name} for ${secs} s`,
+        );
         return;
       }
     }
@@ -523,11 +539,8 @@ function relativePath(steps: BrowsePathStep[]): RelativePath {
   return new RelativePath({
     elements: steps.map((step) => {
       const r = step.reference;
-      const referenceTypeId = r.kind === 'hierarchical'
-        ? resolveNodeId('HierarchicalReferences')
-        : r.kind === 'aggregates'
-          ? resolveNodeId('Aggregates')
-          : resolveNodeId(r.name);
+      const referenceTypeId =
+        r.kind === 'hierarchical' ? resolveNodeId('HierarchicalReferences') : r.kind === 'aggregates' ? resolveNodeId('Aggregates') : resolveNodeId(r.name);
       return new RelativePathElement({
         referenceTypeId,
         isInverse: r.kind === 'named' ? r.inverse : false,
@@ -567,7 +580,10 @@ export class OpcuaSource implements SourceAdapter {
   private rejectedCheckedAt = 0;
   private readonly itemCount: number;
 
-  constructor(readonly cfg: OpcuaSourceConfig, private readonly ctx: AdapterContext) {
+  constructor(
+    readonly cfg: OpcuaSourceConfig,
+    private readonly ctx: AdapterContext,
+  ) {
     this.name = cfg.name;
     this.log = ctx.log;
     this.pkiDir = pkiDirFor(ctx.stateDir, cfg.pkiDir);
@@ -581,7 +597,10 @@ export class OpcuaSource implements SourceAdapter {
     if (this.stopping) await this.stopping;
     this.state = 'starting';
     if (this.cfg.autoAcceptUnknownCertificate) {
-      this.log.warn({ pkiDir: this.pkiDir }, 'autoAcceptUnknownCertificate is on: any server certificate will be trusted without a person checking it. Turn it off outside a test bench.');
+      this.log.warn(
+        { pkiDir: this.pkiDir },
+        'autoAcceptUnknownCertificate is on: any server certificate will be trusted without a person checking it. Turn it off outside a test bench.',
+      );
     }
     if (this.cfg.securityMode === 'None' && typeof this.cfg.auth === 'object' && 'username' in this.cfg.auth) {
       this.log.warn('securityMode None with a user name: the password may cross the network unencrypted; use SignAndEncrypt');
@@ -593,7 +612,10 @@ export class OpcuaSource implements SourceAdapter {
       throw new AgentError('OPCUA_PKI', `cannot create or read the agent's OPC UA certificate in ${this.pkiDir}: ${errorMessage(err)}`, { cause: err });
     }
     if (this.own.created) {
-      this.log.info({ thumbprint: this.own.thumbprint, file: this.own.certificateFile }, 'created the agent\'s OPC UA application certificate; add it to the server\'s trusted certificates');
+      this.log.info(
+        { thumbprint: this.own.thumbprint, file: this.own.certificateFile },
+        "created the agent's OPC UA application certificate; add it to the server's trusted certificates",
+      );
     }
     this.abort = new AbortController();
     this.loop = this.run();
@@ -607,14 +629,17 @@ export class OpcuaSource implements SourceAdapter {
       this.link = link;
       this.state = 'connecting';
       const startedAt = Date.now();
-      let reason: string | null = null;
+      let reason: string | null;
       try {
         await link.open();
         if (this.stopping) break;
         attempt = 0;
         this.state = 'connected';
         const c = link.counts;
-        this.log.info({ endpointUrl: this.cfg.endpointUrl, subscriptions: c.subscriptions, items: c.items, failedItems: c.failed.length }, 'OPC UA connected and subscribed');
+        this.log.info(
+          { endpointUrl: this.cfg.endpointUrl, subscriptions: c.subscriptions, items: c.items, failedItems: c.failed.length },
+          'OPC UA connected and subscribed',
+        );
         for (const f of c.failed.slice(0, 20)) this.log.warn({ tag: f.config.tag, reason: f.failure }, 'OPC UA item cannot be monitored');
         if (c.failed.length > 20) this.log.warn({ more: c.failed.length - 20 }, 'more OPC UA items cannot be monitored');
         this.lastLoggedProblem = '';
@@ -676,7 +701,10 @@ export class OpcuaSource implements SourceAdapter {
 
   onUnreachable(count: number, delay: number): void {
     if (this.state === 'connected') return;
-    this.noteError({ code: 'OPCUA_UNREACHABLE', message: `cannot reach ${this.cfg.endpointUrl} yet (attempt ${count + 1}, next in ${delay} ms)`, needsPerson: false }, count === 0);
+    this.noteError(
+      { code: 'OPCUA_UNREACHABLE', message: `cannot reach ${this.cfg.endpointUrl} yet (attempt ${count + 1}, next in ${delay} ms)`, needsPerson: false },
+      count === 0,
+    );
   }
 
   onConnectionLost(): void {

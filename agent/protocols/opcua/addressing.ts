@@ -5,14 +5,11 @@
  */
 
 /** A NodeId as written in the config file. */
-export type ParsedNodeId =
-  | { ok: true; namespace: { index: number } | { uri: string }; identifier: string }
-  | { ok: false; message: string };
+export type ParsedNodeId = { ok: true; namespace: { index: number } | { uri: string }; identifier: string } | { ok: false; message: string };
 
 const IDENTIFIER = /^(i=\d+|s=[\s\S]+|g=[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|b=[A-Za-z0-9+/]+={0,2})$/;
 
-const NODE_ID_HELP =
-  'a NodeId such as "ns=2;s=Line1.Counter", "ns=3;i=1001", "i=2258" or "nsu=urn:vendor:plc;s=Counter"';
+const NODE_ID_HELP = 'a NodeId such as "ns=2;s=Line1.Counter", "ns=3;i=1001", "i=2258" or "nsu=urn:vendor:plc;s=Counter"';
 
 /**
  * Check a NodeId text: `[ns=<index>;]<id>` or `nsu=<namespace uri>;<id>`, where `<id>` is
@@ -115,8 +112,14 @@ export function parseBrowsePath(text: string): ParsedBrowsePath {
       i += 1;
       let includeSubtypes = true;
       let inverse = false;
-      if (text[i] === '#') { includeSubtypes = false; i += 1; }
-      if (text[i] === '!') { inverse = true; i += 1; }
+      if (text[i] === '#') {
+        includeSubtypes = false;
+        i += 1;
+      }
+      if (text[i] === '!') {
+        inverse = true;
+        i += 1;
+      }
       if (/^\d{1,5}:/.test(text.slice(i))) return fail('a reference type with a namespace prefix is not supported');
       const name = readName();
       if (name === null || name.length === 0) return fail('missing reference type name');

@@ -43,7 +43,8 @@ export async function certsCommand(
       for (const c of d.certificates) write(`  ${line(c)}\n`);
     }
     const rejected = all.flatMap((d) => d.certificates).filter((c) => c.status === 'rejected');
-    if (rejected.length > 0) write(`\nCheck a rejected certificate with the server's administrator (compare the thumbprint), then: edge-agent certs trust <thumbprint>\n`);
+    if (rejected.length > 0)
+      write(`\nCheck a rejected certificate with the server's administrator (compare the thumbprint), then: edge-agent certs trust <thumbprint>\n`);
     return 0;
   }
   if (sub === 'trust' || sub === 'reject') {
@@ -69,9 +70,11 @@ export async function certsCommand(
     if (json) write(`${JSON.stringify(done, null, 2)}\n`);
     else {
       for (const c of done) write(`${sub === 'trust' ? 'trusted' : 'rejected'}: ${line(c)}\n`);
-      write(sub === 'trust'
-        ? 'The running agent uses it at its next connection attempt (at most reconnect.maxDelayMs from now).\n'
-        : 'The agent will refuse that server from its next connection on.\n');
+      write(
+        sub === 'trust'
+          ? 'The running agent uses it at its next connection attempt (at most reconnect.maxDelayMs from now).\n'
+          : 'The agent will refuse that server from its next connection on.\n',
+      );
     }
     return 0;
   }

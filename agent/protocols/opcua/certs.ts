@@ -110,7 +110,10 @@ export function listCertificates(pkiDir: string): CertificateEntry[] {
     const e = entry(own, 'own');
     if (e) out.push(e);
   }
-  for (const [status, dir] of [['trusted', TRUSTED], ['rejected', REJECTED]] as const) {
+  for (const [status, dir] of [
+    ['trusted', TRUSTED],
+    ['rejected', REJECTED],
+  ] as const) {
     for (const file of certificateFiles(join(pkiDir, dir))) {
       const e = entry(file, status);
       if (e) out.push(e);
@@ -127,7 +130,10 @@ export function countRejected(pkiDir: string): number {
 function normalizeThumbprint(thumbprint: string): string {
   const t = thumbprint.replace(/[:\s]/g, '').toLowerCase();
   if (!/^[0-9a-f]{40}$/.test(t)) {
-    throw new AgentError('CERT_THUMBPRINT_INVALID', `"${thumbprint}" is not a certificate thumbprint (40 hexadecimal digits, as shown by "edge-agent certs list")`);
+    throw new AgentError(
+      'CERT_THUMBPRINT_INVALID',
+      `"${thumbprint}" is not a certificate thumbprint (40 hexadecimal digits, as shown by "edge-agent certs list")`,
+    );
   }
   return t;
 }

@@ -10,25 +10,28 @@ export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export const SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
 
 function readableFile(what: 'certificate' | 'private key') {
-  return z.string().min(1).superRefine((path, ctx) => {
-    if (!isAbsolute(path)) {
-      ctx.addIssue({ code: 'custom', message: `the ${what} file path must be absolute` });
-      return;
-    }
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
-      return;
-    }
-    try {
-      if (what === 'certificate') new X509Certificate(text);
-      else createPrivateKey(text);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `${path} does not hold a PEM ${what}` });
-    }
-  });
+  return z
+    .string()
+    .min(1)
+    .superRefine((path, ctx) => {
+      if (!isAbsolute(path)) {
+        ctx.addIssue({ code: 'custom', message: `the ${what} file path must be absolute` });
+        return;
+      }
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+        return;
+      }
+      try {
+        if (what === 'certificate') new X509Certificate(text);
+        else createPrivateKey(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${path} does not hold a PEM ${what}` });
+      }
+    });
 }
 
 const deadbandSchema = z
@@ -137,7 +140,9 @@ function buildSchema() {
       ...sourceBase,
       type: z.literal('opcua'),
       /** The server's endpoint, e.g. "opc.tcp://plc-line1.plant.local:4840". */
-      endpointUrl: z.string().regex(/^opc\.tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+)(:\d{1,5})?(\/\S*)?$/, 'an OPC UA endpoint such as "opc.tcp://plc-line1:4840"'),
+      endpointUrl: z
+        .string()
+        .regex(/^opc\.tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[^\s/:[\]]+)(:\d{1,5})?(\/\S*)?$/, 'an OPC UA endpoint such as "opc.tcp://plc-line1:4840"'),
       /** None: no protection. Sign: messages are signed (not readable-proof). SignAndEncrypt: signed and encrypted (use this). */
       securityMode: z.enum(SECURITY_MODES).default('SignAndEncrypt'),
       /** The algorithms; must be None exactly when securityMode is None. Basic256Sha256 is what most PLCs offer. */
@@ -149,7 +154,12 @@ function buildSchema() {
       /** The PKI folder: the agent's own certificate and the trusted/rejected server certificates. Default: <stateDir>/pki. Relative paths are relative to stateDir. */
       pkiDir: z.string().min(1).optional(),
       /** Application name in the agent's certificate and in the server's session list. */
-      applicationName: z.string().min(1).max(64).regex(/^[^:/]+$/, 'no ":" or "/" (it becomes part of a URN)').default('odoo-edge-agent'),
+      applicationName: z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[^:/]+$/, 'no ":" or "/" (it becomes part of a URN)')
+        .default('odoo-edge-agent'),
       /** How long the server keeps the agent's session (and its subscriptions) after the connection drops, ms. */
       requestedSessionTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(120_000),
       /** Time limit for each request to the server (connect, browse, create subscription), ms. */
@@ -181,11 +191,17 @@ function buildSchema() {
       cfg.subscriptions.forEach((sub, s) => {
         const name = sub.name ?? `subscription-${s + 1}`;
         const seen = names.get(name);
-        if (seen !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', s, 'name'], message: `subscription name "${name}" is already used by subscriptions[${seen}]` });
+        if (seen !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['subscriptions', s, 'name'],
+            message: `subscription name "${name}" is already used by subscriptions[${seen}]`,
+          });
         else names.set(name, s);
         sub.items.forEach((item, i) => {
           const first = tags.get(item.tag);
-          if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['subscriptions', s, 'items', i, 'tag'], message: `tag "${item.tag}" is already used by ${first}` });
+          if (first !== undefined)
+            ctx.addIssue({ code: 'custom', path: ['subscriptions', s, 'items', i, 'tag'], message: `tag "${item.tag}" is already used by ${first}` });
           else tags.set(item.tag, `subscriptions[${s}].items[${i}]`);
         });
       });

@@ -6,10 +6,32 @@ import type { Signal, SignalValue } from '../types';
 
 /** OPC UA built-in data types (OPC 10000-6, 5.1.2), as node-opcua numbers them. */
 export enum UaType {
-  Null = 0, Boolean = 1, SByte = 2, Byte = 3, Int16 = 4, UInt16 = 5, Int32 = 6, UInt32 = 7,
-  Int64 = 8, UInt64 = 9, Float = 10, Double = 11, String = 12, DateTime = 13, Guid = 14,
-  ByteString = 15, XmlElement = 16, NodeId = 17, ExpandedNodeId = 18, StatusCode = 19,
-  QualifiedName = 20, LocalizedText = 21, ExtensionObject = 22, DataValue = 23, Variant = 24, DiagnosticInfo = 25,
+  Null = 0,
+  Boolean = 1,
+  SByte = 2,
+  Byte = 3,
+  Int16 = 4,
+  UInt16 = 5,
+  Int32 = 6,
+  UInt32 = 7,
+  Int64 = 8,
+  UInt64 = 9,
+  Float = 10,
+  Double = 11,
+  String = 12,
+  DateTime = 13,
+  Guid = 14,
+  ByteString = 15,
+  XmlElement = 16,
+  NodeId = 17,
+  ExpandedNodeId = 18,
+  StatusCode = 19,
+  QualifiedName = 20,
+  LocalizedText = 21,
+  ExtensionObject = 22,
+  DataValue = 23,
+  Variant = 24,
+  DiagnosticInfo = 25,
 }
 
 /** What the adapter hands over from a node-opcua Variant. */
@@ -56,8 +78,13 @@ function scalar(dataType: number, v: unknown): SignalValue {
   switch (dataType) {
     case UaType.Boolean:
       return Boolean(v);
-    case UaType.SByte: case UaType.Byte: case UaType.Int16: case UaType.UInt16:
-    case UaType.Int32: case UaType.UInt32: case UaType.Double:
+    case UaType.SByte:
+    case UaType.Byte:
+    case UaType.Int16:
+    case UaType.UInt16:
+    case UaType.Int32:
+    case UaType.UInt32:
+    case UaType.Double:
       return typeof v === 'number' ? v : Number(v);
     case UaType.Float:
       return single(typeof v === 'number' ? v : Number(v));
@@ -65,13 +92,16 @@ function scalar(dataType: number, v: unknown): SignalValue {
       return int64ToValue(v, true);
     case UaType.UInt64:
       return int64ToValue(v, false);
-    case UaType.String: case UaType.XmlElement: case UaType.Guid:
+    case UaType.String:
+    case UaType.XmlElement:
+    case UaType.Guid:
       return String(v);
     case UaType.DateTime:
       return v instanceof Date ? (Number.isNaN(v.getTime()) ? null : v.toISOString()) : String(v);
     case UaType.ByteString:
       return Buffer.isBuffer(v) ? v.toString('base64') : String(v);
-    case UaType.NodeId: case UaType.ExpandedNodeId:
+    case UaType.NodeId:
+    case UaType.ExpandedNodeId:
       return String(v);
     case UaType.StatusCode: {
       const name = (v as { name?: unknown }).name;

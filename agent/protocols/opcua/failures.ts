@@ -32,9 +32,7 @@ export function classifyConnectFailure(errorText: string, endpointUrl: string): 
   const firstLine = errorText.split('\n')[0]!.trim();
 
   if (/server certificate verification failed|server's certificate verification/i.test(errorText)) {
-    const why = status === 'BadCertificateUntrusted' || !status
-      ? 'is not in the agent\'s trust list'
-      : `was refused (${status})`;
+    const why = status === 'BadCertificateUntrusted' || !status ? "is not in the agent's trust list" : `was refused (${status})`;
     return {
       code: 'OPCUA_SERVER_CERTIFICATE',
       status,
@@ -43,9 +41,19 @@ export function classifyConnectFailure(errorText: string, endpointUrl: string): 
     };
   }
   if (status && /^(BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid|BadUserSignatureInvalid)$/.test(status)) {
-    return { code: 'OPCUA_AUTH', status, needsPerson: true, message: `${endpointUrl} refused the agent's login (${status}): check auth in the config and the user on the server` };
+    return {
+      code: 'OPCUA_AUTH',
+      status,
+      needsPerson: true,
+      message: `${endpointUrl} refused the agent's login (${status}): check auth in the config and the user on the server`,
+    };
   }
-  if (status && /^(BadSecurityChecksFailed|BadCertificateUntrusted|BadCertificateInvalid|BadCertificateUriInvalid|BadCertificateTimeInvalid|BadCertificateUseNotAllowed)$/.test(status)) {
+  if (
+    status &&
+    /^(BadSecurityChecksFailed|BadCertificateUntrusted|BadCertificateInvalid|BadCertificateUriInvalid|BadCertificateTimeInvalid|BadCertificateUseNotAllowed)$/.test(
+      status,
+    )
+  ) {
     return {
       code: 'OPCUA_CLIENT_CERTIFICATE',
       status,
@@ -61,7 +69,11 @@ export function classifyConnectFailure(errorText: string, endpointUrl: string): 
       message: `${endpointUrl} offers no endpoint with this securityMode/securityPolicy: check what the server offers and set both in the config`,
     };
   }
-  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|socket has been disconnected|connection may have been rejected|premature/i.test(errorText)) {
+  if (
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|socket has been disconnected|connection may have been rejected|premature/i.test(
+      errorText,
+    )
+  ) {
     return { code: 'OPCUA_UNREACHABLE', status, needsPerson: false, message: `cannot reach ${endpointUrl}: ${firstLine}` };
   }
   return { code: 'OPCUA_CONNECT_FAILED', status, needsPerson: false, message: `connection to ${endpointUrl} failed: ${firstLine}` };

@@ -21,7 +21,10 @@ export class SerialScannerAdapter extends ScannerAdapterBase {
   private decoder: FrameDecoder;
   private frameTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly config: SerialScannerConfig, ctx: AdapterContext) {
+  constructor(
+    private readonly config: SerialScannerConfig,
+    ctx: AdapterContext,
+  ) {
     super(config, ctx);
     this.decoder = this.newDecoder();
   }

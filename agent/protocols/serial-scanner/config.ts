@@ -2,16 +2,19 @@ import { z } from 'zod';
 import { scannerCommonOptions } from '../../scan/scanner-options';
 import { sourceBase } from '../base';
 
-const framingSchema = z.union([
-  z.strictObject({
-    /** What ends a scan: CR, LF, CRLF, or any other string the scanner is set to send (such as "\u0003"). */
-    suffix: z.union([z.enum(['CR', 'LF', 'CRLF']), z.string().min(1).max(8)]),
-  }),
-  z.strictObject({
-    /** Every scan is exactly this many bytes (scanners sending no terminator). */
-    fixedLength: z.number().int().min(1).max(65536),
-  }),
-], { error: 'framing must be { suffix: CR | LF | CRLF | "<string>" } or { fixedLength: <bytes> }' });
+const framingSchema = z.union(
+  [
+    z.strictObject({
+      /** What ends a scan: CR, LF, CRLF, or any other string the scanner is set to send (such as "\u0003"). */
+      suffix: z.union([z.enum(['CR', 'LF', 'CRLF']), z.string().min(1).max(8)]),
+    }),
+    z.strictObject({
+      /** Every scan is exactly this many bytes (scanners sending no terminator). */
+      fixedLength: z.number().int().min(1).max(65536),
+    }),
+  ],
+  { error: 'framing must be { suffix: CR | LF | CRLF | "<string>" } or { fixedLength: <bytes> }' },
+);
 
 /** The strict config schema of a `type: serial-scanner` source: a barcode scanner on a serial line (RS-232, or USB in serial/CDC-ACM mode). */
 export const serialScannerConfigSchema = z

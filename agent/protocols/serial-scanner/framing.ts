@@ -13,9 +13,7 @@ import { decodeText, stripAffixes, unreadableReason } from '../../scan/code-text
 export type SuffixName = 'CR' | 'LF' | 'CRLF';
 export type Framing = { suffix: SuffixName | string } | { fixedLength: number };
 
-export type Frame =
-  | { kind: 'scan'; code: string }
-  | { kind: 'unreadable'; raw: Buffer; reason: string };
+export type Frame = { kind: 'scan'; code: string } | { kind: 'unreadable'; raw: Buffer; reason: string };
 
 export interface FrameDecoderOptions {
   framing: Framing;

@@ -2,18 +2,7 @@ import { z } from 'zod';
 import { eventId } from '../../events/ids';
 import { EVENT_TYPES, payloadSchemas, type EventType } from '../../events/schema';
 import type { Signal } from '../../protocols/types';
-import {
-  defineRule,
-  isBadQuality,
-  isOlder,
-  makeEvent,
-  odooNameSchema,
-  rejected,
-  ruleBase,
-  sourceTimeOf,
-  templateSchema,
-  unchanged,
-} from '../base';
+import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { defaultSequenceKey, productionFactKey } from '../keys';
 import { hasWildcard, signalMatcher } from '../match';
 import { renderFields, renderTemplate } from '../template';

@@ -1,17 +1,7 @@
 import { z } from 'zod';
 import { eventId } from '../../events/ids';
 import type { Signal } from '../../protocols/types';
-import {
-  defineRule,
-  isBadQuality,
-  isOlder,
-  makeEvent,
-  odooNameSchema,
-  rejected,
-  ruleBase,
-  sourceTimeOf,
-  unchanged,
-} from '../base';
+import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, unchanged } from '../base';
 import { productionFactKey, productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import type { Rule, RuleContext, RuleOutput } from '../types';

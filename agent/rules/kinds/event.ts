@@ -43,11 +43,7 @@ export const eventRuleConfigSchema = z.strictObject({
 export type EventRuleConfig = z.output<typeof eventRuleConfigSchema>;
 
 /** Turn one message into a canonical event, or say why it cannot be one. Pure; exported for tests. */
-export function messageToEvent(
-  config: EventRuleConfig,
-  signal: Signal,
-  ctx: RuleContext,
-): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
+export function messageToEvent(config: EventRuleConfig, signal: Signal, ctx: RuleContext): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
   let value = readValue(signal.value, config.path);
   if (typeof value === 'string') {
     try {

@@ -14,20 +14,11 @@ import { thresholdRule } from './threshold';
  * unique `name`) and a constructor. Each kind lives in its own file here and
  * adds one line to `ruleKinds`.
  */
-export interface RuleKind<C extends { kind: string; name: string } = any> {
+export interface RuleKind<C extends { kind: string; name: string } = { kind: string; name: string }> {
   kind: C['kind'];
   configSchema: z.ZodType<C>;
-  create(config: C): Rule<any>;
+  create(config: C): Rule<unknown>;
 }
 
 /** Every rule kind the agent knows, by `kind`. One line per kind. */
-export const ruleKinds: RuleKind[] = [
-  counterRule,
-  orderRule,
-  stateRule,
-  thresholdRule,
-  captureRule,
-  scanRuleKind,
-  eventRule,
-  templateRule,
-];
+export const ruleKinds: RuleKind[] = [counterRule, orderRule, stateRule, thresholdRule, captureRule, scanRuleKind, eventRule, templateRule];

@@ -148,10 +148,7 @@ interface ItemScan {
   quantityUnit?: 'unit' | 'kg';
 }
 
-type Step =
-  | { kind: Exclude<ScanClass, 'product' | 'lot'>; value: string }
-  | { kind: 'item'; item: ItemScan }
-  | { kind: 'invalid'; reason: string };
+type Step = { kind: Exclude<ScanClass, 'product' | 'lot'>; value: string } | { kind: 'item'; item: ItemScan } | { kind: 'invalid'; reason: string };
 
 interface CompiledClassifier {
   as: ScanClass;
@@ -236,7 +233,11 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
         delete c.waiting;
         delete c.quantity;
         if (this.config.orderEvent === 'workorder.started') {
-          const problem = make('workorder.started', productionSequenceKey(step.value), { production: step.value, workcenter: this.config.workcenter, operator: c.operator });
+          const problem = make('workorder.started', productionSequenceKey(step.value), {
+            production: step.value,
+            workcenter: this.config.workcenter,
+            operator: c.operator,
+          });
           if (problem) return invalid(problem);
         }
         break;
@@ -273,9 +274,14 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
     scannedAt: string,
     make: (type: CanonicalEvent['type'], key: string, payload: Record<string, unknown>) => string | undefined,
   ): string | undefined {
-    const mode = this.config.itemEvent === 'auto'
-      ? c.order !== undefined ? 'material.consumed' : c.location !== undefined ? 'inventory.moved' : undefined
-      : this.config.itemEvent;
+    const mode =
+      this.config.itemEvent === 'auto'
+        ? c.order !== undefined
+          ? 'material.consumed'
+          : c.location !== undefined
+            ? 'inventory.moved'
+            : undefined
+        : this.config.itemEvent;
     if (mode === undefined) return 'scan a manufacturing order or a location first';
     if (mode === 'material.consumed' && c.order === undefined) return 'scan a manufacturing order first';
     if (mode === 'inventory.moved' && c.location === undefined) return 'scan the destination location first';
@@ -321,12 +327,27 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
 
     if (mode === 'material.consumed') {
       return make('material.consumed', productionSequenceKey(c.order!), {
-        production: c.order, product, quantity, uom, lot, serial, location: c.location, operator: c.operator,
+        production: c.order,
+        product,
+        quantity,
+        uom,
+        lot,
+        serial,
+        location: c.location,
+        operator: c.operator,
       });
     }
     return make('inventory.moved', `scanner:${source}`, {
-      kind: 'transfer', product, quantity, uom, lot, serial,
-      fromLocation: this.config.moveFrom, toLocation: c.location, reference: c.order, operator: c.operator,
+      kind: 'transfer',
+      product,
+      quantity,
+      uom,
+      lot,
+      serial,
+      fromLocation: this.config.moveFrom,
+      toLocation: c.location,
+      reference: c.order,
+      operator: c.operator,
     });
   }
 
@@ -377,11 +398,13 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
         let quantity: number | undefined;
         if (groups.quantity !== undefined) {
           quantity = Number(groups.quantity);
-          if (!Number.isFinite(quantity) || quantity <= 0) return { kind: 'invalid', reason: `quantity "${groups.quantity}" in "${body}" is not a positive number` };
+          if (!Number.isFinite(quantity) || quantity <= 0)
+            return { kind: 'invalid', reason: `quantity "${groups.quantity}" in "${body}" is not a positive number` };
         }
-        const item: ItemScan = cl.as === 'product'
-          ? dropUndefined({ product: groups.product ?? value, lot: groups.lot, serial: groups.serial, quantity })
-          : dropUndefined({ product: groups.product, lot: groups.lot ?? value, serial: groups.serial, quantity });
+        const item: ItemScan =
+          cl.as === 'product'
+            ? dropUndefined({ product: groups.product ?? value, lot: groups.lot, serial: groups.serial, quantity })
+            : dropUndefined({ product: groups.product, lot: groups.lot ?? value, serial: groups.serial, quantity });
         if (item.product !== undefined) {
           const resolved = this.resolveProduct(item.product, md);
           if ('reason' in resolved) return { kind: 'invalid', reason: resolved.reason };

@@ -2,18 +2,7 @@ import { z } from 'zod';
 import { eventId } from '../../events/ids';
 import type { CanonicalEvent } from '../../events/schema';
 import type { Signal } from '../../protocols/types';
-import {
-  defineRule,
-  isBadQuality,
-  isOlder,
-  makeEvent,
-  odooNameSchema,
-  rejected,
-  ruleBase,
-  sourceTimeOf,
-  templateSchema,
-  unchanged,
-} from '../base';
+import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { workcenterSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template';

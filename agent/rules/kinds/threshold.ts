@@ -1,18 +1,7 @@
 import { z } from 'zod';
 import { eventId } from '../../events/ids';
 import type { Signal } from '../../protocols/types';
-import {
-  defineRule,
-  isBadQuality,
-  isOlder,
-  makeEvent,
-  odooNameSchema,
-  rejected,
-  ruleBase,
-  sourceTimeOf,
-  templateSchema,
-  unchanged,
-} from '../base';
+import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { equipmentSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template';
@@ -66,11 +55,7 @@ const thresholdStateSchema = z.strictObject({
 export type ThresholdState = z.output<typeof thresholdStateSchema>;
 
 /** Whether a value fires, re-arms, or leaves the rule as it is. Pure; exported for tests. */
-export function thresholdStep(
-  armed: boolean,
-  value: number,
-  limit: { above?: number; below?: number; hysteresis: number },
-): 'fire' | 'rearm' | 'none' {
+export function thresholdStep(armed: boolean, value: number, limit: { above?: number; below?: number; hysteresis: number }): 'fire' | 'rearm' | 'none' {
   const beyond = limit.above !== undefined ? value > limit.above : value < limit.below!;
   const back = limit.above !== undefined ? value <= limit.above - limit.hysteresis : value >= limit.below! + limit.hysteresis;
   if (armed && beyond) return 'fire';

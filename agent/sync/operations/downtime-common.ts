@@ -116,7 +116,13 @@ export async function sendEnds(events: Ended[], ctx: OperationContext, opts: Ope
       const xmlid = downtimeXmlid(ctx, p.downtimeId);
       const end = odooDatetime(e.occurredAt);
       const start = odooDatetime(p.startedAt ?? e.occurredAt);
-      return { xmlid, steps: [[xmlid, String(wc), loss === undefined ? '' : String(loss), start, end], [xmlid, end]] };
+      return {
+        xmlid,
+        steps: [
+          [xmlid, String(wc), loss === undefined ? '' : String(loss), start, end],
+          [xmlid, end],
+        ],
+      };
     },
     [
       { fields: END_CREATE_FIELDS, mode: 'create' },

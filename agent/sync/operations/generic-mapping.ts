@@ -54,7 +54,9 @@ export const genericMappingSchema = z
      * `{{occurredAt}}`, `{{receivedAt}}`, `{{source}}` are replaced; times become naive UTC.
      * A relation field takes a name (Odoo looks it up), `field/id` an external id, `field/.id` a database id. No default.
      */
-    fields: z.record(z.string().regex(ODOO_FIELD, 'an Odoo field name, optionally with /id or /.id'), z.string()).refine((f) => Object.keys(f).length > 0, 'map at least one field'),
+    fields: z
+      .record(z.string().regex(ODOO_FIELD, 'an Odoo field name, optionally with /id or /.id'), z.string())
+      .refine((f) => Object.keys(f).length > 0, 'map at least one field'),
     /** Template of the record's key (its external id); default the event id, so each event is one record. */
     key: z.string().min(1).default('{{id}}'),
     /** On a replay: `update` writes the values again, `keep` leaves the existing record untouched. Default update. */
@@ -70,7 +72,8 @@ export const genericMappingSchema = z
     };
     for (const [field, template] of Object.entries(m.fields)) check(template, ['fields', field]);
     check(m.key, ['key']);
-    if (placeholders(m.key).length === 0) ctx.addIssue({ code: 'custom', path: ['key'], message: 'the key must use at least one placeholder, or every event would update one record' });
+    if (placeholders(m.key).length === 0)
+      ctx.addIssue({ code: 'custom', path: ['key'], message: 'the key must use at least one placeholder, or every event would update one record' });
   });
 
 export type GenericMapping = z.output<typeof genericMappingSchema>;
@@ -102,7 +105,8 @@ export function renderTemplate(template: string, event: CanonicalEvent): string 
 export function mappingRow(mapping: GenericMapping, event: CanonicalEvent, xmlidModule: string): { fields: string[]; row: string[] } {
   const names = Object.keys(mapping.fields);
   const key = renderTemplate(mapping.key, event);
-  if (key === '') throw new OperationError('EMPTY_KEY', `mapping of ${event.type} into ${mapping.model}: the key "${mapping.key}" is empty for event ${event.id}`);
+  if (key === '')
+    throw new OperationError('EMPTY_KEY', `mapping of ${event.type} into ${mapping.model}: the key "${mapping.key}" is empty for event ${event.id}`);
   const kind = sanitizeKey(mapping.model.replace(/\./g, '_'));
   return {
     fields: ['id', ...names],

@@ -167,14 +167,29 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
       ctx,
       'stock.move.line',
       ['id', 'move_id/.id', 'product_id/.id', 'lot_id/.id', 'quantity', 'product_uom_id/.id', 'location_id/.id', 'location_dest_id/.id', 'picked'],
-      [[externalId(ctx.xmlidModule, 'transfer_line', event.id), String(moveId), String(product.id), String(lotId), loadNumber(p.quantity), uomId === undefined ? '' : String(uomId), String(from), String(to), '1']],
+      [
+        [
+          externalId(ctx.xmlidModule, 'transfer_line', event.id),
+          String(moveId),
+          String(product.id),
+          String(lotId),
+          loadNumber(p.quantity),
+          uomId === undefined ? '' : String(uomId),
+          String(from),
+          String(to),
+          '1',
+        ],
+      ],
       'create',
     );
     odooIds['stock.move.line'] = lineId!;
   } else {
     await writeValues(ctx, 'stock.move', [moveId], { quantity: p.quantity, picked: true });
   }
-  const result = await ctx.odoo.call('stock.picking', 'button_validate', { ids: [pickingId!], context: { skip_backorder: true, skip_immediate: true, skip_sms: true } });
+  const result = await ctx.odoo.call('stock.picking', 'button_validate', {
+    ids: [pickingId!],
+    context: { skip_backorder: true, skip_immediate: true, skip_sms: true },
+  });
   picking = await readOne<PickingRow>(ctx, 'stock.picking', pickingId!, ['id', 'state', 'move_ids'], 'transfer');
   if (picking.state === 'done') return { odooIds };
   const wizard = describeAction(result);

@@ -168,9 +168,18 @@ export class OdooLookups {
     const key = `lot:${productId}:${name}`;
     const hit = this.cache.get(key) as Entry<number> | undefined;
     if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const rows = await searchRead<{ id: number }>({ odoo: this.odoo }, 'stock.lot', [['product_id', '=', productId], ['name', '=', name]], ['id'], {
-      limit: 1,
-    });
+    const rows = await searchRead<{ id: number }>(
+      { odoo: this.odoo },
+      'stock.lot',
+      [
+        ['product_id', '=', productId],
+        ['name', '=', name],
+      ],
+      ['id'],
+      {
+        limit: 1,
+      },
+    );
     const id = rows[0]?.id;
     if (id !== undefined) this.cache.set(key, { at: this.now(), value: Promise.resolve(id) });
     return id;
@@ -221,7 +230,10 @@ export class OdooLookups {
       const rows = await searchRead<{ name: string }>(
         { odoo: this.odoo },
         'ir.module.module',
-        [['name', 'in', [...names]], ['state', '=', 'installed']],
+        [
+          ['name', 'in', [...names]],
+          ['state', '=', 'installed'],
+        ],
         ['name'],
       );
       return new Set(rows.map((r) => r.name));

@@ -41,14 +41,7 @@ export function maintenanceRequested(opts: OperationOptions = {}): Operation<Req
         }
         byXmlid.set(xmlid, rows.length);
         rowOf.set(i, rows.length);
-        rows.push([
-          xmlid,
-          e.payload.name,
-          String(equipment),
-          e.payload.maintenanceType,
-          e.payload.priority,
-          e.payload.description ?? '',
-        ]);
+        rows.push([xmlid, e.payload.name, String(equipment), e.payload.maintenanceType, e.payload.priority, e.payload.description ?? '']);
       } catch (err) {
         out[i] = err instanceof Error ? err : new Error(String(err));
         guard.failed(e);

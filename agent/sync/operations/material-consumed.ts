@@ -38,10 +38,16 @@ export function materialConsumed(opts: OperationOptions = {}): Operation<Consume
       if (mo.state === 'done' || mo.state === 'cancel') {
         const existing = await findExternalId(ctx, xmlid);
         if (existing !== undefined) return { odooIds: { 'stock.move.line': existing, 'mrp.production': mo.id }, alreadyApplied: true };
-        throw new OperationError('PRODUCTION_CLOSED', `cannot record consumption on manufacturing order ${mo.name}: it is ${mo.state === 'done' ? 'done' : 'cancelled'} in Odoo`);
+        throw new OperationError(
+          'PRODUCTION_CLOSED',
+          `cannot record consumption on manufacturing order ${mo.name}: it is ${mo.state === 'done' ? 'done' : 'cancelled'} in Odoo`,
+        );
       }
       if (mo.state === 'draft') {
-        throw new OperationError('PRODUCTION_NOT_CONFIRMED', `cannot record consumption on manufacturing order ${mo.name}: it is still a draft in Odoo (confirm it first)`);
+        throw new OperationError(
+          'PRODUCTION_NOT_CONFIRMED',
+          `cannot record consumption on manufacturing order ${mo.name}: it is still a draft in Odoo (confirm it first)`,
+        );
       }
       const product = await look.product(p.product);
       const moves = await searchRead<RawMove>(
@@ -75,7 +81,10 @@ export function materialConsumed(opts: OperationOptions = {}): Operation<Consume
       const lotName = p.serial ?? p.lot;
       if (product.tracking !== 'none') {
         if (lotName === undefined) {
-          throw new OperationError('LOT_REQUIRED', `product "${p.product}" is tracked by ${product.tracking} in Odoo; the consumption on ${mo.name} names no lot`);
+          throw new OperationError(
+            'LOT_REQUIRED',
+            `product "${p.product}" is tracked by ${product.tracking} in Odoo; the consumption on ${mo.name} names no lot`,
+          );
         }
         const lotId = await look.lot(product.id, lotName);
         if (lotId !== undefined) {
@@ -85,7 +94,10 @@ export function materialConsumed(opts: OperationOptions = {}): Operation<Consume
           fields.push('lot_name');
           row.push(lotName);
         } else {
-          throw new OperationError('UNKNOWN_REFERENCE', `unknown lot "${lotName}" of product "${p.product}" in Odoo (and ${mo.name}'s operation type does not create component lots)`);
+          throw new OperationError(
+            'UNKNOWN_REFERENCE',
+            `unknown lot "${lotName}" of product "${p.product}" in Odoo (and ${mo.name}'s operation type does not create component lots)`,
+          );
         }
       } else if (lotName !== undefined) {
         ctx.log.debug({ product: p.product, lot: lotName }, 'lot ignored: the product is not tracked in Odoo');

@@ -75,13 +75,7 @@ export function sameQuantity(a: number, b: number): boolean {
  * in row order. A refused load (HTTP 200 with error messages) throws the
  * classified OdooError: a serialization conflict retries, anything else parks.
  */
-export async function keyedLoad(
-  ctx: OperationContext,
-  model: string,
-  fields: string[],
-  rows: string[][],
-  mode: KeyedLoadMode,
-): Promise<number[]> {
+export async function keyedLoad(ctx: OperationContext, model: string, fields: string[], rows: string[][], mode: KeyedLoadMode): Promise<number[]> {
   if (fields[0] !== 'id') throw new Error(`keyedLoad(${model}): the first column must be "id"`);
   const context: Record<string, unknown> = { ...LOAD_CONTEXT, noupdate: true };
   if (mode === 'create') context.mode = 'update';

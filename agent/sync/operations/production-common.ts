@@ -26,7 +26,10 @@ export async function readProduction(
 /** Park unless the order is confirmed or in progress (states where the shop floor reports on it). */
 export function requireOpenProduction(mo: ProductionRecord, doing: string): void {
   if (mo.state === 'done' || mo.state === 'cancel') {
-    throw new OperationError('PRODUCTION_CLOSED', `cannot ${doing} manufacturing order ${mo.name}: it is ${mo.state === 'done' ? 'done' : 'cancelled'} in Odoo`);
+    throw new OperationError(
+      'PRODUCTION_CLOSED',
+      `cannot ${doing} manufacturing order ${mo.name}: it is ${mo.state === 'done' ? 'done' : 'cancelled'} in Odoo`,
+    );
   }
   if (mo.state === 'draft') {
     throw new OperationError('PRODUCTION_NOT_CONFIRMED', `cannot ${doing} manufacturing order ${mo.name}: it is still a draft in Odoo (confirm it first)`);

@@ -61,7 +61,12 @@ export function productionReported(opts: OperationOptions = {}): Operation<Produ
       }
 
       const current = Number(mo.qty_producing ?? 0);
-      const currentLots = lotField === 'lot_producing_ids' ? (Array.isArray(mo[lotField]) ? (mo[lotField] as number[]) : []) : [m2oId(mo[lotField])].filter((x) => x !== undefined);
+      const currentLots =
+        lotField === 'lot_producing_ids'
+          ? Array.isArray(mo[lotField])
+            ? (mo[lotField] as number[])
+            : []
+          : [m2oId(mo[lotField])].filter((x) => x !== undefined);
       const lotOk = lotId === undefined || (currentLots.length === 1 && currentLots[0] === lotId);
       const already = sameQuantity(current, p.totalQuantity) && lotOk;
 

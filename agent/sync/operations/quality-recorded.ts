@@ -59,9 +59,14 @@ function summary(p: Quality['payload']): string {
 
 async function enterpriseCheck(event: Quality, ctx: OperationContext, look: OdooLookups): Promise<OperationOutcome> {
   const p = event.payload;
-  const points = await searchRead<{ id: number; team_id: [number, string] | false }>(ctx, 'quality.point', [['title', '=', p.test]], ['id', 'team_id'], { limit: 2 });
+  const points = await searchRead<{ id: number; team_id: [number, string] | false }>(ctx, 'quality.point', [['title', '=', p.test]], ['id', 'team_id'], {
+    limit: 2,
+  });
   if (points.length !== 1) {
-    throw new OperationError(points.length ? 'AMBIGUOUS_REFERENCE' : 'UNKNOWN_REFERENCE', `${points.length ? 'ambiguous' : 'unknown'} quality control point "${p.test}" in Odoo (quality.point by title)`);
+    throw new OperationError(
+      points.length ? 'AMBIGUOUS_REFERENCE' : 'UNKNOWN_REFERENCE',
+      `${points.length ? 'ambiguous' : 'unknown'} quality control point "${p.test}" in Odoo (quality.point by title)`,
+    );
   }
   const { productId, productionId, lotId } = await references(event, look);
   const fields = ['id', 'point_id/.id', 'note'];
@@ -90,7 +95,10 @@ async function ocaInspection(event: Quality, ctx: OperationContext, look: OdooLo
   const p = event.payload;
   const tests = await searchRead<{ id: number }>(ctx, 'qc.test', [['name', '=', p.test]], ['id'], { limit: 2 });
   if (tests.length !== 1) {
-    throw new OperationError(tests.length ? 'AMBIGUOUS_REFERENCE' : 'UNKNOWN_REFERENCE', `${tests.length ? 'ambiguous' : 'unknown'} quality test "${p.test}" in Odoo (qc.test by name)`);
+    throw new OperationError(
+      tests.length ? 'AMBIGUOUS_REFERENCE' : 'UNKNOWN_REFERENCE',
+      `${tests.length ? 'ambiguous' : 'unknown'} quality test "${p.test}" in Odoo (qc.test by name)`,
+    );
   }
   const { productId, productionId } = await references(event, look);
   const [id] = await keyedLoad(

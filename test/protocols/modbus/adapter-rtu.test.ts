@@ -32,7 +32,9 @@ describe('modbus adapter over RTU (socat pty pair, modbus-serial ServerSerial on
     const dir = mkdtempSync(join(tmpdir(), 'modbus-rtu-'));
     const { a, b, socat } = await ptyPair(dir);
     const words = new Map<string, number>([
-      ['1:0', FLOAT_EXAMPLE.CDAB[0]!], ['1:1', FLOAT_EXAMPLE.CDAB[1]!], ['1:2', 42],
+      ['1:0', FLOAT_EXAMPLE.CDAB[0]!],
+      ['1:1', FLOAT_EXAMPLE.CDAB[1]!],
+      ['1:2', 42],
       ['2:10', 0x0005],
     ]);
     const asked = new Map<number, number>();
@@ -62,15 +64,33 @@ describe('modbus adapter over RTU (socat pty pair, modbus-serial ServerSerial on
         transport: { kind: 'rtu', path: a, baudRate: 19200 },
         backoff: { initialMs: 200, maxMs: 2000 },
         devices: [
-          { unitId: 1, timeoutMs: 500, groups: [{ intervalMs: 50, registers: [
-            { tag: 'weight', area: 'holding', address: 0, type: 'float32', wordOrder: 'CDAB' },
-            { tag: 'pieces', area: 'holding', address: 2 },
-          ] }] },
-          { unitId: 2, timeoutMs: 500, groups: [{ intervalMs: 50, registers: [
-            { tag: 'running', area: 'holding', address: 10, type: 'bit', bit: 0 },
-            { tag: 'fault', area: 'holding', address: 10, type: 'bit', bit: 1 },
-            { tag: 'lamp', area: 'coil', address: 4 },
-          ] }] },
+          {
+            unitId: 1,
+            timeoutMs: 500,
+            groups: [
+              {
+                intervalMs: 50,
+                registers: [
+                  { tag: 'weight', area: 'holding', address: 0, type: 'float32', wordOrder: 'CDAB' },
+                  { tag: 'pieces', area: 'holding', address: 2 },
+                ],
+              },
+            ],
+          },
+          {
+            unitId: 2,
+            timeoutMs: 500,
+            groups: [
+              {
+                intervalMs: 50,
+                registers: [
+                  { tag: 'running', area: 'holding', address: 10, type: 'bit', bit: 0 },
+                  { tag: 'fault', area: 'holding', address: 10, type: 'bit', bit: 1 },
+                  { tag: 'lamp', area: 'coil', address: 4 },
+                ],
+              },
+            ],
+          },
           { unitId: 9, timeoutMs: 200, groups: [{ intervalMs: 50, registers: [{ tag: 'ghost', area: 'holding', address: 0 }] }] },
         ],
       }),
@@ -87,7 +107,14 @@ describe('modbus adapter over RTU (socat pty pair, modbus-serial ServerSerial on
       assert.equal(value('lamp')!.value, true);
       assert.deepEqual([value('ghost')!.quality, value('ghost')!.meta?.error], ['bad', 'timeout']);
       const devices = (adapter.health().details as { devices: Array<{ unitId: number; status: string; reads: number }> }).devices;
-      assert.deepEqual(devices.map((d) => [d.unitId, d.status]), [[1, 'ok'], [2, 'ok'], [9, 'timeout']]);
+      assert.deepEqual(
+        devices.map((d) => [d.unitId, d.status]),
+        [
+          [1, 'ok'],
+          [2, 'ok'],
+          [9, 'timeout'],
+        ],
+      );
       assert.equal(adapter.health().connected, true);
       const before = asked.get(1) ?? 0;
       await waitFor(() => (asked.get(1) ?? 0) >= before + 3, 5000, 'unit 1 polled on while unit 9 is dead');

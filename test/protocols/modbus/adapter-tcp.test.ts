@@ -125,11 +125,20 @@ describe('modbus adapter over TCP (modbus-serial ServerTCP on 127.0.0.1)', () =>
     const out = outbox();
     const adapter = new ModbusAdapter(
       config(port, [
-        { unitId: 2, timeoutMs: 500, groups: [{ intervalMs: 30, registers: [
-          { tag: 'good-a', area: 'holding', address: 0 },
-          { tag: 'missing', area: 'holding', address: 3 },
-          { tag: 'good-b', area: 'holding', address: 6 },
-        ] }] },
+        {
+          unitId: 2,
+          timeoutMs: 500,
+          groups: [
+            {
+              intervalMs: 30,
+              registers: [
+                { tag: 'good-a', area: 'holding', address: 0 },
+                { tag: 'missing', area: 'holding', address: 3 },
+                { tag: 'good-b', area: 'holding', address: 6 },
+              ],
+            },
+          ],
+        },
         { unitId: 3, timeoutMs: 500, groups: [{ intervalMs: 30, registers: [{ tag: 'broken', area: 'holding', address: 0 }] }] },
       ]),
       out.ctx,
@@ -238,10 +247,7 @@ describe('modbus adapter over TCP (modbus-serial ServerTCP on 127.0.0.1)', () =>
     const downPort = await down.start();
     await down.stop(); // a port nobody listens on now
     const out = outbox();
-    const adapter = new ModbusAdapter(
-      config(downPort, [{ unitId: 1, groups: [{ registers: [{ tag: 'x', area: 'holding', address: 0 }] }] }]),
-      out.ctx,
-    );
+    const adapter = new ModbusAdapter(config(downPort, [{ unitId: 1, groups: [{ registers: [{ tag: 'x', area: 'holding', address: 0 }] }] }]), out.ctx);
     await adapter.stop(); // before start
     await adapter.start();
     await adapter.start(); // again: no second loop
@@ -259,10 +265,22 @@ describe('modbus adapter over TCP (modbus-serial ServerTCP on 127.0.0.1)', () =>
     const adapter = new ModbusAdapter(
       config(
         port,
-        [{ unitId: 6, timeoutMs: 300, groups: [{ name: 'counters', intervalMs: 20, registers: [
-          { tag: 'good', area: 'holding', address: 0 },
-          { tag: 'scrap', area: 'holding', address: 1 },
-        ] }] }],
+        [
+          {
+            unitId: 6,
+            timeoutMs: 300,
+            groups: [
+              {
+                name: 'counters',
+                intervalMs: 20,
+                registers: [
+                  { tag: 'good', area: 'holding', address: 0 },
+                  { tag: 'scrap', area: 'holding', address: 1 },
+                ],
+              },
+            ],
+          },
+        ],
         { backoff: { initialMs: 40, maxMs: 80 } },
       ),
       out.ctx,
@@ -285,7 +303,11 @@ describe('modbus adapter over TCP (modbus-serial ServerTCP on 127.0.0.1)', () =>
       await waitFor(() => last(out.accepted, 'good')?.value === 7, 3000, 'the latest value');
       assert.deepEqual(
         out.accepted.map((s) => [s.tag, s.value]),
-        [['good', 1], ['scrap', 2], ['good', 7]],
+        [
+          ['good', 1],
+          ['scrap', 2],
+          ['good', 7],
+        ],
         'the held values first, then the new one; nothing lost, nothing twice',
       );
       assert.equal((adapter.health().details as { paused: boolean }).paused, false);

@@ -35,7 +35,13 @@ describe('modbus config', () => {
     assert.equal(cfg.emitUnchanged, false);
     assert.equal(cfg.devices[0]!.timeoutMs, 1000);
     assert.deepEqual(cfg.devices[0]!.groups[0]!.registers[0], {
-      tag: 'count', area: 'holding', address: 0, type: 'uint16', wordOrder: 'ABCD', scale: 1, offset: 0,
+      tag: 'count',
+      area: 'holding',
+      address: 0,
+      type: 'uint16',
+      wordOrder: 'ABCD',
+      scale: 1,
+      offset: 0,
     });
   });
 
@@ -45,8 +51,16 @@ describe('modbus config', () => {
   });
 
   it('coils and discrete inputs default to bool', () => {
-    const cfg = modbusSourceSchema.parse(source({}, [{ tag: 'run', area: 'coil', address: 3 }, { tag: 'door', area: 'discrete', address: 3 }]));
-    assert.deepEqual(cfg.devices[0]!.groups[0]!.registers.map((r) => r.type), ['bool', 'bool']);
+    const cfg = modbusSourceSchema.parse(
+      source({}, [
+        { tag: 'run', area: 'coil', address: 3 },
+        { tag: 'door', area: 'discrete', address: 3 },
+      ]),
+    );
+    assert.deepEqual(
+      cfg.devices[0]!.groups[0]!.registers.map((r) => r.type),
+      ['bool', 'bool'],
+    );
   });
 
   it('bits of one status word may share it, and may overlap the whole word', () => {
@@ -74,25 +88,51 @@ describe('modbus config', () => {
     ['a value past 65535', source({}, [{ tag: 'a', area: 'holding', address: 65534, type: 'float64' }]), /would end at 65537/],
     [
       'overlapping values',
-      source({}, [{ tag: 'a', area: 'holding', address: 100, type: 'float32' }, { tag: 'b', area: 'holding', address: 101 }]),
+      source({}, [
+        { tag: 'a', area: 'holding', address: 100, type: 'float32' },
+        { tag: 'b', area: 'holding', address: 101 },
+      ]),
       /holding 101 \(tag "b"\) overlaps 100..101 \(tag "a"\) on unit 1/,
     ],
     [
       'the same bit twice',
-      source({}, [{ tag: 'a', area: 'input', address: 1, type: 'bit', bit: 2 }, { tag: 'b', area: 'input', address: 1, type: 'bit', bit: 2 }]),
+      source({}, [
+        { tag: 'a', area: 'input', address: 1, type: 'bit', bit: 2 },
+        { tag: 'b', area: 'input', address: 1, type: 'bit', bit: 2 },
+      ]),
       /bit 2 of input 1 is already read as tag "a"/,
     ],
-    ['a tag used twice', source({}, [{ tag: 'a', area: 'holding', address: 0 }, { tag: 'a', area: 'holding', address: 5 }]), /tag "a" is already used by devices\[0\].groups\[0\].registers\[0\]/],
+    [
+      'a tag used twice',
+      source({}, [
+        { tag: 'a', area: 'holding', address: 0 },
+        { tag: 'a', area: 'holding', address: 5 },
+      ]),
+      /tag "a" is already used by devices\[0\].groups\[0\].registers\[0\]/,
+    ],
     [
       'a unit id used twice',
-      source({ devices: [
-        { unitId: 1, groups: [{ registers: [{ tag: 'a', area: 'holding', address: 0 }] }] },
-        { unitId: 1, groups: [{ registers: [{ tag: 'b', area: 'holding', address: 0 }] }] },
-      ] }),
+      source({
+        devices: [
+          { unitId: 1, groups: [{ registers: [{ tag: 'a', area: 'holding', address: 0 }] }] },
+          { unitId: 1, groups: [{ registers: [{ tag: 'b', area: 'holding', address: 0 }] }] },
+        ],
+      }),
       /devices.1.unitId: unit id 1 is already used by devices\[0\]/,
     ],
-    ['unit 0 on a serial line', source({ transport: { kind: 'rtu', path: '/dev/ttyS0' }, devices: [{ unitId: 0, groups: [{ registers: [{ tag: 'a', area: 'holding', address: 0 }] }] }] }), /0 is broadcast/],
-    ['a string longer than one read', source({ maxRegistersPerRead: 10 }, [{ tag: 'a', area: 'holding', address: 0, type: 'string', length: 20 }]), /does not fit in one read/],
+    [
+      'unit 0 on a serial line',
+      source({
+        transport: { kind: 'rtu', path: '/dev/ttyS0' },
+        devices: [{ unitId: 0, groups: [{ registers: [{ tag: 'a', area: 'holding', address: 0 }] }] }],
+      }),
+      /0 is broadcast/,
+    ],
+    [
+      'a string longer than one read',
+      source({ maxRegistersPerRead: 10 }, [{ tag: 'a', area: 'holding', address: 0, type: 'string', length: 20 }]),
+      /does not fit in one read/,
+    ],
     ['backoff max below initial', source({ backoff: { initialMs: 1000, maxMs: 100 } }), /backoff.maxMs: must be at least backoff.initialMs/],
     ['an unknown transport', source({ transport: { kind: 'udp', host: 'x' } }), /transport/],
     ['a device without groups', source({ devices: [{ unitId: 1, groups: [] }] }), /groups/],
@@ -100,7 +140,10 @@ describe('modbus config', () => {
   for (const [name, input, expected] of refused) {
     it(`refuses ${name}`, () => {
       const lines = problems(input);
-      assert.ok(lines.some((l) => expected.test(l)), `no problem matched ${expected}:\n${lines.join('\n')}`);
+      assert.ok(
+        lines.some((l) => expected.test(l)),
+        `no problem matched ${expected}:\n${lines.join('\n')}`,
+      );
     });
   }
 

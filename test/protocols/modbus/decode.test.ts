@@ -26,7 +26,11 @@ describe('modbus decode: the worked example float32 123.456 = 0x42F6E979', () =>
 });
 
 describe('modbus decode: the ABCD registers of 123.456 read in a wrong order (as in the docs)', () => {
-  const table: Array<[ValueSpec['wordOrder'], string]> = [['CDAB', '-1.88e+25'], ['BADC', '-9.86e+32'], ['DCBA', '1.52e+35']];
+  const table: Array<[ValueSpec['wordOrder'], string]> = [
+    ['CDAB', '-1.88e+25'],
+    ['BADC', '-9.86e+32'],
+    ['DCBA', '1.52e+35'],
+  ];
   for (const [order, shown] of table) {
     it(order, () => {
       const v = decodeRegisters(spec({ type: 'float32', wordOrder: order }), FLOAT_EXAMPLE.ABCD).value as number;
@@ -47,9 +51,17 @@ describe('modbus decode: every type in every word order', () => {
 describe('modbus decode: details', () => {
   it('register counts per type', () => {
     const table: Array<[ValueSpec['type'], number | undefined, number]> = [
-      ['int16', undefined, 1], ['uint16', undefined, 1], ['bool', undefined, 1], ['bit', undefined, 1],
-      ['int32', undefined, 2], ['uint32', undefined, 2], ['float32', undefined, 2],
-      ['int64', undefined, 4], ['uint64', undefined, 4], ['float64', undefined, 4], ['string', 7, 7],
+      ['int16', undefined, 1],
+      ['uint16', undefined, 1],
+      ['bool', undefined, 1],
+      ['bit', undefined, 1],
+      ['int32', undefined, 2],
+      ['uint32', undefined, 2],
+      ['float32', undefined, 2],
+      ['int64', undefined, 4],
+      ['uint64', undefined, 4],
+      ['float64', undefined, 4],
+      ['string', 7, 7],
     ];
     for (const [type, length, count] of table) assert.equal(registerCount(type, length), count, type);
   });

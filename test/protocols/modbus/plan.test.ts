@@ -15,13 +15,32 @@ describe('modbus read planning', () => {
     ['adjacent values share one read', [h(0), h(1, 2), h(3)], {}, [['holding', 0, 4, [0, 1, 2], 0]]],
     ['input order does not matter', [h(3), h(0), h(1, 2)], {}, [['holding', 0, 4, [1, 2, 0], 0]]],
     ['a gap up to maxReadGap is bridged', [h(0), h(9)], {}, [['holding', 0, 10, [0, 1], 8]]],
-    ['a wider gap splits', [h(0), h(10)], {}, [['holding', 0, 1, [0], 0], ['holding', 10, 1, [1], 0]]],
-    ['maxReadGap 0 joins only touching values', [h(0), h(2)], { maxReadGap: 0 }, [['holding', 0, 1, [0], 0], ['holding', 2, 1, [1], 0]]],
+    [
+      'a wider gap splits',
+      [h(0), h(10)],
+      {},
+      [
+        ['holding', 0, 1, [0], 0],
+        ['holding', 10, 1, [1], 0],
+      ],
+    ],
+    [
+      'maxReadGap 0 joins only touching values',
+      [h(0), h(2)],
+      { maxReadGap: 0 },
+      [
+        ['holding', 0, 1, [0], 0],
+        ['holding', 2, 1, [1], 0],
+      ],
+    ],
     [
       'the per-request limit splits',
       [h(0, 4), h(5, 4), h(9, 2)],
       { maxRegistersPerRead: 10 },
-      [['holding', 0, 9, [0, 1], 1], ['holding', 9, 2, [2], 0]],
+      [
+        ['holding', 0, 9, [0, 1], 1],
+        ['holding', 9, 2, [2], 0],
+      ],
     ],
     ['bits of one register share it', [h(10), h(10), h(10)], {}, [['holding', 10, 1, [0, 1, 2], 0]]],
     ['a value inside another adds nothing', [h(0, 4), h(1)], {}, [['holding', 0, 4, [0, 1], 0]]],
@@ -29,11 +48,20 @@ describe('modbus read planning', () => {
       'areas are never mixed and come out in a fixed order',
       [{ area: 'discrete', address: 0, count: 1 }, { area: 'coil', address: 0, count: 1 }, { area: 'input', address: 1, count: 1 }, h(0)],
       {},
-      [['holding', 0, 1, [3], 0], ['input', 1, 1, [2], 0], ['coil', 0, 1, [1], 0], ['discrete', 0, 1, [0], 0]],
+      [
+        ['holding', 0, 1, [3], 0],
+        ['input', 1, 1, [2], 0],
+        ['coil', 0, 1, [1], 0],
+        ['discrete', 0, 1, [0], 0],
+      ],
     ],
     [
       'coils use the bit limit',
-      [{ area: 'coil', address: 0, count: 1 }, { area: 'coil', address: 1500, count: 1 }, { area: 'coil', address: 1999, count: 1 }],
+      [
+        { area: 'coil', address: 0, count: 1 },
+        { area: 'coil', address: 1500, count: 1 },
+        { area: 'coil', address: 1999, count: 1 },
+      ],
       { maxReadGap: 2000, maxBitsPerRead: 2000 },
       [['coil', 0, 2000, [0, 1, 2], 1997]],
     ],
@@ -41,7 +69,10 @@ describe('modbus read planning', () => {
       '125 one-register values need two reads',
       Array.from({ length: 126 }, (_, i) => h(i)),
       {},
-      [['holding', 0, 125, Array.from({ length: 125 }, (_, i) => i), 0], ['holding', 125, 1, [125], 0]],
+      [
+        ['holding', 0, 125, Array.from({ length: 125 }, (_, i) => i), 0],
+        ['holding', 125, 1, [125], 0],
+      ],
     ],
   ];
   for (const [name, items, over, expected] of table) {
@@ -61,6 +92,10 @@ describe('modbus read planning', () => {
     const [request] = planReads(items, limits());
     assert.equal(request!.items.length, 4);
     const parts = splitRequest(request!, items).map((r) => [r.address, r.count, r.items, r.unused]);
-    assert.deepEqual(parts, [[0, 1, [0, 1], 0], [5, 2, [2], 0], [9, 1, [3], 0]]);
+    assert.deepEqual(parts, [
+      [0, 1, [0, 1], 0],
+      [5, 2, [2], 0],
+      [9, 1, [3], 0],
+    ]);
   });
 });

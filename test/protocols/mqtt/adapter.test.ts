@@ -68,7 +68,10 @@ describe('MQTT source against a real broker', () => {
     await publish(pub, `${p}/end/temperature`, '{"n":6}');
     await waitFor('n=6', () => numbers(ctx.signals).includes(6));
     assert.deepEqual(numbers(ctx.signals), [1, 3, 4, 6]);
-    assert.deepEqual(ctx.signals.map((s) => s.tag), [`${p}/line1/temperature`, `${p}/line2/a/b/c`, `${p}/line2`, `${p}/end/temperature`]);
+    assert.deepEqual(
+      ctx.signals.map((s) => s.tag),
+      [`${p}/line1/temperature`, `${p}/line2/a/b/c`, `${p}/line2`, `${p}/end/temperature`],
+    );
     const s = ctx.signals[0]!;
     assert.equal(s.source, 'line1-mes');
     assert.equal(s.quality, 'good');
@@ -389,7 +392,13 @@ describe('MQTT source against a real broker', () => {
 
   test('a broker that is not there shows in health and is retried, start does not fail', async () => {
     const ctx = recordingContext();
-    const config = sourceConfig({ name: 'nobroker', url: 'mqtt://127.0.0.1:1', clientId: uniqueClientId('nb'), subscriptions: [{ topic: 'x/#' }], reconnectPeriodMs: 100 });
+    const config = sourceConfig({
+      name: 'nobroker',
+      url: 'mqtt://127.0.0.1:1',
+      clientId: uniqueClientId('nb'),
+      subscriptions: [{ topic: 'x/#' }],
+      reconnectPeriodMs: 100,
+    });
     const adapter = new MqttSourceAdapter(config, ctx, { plant: 'p' });
     await adapter.start();
     await waitFor('an error in health', () => adapter.health().lastError !== null);

@@ -10,7 +10,10 @@ import { ruleConfigSchema } from '../../../agent/rules/config';
 
 const minimal = { type: 'mqtt', name: 'mes', url: 'mqtt://127.0.0.1:1883', subscriptions: [{ topic: 'mes/#' }] };
 
-function problems(input: unknown, schema: { safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } } } = mqttSourceSchema): string {
+function problems(
+  input: unknown,
+  schema: { safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } } } = mqttSourceSchema,
+): string {
   const r = schema.safeParse(input);
   return r.success ? '' : r.error!.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('\n');
 }
@@ -121,7 +124,11 @@ describe('the MQTT parts of config.example.yaml', () => {
   test('every part parses with its schema and states the real defaults', () => {
     assert.ok(existsSync(file), `${file} exists`);
     const all = parseYaml(readFileSync(file, 'utf8')) as { sources: Array<{ type: string }>; mqttOut: unknown; rules: Array<{ kind: string }> };
-    const doc = { sources: all.sources.filter((s) => s.type === 'mqtt'), mqttOut: all.mqttOut, rules: all.rules.filter((r) => r.kind === 'event' || r.kind === 'template') };
+    const doc = {
+      sources: all.sources.filter((s) => s.type === 'mqtt'),
+      mqttOut: all.mqttOut,
+      rules: all.rules.filter((r) => r.kind === 'event' || r.kind === 'template'),
+    };
     assert.equal(doc.sources.length, 1);
     for (const s of doc.sources) assert.equal(problems(s), '');
     const src = mqttSourceSchema.parse(doc.sources[0]);

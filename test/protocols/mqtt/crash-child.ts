@@ -60,7 +60,6 @@ const adapter = new MqttSourceAdapter(config, {
   },
 });
 
-
 process.on('SIGTERM', () => {
   void adapter.stop().then(() => {
     db.close();

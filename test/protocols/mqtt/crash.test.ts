@@ -68,10 +68,12 @@ function runChild(mode: string, env: { clientId: string; topic: string; db: stri
       }
     }
   });
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => {
-    children.delete(proc);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      children.delete(proc);
+      resolve(code);
+    }),
+  );
   return {
     proc,
     lines,
@@ -80,11 +82,17 @@ function runChild(mode: string, env: { clientId: string; topic: string; db: stri
       const seen = lines.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`child (${mode}) did not report ${what} within ${timeoutMs} ms; stderr:\n${stderr.slice(-2000)}`)), timeoutMs);
-        waiters.push({ match, resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        } });
+        const timer = setTimeout(
+          () => reject(new Error(`child (${mode}) did not report ${what} within ${timeoutMs} ms; stderr:\n${stderr.slice(-2000)}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
       });
     },
   };

@@ -22,7 +22,12 @@ after(async () => {
 });
 
 function makePublisher(plant: string, extra: Record<string, unknown> = {}) {
-  const config = mqttOutSchema.parse({ url: broker.url, clientId: uniqueClientId('out'), status: { topic: `${uniquePrefix('status')}/{plant}/status` }, ...extra });
+  const config = mqttOutSchema.parse({
+    url: broker.url,
+    clientId: uniqueClientId('out'),
+    status: { topic: `${uniquePrefix('status')}/{plant}/status` },
+    ...extra,
+  });
   const p = new MqttStatusPublisher({ config, plant, version: '9.8.7', stateDir: '/nonexistent', log: silentLog });
   retainedToClear.push(p.statusTopic);
   return p;

@@ -59,28 +59,44 @@ describe('rule kind `event`', () => {
     assert.equal(out.events[0]!.source, 'mes-line-2');
   });
 
-  const cases: Array<[name: string, config: Record<string, unknown>, value: Signal['value'], expect: { invalid?: RegExp; id?: string; sequenceKey?: string }]> = [
-    ['no id and no idFrom', {}, { ...mesEvent, id: undefined }, { invalid: /no 'id'/ }],
-    ['id from idFrom', { idFrom: 'header.msg' }, { ...mesEvent, id: undefined, header: undefined }, { invalid: /no event id at 'header.msg'/ }],
-    ['idFrom path found (a number; its field is left out)', { idFrom: 'mesId' }, { ...mesEvent, id: undefined, mesId: 778812 }, { id: '778812' }],
-    ['idFrom nested, overriding the message id', { idFrom: 'header.msg' }, { ...mesEvent, header: { msg: 'H-9' } }, { id: 'H-9' }],
-    ['another unknown top-level field is still an error', { idFrom: 'header.msg' }, { ...mesEvent, header: { msg: 'H-9' }, extra: 1 }, { invalid: /extra/ }],
-    ['sequenceKey from the template', { sequenceKey: 'wc:{{value.payload.workcenter}}' }, { ...mesEvent, sequenceKey: undefined, payload: { production: 'WH/MO/1', totalQuantity: 1, workcenter: 'Press 1' } }, { sequenceKey: 'wc:Press 1' }],
-    ['sequenceKey defaults to the order', {}, { ...mesEvent, sequenceKey: undefined }, { sequenceKey: 'WH/MO/00042' }],
-    ['the message sequenceKey wins over the template', { sequenceKey: 'x' }, mesEvent, { sequenceKey: 'WH/MO/00042' }],
-    ['an unknown top-level field', {}, { ...mesEvent, extra: 1 }, { invalid: /extra/ }],
-    ['no occurredAt', {}, { ...mesEvent, occurredAt: undefined }, { invalid: /occurredAt/ }],
-    ['no type', {}, { ...mesEvent, type: undefined }, { invalid: /not a valid event: type/ }],
-    ['an unknown event type', {}, { ...mesEvent, type: 'coffee.brewed' }, { invalid: /not a valid event: type/ }],
-    ['a payload field that does not validate', {}, { ...mesEvent, payload: { production: 'WH/MO/1', totalQuantity: -3 } }, { invalid: /payload\.totalQuantity/ }],
-    ['an unknown payload field', {}, { ...mesEvent, payload: { production: 'WH/MO/1', totalQuantity: 3, colour: 'red' } }, { invalid: /colour|Unrecognized/ }],
-    ['a type this rule does not accept', { types: ['scrap.reported'] }, mesEvent, { invalid: /not accepted by rule mes-events/ }],
-    ['a number, not an object', {}, 42, { invalid: /not a JSON object/ }],
-    ['an array', {}, [mesEvent], { invalid: /not a JSON object/ }],
-    ['text that is JSON (a text subscription)', {}, JSON.stringify(mesEvent), { id: 'MES-1001' }],
-    ['text that is not JSON', {}, 'hello', { invalid: /not a JSON event/ }],
-    ['the event under a path', { path: 'event' }, { event: mesEvent }, { id: 'MES-1001' }],
-  ];
+  const cases: Array<[name: string, config: Record<string, unknown>, value: Signal['value'], expect: { invalid?: RegExp; id?: string; sequenceKey?: string }]> =
+    [
+      ['no id and no idFrom', {}, { ...mesEvent, id: undefined }, { invalid: /no 'id'/ }],
+      ['id from idFrom', { idFrom: 'header.msg' }, { ...mesEvent, id: undefined, header: undefined }, { invalid: /no event id at 'header.msg'/ }],
+      ['idFrom path found (a number; its field is left out)', { idFrom: 'mesId' }, { ...mesEvent, id: undefined, mesId: 778812 }, { id: '778812' }],
+      ['idFrom nested, overriding the message id', { idFrom: 'header.msg' }, { ...mesEvent, header: { msg: 'H-9' } }, { id: 'H-9' }],
+      ['another unknown top-level field is still an error', { idFrom: 'header.msg' }, { ...mesEvent, header: { msg: 'H-9' }, extra: 1 }, { invalid: /extra/ }],
+      [
+        'sequenceKey from the template',
+        { sequenceKey: 'wc:{{value.payload.workcenter}}' },
+        { ...mesEvent, sequenceKey: undefined, payload: { production: 'WH/MO/1', totalQuantity: 1, workcenter: 'Press 1' } },
+        { sequenceKey: 'wc:Press 1' },
+      ],
+      ['sequenceKey defaults to the order', {}, { ...mesEvent, sequenceKey: undefined }, { sequenceKey: 'WH/MO/00042' }],
+      ['the message sequenceKey wins over the template', { sequenceKey: 'x' }, mesEvent, { sequenceKey: 'WH/MO/00042' }],
+      ['an unknown top-level field', {}, { ...mesEvent, extra: 1 }, { invalid: /extra/ }],
+      ['no occurredAt', {}, { ...mesEvent, occurredAt: undefined }, { invalid: /occurredAt/ }],
+      ['no type', {}, { ...mesEvent, type: undefined }, { invalid: /not a valid event: type/ }],
+      ['an unknown event type', {}, { ...mesEvent, type: 'coffee.brewed' }, { invalid: /not a valid event: type/ }],
+      [
+        'a payload field that does not validate',
+        {},
+        { ...mesEvent, payload: { production: 'WH/MO/1', totalQuantity: -3 } },
+        { invalid: /payload\.totalQuantity/ },
+      ],
+      [
+        'an unknown payload field',
+        {},
+        { ...mesEvent, payload: { production: 'WH/MO/1', totalQuantity: 3, colour: 'red' } },
+        { invalid: /colour|Unrecognized/ },
+      ],
+      ['a type this rule does not accept', { types: ['scrap.reported'] }, mesEvent, { invalid: /not accepted by rule mes-events/ }],
+      ['a number, not an object', {}, 42, { invalid: /not a JSON object/ }],
+      ['an array', {}, [mesEvent], { invalid: /not a JSON object/ }],
+      ['text that is JSON (a text subscription)', {}, JSON.stringify(mesEvent), { id: 'MES-1001' }],
+      ['text that is not JSON', {}, 'hello', { invalid: /not a JSON event/ }],
+      ['the event under a path', { path: 'event' }, { event: mesEvent }, { id: 'MES-1001' }],
+    ];
   for (const [name, config, value, expect] of cases) {
     test(name, () => {
       const { out } = applyEvent(config, mqttSignal('mes/e', JSON.parse(JSON.stringify(value ?? null)) as Signal['value']));
@@ -140,29 +156,56 @@ describe('rule kind `template`', () => {
     assert.equal(applyTemplate(base, s1).out.events[0]!.occurredAt, '2025-03-03T10:00:00.000Z');
   });
 
-  const cases: Array<[name: string, config: Record<string, unknown>, value: Signal['value'], expect: { invalid?: RegExp; check?: (e: Record<string, unknown>) => void }]> = [
-    ['id, sequenceKey and occurredAt from templates', { id: 'mes-{{value.msgId}}', sequenceKey: 'line:{{topic}}', occurredAt: '{{value.ts}}' }, msg, {
-      check: (e) => {
-        assert.equal(e.id, 'mes-A-77');
-        assert.equal(e.sequenceKey, 'line:plant/p1/counters');
-        assert.equal(e.occurredAt, '2025-03-03T11:57:00.000Z');
+  const cases: Array<
+    [name: string, config: Record<string, unknown>, value: Signal['value'], expect: { invalid?: RegExp; check?: (e: Record<string, unknown>) => void }]
+  > = [
+    [
+      'id, sequenceKey and occurredAt from templates',
+      { id: 'mes-{{value.msgId}}', sequenceKey: 'line:{{topic}}', occurredAt: '{{value.ts}}' },
+      msg,
+      {
+        check: (e) => {
+          assert.equal(e.id, 'mes-A-77');
+          assert.equal(e.sequenceKey, 'line:plant/p1/counters');
+          assert.equal(e.occurredAt, '2025-03-03T11:57:00.000Z');
+        },
       },
-    }],
-    ['occurredAt from epoch seconds', { occurredAt: '{{value.t}}' }, { ...msg, t: 1741000000 }, { check: (e) => assert.equal(e.occurredAt, '2025-03-03T11:06:40.000Z') }],
+    ],
+    [
+      'occurredAt from epoch seconds',
+      { occurredAt: '{{value.t}}' },
+      { ...msg, t: 1741000000 },
+      { check: (e) => assert.equal(e.occurredAt, '2025-03-03T11:06:40.000Z') },
+    ],
     ['occurredAt that is not a time', { occurredAt: '{{value.ts}}' }, { ...msg, ts: 'yesterday' }, { invalid: /not a time/ }],
-    ['type from a template', { type: '{{value.kind}}' }, { ...msg, kind: 'production.reported' }, { check: (e) => assert.equal(e.type, 'production.reported') }],
+    [
+      'type from a template',
+      { type: '{{value.kind}}' },
+      { ...msg, kind: 'production.reported' },
+      { check: (e) => assert.equal(e.type, 'production.reported') },
+    ],
     ['type template that gives no event type', { type: '{{value.kind}}' }, { ...msg, kind: 'nonsense' }, { invalid: /not an event type/ }],
     ['a required field missing from the message', {}, { good: 5 }, { invalid: /payload\.production/ }],
     ['a quantity that is not a number', {}, { ...msg, good: 'many' }, { invalid: /totalQuantity/ }],
     ['an empty id template result', { id: '{{value.none}}' }, msg, { invalid: /not an id/ }],
     ['an empty sequenceKey template result', { sequenceKey: '{{value.none}}' }, msg, { invalid: /sequenceKey/ }],
-    ['facts and plant in templates', { payload: { production: '{{facts.workcenter:Press 1:production}}', totalQuantity: '{{value.good|number}}' }, id: '{{plant}}-{{value.msgId}}' }, msg, {
-      check: (e) => {
-        assert.equal((e.payload as { production: string }).production, 'WH/MO/00007');
-        assert.equal(e.id, 'plant1-A-77');
+    [
+      'facts and plant in templates',
+      { payload: { production: '{{facts.workcenter:Press 1:production}}', totalQuantity: '{{value.good|number}}' }, id: '{{plant}}-{{value.msgId}}' },
+      msg,
+      {
+        check: (e) => {
+          assert.equal((e.payload as { production: string }).production, 'WH/MO/00007');
+          assert.equal(e.id, 'plant1-A-77');
+        },
       },
-    }],
-    ['a path into the message', { path: 'data', payload: { production: '{{value.o}}', totalQuantity: '{{value.q}}' } }, { data: { o: 'WH/MO/9', q: 3 } }, { check: (e) => assert.deepEqual(e.payload, { production: 'WH/MO/9', totalQuantity: 3 }) }],
+    ],
+    [
+      'a path into the message',
+      { path: 'data', payload: { production: '{{value.o}}', totalQuantity: '{{value.q}}' } },
+      { data: { o: 'WH/MO/9', q: 3 } },
+      { check: (e) => assert.deepEqual(e.payload, { production: 'WH/MO/9', totalQuantity: 3 }) },
+    ],
     ['a path that is not there', { path: 'data' }, msg, { invalid: /nothing at 'data'/ }],
   ];
   for (const [name, config, value, expect] of cases) {
@@ -212,13 +255,26 @@ describe('event and template rules in the rule engine', () => {
     const { RuleEngine } = await import('../../../agent/rules/engine');
     const engine = RuleEngine.fromConfig([
       { kind: 'event', name: 'mes-events', source: 'mes', tag: 'mes/#' },
-      { kind: 'template', name: 'counters', source: 'mes', tag: 'plant/+/counters', type: 'production.reported', payload: { production: '{{value.order}}', totalQuantity: '{{value.good}}' } },
+      {
+        kind: 'template',
+        name: 'counters',
+        source: 'mes',
+        tag: 'plant/+/counters',
+        type: 'production.reported',
+        payload: { production: '{{value.order}}', totalQuantity: '{{value.good}}' },
+      },
     ]);
     const r = engine.process(
       [mqttSignal('mes/events', mesEvent), mqttSignal('plant/p1/counters', { order: 'WH/MO/1', good: 4 }), mqttSignal('mes/events', { type: 'x' })],
       { plant: 'plant1', now: NOW },
     );
-    assert.deepEqual(r.events.map((e) => [e.type, e.sequenceKey]), [['production.reported', 'WH/MO/00042'], ['production.reported', 'WH/MO/1']]);
+    assert.deepEqual(
+      r.events.map((e) => [e.type, e.sequenceKey]),
+      [
+        ['production.reported', 'WH/MO/00042'],
+        ['production.reported', 'WH/MO/1'],
+      ],
+    );
     assert.equal(r.invalid.length, 1);
     assert.equal(r.invalid[0]!.rule, 'mes-events');
     assert.match(r.invalid[0]!.reason, /no 'id'/);

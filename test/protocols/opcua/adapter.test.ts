@@ -37,25 +37,37 @@ describe('opcua adapter (no security)', () => {
   it('subscribes by NodeId and by browse path, and values arrive as signals', async () => {
     const ctx = new CollectingContext(stateDir);
     const ns = server.namespaceIndex;
-    const src = source({
-      endpointUrl: server.endpointUrl,
-      subscriptions: [{
-        publishingIntervalMs: 100,
-        samplingIntervalMs: 50,
-        items: [
-          { tag: 'counter', nodeId: server.nodeIds.counter },
-          { tag: 'state', browsePath: `/Objects/${ns}:Line1/${ns}:StateCode` },
-          { tag: 'big', nodeId: `nsu=${server.namespaceUri};s=Line1.BigCounter` },
-          { tag: 'missing', nodeId: `ns=${ns};s=Line1.DoesNotExist` },
+    const src = source(
+      {
+        endpointUrl: server.endpointUrl,
+        subscriptions: [
+          {
+            publishingIntervalMs: 100,
+            samplingIntervalMs: 50,
+            items: [
+              { tag: 'counter', nodeId: server.nodeIds.counter },
+              { tag: 'state', browsePath: `/Objects/${ns}:Line1/${ns}:StateCode` },
+              { tag: 'big', nodeId: `nsu=${server.namespaceUri};s=Line1.BigCounter` },
+              { tag: 'missing', nodeId: `ns=${ns};s=Line1.DoesNotExist` },
+            ],
+          },
         ],
-      }],
-    }, ctx);
+      },
+      ctx,
+    );
     await src.start();
-    await ctx.until((s) => s.filter((x) => x.tag === 'counter').length >= 3 && s.some((x) => x.tag === 'state') && s.some((x) => x.tag === 'big'), 15_000, 'counter, state and big values');
+    await ctx.until(
+      (s) => s.filter((x) => x.tag === 'counter').length >= 3 && s.some((x) => x.tag === 'state') && s.some((x) => x.tag === 'big'),
+      15_000,
+      'counter, state and big values',
+    );
 
     const counters = ctx.of('counter');
     const values = counters.map((s) => s.value as number);
-    assert.ok(values.every((v) => typeof v === 'number'), 'counter values are numbers');
+    assert.ok(
+      values.every((v) => typeof v === 'number'),
+      'counter values are numbers',
+    );
     assert.ok(values[values.length - 1]! > values[0]!, `counter increases: ${values.join(',')}`);
     const c = counters[0]!;
     assert.equal(c.source, 'line1-plc');
@@ -77,7 +89,10 @@ describe('opcua adapter (no security)', () => {
     assert.equal(h.details?.subscriptions, 1);
     assert.equal(h.details?.items, 3);
     assert.equal(h.details?.itemsFailed, 1);
-    assert.deepEqual((h.details?.failedItems as Array<{ tag: string }>).map((f) => f.tag), ['missing']);
+    assert.deepEqual(
+      (h.details?.failedItems as Array<{ tag: string }>).map((f) => f.tag),
+      ['missing'],
+    );
     assert.equal(ctx.of('missing').length, 0);
 
     await src.start(); // again while running: no second connection
@@ -94,17 +109,22 @@ describe('opcua adapter (no security)', () => {
     const srv = await startTestServer({ pkiDir: serverPki, tickMs: 0 });
     try {
       const ctx = new CollectingContext(stateDir);
-      const src = source({
-        endpointUrl: srv.endpointUrl,
-        subscriptions: [{
-          publishingIntervalMs: 50,
-          samplingIntervalMs: 20,
-          items: [
-            { tag: 'temperature', nodeId: srv.nodeIds.temperature, deadband: { type: 'absolute', value: 0.5 } },
-            { tag: 'temperature-all', nodeId: srv.nodeIds.temperature },
+      const src = source(
+        {
+          endpointUrl: srv.endpointUrl,
+          subscriptions: [
+            {
+              publishingIntervalMs: 50,
+              samplingIntervalMs: 20,
+              items: [
+                { tag: 'temperature', nodeId: srv.nodeIds.temperature, deadband: { type: 'absolute', value: 0.5 } },
+                { tag: 'temperature-all', nodeId: srv.nodeIds.temperature },
+              ],
+            },
           ],
-        }],
-      }, ctx);
+        },
+        ctx,
+      );
       srv.setTemperature(20);
       await src.start();
       await ctx.until((s) => s.some((x) => x.tag === 'temperature') && s.some((x) => x.tag === 'temperature-all'), 10_000, 'initial temperature');
@@ -114,9 +134,16 @@ describe('opcua adapter (no security)', () => {
       }
       await ctx.until((s) => s.filter((x) => x.tag === 'temperature-all').some((x) => x.value === 19.9), 5000, 'last value without dead band');
       await delay(200);
-      assert.deepEqual(ctx.of('temperature-all').map((s) => s.value), [20, 20.1, 20.3, 20.45, 21.0, 21.2, 19.9], 'without dead band every change arrives');
+      assert.deepEqual(
+        ctx.of('temperature-all').map((s) => s.value),
+        [20, 20.1, 20.3, 20.45, 21.0, 21.2, 19.9],
+        'without dead band every change arrives',
+      );
       // 20 -> 21.0 (moved 1.0) -> 19.9 (moved 1.1); 20.1 .. 20.45 and 21.2 stay within 0.5 of the last reported value
-      assert.deepEqual(ctx.of('temperature').map((s) => s.value), [20, 21.0, 19.9]);
+      assert.deepEqual(
+        ctx.of('temperature').map((s) => s.value),
+        [20, 21.0, 19.9],
+      );
       await src.stop();
     } finally {
       await srv.stop();
@@ -125,10 +152,13 @@ describe('opcua adapter (no security)', () => {
 
   it('keeps the latest value of each tag while the outbox is full, and hands it over when it accepts again', async () => {
     const ctx = new CollectingContext(stateDir);
-    const src = source({
-      endpointUrl: server.endpointUrl,
-      subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
-    }, ctx);
+    const src = source(
+      {
+        endpointUrl: server.endpointUrl,
+        subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
+      },
+      ctx,
+    );
     ctx.refuse = true;
     await src.start();
     await eventually(() => src.health().details?.paused === true, 10_000, 'paused health');
@@ -142,19 +172,30 @@ describe('opcua adapter (no security)', () => {
     assert.ok(refusedBefore >= 2, 'emit is retried with backoff');
     ctx.refuse = false;
     const counterAtResume = server.counter();
-    await ctx.until((s) => s.some((x) => x.tag === 'counter' && (x.value as number) >= counterAtResume), 20_000, 'the latest counter value after the outbox accepts again');
+    await ctx.until(
+      (s) => s.some((x) => x.tag === 'counter' && (x.value as number) >= counterAtResume),
+      20_000,
+      'the latest counter value after the outbox accepts again',
+    );
     await eventually(() => src.health().details?.paused === false, 5000, 'resumed');
     const values = ctx.of('counter').map((s) => s.value as number);
-    assert.deepEqual(values, [...values].sort((a, b) => a - b), 'delivered in order');
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => a - b),
+      'delivered in order',
+    );
     await src.stop();
   });
 
   it('stops cleanly while the server cannot be reached, and reports why in health', async () => {
     const ctx = new CollectingContext(stateDir);
-    const src = source({
-      endpointUrl: 'opc.tcp://127.0.0.1:9', // discard port: nothing listens
-      subscriptions: [{ items: [{ tag: 'x', nodeId: 'ns=2;s=X' }] }],
-    }, ctx);
+    const src = source(
+      {
+        endpointUrl: 'opc.tcp://127.0.0.1:9', // discard port: nothing listens
+        subscriptions: [{ items: [{ tag: 'x', nodeId: 'ns=2;s=X' }] }],
+      },
+      ctx,
+    );
     await src.start();
     await eventually(() => src.health().lastError?.code === 'OPCUA_UNREACHABLE', 10_000, 'unreachable in health');
     assert.equal(src.health().connected, false);

@@ -38,7 +38,10 @@ describe('opcua certificates', () => {
     assert.equal(again.created, false);
     assert.equal(again.thumbprint, own.thumbprint);
     const list = listCertificates(pki);
-    assert.deepEqual(list.map((c) => [c.status, c.thumbprint]), [['own', own.thumbprint]]);
+    assert.deepEqual(
+      list.map((c) => [c.status, c.thumbprint]),
+      [['own', own.thumbprint]],
+    );
     assert.match(list[0]!.subject, /CN=odoo-edge-agent@/);
     assert.ok(Date.parse(list[0]!.validTo) > Date.now() + 9 * 365 * 86_400_000, 'valid for about ten years');
   });
@@ -57,13 +60,23 @@ describe('opcua certificates', () => {
     assert.ok(existsSync(t.file));
     assert.equal(countRejected(pki), 0);
     assert.deepEqual(readdirSync(join(pki, 'trusted', 'certs')), [`line1-plc[${server.thumbprint}].pem`]);
-    assert.deepEqual(listCertificates(pki).map((c) => c.status).sort(), ['own', 'trusted']);
+    assert.deepEqual(
+      listCertificates(pki)
+        .map((c) => c.status)
+        .sort(),
+      ['own', 'trusted'],
+    );
 
     assert.equal(trustCertificate(pki, server.thumbprint).status, 'trusted', 'trusting twice is harmless');
 
     const r = rejectCertificate(pki, server.thumbprint);
     assert.equal(r.status, 'rejected');
-    assert.deepEqual(listCertificates(pki).map((c) => c.status).sort(), ['own', 'rejected']);
+    assert.deepEqual(
+      listCertificates(pki)
+        .map((c) => c.status)
+        .sort(),
+      ['own', 'rejected'],
+    );
   });
 
   it('says what is wrong with a bad request', () => {
@@ -75,9 +88,18 @@ describe('opcua certificates', () => {
       }
       return 'no error';
     };
-    assert.equal(code(() => trustCertificate(pki, 'abc')), 'CERT_THUMBPRINT_INVALID');
-    assert.equal(code(() => trustCertificate(pki, '0'.repeat(40))), 'CERT_NOT_FOUND');
-    assert.equal(code(() => trustCertificate(pki, own.thumbprint)), 'CERT_IS_OWN');
+    assert.equal(
+      code(() => trustCertificate(pki, 'abc')),
+      'CERT_THUMBPRINT_INVALID',
+    );
+    assert.equal(
+      code(() => trustCertificate(pki, '0'.repeat(40))),
+      'CERT_NOT_FOUND',
+    );
+    assert.equal(
+      code(() => trustCertificate(pki, own.thumbprint)),
+      'CERT_IS_OWN',
+    );
   });
 
   it('skips files that hold no certificate and copes with a missing folder', () => {
@@ -98,7 +120,9 @@ describe('opcua certificates', () => {
     assert.deepEqual(pkiDirsOf(config), [{ pkiDir: pki, sources: ['line1', 'line2'] }]);
 
     let out = '';
-    const write = (t: string) => { out += t; };
+    const write = (t: string) => {
+      out += t;
+    };
     assert.equal(await certsCommand(config, 'list', [], false, write), 0);
     assert.match(out, new RegExp(`rejected +${server.thumbprint}`));
     assert.match(out, new RegExp(`own +${own.thumbprint}`));

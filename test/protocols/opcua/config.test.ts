@@ -139,9 +139,16 @@ describe('opcua config schema', () => {
     const notCert = join(tmp.dir, 'user.pem');
     writeFileSync(notCert, 'hello');
     const e = errors({ ...minimal, auth: { certificateFile: notCert, privateKeyFile: keyFile } });
-    assert.ok(e.some((x) => /does not hold a PEM certificate/.test(x)), e.join('\n'));
+    assert.ok(
+      e.some((x) => /does not hold a PEM certificate/.test(x)),
+      e.join('\n'),
+    );
     assert.ok(!e.some((x) => /private key/.test(x)), 'the key file is fine');
-    assert.ok(errors({ ...minimal, auth: { certificateFile: '/nonexistent/user.pem', privateKeyFile: keyFile } }).some((x) => /cannot read the certificate file/.test(x)));
+    assert.ok(
+      errors({ ...minimal, auth: { certificateFile: '/nonexistent/user.pem', privateKeyFile: keyFile } }).some((x) =>
+        /cannot read the certificate file/.test(x),
+      ),
+    );
     assert.ok(errors({ ...minimal, auth: { certificateFile: 'user.pem', privateKeyFile: keyFile } }).some((x) => /must be absolute/.test(x)));
   });
 
@@ -152,21 +159,59 @@ describe('opcua config schema', () => {
     ['Basic128Rsa15 is not offered', { ...minimal, securityPolicy: 'Basic128Rsa15' }, /securityPolicy/],
     ['mode None with a policy', { ...minimal, securityMode: 'None' }, /securityMode None needs securityPolicy None/],
     ['secure mode without policy', { ...minimal, securityPolicy: 'None' }, /needs a securityPolicy other than None/],
-    ['item with both addresses', { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1', browsePath: '/Objects' }] }] }, /both nodeId and browsePath: give exactly one/],
+    [
+      'item with both addresses',
+      { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1', browsePath: '/Objects' }] }] },
+      /both nodeId and browsePath: give exactly one/,
+    ],
     ['item with no address', { ...minimal, subscriptions: [{ items: [{ tag: 't' }] }] }, /needs exactly one of nodeId .* or browsePath/],
     ['malformed NodeId', { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'Counter' }] }] }, /items\.0\.nodeId: "Counter" is not a NodeId/],
-    ['malformed browse path', { ...minimal, subscriptions: [{ items: [{ tag: 't', browsePath: 'Objects/Line1' }] }] }, /items\.0\.browsePath: .*each step starts with/],
-    ['duplicate tags across subscriptions', { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1' }] }, { items: [{ tag: 't', nodeId: 'i=2' }] }] }, /tag "t" is already used by subscriptions\[0\]\.items\[0\]/],
-    ['duplicate subscription names', { ...minimal, subscriptions: [{ name: 'a', items: [{ tag: 'x', nodeId: 'i=1' }] }, { name: 'a', items: [{ tag: 'y', nodeId: 'i=2' }] }] }, /subscription name "a" is already used/],
-    ['percent dead band above 100', { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1', deadband: { type: 'percent', value: 150 } }] }] }, /at most 100/],
-    ['negative dead band', { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1', deadband: { type: 'absolute', value: -1 } }] }] }, /deadband\.value/],
+    [
+      'malformed browse path',
+      { ...minimal, subscriptions: [{ items: [{ tag: 't', browsePath: 'Objects/Line1' }] }] },
+      /items\.0\.browsePath: .*each step starts with/,
+    ],
+    [
+      'duplicate tags across subscriptions',
+      { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1' }] }, { items: [{ tag: 't', nodeId: 'i=2' }] }] },
+      /tag "t" is already used by subscriptions\[0\]\.items\[0\]/,
+    ],
+    [
+      'duplicate subscription names',
+      {
+        ...minimal,
+        subscriptions: [
+          { name: 'a', items: [{ tag: 'x', nodeId: 'i=1' }] },
+          { name: 'a', items: [{ tag: 'y', nodeId: 'i=2' }] },
+        ],
+      },
+      /subscription name "a" is already used/,
+    ],
+    [
+      'percent dead band above 100',
+      { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1', deadband: { type: 'percent', value: 150 } }] }] },
+      /at most 100/,
+    ],
+    [
+      'negative dead band',
+      { ...minimal, subscriptions: [{ items: [{ tag: 't', nodeId: 'i=1', deadband: { type: 'absolute', value: -1 } }] }] },
+      /deadband\.value/,
+    ],
     ['no subscriptions', { ...minimal, subscriptions: [] }, /subscriptions/],
     ['no items', { ...minimal, subscriptions: [{ items: [] }] }, /items/],
-    ['publishing interval too short', { ...minimal, subscriptions: [{ publishingIntervalMs: 1, items: [{ tag: 't', nodeId: 'i=1' }] }] }, /publishingIntervalMs/],
+    [
+      'publishing interval too short',
+      { ...minimal, subscriptions: [{ publishingIntervalMs: 1, items: [{ tag: 't', nodeId: 'i=1' }] }] },
+      /publishingIntervalMs/,
+    ],
     ['reconnect initial above max', { ...minimal, reconnect: { initialDelayMs: 60_000, maxDelayMs: 1000 } }, /must not be larger than reconnect\.maxDelayMs/],
     ['application name with a colon', { ...minimal, applicationName: 'a:b' }, /no ":" or "\/"/],
     ['bad source name', { ...minimal, name: 'line 1' }, /name/],
-    ['auth of an unknown shape', { ...minimal, auth: { user: 'x' } }, /^auth: auth must be "anonymous", \{username, password\} or \{certificateFile, privateKeyFile\}/],
+    [
+      'auth of an unknown shape',
+      { ...minimal, auth: { user: 'x' } },
+      /^auth: auth must be "anonymous", \{username, password\} or \{certificateFile, privateKeyFile\}/,
+    ],
     ['auth misspelled', { ...minimal, auth: 'anon' }, /^auth: auth must be/],
     ['user name without password', { ...minimal, auth: { username: 'x' } }, /^auth\.password: /],
     ['unknown key in the login', { ...minimal, auth: { username: 'x', password: '${env:HOME}', domain: 'plant' } }, /^auth: .*domain/],
@@ -174,7 +219,10 @@ describe('opcua config schema', () => {
   for (const [what, input, why] of refused) {
     it(`refuses: ${what}`, () => {
       const e = errors(input);
-      assert.ok(e.some((x) => why.test(x)), `expected ${why} in:\n${e.join('\n')}`);
+      assert.ok(
+        e.some((x) => why.test(x)),
+        `expected ${why} in:\n${e.join('\n')}`,
+      );
     });
   }
 });

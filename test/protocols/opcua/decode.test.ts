@@ -64,7 +64,14 @@ describe('opcua decode: variant values', () => {
     ['Float array rounded', array(UaType.Float, new Float32Array([0.1, 0.2])), [0.1, 0.2]],
     ['String array', array(UaType.String, ['a', 'b']), ['a', 'b']],
     ['empty array', array(UaType.Int32, null), []],
-    ['UInt64 array', array(UaType.UInt64, [[0, 1], [0x200000, 1]]), [1, '9007199254740993']],
+    [
+      'UInt64 array',
+      array(UaType.UInt64, [
+        [0, 1],
+        [0x200000, 1],
+      ]),
+      [1, '9007199254740993'],
+    ],
   ];
   for (const [name, variant, want] of cases) {
     it(name, () => assert.deepEqual(variantToValue(variant), want));
@@ -75,26 +82,54 @@ describe('opcua decode: data value to signal', () => {
   const received = '2026-03-01T06:00:01.000Z';
   const meta = Object.freeze({ nodeId: 'ns=2;s=Counter' });
   it('uses the source timestamp and keeps the node id', () => {
-    const s = dataValueToSignal('plc', 'counter', {
-      value: scalar(UaType.UInt32, 12),
-      statusCode: { value: 0, name: 'Good' },
-      sourceTimestamp: new Date('2026-03-01T06:00:00.500Z'),
-      serverTimestamp: new Date('2026-03-01T06:00:00.900Z'),
-    }, received, meta);
+    const s = dataValueToSignal(
+      'plc',
+      'counter',
+      {
+        value: scalar(UaType.UInt32, 12),
+        statusCode: { value: 0, name: 'Good' },
+        sourceTimestamp: new Date('2026-03-01T06:00:00.500Z'),
+        serverTimestamp: new Date('2026-03-01T06:00:00.900Z'),
+      },
+      received,
+      meta,
+    );
     assert.deepEqual(s, {
-      source: 'plc', tag: 'counter', value: 12, quality: 'good',
-      sourceTime: '2026-03-01T06:00:00.500Z', receivedAt: '2026-03-01T06:00:01.000Z',
+      source: 'plc',
+      tag: 'counter',
+      value: 12,
+      quality: 'good',
+      sourceTime: '2026-03-01T06:00:00.500Z',
+      receivedAt: '2026-03-01T06:00:01.000Z',
       meta: { nodeId: 'ns=2;s=Counter' },
     });
   });
   it('falls back to the server timestamp, then to the receive time', () => {
-    const server = dataValueToSignal('plc', 't', { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: null, serverTimestamp: new Date('2026-03-01T05:59:59.000Z') }, received, meta);
+    const server = dataValueToSignal(
+      'plc',
+      't',
+      { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: null, serverTimestamp: new Date('2026-03-01T05:59:59.000Z') },
+      received,
+      meta,
+    );
     assert.equal(server.sourceTime, '2026-03-01T05:59:59.000Z');
-    const none = dataValueToSignal('plc', 't', { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: null, serverTimestamp: null }, received, meta);
+    const none = dataValueToSignal(
+      'plc',
+      't',
+      { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: null, serverTimestamp: null },
+      received,
+      meta,
+    );
     assert.equal(none.sourceTime, received);
   });
   it('marks a bad status and names it', () => {
-    const s = dataValueToSignal('plc', 't', { value: null, statusCode: { value: 0x80050000, name: 'BadCommunicationError' }, sourceTimestamp: null, serverTimestamp: null }, received, meta);
+    const s = dataValueToSignal(
+      'plc',
+      't',
+      { value: null, statusCode: { value: 0x80050000, name: 'BadCommunicationError' }, sourceTimestamp: null, serverTimestamp: null },
+      received,
+      meta,
+    );
     assert.equal(s.quality, 'bad');
     assert.equal(s.value, null);
     assert.deepEqual(s.meta, { nodeId: 'ns=2;s=Counter', statusCode: 'BadCommunicationError' });
@@ -102,15 +137,39 @@ describe('opcua decode: data value to signal', () => {
   });
   it('formats repeated timestamps consistently', () => {
     const t1 = new Date('2026-03-01T06:00:00.250Z');
-    const a = dataValueToSignal('plc', 'a', { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: t1, serverTimestamp: null }, received, meta);
-    const b = dataValueToSignal('plc', 'b', { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: new Date(t1.getTime()), serverTimestamp: null }, received, meta);
-    const c = dataValueToSignal('plc', 'c', { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: new Date(t1.getTime() + 1), serverTimestamp: null }, received, meta);
+    const a = dataValueToSignal(
+      'plc',
+      'a',
+      { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: t1, serverTimestamp: null },
+      received,
+      meta,
+    );
+    const b = dataValueToSignal(
+      'plc',
+      'b',
+      { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: new Date(t1.getTime()), serverTimestamp: null },
+      received,
+      meta,
+    );
+    const c = dataValueToSignal(
+      'plc',
+      'c',
+      { value: scalar(UaType.Double, 1), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: new Date(t1.getTime() + 1), serverTimestamp: null },
+      received,
+      meta,
+    );
     assert.equal(a.sourceTime, '2026-03-01T06:00:00.250Z');
     assert.equal(b.sourceTime, '2026-03-01T06:00:00.250Z');
     assert.equal(c.sourceTime, '2026-03-01T06:00:00.251Z');
   });
   it('turns NaN into null with quality bad', () => {
-    const s = dataValueToSignal('plc', 't', { value: scalar(UaType.Double, Number.NaN), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: null, serverTimestamp: null }, received, meta);
+    const s = dataValueToSignal(
+      'plc',
+      't',
+      { value: scalar(UaType.Double, Number.NaN), statusCode: { value: 0, name: 'Good' }, sourceTimestamp: null, serverTimestamp: null },
+      received,
+      meta,
+    );
     assert.equal(s.value, null);
     assert.equal(s.quality, 'bad');
   });

@@ -122,19 +122,35 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   let bigCounter = 2 ** 53 + 10; // beyond Number.MAX_SAFE_INTEGER: arrives as a string
 
   const counterVar = ns.addVariable({
-    componentOf: line, browseName: 'Counter', nodeId: 's=Line1.Counter', dataType: 'UInt32', minimumSamplingInterval: 50,
+    componentOf: line,
+    browseName: 'Counter',
+    nodeId: 's=Line1.Counter',
+    dataType: 'UInt32',
+    minimumSamplingInterval: 50,
     value: { dataType: DataType.UInt32, value: counter },
   });
   const stateVar = ns.addVariable({
-    componentOf: line, browseName: 'StateCode', nodeId: 's=Line1.StateCode', dataType: 'Int16', minimumSamplingInterval: 50,
+    componentOf: line,
+    browseName: 'StateCode',
+    nodeId: 's=Line1.StateCode',
+    dataType: 'Int16',
+    minimumSamplingInterval: 50,
     value: { dataType: DataType.Int16, value: stateCode },
   });
   const temperatureVar = ns.addVariable({
-    componentOf: line, browseName: 'Temperature', nodeId: 's=Line1.Temperature', dataType: 'Double', minimumSamplingInterval: 50,
+    componentOf: line,
+    browseName: 'Temperature',
+    nodeId: 's=Line1.Temperature',
+    dataType: 'Double',
+    minimumSamplingInterval: 50,
     value: { dataType: DataType.Double, value: temperature },
   });
   const bigVar = ns.addVariable({
-    componentOf: line, browseName: 'BigCounter', nodeId: 's=Line1.BigCounter', dataType: 'UInt64', minimumSamplingInterval: 50,
+    componentOf: line,
+    browseName: 'BigCounter',
+    nodeId: 's=Line1.BigCounter',
+    dataType: 'UInt64',
+    minimumSamplingInterval: 50,
     value: { dataType: DataType.UInt64, arrayType: VariantArrayType.Scalar, value: toUInt64(bigCounter) },
   });
   const set = (v: UAVariable, dataType: DataType, value: unknown) =>
@@ -145,35 +161,45 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     const bulk = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Bulk', nodeId: 's=Bulk' });
     for (let i = 0; i < options.bulk; i++) {
       const name = bulkName(i);
-      bulkVars.push(ns.addVariable({
-        componentOf: bulk, browseName: name, nodeId: `s=Bulk.${name}`, dataType: 'Double', minimumSamplingInterval: 100,
-        value: { dataType: DataType.Double, value: 0 },
-      }));
+      bulkVars.push(
+        ns.addVariable({
+          componentOf: bulk,
+          browseName: name,
+          nodeId: `s=Bulk.${name}`,
+          dataType: 'Double',
+          minimumSamplingInterval: 100,
+          value: { dataType: DataType.Double, value: 0 },
+        }),
+      );
     }
   }
 
   const timers: NodeJS.Timeout[] = [];
   if ((options.tickMs ?? 200) > 0) {
-    timers.push(setInterval(() => {
-      counter += 1;
-      stateCode = (stateCode % 3) + 1;
-      temperature = Math.round((temperature + (Math.random() - 0.5)) * 100) / 100;
-      bigCounter += 1;
-      set(counterVar, DataType.UInt32, counter);
-      set(stateVar, DataType.Int16, stateCode);
-      set(temperatureVar, DataType.Double, temperature);
-      set(bigVar, DataType.UInt64, toUInt64(bigCounter));
-    }, options.tickMs ?? 200));
+    timers.push(
+      setInterval(() => {
+        counter += 1;
+        stateCode = (stateCode % 3) + 1;
+        temperature = Math.round((temperature + (Math.random() - 0.5)) * 100) / 100;
+        bigCounter += 1;
+        set(counterVar, DataType.UInt32, counter);
+        set(stateVar, DataType.Int16, stateCode);
+        set(temperatureVar, DataType.Double, temperature);
+        set(bigVar, DataType.UInt64, toUInt64(bigCounter));
+      }, options.tickMs ?? 200),
+    );
   }
   if (bulkVars.length > 0) {
     let tick = 0;
-    timers.push(setInterval(() => {
-      tick += 1;
-      const now = new Date();
-      for (let i = 0; i < bulkVars.length; i++) {
-        bulkVars[i]!.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick + i / 100000 }), StatusCodes.Good, now);
-      }
-    }, options.bulkTickMs ?? 1000));
+    timers.push(
+      setInterval(() => {
+        tick += 1;
+        const now = new Date();
+        for (let i = 0; i < bulkVars.length; i++) {
+          bulkVars[i]!.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick + i / 100000 }), StatusCodes.Good, now);
+        }
+      }, options.bulkTickMs ?? 1000),
+    );
   }
 
   await server.start();
@@ -252,13 +278,23 @@ if (require.main === module) {
     users: secure ? { operator: 'operator-secret' } : undefined,
     bulk: arg('bulk') ? Number(arg('bulk')) : 0,
     tickMs: arg('tick') ? Number(arg('tick')) : 200,
-  }).then((srv) => {
-    process.stdout.write(`${JSON.stringify({ ready: true, port: srv.port, endpointUrl: srv.endpointUrl, nodeIds: { counter: srv.nodeIds.counter, stateCode: srv.nodeIds.stateCode, temperature: srv.nodeIds.temperature, bulk0: srv.nodeIds.bulk(0) } })}\n`);
-    const shutdown = () => { srv.stop().then(() => process.exit(0), () => process.exit(1)); };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-  }, (err: unknown) => {
-    process.stderr.write(`cannot start the test OPC UA server: ${String(err)}\n`);
-    process.exit(1);
-  });
+  }).then(
+    (srv) => {
+      process.stdout.write(
+        `${JSON.stringify({ ready: true, port: srv.port, endpointUrl: srv.endpointUrl, nodeIds: { counter: srv.nodeIds.counter, stateCode: srv.nodeIds.stateCode, temperature: srv.nodeIds.temperature, bulk0: srv.nodeIds.bulk(0) } })}\n`,
+      );
+      const shutdown = () => {
+        srv.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGINT', shutdown);
+      process.on('SIGTERM', shutdown);
+    },
+    (err: unknown) => {
+      process.stderr.write(`cannot start the test OPC UA server: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

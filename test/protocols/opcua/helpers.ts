@@ -30,9 +30,19 @@ export class CollectingContext implements AdapterContext {
   readonly logLines: Array<{ level: number; msg: string; [k: string]: unknown }> = [];
   readonly log: pino.Logger;
 
-  constructor(readonly stateDir: string, opts: { captureLogs?: boolean } = {}) {
+  constructor(
+    readonly stateDir: string,
+    opts: { captureLogs?: boolean } = {},
+  ) {
     this.log = opts.captureLogs
-      ? pino({ level: 'info' }, { write: (line: string) => { this.logLines.push(JSON.parse(line) as { level: number; msg: string }); } })
+      ? pino(
+          { level: 'info' },
+          {
+            write: (line: string) => {
+              this.logLines.push(JSON.parse(line) as { level: number; msg: string });
+            },
+          },
+        )
       : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   }
 
@@ -63,7 +73,13 @@ export class CollectingContext implements AdapterContext {
   until(pred: (s: Signal[]) => boolean, ms: number, what: string): Promise<void> {
     if (pred(this.signals)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const w = { pred, resolve: () => { clearTimeout(t); resolve(); } };
+      const w = {
+        pred,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
         reject(new Error(`timed out after ${ms} ms waiting for ${what}; got ${this.signals.length} signals`));

@@ -42,16 +42,21 @@ describe('opcua adapter recovery', () => {
     try {
       const ctx = new CollectingContext(stateDir);
       const ns = srv1.namespaceIndex;
-      const src = source({
-        endpointUrl: srv1.endpointUrl,
-        subscriptions: [{
-          publishingIntervalMs: 100,
-          items: [
-            { tag: 'counter', nodeId: srv1.nodeIds.counter },
-            { tag: 'state', browsePath: `/Objects/${ns}:Line1/${ns}:StateCode` },
+      const src = source(
+        {
+          endpointUrl: srv1.endpointUrl,
+          subscriptions: [
+            {
+              publishingIntervalMs: 100,
+              items: [
+                { tag: 'counter', nodeId: srv1.nodeIds.counter },
+                { tag: 'state', browsePath: `/Objects/${ns}:Line1/${ns}:StateCode` },
+              ],
+            },
           ],
-        }],
-      }, ctx);
+        },
+        ctx,
+      );
       await src.start();
       await ctx.until((s) => s.filter((x) => x.tag === 'counter').length >= 2, 10_000, 'counter before the restart');
 
@@ -82,10 +87,13 @@ describe('opcua adapter recovery', () => {
     const proxy = await startTcpProxy(server.port);
     try {
       const ctx = new CollectingContext(stateDir);
-      const src = source({
-        endpointUrl: `opc.tcp://127.0.0.1:${proxy.port}`,
-        subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
-      }, ctx);
+      const src = source(
+        {
+          endpointUrl: `opc.tcp://127.0.0.1:${proxy.port}`,
+          subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
+        },
+        ctx,
+      );
       await src.start();
       await ctx.until((s) => s.some((x) => x.tag === 'counter'), 10_000, 'first counter');
       proxy.block(true);
@@ -94,7 +102,11 @@ describe('opcua adapter recovery', () => {
       await delay(2000);
       proxy.block(false);
       const backAt = Date.now();
-      await ctx.until((s) => s.filter((x) => x.tag === 'counter' && Date.parse(x.receivedAt) > backAt).length >= 3, 20_000, 'counter after the network came back');
+      await ctx.until(
+        (s) => s.filter((x) => x.tag === 'counter' && Date.parse(x.receivedAt) > backAt).length >= 3,
+        20_000,
+        'counter after the network came back',
+      );
       // node-opcua reports the repair a moment after the first republished data
       await eventually(() => src.health().connected, 5000, 'connected in health');
       const h = src.health();
@@ -102,11 +114,14 @@ describe('opcua adapter recovery', () => {
       assert.ok((h.details?.reconnects as number) >= 1);
       assert.equal(h.details?.sessionsCreated, 0, 'the server still knew the session: it was reactivated, not replaced');
       const values = ctx.of('counter').map((x) => x.value as number);
-      assert.deepEqual(values, [...values].sort((a, b) => a - b), 'counter values stay in order across the loss');
+      assert.deepEqual(
+        values,
+        [...values].sort((a, b) => a - b),
+        'counter values stay in order across the loss',
+      );
       await src.stop();
     } finally {
       await proxy.close();
     }
   });
-
 });

@@ -30,15 +30,18 @@ describe('opcua adapter with security', () => {
   const running: OpcuaSource[] = [];
 
   const source = (input: Record<string, unknown>, ctx: CollectingContext) => {
-    const s = new OpcuaSource(opcuaConfig({
-      endpointUrl: server.endpointUrl,
-      securityMode: 'SignAndEncrypt',
-      securityPolicy: 'Basic256Sha256',
-      auth: { username: 'operator', password: `\${env:${PASSWORD_ENV}}` },
-      subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
-      ...FAST,
-      ...input,
-    }), ctx);
+    const s = new OpcuaSource(
+      opcuaConfig({
+        endpointUrl: server.endpointUrl,
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+        auth: { username: 'operator', password: `\${env:${PASSWORD_ENV}}` },
+        subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
+        ...FAST,
+        ...input,
+      }),
+      ctx,
+    );
     running.push(s);
     return s;
   };
@@ -62,7 +65,11 @@ describe('opcua adapter with security', () => {
 
     const thumbprint = serverThumbprint(serverPki);
     await eventually(() => src.health().lastError?.code === 'OPCUA_SERVER_CERTIFICATE', 20_000, 'the untrusted certificate in health');
-    await eventually(() => listCertificates(agentPki).some((c) => c.status === 'rejected' && c.thumbprint === thumbprint), 5000, 'the server certificate in the rejected list');
+    await eventually(
+      () => listCertificates(agentPki).some((c) => c.status === 'rejected' && c.thumbprint === thumbprint),
+      5000,
+      'the server certificate in the rejected list',
+    );
     const own = listCertificates(agentPki).filter((c) => c.status === 'own');
     assert.equal(own.length, 1, 'the agent created its own certificate in the PKI folder');
     assert.equal(src.health().connected, false);
@@ -113,7 +120,10 @@ describe('opcua adapter with security', () => {
     const other = await startTestServer({ pkiDir: otherPki, secure: true, users: { operator: 'operator-secret' }, tickMs: 100 });
     try {
       const ctx = new CollectingContext(stateDir);
-      const src = source({ endpointUrl: other.endpointUrl, subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: other.nodeIds.counter }] }] }, ctx);
+      const src = source(
+        { endpointUrl: other.endpointUrl, subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: other.nodeIds.counter }] }] },
+        ctx,
+      );
       await src.start();
       await eventually(() => src.health().lastError?.code === 'OPCUA_SERVER_CERTIFICATE', 20_000, 'the refusal');
       await delay(3000); // several more attempts
@@ -131,17 +141,23 @@ describe('opcua adapter with security', () => {
     const other = await startTestServer({ pkiDir: otherPki, secure: true, users: { operator: 'operator-secret' }, tickMs: 100 });
     try {
       const ctx = new CollectingContext(stateDir, { captureLogs: true });
-      const src = source({
-        endpointUrl: other.endpointUrl,
-        pkiDir: join(tmp.dir, 'auto-pki'),
-        autoAcceptUnknownCertificate: true,
-        subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: other.nodeIds.counter }] }],
-      }, ctx);
+      const src = source(
+        {
+          endpointUrl: other.endpointUrl,
+          pkiDir: join(tmp.dir, 'auto-pki'),
+          autoAcceptUnknownCertificate: true,
+          subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: other.nodeIds.counter }] }],
+        },
+        ctx,
+      );
       const warnings = () => ctx.logLines.filter((l) => l.level === 40 && /autoAcceptUnknownCertificate/.test(l.msg)).length;
       await src.start();
       await ctx.until((s) => s.some((x) => x.tag === 'counter'), 20_000, 'signals');
       assert.equal(warnings(), 1);
-      assert.ok(listCertificates(join(tmp.dir, 'auto-pki')).some((c) => c.status === 'trusted' && c.thumbprint === serverThumbprint(otherPki)), 'filed as trusted');
+      assert.ok(
+        listCertificates(join(tmp.dir, 'auto-pki')).some((c) => c.status === 'trusted' && c.thumbprint === serverThumbprint(otherPki)),
+        'filed as trusted',
+      );
       await src.stop();
       await src.start();
       assert.equal(warnings(), 2, 'warned again at the second start');

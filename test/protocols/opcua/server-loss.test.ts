@@ -39,30 +39,44 @@ describe('opcua adapter recovery from server-side losses', () => {
   // node-opcua #1059 and friends: a subscription can disappear on the server while the session lives on
   it('recovers when the server deletes its subscriptions but keeps the session', async () => {
     const ctx = new CollectingContext(stateDir);
-    const src = source({
-      endpointUrl: server.endpointUrl,
-      subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
-    }, ctx);
+    const src = source(
+      {
+        endpointUrl: server.endpointUrl,
+        subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
+      },
+      ctx,
+    );
     await src.start();
     await ctx.until((s) => s.some((x) => x.tag === 'counter'), 10_000, 'first counter');
     assert.ok(server.dropSubscriptions() >= 1, 'the fixture deleted a subscription');
     const droppedAt = Date.now();
-    await ctx.until((s) => s.filter((x) => x.tag === 'counter' && Date.parse(x.receivedAt) > droppedAt + 200).length >= 3, 45_000, 'counter after the subscription was deleted');
+    await ctx.until(
+      (s) => s.filter((x) => x.tag === 'counter' && Date.parse(x.receivedAt) > droppedAt + 200).length >= 3,
+      45_000,
+      'counter after the subscription was deleted',
+    );
     assert.equal(src.health().connected, true);
     await src.stop();
   });
 
   it('recovers when the server closes the session', async () => {
     const ctx = new CollectingContext(stateDir);
-    const src = source({
-      endpointUrl: server.endpointUrl,
-      subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
-    }, ctx);
+    const src = source(
+      {
+        endpointUrl: server.endpointUrl,
+        subscriptions: [{ publishingIntervalMs: 100, items: [{ tag: 'counter', nodeId: server.nodeIds.counter }] }],
+      },
+      ctx,
+    );
     await src.start();
     await ctx.until((s) => s.some((x) => x.tag === 'counter'), 10_000, 'first counter');
     assert.ok(server.closeSessions() >= 1, 'the fixture closed a session');
     const closedAt = Date.now();
-    await ctx.until((s) => s.filter((x) => x.tag === 'counter' && Date.parse(x.receivedAt) > closedAt + 200).length >= 3, 30_000, 'counter after the session was closed');
+    await ctx.until(
+      (s) => s.filter((x) => x.tag === 'counter' && Date.parse(x.receivedAt) > closedAt + 200).length >= 3,
+      30_000,
+      'counter after the session was closed',
+    );
     assert.equal(src.health().connected, true);
     await src.stop();
   });

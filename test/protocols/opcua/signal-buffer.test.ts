@@ -5,7 +5,12 @@ import { classifyConnectFailure } from '../../../agent/protocols/opcua/failures'
 import type { Signal } from '../../../agent/protocols/types';
 
 const sig = (tag: string, value: number): Signal => ({
-  source: 'plc', tag, value, quality: 'good', sourceTime: '2026-01-01T00:00:00.000Z', receivedAt: '2026-01-01T00:00:00.000Z',
+  source: 'plc',
+  tag,
+  value,
+  quality: 'good',
+  sourceTime: '2026-01-01T00:00:00.000Z',
+  receivedAt: '2026-01-01T00:00:00.000Z',
 });
 const view = (list: Signal[]) => list.map((s) => `${s.tag}=${String(s.value)}`);
 
@@ -68,8 +73,18 @@ describe('opcua connect failures', () => {
     ['wrong password', 'Error: BadUserAccessDenied (0x801f0000)', 'OPCUA_AUTH', true],
     ['user token rejected', 'ActivateSession failed: BadIdentityTokenRejected', 'OPCUA_AUTH', true],
     ['server refuses our certificate', 'OpenSecureChannel failed BadSecurityChecksFailed', 'OPCUA_CLIENT_CERTIFICATE', true],
-    ['no matching endpoint', 'cannot find endpoint for securityMode=SignAndEncrypt policy = http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256', 'OPCUA_ENDPOINT', true],
-    ['refused', 'The connection cannot be established with server opc.tcp://plc:4840 .\nErr = (connect ECONNREFUSED 10.0.0.5:4840)', 'OPCUA_UNREACHABLE', false],
+    [
+      'no matching endpoint',
+      'cannot find endpoint for securityMode=SignAndEncrypt policy = http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256',
+      'OPCUA_ENDPOINT',
+      true,
+    ],
+    [
+      'refused',
+      'The connection cannot be established with server opc.tcp://plc:4840 .\nErr = (connect ECONNREFUSED 10.0.0.5:4840)',
+      'OPCUA_UNREACHABLE',
+      false,
+    ],
     ['dns', 'getaddrinfo ENOTFOUND plc', 'OPCUA_UNREACHABLE', false],
     ['anything else', 'something odd', 'OPCUA_CONNECT_FAILED', false],
   ];

@@ -26,7 +26,12 @@ const cases: Case[] = [
   { name: 'multi-character terminator split over chunks', options: { framing: { suffix: '##' } }, chunks: ['ABC#', '#DEF#', '#'], expect: ['ABC', 'DEF'] },
   { name: 'fixed length', options: { framing: { fixedLength: 4 } }, chunks: ['ABCDEF', 'GH12', '34'], expect: ['ABCD', 'EFGH', '1234'] },
   { name: 'empty frames ignored', chunks: ['\r\r\nABC\r\r'], expect: ['ABC'] },
-  { name: 'prefix and suffix stripped when present', options: { stripPrefix: '\u0002', stripSuffix: '!' }, chunks: ['\u0002ABC!\rDEF\r\u0002GHI\r'], expect: ['ABC', 'DEF', 'GHI'] },
+  {
+    name: 'prefix and suffix stripped when present',
+    options: { stripPrefix: '\u0002', stripSuffix: '!' },
+    chunks: ['\u0002ABC!\rDEF\r\u0002GHI\r'],
+    expect: ['ABC', 'DEF', 'GHI'],
+  },
   { name: 'GS of a GS1 code is kept', chunks: [']d2010950600013435210AB\u001d21X\r'], expect: [']d2010950600013435210AB\u001d21X'] },
   { name: 'UTF-8 text', chunks: [Buffer.from('Größe\r', 'utf8')], expect: ['Größe'] },
   {

@@ -31,10 +31,15 @@ export async function until(cond: () => boolean, what: string, ms = 8000): Promi
  */
 export class PtyPair {
   private child: ChildProcess | undefined;
-  constructor(readonly scannerLink: string, readonly agentLink: string) {}
+  constructor(
+    readonly scannerLink: string,
+    readonly agentLink: string,
+  ) {}
 
   async start(): Promise<void> {
-    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.scannerLink}`, `pty,raw,echo=0,link=${this.agentLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.scannerLink}`, `pty,raw,echo=0,link=${this.agentLink}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr?.resume();
     this.child = child;
     await until(() => existsSync(this.scannerLink) && existsSync(this.agentLink), 'socat pty links');

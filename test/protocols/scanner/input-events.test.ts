@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  EV_KEY, EV_SYN, InputEventReader, KeyboardScanDecoder, SYN_DROPPED, decodeKeyboardScans, encodeInputEvent, eventSizeForArch,
-  type KeyboardDecoderOptions, type KeyboardScan,
+  EV_KEY,
+  EV_SYN,
+  InputEventReader,
+  KeyboardScanDecoder,
+  SYN_DROPPED,
+  decodeKeyboardScans,
+  encodeInputEvent,
+  eventSizeForArch,
+  type KeyboardDecoderOptions,
+  type KeyboardScan,
 } from '../../../agent/protocols/keyboard-scanner/input-events';
 import { K, KeyStream } from './keyboard-stream';
 
@@ -46,7 +54,12 @@ const cases: Case[] = [
   { name: 'keypad digits without Alt', build: (k) => k.tap(K.KP2).tap(K.KP9).tap(K.KP0).enter(), expect: ['290'] },
   { name: 'keypad Enter ends a scan', build: (k) => k.text('KP').tap(K.KPENTER), expect: ['KP'] },
   { name: 'Tab as terminator', options: { terminator: 'tab' }, build: (k) => k.text('T1').tap(K.TAB).text('T2').tap(K.TAB), expect: ['T1', 'T2'] },
-  { name: 'Enter is not a terminator when Tab is', options: { terminator: 'tab' }, build: (k) => k.text('A').enter().tap(K.TAB), expect: [{ unreadable: /key code 28 types no character/ }] },
+  {
+    name: 'Enter is not a terminator when Tab is',
+    options: { terminator: 'tab' },
+    build: (k) => k.text('A').enter().tap(K.TAB),
+    expect: [{ unreadable: /key code 28 types no character/ }],
+  },
   { name: 'lone Enter types nothing', build: (k) => k.enter().enter(), expect: [] },
   { name: 'Backspace removes the last character', build: (k) => k.text('ABX').tap(K.BACKSPACE).text('C').enter(), expect: ['ABC'] },
   {

@@ -55,9 +55,11 @@ function plugIn(path: string): Promise<FileHandle> {
 describe('keyboard scanner adapter (FIFO standing in for the input device)', () => {
   test('real input device through /dev/uinput', (t) => {
     // No virtual-keyboard test is written yet: no machine with /dev/uinput was at hand to check one.
-    t.skip(UINPUT
-      ? '/dev/uinput present, but no virtual-keyboard test exists yet; the FIFO tests below cover reader and decoding'
-      : '/dev/uinput not present: a FIFO stands in for the input device (grab off)');
+    t.skip(
+      UINPUT
+        ? '/dev/uinput present, but no virtual-keyboard test exists yet; the FIFO tests below cover reader and decoding'
+        : '/dev/uinput not present: a FIFO stands in for the input device (grab off)',
+    );
   });
 
   test('scans typed by the scanner become signals; unplug and replug are followed', async (t) => {

@@ -2,8 +2,21 @@ import { EV_KEY, EV_SYN, SYN_REPORT, encodeInputEvent, type EventSize, type Inpu
 
 /** Key codes from linux/input-event-codes.h, written out here so the tests do not borrow the decoder's own table. */
 export const K = {
-  ENTER: 28, KPENTER: 96, TAB: 15, BACKSPACE: 14, LEFTSHIFT: 42, RIGHTSHIFT: 54, LEFTCTRL: 29, LEFTALT: 56,
-  CAPSLOCK: 58, F1: 59, RIGHTBRACE: 27, KP0: 82, KP2: 80, KP9: 73, A: 30,
+  ENTER: 28,
+  KPENTER: 96,
+  TAB: 15,
+  BACKSPACE: 14,
+  LEFTSHIFT: 42,
+  RIGHTSHIFT: 54,
+  LEFTCTRL: 29,
+  LEFTALT: 56,
+  CAPSLOCK: 58,
+  F1: 59,
+  RIGHTBRACE: 27,
+  KP0: 82,
+  KP2: 80,
+  KP9: 73,
+  A: 30,
 } as const;
 
 /** US keyboard rows: the first key code of each row and its keys, unshifted and shifted. */
@@ -17,7 +30,9 @@ const ROWS: Array<[number, string, string]> = [
 const US = new Map<string, { code: number; shift: boolean }>();
 for (const [first, plain, shifted] of ROWS) {
   [...plain].forEach((ch, i) => US.set(ch, { code: first + i, shift: false }));
-  [...shifted].forEach((ch, i) => { if (!US.has(ch)) US.set(ch, { code: first + i, shift: true }); });
+  [...shifted].forEach((ch, i) => {
+    if (!US.has(ch)) US.set(ch, { code: first + i, shift: true });
+  });
 }
 
 /**
