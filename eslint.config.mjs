@@ -39,8 +39,8 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
-    // A plain CommonJS script run under systemd-nspawn in place of the agent.
-    files: ['test/deploy/*.js'],
+    // Plain CommonJS scripts: the command's launcher, and the probe run under systemd-nspawn in place of the agent.
+    files: ['test/deploy/*.js', 'bin/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

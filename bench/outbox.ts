@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import { migrate } from '../agent/buffer/migrations';
 import type { FlowDefinition } from '../agent/buffer/flows';
 import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
-import { randomEventId } from '../agent/events/ids';
-import type { CanonicalEvent } from '../agent/events/schema';
+import { randomEventId } from '../agent/model/event-ids';
+import type { CanonicalEvent } from '../agent/model/event';
 import type { Figure } from './figure';
 import { figure, median, percentile } from './figure';
 

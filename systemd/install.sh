@@ -105,10 +105,10 @@ tar -C "$SRC_DIR" --exclude=./node_modules --exclude=./dist --exclude=./.build \
   # are native modules: they are fetched prebuilt for this CPU when
   # possible, else compiled (that needs python3, make and g++).
   npm ci --no-audit --no-fund
-  [[ -f dist/agent/cli.js ]] || npm run build
+  [[ -f dist/agent/cli/main.js ]] || npm run build
   npm prune --omit=dev --no-audit --no-fund
 )
-[[ -f $BUILD_DIR/dist/agent/cli.js ]] || die "build did not produce dist/agent/cli.js"
+[[ -f $BUILD_DIR/dist/agent/cli/main.js ]] || die "build did not produce dist/agent/cli/main.js"
 
 NEW_DIR=$APP_DIR.new
 rm -rf "$NEW_DIR"
@@ -159,7 +159,7 @@ fi
 cat >"$BIN_DIR/edge-agent" <<EOF
 #!/bin/sh
 # Written by odoo-edge-agent's systemd/install.sh.
-exec "$NODE_BIN" /opt/edge-agent/dist/agent/cli.js "\$@"
+exec "$NODE_BIN" /opt/edge-agent/dist/agent/cli/main.js "\$@"
 EOF
 chmod 0755 "$BIN_DIR/edge-agent"
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { eventId } from '../events/ids';
-import { parseEvent, type CanonicalEvent, type EventType } from '../events/schema';
+import { eventId } from '../model/event-ids';
+import { parseEvent, type CanonicalEvent, type EventType } from '../model/event';
 import type { Logger } from '../log';
 
 /**
@@ -40,7 +40,7 @@ interface RollupRule {
 }
 
 /**
- * Types whose events may be rolled up, from their schemas (agent/events/schema.ts).
+ * Types whose events may be rolled up, from their schemas (agent/model/event.ts).
  * A quantity that is a delta adds up; a quantity that is an absolute total
  * (what was produced so far, what was counted) is taken from the latest event.
  * Every other type describes a single fact (a stop, a check, a request, a

@@ -1,5 +1,5 @@
-import type { CanonicalEvent, EventType } from '../events/schema';
-import type { InvalidInput } from '../protocols/types';
+import type { CanonicalEvent, EventType } from '../model/event';
+import type { InvalidInput } from '../model/signal';
 
 /**
  * The outbox: where every event waits, durably, until Odoo has it.

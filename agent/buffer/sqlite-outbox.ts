@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AgentError, OutboxFullError } from '../errors';
-import { parseEvent, type CanonicalEvent, type EventType } from '../events/schema';
+import { parseEvent, type CanonicalEvent, type EventType } from '../model/event';
 import type { Logger } from '../log';
-import type { InvalidInput } from '../protocols/types';
+import type { InvalidInput } from '../model/signal';
 import { FlowStore, pruneFlowMembers, readFlowStatus, type FlowDefinition, type FlowStatus, type FlushResult } from './flows';
 import { migrate } from './migrations';
 import type {

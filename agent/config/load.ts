@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { registerBuiltins } from '../builtins';
+import { registerBuiltins } from '../runtime/builtins';
 import { ConfigError } from '../errors';
 import { locate } from './locate';
 import { buildConfigSchema, type AgentConfig } from './schema';

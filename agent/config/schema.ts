@@ -1,7 +1,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { rollupRefusal } from '../buffer/flows';
-import { EVENT_TYPES } from '../events/schema';
+import { EVENT_TYPES } from '../model/event';
 import { mqttOutSchema } from '../protocols/mqtt/config';
 import { adapterKinds } from '../protocols/registry';
 import { buildRulesConfigSchema } from '../rules/config';

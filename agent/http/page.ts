@@ -1,7 +1,7 @@
 import type { FlowStatus } from '../buffer/flows';
 import type { AuditEntry, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
 import type { SyncStatus } from '../sync/worker';
-import type { Role } from '../users';
+import type { Role } from './users';
 import { throughputChart } from './chart';
 import { clip, esc, formatAge, formatClock, formatCount, formatSpan } from './format';
 import type { Headline, Level } from './headline';

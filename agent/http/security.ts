@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Role } from '../users';
+import type { Role } from './users';
 
 /**
  * Logins, sessions and the checks every change on the status page passes:

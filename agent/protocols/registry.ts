@@ -14,7 +14,7 @@ export interface AdapterKind<C extends SourceConfigBase = SourceConfigBase> {
 
 /**
  * Every adapter type the agent knows, registered by `type`. The list is filled
- * in agent/builtins.ts (add your kind THERE, one line), not here: importing
+ * in agent/runtime/builtins.ts (add your kind THERE, one line), not here: importing
  * adapters from this module would make an import cycle with their configs.
  */
 export const adapterKinds: AdapterKind[] = [];

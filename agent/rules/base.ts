@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { CanonicalEvent, EventType } from '../events/schema';
-import { payloadSchemas } from '../events/schema';
-import type { Signal } from '../protocols/types';
+import type { CanonicalEvent, EventType } from '../model/event';
+import { payloadSchemas } from '../model/event';
+import type { Signal } from '../model/signal';
 import { tagPatternProblem } from './match';
-import { templateProblem } from './template';
+import { templateProblem } from './template-language';
 import type { Rule, RuleContext, RuleOutput } from './types';
 import { timeMs } from './values';
 
@@ -34,7 +34,7 @@ export const tagPatternSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-/** A text that may hold `{{...}}` placeholders (agent/rules/template.ts). */
+/** A text that may hold `{{...}}` placeholders (agent/rules/template-language.ts). */
 export const templateSchema = z.string().superRefine((text, ctx) => {
   const problem = templateProblem(text);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });

@@ -1,6 +1,6 @@
 import { AgentError, errorMessage } from '../errors';
-import { formatIssues, isValidatedEvent, parseEvent, type CanonicalEvent } from '../events/schema';
-import type { Signal } from '../protocols/types';
+import { formatIssues, isValidatedEvent, parseEvent, type CanonicalEvent } from '../model/event';
+import type { Signal } from '../model/signal';
 import { isRestorable } from './base';
 import { buildRulesConfigSchema, type RuleConfig } from './config';
 import { isFactKey } from './keys';

@@ -1,5 +1,5 @@
-import type { CanonicalEvent } from '../events/schema';
-import type { Signal } from '../protocols/types';
+import type { CanonicalEvent } from '../model/event';
+import type { Signal } from '../model/signal';
 
 /**
  * A rule turns signals into business events. Rules are pure: given the state

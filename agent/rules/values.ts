@@ -1,4 +1,4 @@
-import { resolvePath } from './template';
+import { resolvePath } from './template-language';
 
 /**
  * Reading plain values out of signals: numbers, on/off, state codes, a field

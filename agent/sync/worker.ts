@@ -1,5 +1,5 @@
 import type { Outbox, OutboxRecord, RunPolicy, Settlement } from '../buffer/outbox';
-import type { EventType } from '../events/schema';
+import type { EventType } from '../model/event';
 import type { Logger } from '../log';
 import { OdooError, type OdooClient, type OdooServerInfo } from '../odoo/types';
 import { backoffDelay, type BackoffPolicy } from '../retry';

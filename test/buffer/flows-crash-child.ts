@@ -7,7 +7,7 @@
  * moment, often in the middle of a flush.
  */
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import type { CanonicalEvent } from '../../agent/events/schema';
+import type { CanonicalEvent } from '../../agent/model/event';
 import { CRASH_FLOW } from './flows-crash-flow';
 
 const path = process.argv[2]!;

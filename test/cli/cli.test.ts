@@ -8,7 +8,7 @@ import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
+const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
 const config = join(dir, 'agent.yaml');
 // The Odoo key is a systemd credential this test cannot resolve: local commands must work without it.
 writeFileSync(

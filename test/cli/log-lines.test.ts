@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { it } from 'node:test';
 import pino from 'pino';
-import { startAgent } from '../../agent/agent';
+import { startAgent } from '../../agent/runtime/agent';
 import { parseConfigText } from '../../agent/config/load';
 
 it('every log line of a running agent names its component once (no repeated JSON keys)', async () => {

@@ -139,7 +139,7 @@ describe('config', () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(good, BASE);
     writeFileSync(bad, `${BASE}sync:\n  concurency: 2\n`);
-    const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
+    const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
     const env = { ...process.env, EDGE_TEST_KEY: 'k', EDGE_AGENT_LOG_LEVEL: 'silent' };
     const ok = spawnSync(process.execPath, [cli, 'check-config', good], { env, encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stderr);

@@ -30,12 +30,12 @@ if [[ ! -x $ROOT/lib/systemd/systemd ]]; then
     bookworm "$ROOT" http://deb.debian.org/debian
 fi
 
-# The program: the host's Node.js, the probe as dist/agent/cli.js, and the
+# The program: the host's Node.js, the probe as dist/agent/cli/main.js, and the
 # SQLite module (with its two small runtime dependencies) from node_modules.
 install -m 0755 "$NODE_BIN" "$ROOT/usr/bin/node"
 rm -rf "$ROOT/opt/edge-agent"
-mkdir -p "$ROOT/opt/edge-agent/dist/agent" "$ROOT/opt/edge-agent/node_modules"
-cp "$REPO/test/deploy/sandbox-probe.js" "$ROOT/opt/edge-agent/dist/agent/cli.js"
+mkdir -p "$ROOT/opt/edge-agent/dist/agent/cli" "$ROOT/opt/edge-agent/node_modules"
+cp "$REPO/test/deploy/sandbox-probe.js" "$ROOT/opt/edge-agent/dist/agent/cli/main.js"
 for mod in better-sqlite3 bindings file-uri-to-path; do
   cp -a "$REPO/node_modules/$mod" "$ROOT/opt/edge-agent/node_modules/"
 done

@@ -89,7 +89,7 @@ test('the unit runs the agent as its own user with the state, config and credent
   assert.equal(one(unit, s, 'ConfigurationDirectory'), 'edge-agent');
   assert.ok(values(unit, s, 'LoadCredential').includes('odoo-api-key:/etc/edge-agent/credentials/odoo-api-key'));
   const exec = one(unit, s, 'ExecStart') ?? '';
-  assert.match(exec, /^\/\S+\/node .*\/opt\/edge-agent\/dist\/agent\/cli\.js run --config \/etc\/edge-agent\/config\.yaml$/);
+  assert.match(exec, /^\/\S+\/node .*\/opt\/edge-agent\/dist\/agent\/cli\/main\.js run --config \/etc\/edge-agent\/config\.yaml$/);
   assert.ok(values(unit, s, 'Environment').includes('NODE_ENV=production'));
   assert.ok(values(unit, s, 'Environment').includes('EDGE_AGENT_LOG_LEVEL=info'));
   assert.equal(one(unit, s, 'Restart'), 'always');

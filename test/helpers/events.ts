@@ -1,5 +1,5 @@
-import { eventId, randomEventId } from '../../agent/events/ids';
-import type { CanonicalEvent } from '../../agent/events/schema';
+import { eventId, randomEventId } from '../../agent/model/event-ids';
+import type { CanonicalEvent } from '../../agent/model/event';
 
 let n = 0;
 

@@ -1,5 +1,5 @@
-import { randomEventId } from '../../agent/events/ids';
-import type { CanonicalEvent, EventType } from '../../agent/events/schema';
+import { randomEventId } from '../../agent/model/event-ids';
+import type { CanonicalEvent, EventType } from '../../agent/model/event';
 import type { FlowDefinition } from '../../agent/buffer/flows';
 
 let n = 0;

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { startAgent, type RunningAgent } from '../../agent/agent';
+import { startAgent, type RunningAgent } from '../../agent/runtime/agent';
 import { parseConfigText } from '../../agent/config/load';
 import { startHttp, type HttpHandle } from '../../agent/http/server';
 import { consumption } from '../helpers/flow-events';
-import { addUser } from '../../agent/users';
+import { addUser } from '../../agent/http/users';
 import { Browser } from './helpers';
 
-const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
+const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
 
 /** The value of one series in Prometheus text, or undefined when it is not there. */
 function value(text: string, series: string): number | undefined {

@@ -3,11 +3,11 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startAgent, type RunningAgent } from '../../agent/agent';
+import { startAgent, type RunningAgent } from '../../agent/runtime/agent';
 import { parseConfigText } from '../../agent/config/load';
-import type { CanonicalEvent } from '../../agent/events/schema';
+import type { CanonicalEvent } from '../../agent/model/event';
 import { startHttp } from '../../agent/http/server';
-import { addUser } from '../../agent/users';
+import { addUser } from '../../agent/http/users';
 
 export interface TestSite {
   agent: RunningAgent;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningAgent } from '../../agent/agent';
-import { createMetrics } from '../../agent/metrics';
+import type { RunningAgent } from '../../agent/runtime/agent';
+import { createMetrics } from '../../agent/http/metrics';
 import type { RequestObservation } from '../../agent/sync/worker';
 import { Browser, startSite, type TestSite } from './helpers';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addUser, removeUser } from '../../agent/users';
+import { addUser, removeUser } from '../../agent/http/users';
 import { startHttp } from '../../agent/http/server';
 import { Browser, PASSWORDS, startSite, type TestSite } from './helpers';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors';
-import { addUser, findUser, listUsers, removeUser, roleAllows, verifyUser } from '../../agent/users';
+import { addUser, findUser, listUsers, removeUser, roleAllows, verifyUser } from '../../agent/http/users';
 
 const dir = mkdtempSync(join(tmpdir(), 'users-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EVENT_TYPES } from '../../agent/events/schema';
+import { EVENT_TYPES } from '../../agent/model/event';
 import { genericMappingOperation, genericMappingSchema, mappingRow, renderTemplate } from '../../agent/sync/operations/generic-mapping';
 import { createOperationRegistry } from '../../agent/sync/operations/index';
 import { Fixtures, m2o, read, readId } from './fixtures';

@@ -7,8 +7,8 @@
  */
 import { after, before, describe } from 'node:test';
 import pino from 'pino';
-import { randomEventId } from '../../agent/events/ids';
-import { canonicalEventSchema, type EventOf, type EventType, type PayloadOf } from '../../agent/events/schema';
+import { randomEventId } from '../../agent/model/event-ids';
+import { canonicalEventSchema, type EventOf, type EventType, type PayloadOf } from '../../agent/model/event';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
 import type { OdooClient, OdooServerInfo } from '../../agent/odoo/types';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AgentError } from '../../agent/errors';
-import type { Signal } from '../../agent/protocols/types';
+import type { Signal } from '../../agent/model/signal';
 import { rulesConfigSchema } from '../../agent/rules/config';
 import { RuleEngine } from '../../agent/rules/engine';
 import type { Rule } from '../../agent/rules/types';

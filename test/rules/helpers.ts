@@ -1,5 +1,5 @@
-import type { CanonicalEvent } from '../../agent/events/schema';
-import type { Signal } from '../../agent/protocols/types';
+import type { CanonicalEvent } from '../../agent/model/event';
+import type { Signal } from '../../agent/model/signal';
 import { ruleConfigSchema } from '../../agent/rules/config';
 import { RuleEngine, type ProcessContext, type ProcessResult } from '../../agent/rules/engine';
 

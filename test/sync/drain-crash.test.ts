@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import { eventId } from '../../agent/events/ids';
-import type { CanonicalEvent } from '../../agent/events/schema';
+import { eventId } from '../../agent/model/event-ids';
+import type { CanonicalEvent } from '../../agent/model/event';
 import { externalId } from '../../agent/sync/operations/odoo-calls';
 import { startOdooSim } from '../odoo-sim';
 
@@ -17,7 +17,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const KEYS = 50;
 const PER_KEY = 200;
 const KILLS = 20;
-const cli = join(__dirname, '..', '..', 'agent', 'cli.js');
+const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
 
 function downtimeEvents(): CanonicalEvent[] {
   const out: CanonicalEvent[] = [];

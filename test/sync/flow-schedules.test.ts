@@ -7,7 +7,7 @@ import cron from 'node-cron';
 import pino from 'pino';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { parseConfigText } from '../../agent/config/load';
-import { startSchedules, writeReconciliation } from '../../agent/schedules';
+import { startSchedules, writeReconciliation } from '../../agent/runtime/schedules';
 import { MasterDataCache } from '../../agent/sync/master-data';
 import { consumption } from '../helpers/flow-events';
 

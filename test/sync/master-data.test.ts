@@ -8,7 +8,7 @@ import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { parseConfigText } from '../../agent/config/load';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
-import { writeReconciliation } from '../../agent/schedules';
+import { writeReconciliation } from '../../agent/runtime/schedules';
 import { MasterDataCache } from '../../agent/sync/master-data';
 import { makeEvent } from '../helpers/events';
 import { startOdooSim } from '../odoo-sim';

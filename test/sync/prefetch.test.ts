@@ -6,7 +6,7 @@ import { after, it } from 'node:test';
 import pino from 'pino';
 import type { OutboxRecord } from '../../agent/buffer/outbox';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import type { CanonicalEvent } from '../../agent/events/schema';
+import type { CanonicalEvent } from '../../agent/model/event';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
 import { createOperationRegistry } from '../../agent/sync/operations/index';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import type { CanonicalEvent, EventType } from '../../agent/events/schema';
+import type { CanonicalEvent, EventType } from '../../agent/model/event';
 import { OdooError, type OdooClient } from '../../agent/odoo/types';
 import type { Operation, OperationOutcome } from '../../agent/sync/operations/types';
 import { SyncWorker, type SyncWorkerConfig } from '../../agent/sync/worker';

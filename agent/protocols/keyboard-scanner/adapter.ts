@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AgentError, errorMessage } from '../../errors';
-import type { DeviceIdentity } from '../../scan/device-watch';
-import { ScannerAdapterBase, type OpenDevice } from '../../scan/scanner-adapter-base';
+import type { DeviceIdentity } from '../scanner/device-watch';
+import { ScannerAdapterBase, type OpenDevice } from '../scanner/adapter-base';
 import type { AdapterContext } from '../types';
 import type { KeyboardScannerConfig } from './config';
 import { grabHelperArgs } from './grab-helper';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { scannerCommonOptions } from '../../scan/scanner-options';
+import { scannerCommonOptions } from '../scanner/options';
 import { sourceBase } from '../base';
 import { eventSizeForArch } from './input-events';
 

@@ -1,4 +1,4 @@
-import { stripAffixes, unreadableReason } from '../../scan/code-text';
+import { stripAffixes, unreadableReason } from '../scanner/code-text';
 import { KEY, isAlt, isCtrl, isShift, keyChar, keypadDigit } from './keymap';
 
 /**

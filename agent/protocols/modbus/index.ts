@@ -5,7 +5,7 @@ import { modbusSourceSchema, type ModbusSourceConfig } from './config';
 export { ModbusAdapter, MODBUS_EXCEPTIONS } from './adapter';
 export { modbusSourceSchema, type ModbusSourceConfig, type ModbusSourceInput } from './config';
 
-/** The `type: modbus` source: polls Modbus TCP or RTU devices. Registered in agent/builtins.ts. */
+/** The `type: modbus` source: polls Modbus TCP or RTU devices. Registered in agent/runtime/builtins.ts. */
 export const modbusAdapterKind: AdapterKind<ModbusSourceConfig> = {
   type: 'modbus',
   configSchema: modbusSourceSchema,

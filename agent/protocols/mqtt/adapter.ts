@@ -3,7 +3,8 @@ import { connect, Store, type IClientOptions, type IConnackPacket, type IPublish
 import { isoNow } from '../../clock';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
-import type { AdapterContext, AdapterHealth, InvalidInput, Signal, SourceAdapter } from '../types';
+import type { InvalidInput, Signal } from '../../model/signal';
+import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
 import type { MqttSourceConfig, MqttSubscription } from './config';
 import { clientOptions, defaultClientId, safeUrl } from './connection';
 import { decodePayload, rawPayload } from './decode';

@@ -1,4 +1,4 @@
-import type { SignalValue } from '../types';
+import type { SignalValue } from '../../model/signal';
 
 /**
  * Turning an MQTT payload (bytes) into a signal value. Pure, no I/O.

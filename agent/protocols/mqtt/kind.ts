@@ -2,7 +2,7 @@ import type { AdapterKind } from '../registry';
 import { MqttSourceAdapter } from './adapter';
 import { mqttSourceSchema, type MqttSourceConfig } from './config';
 
-/** The `mqtt` entry of the adapter registry (listed in agent/builtins.ts). */
+/** The `mqtt` entry of the adapter registry (listed in agent/runtime/builtins.ts). */
 export const mqttAdapterKind: AdapterKind<MqttSourceConfig> = {
   type: 'mqtt',
   configSchema: mqttSourceSchema,

@@ -49,7 +49,8 @@ import {
 } from 'node-opcua';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import { componentLogger, type Logger } from '../../log';
-import type { AdapterContext, AdapterHealth, Signal, SourceAdapter } from '../types';
+import type { Signal } from '../../model/signal';
+import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
 import { parseBrowsePath, type BrowsePathStep } from './addressing';
 import { countRejected, listCertificates, pkiDirFor } from './certs';
 import type { OpcuaItemConfig, OpcuaSourceConfig } from './config';

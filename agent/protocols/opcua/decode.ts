@@ -2,7 +2,7 @@
  * OPC UA values to signal values, status codes to quality. Pure: no I/O, no
  * node-opcua import, so it is tested with plain tables.
  */
-import type { Signal, SignalValue } from '../types';
+import type { Signal, SignalValue } from '../../model/signal';
 
 /** OPC UA built-in data types (OPC 10000-6, 5.1.2), as node-opcua numbers them. */
 export enum UaType {

@@ -30,4 +30,4 @@ export const opcuaKind: AdapterKind<OpcuaSourceConfig> = {
 
 export { opcuaConfigSchema, type OpcuaSourceConfig } from './config';
 export { listCertificates, trustCertificate, rejectCertificate, pkiDirFor, type CertificateEntry, type CertificateStatus } from './certs';
-export { certsCommand } from './certs-cli';
+export { certsCommand } from '../../cli/certs';

@@ -1,4 +1,4 @@
-import type { Signal } from '../types';
+import type { Signal } from '../../model/signal';
 
 /**
  * Data changes waiting to be handed to the rules. Every change is kept, in

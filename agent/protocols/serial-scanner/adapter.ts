@@ -1,7 +1,7 @@
 import { SerialPort } from 'serialport';
 import { AgentError, errorMessage } from '../../errors';
-import type { DeviceIdentity } from '../../scan/device-watch';
-import { ScannerAdapterBase, type OpenDevice } from '../../scan/scanner-adapter-base';
+import type { DeviceIdentity } from '../scanner/device-watch';
+import { ScannerAdapterBase, type OpenDevice } from '../scanner/adapter-base';
 import type { AdapterContext } from '../types';
 import type { SerialScannerConfig } from './config';
 import { FrameDecoder, type Frame } from './framing';

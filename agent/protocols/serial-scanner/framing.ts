@@ -1,4 +1,4 @@
-import { decodeText, stripAffixes, unreadableReason } from '../../scan/code-text';
+import { decodeText, stripAffixes, unreadableReason } from '../scanner/code-text';
 
 /**
  * Cuts the byte stream of a serial scanner into scans. Pure: bytes in,

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { eventId } from '../../events/ids';
-import { EVENT_TYPES, payloadSchemas, type EventType } from '../../events/schema';
-import type { Signal } from '../../protocols/types';
+import { eventId } from '../../model/event-ids';
+import { EVENT_TYPES, payloadSchemas, type EventType } from '../../model/event';
+import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { defaultSequenceKey, productionFactKey } from '../keys';
 import { hasWildcard, signalMatcher } from '../match';
-import { renderFields, renderTemplate } from '../template';
+import { renderFields, renderTemplate } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, toBool } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * `capture`: on an edge of a trigger tag (cycle complete, part done), take the

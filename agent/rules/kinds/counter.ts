@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { eventId } from '../../events/ids';
-import type { Signal } from '../../protocols/types';
+import { eventId } from '../../model/event-ids';
+import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, unchanged } from '../base';
 import { productionFactKey, productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, roundQuantity, toNumber } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * `counter`: a piece counter of a machine (a PLC register, an OPC UA variable)

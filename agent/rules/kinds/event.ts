@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { EVENT_TYPES, parseEvent, type CanonicalEvent, type EventType } from '../../events/schema';
-import type { Signal } from '../../protocols/types';
+import { EVENT_TYPES, parseEvent, type CanonicalEvent, type EventType } from '../../model/event';
+import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, rejected, ruleBase, templateSchema, unchanged } from '../base';
 import { defaultSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
-import { renderTemplate, resolvePath } from '../template';
+import { renderTemplate, resolvePath } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * `event`: the message already is a canonical event (a MES that speaks the

@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { eventId } from '../../events/ids';
-import { type CanonicalEvent, parseEvent } from '../../events/schema';
-import type { Signal } from '../../protocols/types';
-import { isGs1Code, isGtin, splitSymbology } from '../../scan/gs1';
-import { type ProductMatch, findProduct, lookupScan } from '../../scan/lookup';
+import { eventId } from '../../model/event-ids';
+import { type CanonicalEvent, parseEvent } from '../../model/event';
+import type { Signal } from '../../model/signal';
+import { isGs1Code, isGtin, splitSymbology } from './scan-gs1';
+import { type ProductMatch, findProduct, lookupScan } from './scan-lookup';
 import { type RestorableRule, isBadQuality, rejected, ruleBase, sourceTimeOf, tagPatternSchema, unchanged } from '../base';
 import { productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import type { MasterDataLookup, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * Operator context at a scanning station. One rule per scanner source; it

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { eventId } from '../../events/ids';
-import type { CanonicalEvent } from '../../events/schema';
-import type { Signal } from '../../protocols/types';
+import { eventId } from '../../model/event-ids';
+import type { CanonicalEvent } from '../../model/event';
+import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { workcenterSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
-import { renderTemplate } from '../template';
+import { renderTemplate } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, timeMs, toBool, toCode } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * `state`: a machine state tag becomes downtime of a work center:

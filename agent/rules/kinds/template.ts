@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { eventId } from '../../events/ids';
-import { EVENT_TYPES, parseEvent, payloadSchemas, type CanonicalEvent, type EventType } from '../../events/schema';
-import type { Signal } from '../../protocols/types';
+import { eventId } from '../../model/event-ids';
+import { EVENT_TYPES, parseEvent, payloadSchemas, type CanonicalEvent, type EventType } from '../../model/event';
+import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, makeEvent, rejected, ruleBase, templateSchema, unchanged } from '../base';
 import { defaultSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
-import { isTemplate, renderFields, renderTemplate } from '../template';
+import { isTemplate, renderFields, renderTemplate } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, timeMs } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * `template`: map the fields of any JSON message onto an event type with small
- * templates (agent/rules/template.ts):
+ * templates (agent/rules/template-language.ts):
  *
  *   type: production.reported
  *   payload:

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { eventId } from '../../events/ids';
-import type { Signal } from '../../protocols/types';
+import { eventId } from '../../model/event-ids';
+import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { equipmentSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
-import { renderTemplate } from '../template';
+import { renderTemplate } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, toNumber } from '../values';
-import type { RuleKind } from './index';
+import type { RuleKind } from './kind';
 
 /**
  * `threshold`: a measured value (temperature, vibration, pressure) crossing a

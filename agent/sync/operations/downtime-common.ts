@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { lookupsFor } from './lookup';
 import { externalId, keyedLoad, odooDatetime, type KeyedLoadMode } from './odoo-calls';
 import { KeyOrderGuard, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { PRODUCTIVITY_MODEL, sendEnds } from './downtime-common';
 import type { Operation, OperationContext, OperationOptions, OperationOutcome } from './types';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_TYPES, payloadSchemas, type CanonicalEvent, type EventType } from '../../events/schema';
+import { EVENT_TYPES, payloadSchemas, type CanonicalEvent, type EventType } from '../../model/event';
 import { externalId, keyedLoad, odooDatetime, sanitizeKey } from './odoo-calls';
 import { KeyOrderGuard, OperationError, type Operation, type OperationContext, type OperationOutcome } from './types';
 

@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { lookupsFor, type OdooLookups, type ProductInfo } from './lookup';
 import { describeAction, externalId, keyedLoad, loadNumber, m2oId, odooDatetime, readOne, searchRead, writeValues } from './odoo-calls';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { lookupsFor } from './lookup';
 import { externalId, keyedLoad } from './odoo-calls';
 import { KeyOrderGuard, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

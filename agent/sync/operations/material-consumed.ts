@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { externalId, findExternalId, keyedLoad, loadNumber, m2oId, readOne, searchRead, writeValues } from './odoo-calls';
 import { readProduction } from './production-common';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

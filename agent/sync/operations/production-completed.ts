@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { describeAction, readOne } from './odoo-calls';
 import { MARK_DONE_CONTEXT, readProduction, type ProductionRecord } from './production-common';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

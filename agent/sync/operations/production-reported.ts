@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { externalId, keyedLoad, m2oId, m2oName, sameQuantity, writeValues } from './odoo-calls';
 import { readProduction, requireOpenProduction } from './production-common';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

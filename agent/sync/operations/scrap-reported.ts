@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { describeAction, externalId, keyedLoad, loadNumber, readOne } from './odoo-calls';
 import { lookupsFor } from './lookup';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';

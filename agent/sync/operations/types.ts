@@ -1,5 +1,5 @@
 import type { Logger } from '../../log';
-import type { CanonicalEvent, EventType } from '../../events/schema';
+import type { CanonicalEvent, EventType } from '../../model/event';
 import type { OdooClient, OdooServerInfo } from '../../odoo/types';
 
 /**

@@ -1,4 +1,4 @@
-import type { EventOf } from '../../events/schema';
+import type { EventOf } from '../../model/event';
 import { readOne } from './odoo-calls';
 import { OperationError, type Operation, type OperationOptions, type OperationOutcome } from './types';
 import { resolveWorkorder } from './workorder-started';

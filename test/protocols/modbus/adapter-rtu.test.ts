@@ -8,7 +8,7 @@ import { ServerSerial } from 'modbus-serial';
 import pino from 'pino';
 import { ModbusAdapter } from '../../../agent/protocols/modbus/adapter';
 import { modbusSourceSchema } from '../../../agent/protocols/modbus/config';
-import type { Signal } from '../../../agent/protocols/types';
+import type { Signal } from '../../../agent/model/signal';
 import { FLOAT_EXAMPLE } from './fixtures';
 import { waitFor } from './modbus-peer';
 

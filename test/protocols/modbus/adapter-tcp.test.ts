@@ -4,7 +4,8 @@ import pino from 'pino';
 import { OutboxFullError } from '../../../agent/errors';
 import { ModbusAdapter } from '../../../agent/protocols/modbus/adapter';
 import { modbusSourceSchema, type ModbusSourceConfig } from '../../../agent/protocols/modbus/config';
-import type { AdapterContext, Signal } from '../../../agent/protocols/types';
+import type { Signal } from '../../../agent/model/signal';
+import type { AdapterContext } from '../../../agent/protocols/types';
 import { WORD_FIXTURES } from './fixtures';
 import { ModbusPeer, waitFor } from './modbus-peer';
 

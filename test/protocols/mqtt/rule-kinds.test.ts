@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Signal } from '../../../agent/protocols/types';
+import type { Signal } from '../../../agent/model/signal';
 import { eventRule, eventRuleConfigSchema } from '../../../agent/rules/kinds/event';
 import { occurredAtMs, templateRule, templateRuleConfigSchema } from '../../../agent/rules/kinds/template';
 import { ruleKinds } from '../../../agent/rules/kinds';

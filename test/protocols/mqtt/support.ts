@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { connect, type MqttClient } from 'mqtt';
-import type { AdapterContext, InvalidInput, Signal } from '../../../agent/protocols/types';
+import type { InvalidInput, Signal } from '../../../agent/model/signal';
+import type { AdapterContext } from '../../../agent/protocols/types';
 import { mqttSourceSchema, type MqttSourceConfig, type MqttSourceInput } from '../../../agent/protocols/mqtt/config';
 
 /** Test doubles and small helpers for the MQTT tests. */

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { AgentError } from '../../../agent/errors';
 import { countRejected, listCertificates, rejectCertificate, trustCertificate } from '../../../agent/protocols/opcua/certs';
-import { certsCommand, pkiDirsOf } from '../../../agent/protocols/opcua/certs-cli';
+import { certsCommand, pkiDirsOf } from '../../../agent/cli/certs';
 import { ensureOwnCertificate, type OwnCertificate } from '../../../agent/protocols/opcua/own-certificate';
 import { tempDir } from './helpers';
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { OutboxFullError } from '../../../agent/errors';
 import { opcuaConfigSchema, type OpcuaSourceConfig } from '../../../agent/protocols/opcua/config';
-import type { AdapterContext, InvalidInput, Signal } from '../../../agent/protocols/types';
+import type { InvalidInput, Signal } from '../../../agent/model/signal';
+import type { AdapterContext } from '../../../agent/protocols/types';
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), `edge-agent-${prefix}-`));

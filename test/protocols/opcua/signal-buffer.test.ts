@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignalBuffer } from '../../../agent/protocols/opcua/signal-buffer';
 import { classifyConnectFailure } from '../../../agent/protocols/opcua/failures';
-import type { Signal } from '../../../agent/protocols/types';
+import type { Signal } from '../../../agent/model/signal';
 
 const sig = (tag: string, value: number): Signal => ({
   source: 'plc',

@@ -2,7 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants, closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import pino from 'pino';
 import { OutboxFullError } from '../../../agent/errors';
-import type { AdapterContext, InvalidInput, Signal } from '../../../agent/protocols/types';
+import type { InvalidInput, Signal } from '../../../agent/model/signal';
+import type { AdapterContext } from '../../../agent/protocols/types';
 
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 

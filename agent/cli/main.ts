@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { SqliteOutbox } from './buffer/sqlite-outbox';
-import { flowsJson } from './buffer/flows';
-import { EVENT_STATES, type EventState, type OutboxRecord } from './buffer/outbox';
-import { loadConfigFile, summarize } from './config/load';
-import { withLenientSecrets } from './config/secrets';
-import type { AgentConfig } from './config/schema';
-import { AgentError, ConfigError, errorMessage } from './errors';
-import { importEvents } from './events/import';
-import { rootLogger, setLogLevel } from './log';
-import { registerBuiltins } from './builtins';
+import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { flowsJson } from '../buffer/flows';
+import { EVENT_STATES, type EventState, type OutboxRecord } from '../buffer/outbox';
+import { loadConfigFile, summarize } from '../config/load';
+import { withLenientSecrets } from '../config/secrets';
+import type { AgentConfig } from '../config/schema';
+import { AgentError, ConfigError, errorMessage } from '../errors';
+import { importEvents } from './import-events';
+import { rootLogger, setLogLevel } from '../log';
+import { registerBuiltins } from '../runtime/builtins';
 
 /** Exit codes, also listed in --help and the README. */
 export const EXIT = {
@@ -101,11 +101,11 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     case 'run': {
-      const { runAgent } = await import('./agent');
+      const { runAgent } = await import('./run');
       return runAgent(values.config ?? process.env.EDGE_AGENT_CONFIG);
     }
     case 'demo': {
-      const { runDemo } = await import('./demo');
+      const { runDemo } = await import('../demo/demo');
       return runDemo({ port: values.port ? Number(values.port) : undefined });
     }
     case 'status': {
@@ -131,11 +131,11 @@ async function main(argv: string[]): Promise<number> {
       return withOutbox(config, (outbox) => flowsCommand(outbox, sub, rest, actor, out));
     }
     case 'users': {
-      const { usersCommand } = await import('./users-cli');
+      const { usersCommand } = await import('./users');
       return usersCommand(localConfig(), sub, rest, values, out, actor);
     }
     case 'certs': {
-      const { certsCommand } = await import('./protocols/opcua/certs-cli');
+      const { certsCommand } = await import('./certs');
       return certsCommand(localConfig(), sub, rest, Boolean(values.json));
     }
     default:
@@ -298,7 +298,8 @@ function safeUser(): string {
   }
 }
 
-if (require.main === module) {
+/** Run the command line (process.argv) and set the exit code. */
+export function runCli(): void {
   setLogLevel(process.env.EDGE_AGENT_LOG_LEVEL ?? 'info');
   main(process.argv.slice(2)).then(
     (code) => {
@@ -324,5 +325,7 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli();
 
 export { main };

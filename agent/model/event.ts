@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compile, NO } from './fast-check';
+import { compile, NO } from './event-check';
 
 /**
  * Canonical business events. Every event that enters the outbox has passed
@@ -174,7 +174,7 @@ export function isValidatedEvent(value: unknown): value is CanonicalEvent {
   return typeof value === 'object' && value !== null && validated.has(value);
 }
 
-/** The quick check built from canonicalEventSchema (fast-check.ts); zod answers whatever it does not pass. */
+/** The quick check built from canonicalEventSchema (event-check.ts); zod answers whatever it does not pass. */
 const quickCheck = compile(canonicalEventSchema);
 
 /** Validate an unknown value as a canonical event; the reason names each failing field. */

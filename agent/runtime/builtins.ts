@@ -1,9 +1,9 @@
-import { adapterKinds, type AdapterKind } from './protocols/registry';
-import { mqttAdapterKind } from './protocols/mqtt/kind';
-import { serialScannerKind } from './protocols/serial-scanner';
-import { keyboardScannerKind } from './protocols/keyboard-scanner';
-import { opcuaKind } from './protocols/opcua';
-import { modbusAdapterKind } from './protocols/modbus';
+import { adapterKinds, type AdapterKind } from '../protocols/registry';
+import { mqttAdapterKind } from '../protocols/mqtt/kind';
+import { serialScannerKind } from '../protocols/serial-scanner';
+import { keyboardScannerKind } from '../protocols/keyboard-scanner';
+import { opcuaKind } from '../protocols/opcua';
+import { modbusAdapterKind } from '../protocols/modbus';
 
 /** The adapter kinds built into the agent. One line per protocol. */
 const BUILTIN_ADAPTERS: AdapterKind[] = [opcuaKind, mqttAdapterKind, serialScannerKind, keyboardScannerKind, modbusAdapterKind];

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunningAgent } from './agent';
-import { EVENT_STATES } from './buffer/outbox';
-import type { CircuitState } from './sync/circuit';
+import type { RunningAgent } from '../runtime/agent';
+import { EVENT_STATES } from '../buffer/outbox';
+import type { CircuitState } from '../sync/circuit';
 
 /**
  * The agent's Prometheus metrics, in a registry of their own (never the

@@ -3,9 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { startAgent, waitForSignal } from './agent';
-import { parseConfigText } from './config/load';
-import { componentLogger } from './log';
+import { startAgent, waitForSignal } from '../runtime/agent';
+import { parseConfigText } from '../config/load';
+import { componentLogger } from '../log';
 
 /**
  * `edge-agent demo` (and `npm start` without a config): a simulated plant, a
@@ -37,10 +37,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
   try {
     // The simulated plant and Odoo live with the tests; the demo reuses them.
-    const { startOdooSim } = await import('../test/odoo-sim');
-    const { startTestServer } = await import('../test/protocols/opcua/fixture');
-    const { ModbusPeer } = await import('../test/protocols/modbus/modbus-peer');
-    const { startBroker } = await import('../test/helpers/broker');
+    const { startOdooSim } = await import('../../test/odoo-sim');
+    const { startTestServer } = await import('../../test/protocols/opcua/fixture');
+    const { ModbusPeer } = await import('../../test/protocols/modbus/modbus-peer');
+    const { startBroker } = await import('../../test/helpers/broker');
 
     const sim = await startOdooSim({ version: 19 });
     stops.push(() => sim.close());
@@ -81,7 +81,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const config = parseConfigText(yaml, join(stateDir, 'demo-config.yaml'));
     const agent = await startAgent(config);
     stops.push(() => agent.stop());
-    const { startHttp } = await import('./http/server');
+    const { startHttp } = await import('../http/server');
     const http = await startHttp(agent, { port: opts.port ?? 8470 });
     stops.push(() => http.close());
 

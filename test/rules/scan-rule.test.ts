@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalEventSchema, type CanonicalEvent } from '../../agent/events/schema';
-import type { Signal } from '../../agent/protocols/types';
+import { canonicalEventSchema, type CanonicalEvent } from '../../agent/model/event';
+import type { Signal } from '../../agent/model/signal';
 import { ScanRule, scanRuleConfigSchema, type ScanRuleInput, type ScanRuleState } from '../../agent/rules/kinds/scan';
 import type { FactStore, MasterDataLookup, RuleContext } from '../../agent/rules/types';
-import { GS } from '../../agent/scan/gs1';
+import { GS } from '../../agent/rules/kinds/scan-gs1';
 import { fakeMasterData } from './fake-master-data';
 
 const GTIN14 = '09506000134352'; // product 1 (lot tracked), stored as EAN-13 9506000134352

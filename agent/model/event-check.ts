@@ -12,7 +12,7 @@ import type { z } from 'zod';
  * does not explain failures: when the quick check says no, the caller asks
  * zod, which gives the answer and the reason. When the quick check says yes,
  * its output is what zod would return (same values, same key order), which
- * test/events/fast-check.test.ts checks over thousands of generated inputs.
+ * test/model/event-check.test.ts checks over thousands of generated inputs.
  *
  * A schema with anything else in it (a refinement, a transform, a check or
  * format this file does not know) gets no quick check at all (`compile`

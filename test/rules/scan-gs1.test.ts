@@ -14,7 +14,7 @@ import {
   splitSymbology,
   type Gs1Data,
   type Gs1ParseOptions,
-} from '../../agent/scan/gs1';
+} from '../../agent/rules/kinds/scan-gs1';
 
 // Published, known-valid numbers (GS1 examples and retail products).
 const GTIN14 = '09506000134352'; // GS1's example GTIN

@@ -1,5 +1,5 @@
-import type { MasterDataLookup } from '../rules/types';
-import { type Gs1Data, type Gs1ParseOptions, gtinForms, isGs1Code, isGtin, normalizeGtin, parseGs1, splitSymbology } from './gs1';
+import type { MasterDataLookup } from '../types';
+import { type Gs1Data, type Gs1ParseOptions, gtinForms, isGs1Code, isGtin, normalizeGtin, parseGs1, splitSymbology } from './scan-gs1';
 
 /**
  * What a scanned code identifies, using the master data cached from Odoo when

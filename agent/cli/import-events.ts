@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Outbox } from '../buffer/outbox';
-import { eventId } from './ids';
-import { parseEvent, type CanonicalEvent } from './schema';
+import { eventId } from '../model/event-ids';
+import { parseEvent, type CanonicalEvent } from '../model/event';
 
 export interface ImportReport {
   lines: number;

@@ -1,8 +1,8 @@
 import { request } from 'undici';
-import { flowsJson, type FlowJson } from './buffer/flows';
-import type { OutboxCounts } from './buffer/outbox';
-import { SqliteOutbox } from './buffer/sqlite-outbox';
-import type { AgentConfig } from './config/schema';
+import { flowsJson, type FlowJson } from '../buffer/flows';
+import type { OutboxCounts } from '../buffer/outbox';
+import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import type { AgentConfig } from '../config/schema';
 
 /**
  * `edge-agent status`: ask the running agent (its /api/status on localhost);

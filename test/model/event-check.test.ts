@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { compile, NO } from '../../agent/events/fast-check';
-import { canonicalEventSchema, EVENT_TYPES, isValidatedEvent, parseEvent, payloadSchemas, type EventType } from '../../agent/events/schema';
+import { compile, NO } from '../../agent/model/event-check';
+import { canonicalEventSchema, EVENT_TYPES, isValidatedEvent, parseEvent, payloadSchemas, type EventType } from '../../agent/model/event';
 
 /**
  * The quick check must never pass what zod refuses, and what it passes must

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderFields, renderTemplate, resolvePath, templateProblem } from '../../agent/rules/template';
+import { renderFields, renderTemplate, resolvePath, templateProblem } from '../../agent/rules/template-language';
 
 const facts = new Map<string, unknown>([
   ['workcenter:Press 1:production', 'WH/MO/00042'],

@@ -1,9 +1,9 @@
-import type { Outbox } from './buffer/outbox';
-import { OutboxFullError } from './errors';
-import type { Logger } from './log';
-import type { InvalidInput, Signal } from './protocols/types';
-import type { RuleEngine } from './rules/engine';
-import type { MasterDataLookup } from './rules/types';
+import type { Outbox } from '../buffer/outbox';
+import { OutboxFullError } from '../errors';
+import type { Logger } from '../log';
+import type { InvalidInput, Signal } from '../model/signal';
+import type { RuleEngine } from '../rules/engine';
+import type { MasterDataLookup } from '../rules/types';
 
 export interface PipelineCounters {
   signals: number;

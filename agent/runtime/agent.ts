@@ -1,24 +1,21 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { SqliteOutbox } from './buffer/sqlite-outbox';
+import { mkdirSync } from 'node:fs';
+import { SqliteOutbox } from '../buffer/sqlite-outbox';
 import { registerBuiltins } from './builtins';
-import { loadConfigFile } from './config/load';
-import type { AgentConfig } from './config/schema';
-import { errorMessage } from './errors';
-import { rootLogger, setLogLevel, type Logger } from './log';
-import { createOdooClient } from './odoo/client';
-import type { OdooClient } from './odoo/types';
+import type { AgentConfig } from '../config/schema';
+import { errorMessage } from '../errors';
+import { rootLogger, type Logger } from '../log';
+import { createOdooClient } from '../odoo/client';
+import type { OdooClient } from '../odoo/types';
 import { Pipeline } from './pipeline';
-import { adapterKind } from './protocols/registry';
-import type { AdapterHealth, SourceAdapter } from './protocols/types';
-import { RuleEngine } from './rules/engine';
+import { adapterKind } from '../protocols/registry';
+import type { AdapterHealth, SourceAdapter } from '../protocols/types';
+import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
-import { MqttStatusPublisher } from './protocols/mqtt/publisher';
-import { MasterDataCache } from './sync/master-data';
-import { AGENT_VERSION } from './version';
-import { createOperationRegistry } from './sync/operations/index';
-import { SyncWorker, type RequestObservation, type SyncStatus } from './sync/worker';
-
-export const DEFAULT_CONFIG_PATH = '/etc/edge-agent/config.yaml';
+import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
+import { MasterDataCache } from '../sync/master-data';
+import { AGENT_VERSION } from '../version';
+import { createOperationRegistry } from '../sync/operations/index';
+import { SyncWorker, type RequestObservation, type SyncStatus } from '../sync/worker';
 
 export interface SourceStatus extends AdapterHealth {
   name: string;
@@ -177,26 +174,6 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       log.info('agent stopped');
     },
   };
-}
-
-/**
- * `edge-agent run`: with a config file, the agent; with none (no argument and
- * no /etc/edge-agent/config.yaml), the demo. Runs until SIGTERM or SIGINT.
- */
-export async function runAgent(configPath?: string): Promise<number> {
-  const path = configPath ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
-  if (!path) {
-    const { runDemo } = await import('./demo');
-    return runDemo({});
-  }
-  const { config } = loadConfigFile(path);
-  setLogLevel(config.log.level);
-  const agent = await startAgent(config);
-  const http = config.http.enabled ? await (await import('./http/server')).startHttp(agent) : undefined;
-  await waitForSignal();
-  await http?.close();
-  await agent.stop();
-  return 0;
 }
 
 export function waitForSignal(): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GS } from '../../agent/scan/gs1';
-import { findProduct, lookupScan } from '../../agent/scan/lookup';
+import { GS } from '../../agent/rules/kinds/scan-gs1';
+import { findProduct, lookupScan } from '../../agent/rules/kinds/scan-lookup';
 import { fakeMasterData } from './fake-master-data';
 
 test('GS1 label: GTIN-14 finds the product stored under its EAN-13, and its lot', () => {

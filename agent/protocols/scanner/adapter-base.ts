@@ -1,9 +1,9 @@
-import { errorCode, errorMessage } from '../errors';
-import type { Logger } from '../log';
-import type { AdapterContext, AdapterHealth, SourceAdapter } from '../protocols/types';
+import { errorCode, errorMessage } from '../../errors';
+import type { Logger } from '../../log';
+import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
 import { ScanDeliveryQueue } from './delivery-queue';
 import { DeviceWatch, ReopenBackoff, deviceIdentity, sameDevice, type DeviceIdentity } from './device-watch';
-import { splitSymbology } from './gs1';
+import { splitSymbology } from '../../rules/kinds/scan-gs1';
 import { ScanClock } from './scan-clock';
 
 /** How long `stop()` waits for held scans to be taken by the agent. */

@@ -1,7 +1,7 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AgentError } from './errors';
+import { AgentError } from '../errors';
 
 /**
  * Local users of the status page, kept in one JSON file (http.usersFile) with

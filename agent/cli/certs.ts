@@ -4,9 +4,9 @@
  * default folder <stateDir>/pki when there is none), with or without the agent running.
  */
 import { join } from 'node:path';
-import type { AgentConfig } from '../../config/schema';
-import { AgentError } from '../../errors';
-import { listCertificates, pkiDirFor, rejectCertificate, trustCertificate, type CertificateEntry } from './certs';
+import type { AgentConfig } from '../config/schema';
+import { AgentError } from '../errors';
+import { listCertificates, pkiDirFor, rejectCertificate, trustCertificate, type CertificateEntry } from '../protocols/opcua/certs';
 
 /** The distinct PKI folders of the config's OPC UA sources, with the sources that use each. */
 export function pkiDirsOf(config: Pick<AgentConfig, 'stateDir' | 'sources'>): Array<{ pkiDir: string; sources: string[] }> {

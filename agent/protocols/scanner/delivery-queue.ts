@@ -1,7 +1,8 @@
-import { errorCode, errorMessage } from '../errors';
-import { backoffDelay } from '../retry';
-import type { Logger } from '../log';
-import type { AdapterContext, InvalidInput, Signal } from '../protocols/types';
+import { errorCode, errorMessage } from '../../errors';
+import { backoffDelay } from '../../retry';
+import type { Logger } from '../../log';
+import type { InvalidInput, Signal } from '../../model/signal';
+import type { AdapterContext } from '../types';
 
 /**
  * Hands scans to the agent in the order they were read, and keeps them while

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { type BackoffPolicy, backoffDelay } from '../retry';
+import { type BackoffPolicy, backoffDelay } from '../../retry';
 
 /**
  * Notices a scanner being unplugged and plugged back in, by looking at its

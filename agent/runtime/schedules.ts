@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import { flowArrivals } from './buffer/flows';
-import type { SqliteOutbox } from './buffer/sqlite-outbox';
-import type { AgentConfig } from './config/schema';
-import { AgentError, errorMessage } from './errors';
-import type { Logger } from './log';
-import type { OdooClient } from './odoo/types';
-import type { MasterDataCache } from './sync/master-data';
+import { flowArrivals } from '../buffer/flows';
+import type { SqliteOutbox } from '../buffer/sqlite-outbox';
+import type { AgentConfig } from '../config/schema';
+import { AgentError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+import type { OdooClient } from '../odoo/types';
+import type { MasterDataCache } from '../sync/master-data';
 
 /** The fixed jobs, and one `flow:<name>` per configured batch or roll-up flow. */
 export type JobName = 'retention' | 'masterData' | 'reconciliation' | `flow:${string}`;

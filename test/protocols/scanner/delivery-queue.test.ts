@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import { OutboxFullError } from '../../agent/errors';
-import type { InvalidInput, Signal } from '../../agent/protocols/types';
-import { ScanDeliveryQueue } from '../../agent/scan/delivery-queue';
+import { OutboxFullError } from '../../../agent/errors';
+import type { InvalidInput, Signal } from '../../../agent/model/signal';
+import { ScanDeliveryQueue } from '../../../agent/protocols/scanner/delivery-queue';
 
 const log = pino({ level: 'silent' });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { SqliteOutbox } from './buffer/sqlite-outbox';
-import type { AgentConfig } from './config/schema';
-import { AgentError } from './errors';
-import { addUser, listUsers, removeUser, ROLES, type Role } from './users';
+import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import type { AgentConfig } from '../config/schema';
+import { AgentError } from '../errors';
+import { addUser, listUsers, removeUser, ROLES, type Role } from '../http/users';
 
 /**
  * `edge-agent users add|remove|list`: local users of the status page. A
