@@ -1,10 +1,15 @@
 import type { CanonicalEvent, EventType } from '../model/event';
 import type { InvalidInput } from '../model/signal';
+import type { FlowStatus, FlushResult } from './flows';
 
 /**
  * The outbox: where every event waits, durably, until Odoo has it.
  * One implementation today (SQLite, sqlite-outbox.ts); test/buffer/outbox-contract
  * is the suite any implementation must pass.
+ *
+ * One process owns it: the running agent. Only the owner claims and settles
+ * (and, at open, turns the last run's claims back to pending). Others (the
+ * CLI) read it and record operator actions, which never touch a claim.
  */
 
 export type EventState = 'pending' | 'inflight' | 'retrying' | 'parked' | 'done' | 'skipped';
@@ -151,7 +156,15 @@ export interface Outbox {
   /** Send done events again whose delivery time lies in [since, until]. Returns how many. */
   replay(since: number, until: number, actor: string): number;
   /** Delete done/skipped events (and released flow members) and invalid input older than the given ages. Returns rows removed. */
-  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number; flowMembers?: number };
+  prune(doneBefore: number, invalidBefore: number): { events: number; invalid: number; flowMembers: number };
+  /** Per configured batch or roll-up flow: events held, keys, since when. */
+  flowStatus(): FlowStatus[];
+  /** Release one flow's held events into the queue now (its schedule fired, or a person), in one transaction. Throws UNKNOWN_FLOW. */
+  flushFlow(name: string): FlushResult;
+  /** Release held events whose flow (or whose type in it) is no longer configured. The agent calls it at start. */
+  releaseUnscheduledFlows(): FlushResult[];
+  /** Events held by flows now (they count against the bound). */
+  readonly heldEvents: number;
   listInvalid(limit?: number): InvalidRecord[];
   audit(actor: string, action: string, detail: unknown): void;
   listAudit(limit?: number): AuditEntry[];

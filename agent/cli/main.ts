@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import type { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { withOutbox } from './open-outbox';
 import { flowsJson } from '../buffer/flows';
 import { EVENT_STATES, type EventState, type OutboxRecord } from '../buffer/outbox';
 import { loadConfigFile, summarize } from '../config/load';
@@ -21,6 +22,8 @@ export const EXIT = {
   configInvalid: 78,
   notFound: 4,
   partial: 5,
+  /** EX_TEMPFAIL: another agent owns the outbox (systemd tries again after RestartSec). */
+  outboxInUse: 75,
 } as const;
 
 const HELP = `edge-agent: plant-floor signals to Odoo, exactly once in effect
@@ -54,7 +57,8 @@ Options:
   --json          machine-readable output
 
 Exit codes:
-  0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)   78 config invalid
+  0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
+  75 another agent owns the outbox (its pid is named)   78 config invalid
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -271,20 +275,6 @@ function line(r: OutboxRecord): string {
   return `${r.id}  ${r.state.padEnd(8)}  ${r.type.padEnd(22)}  ${r.sequenceKey}  ${r.event.occurredAt}${err}`;
 }
 
-async function withOutbox(config: AgentConfig, fn: (o: SqliteOutbox) => Promise<number> | number): Promise<number> {
-  const outbox = new SqliteOutbox({
-    path: config.outbox.path,
-    synchronous: config.outbox.synchronous,
-    maxEvents: config.outbox.maxEvents,
-    flows: config.schedules.flows,
-  });
-  try {
-    return await fn(outbox);
-  } finally {
-    await outbox.close();
-  }
-}
-
 function usage(msg: string): number {
   process.stderr.write(`${msg}\n\n${HELP}`);
   return EXIT.usage;
@@ -314,7 +304,12 @@ export function runCli(): void {
       } else if (err instanceof AgentError) {
         // A refusal the user can act on: say it plainly, no stack.
         process.stderr.write(`edge-agent: ${err.message}\n`);
-        process.exitCode = err.code === 'NOT_FOUND' || err.code === 'CERT_NOT_FOUND' || err.code === 'UNKNOWN_FLOW' ? EXIT.notFound : EXIT.failure;
+        process.exitCode =
+          err.code === 'NOT_FOUND' || err.code === 'CERT_NOT_FOUND' || err.code === 'UNKNOWN_FLOW'
+            ? EXIT.notFound
+            : err.code === 'OUTBOX_IN_USE'
+              ? EXIT.outboxInUse
+              : EXIT.failure;
       } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.exitCode = usage(errorMessage(err));
       } else {

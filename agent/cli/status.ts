@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { flowsJson, type FlowJson } from '../buffer/flows';
 import type { OutboxCounts } from '../buffer/outbox';
-import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { withOutbox } from './open-outbox';
 import type { AgentConfig } from '../config/schema';
 
 /**
@@ -14,8 +14,7 @@ export async function printStatus(config: AgentConfig, json: boolean): Promise<n
     process.stdout.write(json ? `${JSON.stringify(live, null, 2)}\n` : `${formatLive(live)}\n`);
     return 0;
   }
-  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous, flows: config.schedules.flows });
-  try {
+  return withOutbox(config, (outbox) => {
     const counts = outbox.counts();
     const oldest = outbox.oldestUnfinishedAt();
     const flows = flowsJson(outbox.flowStatus());
@@ -26,9 +25,7 @@ export async function printStatus(config: AgentConfig, json: boolean): Promise<n
         : `agent: not running (read from ${config.outbox.path})\n${formatCounts(counts)}${oldest ? `\noldest unfinished since ${new Date(oldest).toISOString()}` : ''}${flows.map((f) => `\n${formatFlow(f)}`).join('')}\n`,
     );
     return 0;
-  } finally {
-    await outbox.close();
-  }
+  });
 }
 
 async function askAgent(port: number): Promise<Record<string, unknown> | undefined> {

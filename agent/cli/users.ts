@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { withOutbox } from './open-outbox';
 import type { AgentConfig } from '../config/schema';
 import { AgentError } from '../errors';
 import { addUser, listUsers, removeUser, ROLES, type Role } from '../http/users';
@@ -33,7 +33,7 @@ export async function usersCommand(
       const raw = typeof pf === 'string' ? readFileSync(pf, 'utf8') : readFileSync(0, 'utf8');
       const password = raw.replace(/\r?\n$/, '');
       const r = await addUser(file, name, role, password);
-      audit(config, actor, r.created ? 'user-add' : 'user-change', { name, role });
+      await audit(config, actor, r.created ? 'user-add' : 'user-change', { name, role });
       out({ name, role, created: r.created }, `${r.created ? 'added' : 'changed'} ${name} (${role})`);
       return 0;
     }
@@ -41,7 +41,7 @@ export async function usersCommand(
       const name = args[0];
       if (!name) throw new AgentError('USAGE', 'users remove NAME');
       if (!removeUser(file, name)) throw new AgentError('NOT_FOUND', `no user ${name}`);
-      audit(config, actor, 'user-remove', { name });
+      await audit(config, actor, 'user-remove', { name });
       out({ removed: name }, `removed ${name}`);
       return 0;
     }
@@ -50,11 +50,6 @@ export async function usersCommand(
   }
 }
 
-function audit(config: AgentConfig, actor: string, action: string, detail: unknown): void {
-  const outbox = new SqliteOutbox({ path: config.outbox.path, synchronous: config.outbox.synchronous });
-  try {
-    outbox.audit(actor, action, detail);
-  } finally {
-    void outbox.close();
-  }
+function audit(config: AgentConfig, actor: string, action: string, detail: unknown): Promise<void> {
+  return withOutbox(config, (outbox) => outbox.audit(actor, action, detail));
 }

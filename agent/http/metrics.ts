@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RunningAgent } from '../runtime/agent';
+import type { AgentView } from '../runtime/view';
 import { EVENT_STATES } from '../buffer/outbox';
 import type { CircuitState } from '../sync/circuit';
 
@@ -17,7 +17,7 @@ import type { CircuitState } from '../sync/circuit';
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'auth-failed'];
 
 export function createMetrics(
-  agent: RunningAgent,
+  agent: AgentView,
   /** defaultMetrics: also the process's own figures (CPU, memory, event-loop delay); default true. */
   opts: { defaultMetrics?: boolean } = {},
 ): Registry {
@@ -27,7 +27,7 @@ export function createMetrics(
   const perSource = (pick: (s: { received: number; enqueued: number; duplicates: number; invalid: number }) => number) =>
     function collect(this: Counter<'source'>) {
       this.reset();
-      for (const [source, s] of agent.pipeline.bySource) this.inc({ source }, pick(s));
+      for (const [source, s] of agent.intake().bySource) this.inc({ source }, pick(s));
     };
 
   new Counter({
@@ -64,7 +64,7 @@ export function createMetrics(
     registers,
     collect(this: Counter) {
       this.reset();
-      this.inc(agent.pipeline.counters.refused);
+      this.inc(agent.intake().refused);
     },
   });
 
@@ -134,7 +134,7 @@ export function createMetrics(
     registers,
     collect(this: Gauge<'flow'>) {
       this.reset();
-      for (const f of agent.outbox.flowStatus()) this.set({ flow: f.name }, f.held);
+      for (const f of agent.flows()) this.set({ flow: f.name }, f.held);
     },
   });
   new Gauge({
@@ -145,7 +145,7 @@ export function createMetrics(
     collect(this: Gauge<'flow'>) {
       this.reset();
       const now = Date.now();
-      for (const f of agent.outbox.flowStatus()) this.set({ flow: f.name }, f.heldSince === null ? 0 : Math.max(0, (now - f.heldSince) / 1000));
+      for (const f of agent.flows()) this.set({ flow: f.name }, f.heldSince === null ? 0 : Math.max(0, (now - f.heldSince) / 1000));
     },
   });
   new Gauge({

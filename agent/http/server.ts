@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { RunningAgent } from '../runtime/agent';
-import { flowsJson, type FlowStatus } from '../buffer/flows';
+import type { AgentActions, AgentView } from '../runtime/view';
+import { flowsJson } from '../buffer/flows';
 import { AgentError, errorMessage } from '../errors';
 import { componentLogger, type Logger } from '../log';
 import { createMetrics } from './metrics';
@@ -45,9 +45,13 @@ const SAMPLE_MS = 5000;
 const RETRY_BIND_MS = 30_000;
 const PARKED_SHOWN = 50;
 
-export async function startHttp(agent: RunningAgent, opts?: { port?: number; host?: string }): Promise<{ url: string; port: number; close(): Promise<void> }> {
+export async function startHttp(
+  running: { view: AgentView; actions: AgentActions },
+  opts?: { port?: number; host?: string },
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const agent = running.view;
   const log = componentLogger('http');
-  const site = new StatusSite(agent, log);
+  const site = new StatusSite(agent, running.actions, log);
   const hosts = opts?.host ? [opts.host] : agent.config.http.bind.length ? agent.config.http.bind : ['127.0.0.1'];
   let port = opts?.port ?? agent.config.http.port;
   const servers: Server[] = [];
@@ -177,7 +181,8 @@ class StatusSite {
   private stopping = false;
 
   constructor(
-    private readonly agent: RunningAgent,
+    private readonly agent: AgentView,
+    private readonly actions: AgentActions,
     private readonly log: Logger,
   ) {
     this.metrics = createMetrics(agent);
@@ -199,7 +204,7 @@ class StatusSite {
   private sample(): void {
     try {
       const sent = this.agent.sync()?.sent ?? this.agent.outbox.counts().done;
-      this.throughput.sample(Date.now(), { received: this.agent.pipeline.counters.events, sent });
+      this.throughput.sample(Date.now(), { received: this.agent.intake().events, sent });
     } catch (err) {
       this.log.debug({ err }, 'throughput sample failed');
     }
@@ -352,8 +357,8 @@ class StatusSite {
     const counts = a.outbox.counts();
     const oldestUnfinishedAt = a.outbox.oldestUnfinishedAt();
     const sync = a.sync();
-    const flows = flowsOf(a);
-    const odooConfigured = Boolean(a.worker);
+    const flows = a.flows();
+    const odooConfigured = sync !== undefined;
     // The page refreshes only its main part (?part=main); a message to show once waits for a whole page.
     const partial = c.url.searchParams.get('part') === 'main';
     const flash = partial ? undefined : c.session?.flash;
@@ -376,7 +381,7 @@ class StatusSite {
         counts,
         oldestUnfinishedAt,
         maxEvents: a.config.outbox.maxEvents,
-        refused: a.pipeline.counters.refused,
+        refused: a.intake().refused,
         held: flows.reduce((n, f) => n + f.held, 0),
       }),
       odoo: { configured: odooConfigured, url: a.config.odoo?.url, database: a.config.odoo?.database, status: sync },
@@ -443,7 +448,7 @@ class StatusSite {
     if (!user) {
       this.limiter.fail(`ip:${c.ip}`);
       this.limiter.fail(`user:${name}`);
-      this.agent.outbox.audit(`web:${name || '(empty)'}`, 'login-failed', { ip: c.ip });
+      this.actions.audit(`web:${name || '(empty)'}`, 'login-failed', { ip: c.ip });
       this.log.warn({ user: name, ip: c.ip }, 'failed login on the status page');
       this.loginForm(c, 401, next, 'Wrong name or password.');
       return;
@@ -452,7 +457,7 @@ class StatusSite {
     const old = c.cookies.get(SESSION_COOKIE);
     if (old) this.sessions.destroy(old);
     const session = this.sessions.create(user.name, user.role);
-    this.agent.outbox.audit(`web:${user.name}`, 'login', { ip: c.ip, role: user.role });
+    this.actions.audit(`web:${user.name}`, 'login', { ip: c.ip, role: user.role });
     this.log.info({ user: user.name, role: user.role, ip: c.ip }, 'login on the status page');
     c.res.setHeader('Set-Cookie', [cookie(SESSION_COOKIE, session.id), cookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0 })]);
     this.redirect(c.res, next);
@@ -465,7 +470,7 @@ class StatusSite {
       return;
     }
     this.sessions.destroy(session.id);
-    this.agent.outbox.audit(`web:${session.user}`, 'logout', { ip: c.ip });
+    this.actions.audit(`web:${session.user}`, 'logout', { ip: c.ip });
     c.res.setHeader('Set-Cookie', cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0 }));
     this.redirect(c.res, '/');
   }
@@ -502,7 +507,7 @@ class StatusSite {
       return;
     }
     if (!roleAllows(session.role, needed)) {
-      this.agent.outbox.audit(`web:${session.user}`, 'denied', { path: c.url.pathname, role: session.role, id: form.get('id') ?? undefined });
+      this.actions.audit(`web:${session.user}`, 'denied', { path: c.url.pathname, role: session.role, id: form.get('id') ?? undefined });
       throw new HttpError(403, `Your role (${session.role}) may not do this; it needs ${needed}.`);
     }
     let flash;
@@ -519,10 +524,8 @@ class StatusSite {
   /** A supervisor sends a flow's held events now (end of shift, say) instead of at its next scheduled release. */
   private releaseFlow(form: URLSearchParams, s: Session) {
     const name = (form.get('flow') ?? '').trim();
-    if (!this.agent.outbox.flowStatus().some((f) => f.name === name)) throw new HttpError(400, 'The form names no configured flow.');
-    const r = this.agent.outbox.flushFlow(name);
-    this.agent.outbox.audit(`web:${s.user}`, 'flush', r);
-    if (r.events) this.agent.worker?.wake();
+    if (!this.agent.flows().some((f) => f.name === name)) throw new HttpError(400, 'The form names no configured flow.');
+    const r = this.actions.releaseFlow(name, `web:${s.user}`);
     return {
       kind: 'ok' as const,
       text: r.members
@@ -539,15 +542,13 @@ class StatusSite {
 
   private retry(form: URLSearchParams, s: Session) {
     const id = this.eventId(form);
-    const n = this.agent.outbox.retry({ ids: [id] }, `web:${s.user}`);
+    const n = this.actions.retry({ ids: [id] }, `web:${s.user}`);
     if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked or retrying any more; nothing to retry.` };
-    this.agent.worker?.wake();
     return { kind: 'ok' as const, text: `Event ${id} is back in the queue and will be sent again.` };
   }
 
   private retryAll(_form: URLSearchParams, s: Session) {
-    const n = this.agent.outbox.retry({ state: 'parked' }, `web:${s.user}`);
-    if (n) this.agent.worker?.wake();
+    const n = this.actions.retry({ state: 'parked' }, `web:${s.user}`);
     return { kind: 'ok' as const, text: `${n} parked ${n === 1 ? 'event is' : 'events are'} back in the queue.` };
   }
 
@@ -555,9 +556,8 @@ class StatusSite {
     const id = this.eventId(form);
     const reason = (form.get('reason') ?? '').trim();
     if (reason.length < 3) return { kind: 'error' as const, text: 'Skipping needs a reason (at least 3 characters); it goes into the audit log.' };
-    const n = this.agent.outbox.skip({ ids: [id], state: 'parked' }, `web:${s.user}`, clip(reason, 500));
+    const n = this.actions.skip({ ids: [id], state: 'parked' }, `web:${s.user}`, clip(reason, 500));
     if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked any more; nothing skipped.` };
-    this.agent.worker?.wake();
     return { kind: 'ok' as const, text: `Event ${id} is skipped: it will not be sent. Later events of its key go on.` };
   }
 
@@ -573,8 +573,7 @@ class StatusSite {
     let lastErr: unknown;
     for (const value of candidates.values) {
       try {
-        this.agent.outbox.edit(id, path.join('.'), value, `web:${s.user}`);
-        this.agent.worker?.wake();
+        this.actions.edit(id, path.join('.'), value, `web:${s.user}`);
         return { kind: 'ok' as const, text: `Event ${id}: ${path.join('.')} is now ${JSON.stringify(value)}; it will be sent again.` };
       } catch (err) {
         if (!(err instanceof AgentError) || err.code !== 'INVALID_EDIT') throw err;
@@ -616,7 +615,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /** The body of /api/status (also read by `edge-agent status`). */
-export function statusJson(agent: RunningAgent): Record<string, unknown> {
+export function statusJson(agent: AgentView): Record<string, unknown> {
   const counts = agent.outbox.counts();
   const oldest = agent.outbox.oldestUnfinishedAt();
   return {
@@ -626,12 +625,12 @@ export function statusJson(agent: RunningAgent): Record<string, unknown> {
     outbox: { ...counts, oldestUnfinishedAt: oldest === null ? null : new Date(oldest).toISOString() },
     odoo: agent.sync() ?? null,
     sources: agent.sources(),
-    flows: flowsJson(flowsOf(agent)),
-    pipeline: { ...agent.pipeline.counters, bySource: Object.fromEntries(agent.pipeline.bySource) },
+    flows: flowsJson(agent.flows()),
+    pipeline: intakeJson(agent.intake()),
   };
 }
 
-/** Each configured flow: what it holds, and when its schedule releases it next. */
-function flowsOf(agent: RunningAgent): Array<FlowStatus & { nextFlushAt: number | null }> {
-  return agent.outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: agent.schedules.nextRun(`flow:${f.name}`) }));
+/** Intake figures as JSON (per source as an object). */
+function intakeJson({ bySource, ...totals }: ReturnType<AgentView['intake']>): Record<string, unknown> {
+  return { ...totals, bySource: Object.fromEntries(bySource) };
 }

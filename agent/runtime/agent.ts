@@ -15,16 +15,17 @@ import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
 import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
-import { SyncWorker, type RequestObservation, type SyncStatus } from '../sync/worker';
+import { SyncWorker, type RequestObservation } from '../sync/worker';
+import type { AgentActions, AgentView } from './view';
 
-export interface SourceStatus extends AdapterHealth {
-  name: string;
-  type: string;
-  enabled: boolean;
-}
-
-/** Everything the status page, /metrics and the CLI read of a running agent. */
+/**
+ * A running agent. The status page, /metrics and the CLI get `view` and
+ * `actions` only; the parts themselves are for the demo and tests in the
+ * same process.
+ */
 export interface RunningAgent {
+  readonly view: AgentView;
+  readonly actions: AgentActions;
   readonly config: AgentConfig;
   readonly outbox: SqliteOutbox;
   readonly pipeline: Pipeline;
@@ -34,10 +35,6 @@ export interface RunningAgent {
   readonly masterData: MasterDataCache;
   readonly schedules: Schedules;
   readonly startedAt: number;
-  sources(): SourceStatus[];
-  sync(): SyncStatus | undefined;
-  /** Every settled request to Odoo (metrics subscribe here). */
-  onRequest(listener: (o: RequestObservation) => void): void;
   stop(): Promise<void>;
 }
 
@@ -93,7 +90,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     log.warn('no odoo section in the config (or sync disabled): events are buffered, not sent');
   }
 
-  const masterData = new MasterDataCache(outbox.database, part('master-data'));
+  const masterData = new MasterDataCache(outbox.masterData, part('master-data'));
   const pipeline = new Pipeline(outbox, engine, {
     plant: config.plant.id,
     log: part('pipeline'),
@@ -144,7 +141,41 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   log.info({ plant: config.plant.id, sources: adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(worker) }, 'agent started');
 
   let stopped = false;
+  const view: AgentView = {
+    config,
+    startedAt: started,
+    sources: () =>
+      sourceConfigs.map((sc) => {
+        const a = adapters.find((x) => x.name === sc.name);
+        const h: AdapterHealth = a ? a.health() : { connected: false, lastDataAt: null, lastError: null };
+        return { name: sc.name, type: sc.type, enabled: sc.enabled, ...h };
+      }),
+    sync: () => worker?.status(),
+    outbox,
+    flows: () => outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: schedules.nextRun(`flow:${f.name}`) })),
+    intake: () => ({ ...pipeline.counters, bySource: pipeline.bySource }),
+    onRequest: (l) => listeners.push(l),
+  };
+  // A person's change may make events sendable: the worker looks at once.
+  const woken = <T>(n: T): T => {
+    if (n) worker?.wake();
+    return n;
+  };
+  const actions: AgentActions = {
+    retry: (filter, actor) => woken(outbox.retry(filter, actor)),
+    skip: (filter, actor, reason) => woken(outbox.skip(filter, actor, reason)),
+    edit: (id, field, value, actor) => woken(outbox.edit(id, field, value, actor)),
+    releaseFlow: (name, actor) => {
+      const r = outbox.flushFlow(name);
+      outbox.audit(actor, 'flush', r);
+      woken(r.events);
+      return r;
+    },
+    audit: (actor, action, detail) => outbox.audit(actor, action, detail),
+  };
   return {
+    view,
+    actions,
     config,
     outbox,
     pipeline,
@@ -154,14 +185,6 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     masterData,
     schedules,
     startedAt: started,
-    sources: () =>
-      sourceConfigs.map((sc) => {
-        const a = adapters.find((x) => x.name === sc.name);
-        const h: AdapterHealth = a ? a.health() : { connected: false, lastDataAt: null, lastError: null };
-        return { name: sc.name, type: sc.type, enabled: sc.enabled, ...h };
-      }),
-    sync: () => worker?.status(),
-    onRequest: (l) => listeners.push(l),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import { flowArrivals } from '../buffer/flows';
 import type { SqliteOutbox } from '../buffer/sqlite-outbox';
 import type { AgentConfig } from '../config/schema';
 import { AgentError, errorMessage } from '../errors';
@@ -116,16 +115,13 @@ function flushFlow(deps: ScheduleDeps, name: string) {
 export function writeReconciliation(config: AgentConfig, outbox: SqliteOutbox, at: number, log: Logger): { file: string; rows: unknown[] } {
   const end = Math.floor(at / DAY) * DAY;
   const start = end - DAY;
-  const rows = outbox.database
-    .prepare(`SELECT type, state, count(*) AS events FROM events WHERE created_at >= ? AND created_at < ? GROUP BY type, state ORDER BY type, state`)
-    .all(start, end);
+  // Events held by batch and roll-up flows are received too: what arrived that day, and whether it is still held.
+  const { received: rows, flows } = outbox.arrivals(start, end);
   const day = new Date(start).toISOString().slice(0, 10);
   const dir = join(config.stateDir, 'reports');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `reconciliation-${day}.json`);
   const counts = outbox.counts();
-  // Events held by batch and roll-up flows are received too: what arrived that day, and whether it is still held.
-  const flows = flowArrivals(outbox.database, start, end);
   writeFileSync(file, `${JSON.stringify({ plant: config.plant.id, day, received: rows, flows, now: counts }, null, 2)}\n`);
   log.info({ day, file, rows, flows, parked: counts.parked }, 'reconciliation report written');
   return { file, rows };

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { MasterDataStore } from '../buffer/master-data-store';
 import type { Logger } from '../log';
 import type { OdooClient } from '../odoo/types';
 import type { MasterDataLookup } from '../rules/types';
@@ -30,7 +30,7 @@ export class MasterDataCache implements MasterDataLookup {
   private refreshed: number | null = null;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly store: MasterDataStore,
     private readonly log?: Logger,
   ) {
     this.load();
@@ -111,16 +111,11 @@ export class MasterDataCache implements MasterDataLookup {
     for (const m of productions)
       if (m.product_id) rows.push(['production', String(m.id), { id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production]);
     for (const w of workcenters) rows.push(['workcenter', String(w.id), { id: w.id, name: w.name, ...(w.code ? { code: w.code } : {}) } satisfies Workcenter]);
-    const now = Date.now();
-    const ins = this.db.prepare(`INSERT INTO master_data(kind, key, value) VALUES (?, ?, ?)`);
-    const meta = this.db.prepare(
-      `INSERT INTO master_data_meta(kind, refreshed_at, rows) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET refreshed_at = excluded.refreshed_at, rows = excluded.rows`,
+    this.store.replace(
+      rows.map(([kind, key, value]) => ({ kind, key, value })),
+      ['product', 'lot', 'production', 'workcenter'],
+      Date.now(),
     );
-    this.db.transaction(() => {
-      this.db.prepare(`DELETE FROM master_data`).run();
-      for (const [kind, key, value] of rows) ins.run(kind, key, JSON.stringify(value));
-      for (const kind of ['product', 'lot', 'production', 'workcenter']) meta.run(kind, now, rows.filter((r) => r[0] === kind).length);
-    })();
     this.load();
     const counts = this.counts();
     this.log?.info(counts, 'master data refreshed from Odoo');
@@ -133,8 +128,8 @@ export class MasterDataCache implements MasterDataLookup {
     const productions = new Map<string, Production>();
     const lots = new Map<string, Lot[]>();
     const workcenters = new Map<string, Workcenter>();
-    for (const row of this.db.prepare(`SELECT kind, value FROM master_data`).iterate() as Iterable<{ kind: string; value: string }>) {
-      const v = JSON.parse(row.value) as Record<string, unknown>;
+    for (const row of this.store.rows()) {
+      const v = row.value as Record<string, unknown>;
       switch (row.kind) {
         case 'product': {
           const p = v as unknown as Product;
@@ -164,7 +159,6 @@ export class MasterDataCache implements MasterDataLookup {
     this.productions = productions;
     this.lots = lots;
     this.workcenters = workcenters;
-    const r = this.db.prepare(`SELECT max(refreshed_at) AS at FROM master_data_meta`).get() as { at: number | null };
-    this.refreshed = r.at;
+    this.refreshed = this.store.refreshedAt();
   }
 }

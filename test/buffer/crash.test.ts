@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { runUntilKilled } from '../helpers/kill-child';
+import { withFile } from '../helpers/sqlite-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'outbox-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +25,7 @@ it('every event whose enqueue resolved survives a SIGKILL, once, in order per ke
   assert.ok(acked.length > 200, `acknowledged ${acked.length}`);
 
   const o = new SqliteOutbox({ path });
-  const rows = o.database.prepare('SELECT id, skey, seq FROM events ORDER BY seq').all() as Array<{ id: string; skey: string; seq: number }>;
+  const rows = withFile(path, (db) => db.prepare('SELECT id, skey, seq FROM events ORDER BY seq').all() as Array<{ id: string; skey: string; seq: number }>);
   const ids = new Set(rows.map((r) => r.id));
   assert.equal(ids.size, rows.length, 'no event twice');
   const missing = acked.filter((a) => !ids.has(a.id));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { runUntilKilled } from '../helpers/kill-child';
+import { withFile } from '../helpers/sqlite-file';
 import { CRASH_FLOW } from './flows-crash-flow';
 
 const dir = mkdtempSync(join(tmpdir(), 'flows-crash-'));
@@ -32,16 +33,19 @@ interface Member {
   flushed_into: string | null;
 }
 
-function check(o: SqliteOutbox, acked: Ack[]): void {
-  const db = o.database;
-  const members = db.prepare('SELECT n, id, skey, event, flushed_into FROM flow_members ORDER BY n').all() as Member[];
-  const events = db.prepare('SELECT seq, id, type, skey, body FROM events ORDER BY seq').all() as Array<{
-    seq: number;
-    id: string;
-    type: string;
-    skey: string;
-    body: string;
-  }>;
+function check(o: SqliteOutbox, path: string, acked: Ack[]): void {
+  const members = withFile(path, (db) => db.prepare('SELECT n, id, skey, event, flushed_into FROM flow_members ORDER BY n').all() as Member[]);
+  const events = withFile(
+    path,
+    (db) =>
+      db.prepare('SELECT seq, id, type, skey, body FROM events ORDER BY seq').all() as Array<{
+        seq: number;
+        id: string;
+        type: string;
+        skey: string;
+        body: string;
+      }>,
+  );
   const memberQty = (m: Member) => (JSON.parse(m.event) as { payload: { quantity: number } }).payload.quantity;
   const eventById = new Map(events.map((e) => [e.id, e]));
   const memberById = new Map(members.map((m) => [m.id, m]));
@@ -91,16 +95,18 @@ it('a flush killed at any moment releases all or nothing, and a re-run makes no 
   for (let round = 0; round < 4; round++) {
     acked.push(...(await runAndKill(path, round)));
     const o = new SqliteOutbox({ path, flows: [CRASH_FLOW] });
-    check(o, acked);
+    check(o, path, acked);
     await o.close();
   }
   assert.ok(acked.length > 200, `acknowledged ${acked.length}`);
   const o = new SqliteOutbox({ path, flows: [CRASH_FLOW] });
   o.flushFlow(CRASH_FLOW.name);
-  check(o, acked);
+  check(o, path, acked);
   assert.equal(o.heldEvents, 0);
-  const total = (o.database.prepare(`SELECT count(*) AS n FROM flow_members`).get() as { n: number }).n;
-  const queued = (o.database.prepare(`SELECT count(*) AS n FROM events WHERE type = 'material.consumed'`).get() as { n: number }).n;
+  const [total, queued] = withFile(path, (db) => [
+    (db.prepare(`SELECT count(*) AS n FROM flow_members`).get() as { n: number }).n,
+    (db.prepare(`SELECT count(*) AS n FROM events WHERE type = 'material.consumed'`).get() as { n: number }).n,
+  ]);
   assert.ok(queued < total, `${total} consumption events rolled up into ${queued}`);
   await o.close();
 });

@@ -10,6 +10,7 @@ import type { OutboxRecord } from '../../agent/buffer/outbox';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { makeEvent } from '../helpers/events';
 import { at, completed, consumption, flow, produced } from '../helpers/flow-events';
+import { withFile } from '../helpers/sqlite-file';
 
 const dir = mkdtempSync(join(tmpdir(), 'flows-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,10 +49,8 @@ describe('batch and roll-up flows', () => {
     const { outbox, path } = open();
     await outbox.enqueue([completed('WH/MO/00077', 'done-first')]);
     await outbox.enqueue([consumption('WH/MO/00077', 4)]);
-    const cli = new SqliteOutbox({ path, flows: [HOURLY], now: () => T0 });
-    const [head] = cli.claim(10);
-    assert.equal(head?.id, 'done-first');
-    cli.settle([{ seq: head!.seq, outcome: 'done', odooIds: {} }]);
+    const cli = new SqliteOutbox({ path, role: 'operator', flows: [HOURLY], now: () => T0 });
+    assert.equal(cli.skip({ ids: ['done-first'] }, 'cli:test', 'done by hand'), 1);
     await cli.close();
     outbox.flushFlow(HOURLY.name);
     const claimed = outbox.claim(10);
@@ -240,7 +239,7 @@ describe('batch and roll-up flows', () => {
   it('sees events another connection held (the CLI) before it queues an unheld event of that key', async () => {
     const { outbox, path } = open();
     await outbox.enqueue([makeEvent({ sequenceKey: 'Press 1' })]);
-    const cli = new SqliteOutbox({ path, flows: [HOURLY] });
+    const cli = new SqliteOutbox({ path, role: 'operator', flows: [HOURLY] });
     await cli.enqueue([consumption('WH/MO/00012', 2)]);
     await cli.close();
     await outbox.enqueue([completed('WH/MO/00012')]);
@@ -252,19 +251,21 @@ describe('batch and roll-up flows', () => {
   });
 
   it('a flush is one transaction: when it fails nothing is released, and the re-run makes one event', async () => {
-    const { outbox } = open();
+    const { outbox, path } = open();
     const members = [consumption('WH/MO/00012', 2), consumption('WH/MO/00012', 3)];
     const other = [consumption('WH/MO/00013', 1), consumption('WH/MO/00013', 1)];
     await outbox.enqueue([...other, ...members]);
     const expected = rollupId(HOURLY.name, members.map((e) => e.id).sort(), Date.parse(members[1]!.occurredAt));
     // The second key's roll-up cannot be written: the first key's (already written) must go back too.
-    outbox.database.exec(`CREATE TEMP TRIGGER fail_flush BEFORE INSERT ON events WHEN NEW.id = '${expected}' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+    withFile(path, (db) =>
+      db.exec(`CREATE TRIGGER fail_flush BEFORE INSERT ON events WHEN NEW.id = '${expected}' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`),
+    );
     assert.throws(() => outbox.flushFlow(HOURLY.name), /disk trouble/);
     assert.equal(outbox.counts().pending, 0, 'nothing queued');
     assert.equal(queued(outbox).length, 0);
     assert.equal(held(outbox), 4, 'everything still held');
     assert.equal(outbox.heldEvents, 4, 'and the in-memory count agrees');
-    outbox.database.exec('DROP TRIGGER fail_flush');
+    withFile(path, (db) => db.exec('DROP TRIGGER fail_flush'));
     assert.deepEqual(outbox.flushFlow(HOURLY.name), { flow: HOURLY.name, members: 4, events: 2, keys: 2 });
     assert.deepEqual(
       queued(outbox)
@@ -279,15 +280,15 @@ describe('batch and roll-up flows', () => {
   });
 
   it('after a failed enqueue the key is still known to hold events', async () => {
-    const { outbox } = open();
+    const { outbox, path } = open();
     await outbox.enqueue([consumption('WH/MO/00012', 2), consumption('WH/MO/00012', 3)]);
     const done = completed('WH/MO/00012');
-    outbox.database.exec(
-      `CREATE TEMP TRIGGER fail_done BEFORE INSERT ON events WHEN NEW.type = 'production.completed' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`,
+    withFile(path, (db) =>
+      db.exec(`CREATE TRIGGER fail_done BEFORE INSERT ON events WHEN NEW.type = 'production.completed' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`),
     );
     await assert.rejects(outbox.enqueue([done]), /disk trouble/);
     assert.equal(held(outbox), 2, 'the release went back with the failed commit');
-    outbox.database.exec('DROP TRIGGER fail_done');
+    withFile(path, (db) => db.exec('DROP TRIGGER fail_done'));
     await outbox.enqueue([done]);
     assert.deepEqual(
       outbox.list({ sequenceKey: 'WH/MO/00012' }).map((e) => e.type),
@@ -337,7 +338,7 @@ describe('batch and roll-up flows', () => {
 
   it('retention removes released members older than the done retention, and keeps held ones', async () => {
     let now = T0;
-    const { outbox } = open([HOURLY], { clock: () => now });
+    const { outbox, path } = open([HOURLY], { clock: () => now });
     const old = consumption('WH/MO/1', 1);
     await outbox.enqueue([old, consumption('WH/MO/1', 2)]);
     outbox.flushFlow(HOURLY.name);
@@ -346,9 +347,10 @@ describe('batch and roll-up flows', () => {
     const r = outbox.prune(now - 30 * 86_400_000, now - 30 * 86_400_000);
     assert.equal(r.flowMembers, 2);
     assert.equal(held(outbox), 1, 'a held event is never pruned');
-    const left = outbox.database.prepare('SELECT count(*) AS n FROM flow_members').get() as { n: number };
-    assert.equal(left.n, 1);
-    assert.equal((outbox.database.prepare('SELECT count(*) AS n FROM flow_rollup_types').get() as { n: number }).n, 0, 'no roll-up member left to remember');
+    withFile(path, (db) => {
+      assert.equal((db.prepare('SELECT count(*) AS n FROM flow_members').get() as { n: number }).n, 1);
+      assert.equal((db.prepare('SELECT count(*) AS n FROM flow_rollup_types').get() as { n: number }).n, 0, 'no roll-up member left to remember');
+    });
     await outbox.close();
   });
 
@@ -368,7 +370,10 @@ describe('batch and roll-up flows', () => {
     assert.deepEqual(migrate(db, 3), [1, 2, 3]);
     db.close();
     const { outbox } = open([HOURLY], { path });
-    assert.equal(outbox.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    assert.equal(
+      withFile(path, (db) => db.pragma('user_version', { simple: true })),
+      SCHEMA_VERSION,
+    );
     assert.ok(SCHEMA_VERSION >= 4);
     await outbox.enqueue([consumption('WH/MO/1', 1)]);
     assert.equal(held(outbox), 1);

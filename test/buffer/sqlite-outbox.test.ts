@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,10 +113,8 @@ describe('sqlite outbox', () => {
     const path = join(dir, 'two-connections.db');
     const agent = new SqliteOutbox({ path });
     await agent.enqueue([makeEvent({ id: 'k-1', sequenceKey: 'K' })]);
-    const cli = new SqliteOutbox({ path });
-    const [head] = cli.claim(10);
-    assert.equal(head?.id, 'k-1');
-    cli.settle([{ seq: head!.seq, outcome: 'done', odooIds: {} }]);
+    const cli = new SqliteOutbox({ path, role: 'operator' });
+    assert.equal(cli.skip({ ids: ['k-1'] }, 'cli:test', 'sent by hand'), 1);
     await cli.close();
     // Same key, same bucket of the key index: this connection had seen the key's head row, which is gone now.
     await agent.enqueue([makeEvent({ id: 'k-2', sequenceKey: 'K' })]);
@@ -145,5 +145,87 @@ describe('sqlite outbox', () => {
     db.pragma('user_version = 99');
     db.close();
     assert.throws(() => new SqliteOutbox({ path }), /newer than this agent/);
+  });
+
+  it("a second open of the outbox (the CLI) leaves the running agent's claims in flight (opening once ran crash recovery)", async () => {
+    const path = join(dir, 'cli-while-agent-runs.db');
+    const agent = new SqliteOutbox({ path });
+    await agent.enqueue([makeEvent({ id: 'r-1', sequenceKey: 'R' }), makeEvent({ id: 'r-2', sequenceKey: 'R' })]);
+    const [first] = agent.claim(10);
+    assert.equal(first?.id, 'r-1');
+    const cli = new SqliteOutbox({ path, role: 'operator' });
+    assert.equal(cli.get('r-1')?.state, 'inflight', 'the CLI sees the claim as it is');
+    await cli.close();
+    assert.equal(agent.get('r-1')?.state, 'inflight', 'still in flight after the CLI opened and closed the outbox');
+    assert.deepEqual(agent.claim(10), [], 'and its key is not claimable a second time while its request is out');
+    assert.equal(agent.counts().inflight, 1);
+    await agent.close();
+  });
+
+  it('a tool never claims or settles: claims belong to the agent', async () => {
+    const path = join(dir, 'tool-claims.db');
+    const agent = new SqliteOutbox({ path });
+    await agent.enqueue([makeEvent({ id: 't-1', sequenceKey: 'T' })]);
+    const cli = new SqliteOutbox({ path, role: 'operator' });
+    assert.throws(
+      () => cli.claim(10),
+      (e: Error & { code?: string }) => e.code === 'NOT_OWNER',
+    );
+    assert.throws(
+      () => cli.settle([{ seq: 1, outcome: 'release' }]),
+      (e: Error & { code?: string }) => e.code === 'NOT_OWNER',
+    );
+    await cli.close();
+    assert.equal(agent.claim(10)[0]?.id, 't-1');
+    await agent.close();
+  });
+
+  it("a second agent on the same outbox is refused, naming the outbox, its directory and the owner's pid", async () => {
+    const path = join(dir, 'owned.db');
+    const first = new SqliteOutbox({ path });
+    assert.throws(
+      () => new SqliteOutbox({ path, ownerWaitMs: 50 }),
+      (e: Error & { code?: string; pid?: number }) => {
+        assert.equal(e.code, 'OUTBOX_IN_USE');
+        assert.equal(e.pid, process.pid);
+        assert.ok(e.message.includes(path) && e.message.includes(dir), e.message);
+        assert.match(e.message, new RegExp(`pid ${process.pid}`));
+        return true;
+      },
+    );
+    await first.close();
+    const next = new SqliteOutbox({ path, ownerWaitMs: 50 });
+    await next.close();
+  });
+
+  it('the owner lock goes with the owner: after a SIGKILL the next agent opens the outbox and recovers its claims', async () => {
+    const path = join(dir, 'killed-owner.db');
+    const seed = new SqliteOutbox({ path });
+    await seed.enqueue([makeEvent({ id: 'k-1', sequenceKey: 'K' })]);
+    await seed.close();
+    // A child process owns the outbox, claims, and is killed with its claim out.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { SqliteOutbox } = require(${JSON.stringify(require.resolve('../../agent/buffer/sqlite-outbox'))});
+         const o = new SqliteOutbox({ path: ${JSON.stringify(path)} });
+         o.claim(10);
+         process.stdout.write('claimed\\n');
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (b: Buffer) => b.toString().includes('claimed') && resolve());
+      child.on('exit', (code) => reject(new Error(`child exited with ${code}`)));
+    });
+    assert.throws(() => new SqliteOutbox({ path, ownerWaitMs: 50 }), new RegExp(`pid ${child.pid}`));
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const agent = new SqliteOutbox({ path, ownerWaitMs: 2000 });
+    assert.equal(agent.get('k-1')?.state, 'pending', "the killed owner's claim is pending again");
+    assert.equal(agent.claim(10)[0]?.id, 'k-1');
+    await agent.close();
   });
 });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
+import { until } from '../helpers/until';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,7 +129,30 @@ describe('edge-agent CLI', () => {
   it('prints help with the exit codes, and refuses unknown commands', () => {
     const help = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*78 config invalid/);
+    assert.match(
+      help.stdout,
+      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*\n\s+75 another agent owns the outbox.*78 config invalid/,
+    );
     assert.equal(run('frobnicate').code, 2);
+  });
+
+  it("a second agent on one state directory refuses to start (exit 75), naming the directory and the running agent's pid", async () => {
+    const state = mkdtempSync(join(tmpdir(), 'two-agents-'));
+    const file = join(state, 'agent.yaml');
+    writeFileSync(file, `plant:\n  id: twice\nstateDir: ${state}\nhttp:\n  enabled: false\n`);
+    const env = { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' };
+    const first = spawn(process.execPath, [cli, 'run', '--config', file], { env, stdio: 'ignore' });
+    try {
+      await until(() => existsSync(join(state, 'outbox.db-owner.json')), 'the first agent owns its outbox');
+      const second = spawnSync(process.execPath, [cli, 'run', '--config', file], { encoding: 'utf8', env, timeout: 30_000 });
+      assert.equal(second.status, 75, second.stderr);
+      assert.ok(second.stderr.includes(state), second.stderr);
+      assert.match(second.stderr, new RegExp(`pid ${first.pid}`));
+      assert.equal(first.exitCode, null, 'the first agent runs on');
+    } finally {
+      first.kill('SIGTERM');
+      await once(first, 'exit');
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningAgent } from '../../agent/runtime/agent';
+import type { AgentView } from '../../agent/runtime/view';
 import { createMetrics } from '../../agent/http/metrics';
 import type { RequestObservation } from '../../agent/sync/worker';
 import { Browser, startSite, type TestSite } from './helpers';
@@ -50,7 +50,7 @@ describe('metrics', () => {
 
   it('counts sent and parked events, request durations and errors from settled Odoo requests', async () => {
     const listeners: Array<(o: RequestObservation) => void> = [];
-    const agent: RunningAgent = { ...site.agent, onRequest: (l) => listeners.push(l) };
+    const agent: AgentView = { ...site.agent.view, onRequest: (l) => listeners.push(l) };
     const registry = createMetrics(agent, { defaultMetrics: false });
     const observe = (o: RequestObservation) => listeners.forEach((l) => l(o));
     observe({ type: 'production.reported', events: 10, durationMs: 120, result: 'done' });
@@ -70,8 +70,8 @@ describe('metrics', () => {
   });
 
   it('keeps its own registry: two agents do not mix figures', async () => {
-    const a = createMetrics(site.agent, { defaultMetrics: false });
-    const b = createMetrics(site.agent, { defaultMetrics: false });
+    const a = createMetrics(site.agent.view, { defaultMetrics: false });
+    const b = createMetrics(site.agent.view, { defaultMetrics: false });
     assert.notEqual(a, b);
     assert.equal(value(await a.metrics(), 'edge_outbox_events{state="parked"}'), 1);
     assert.equal(value(await b.metrics(), 'edge_outbox_events{state="parked"}'), 1);

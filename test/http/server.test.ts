@@ -329,7 +329,11 @@ describe('status page server (view: login)', () => {
 describe('listening', () => {
   it('listens on every configured address, and keeps going when a later one is not up yet', async () => {
     const site = await startSite({ users: false });
-    const agent = { ...site.agent, config: { ...site.agent.config, http: { ...site.agent.config.http, bind: ['127.0.0.1', '127.0.0.2', '192.0.2.1'] } } };
+    const config = site.agent.view.config;
+    const agent = {
+      view: { ...site.agent.view, config: { ...config, http: { ...config.http, bind: ['127.0.0.1', '127.0.0.2', '192.0.2.1'] } } },
+      actions: site.agent.actions,
+    };
     const http = await startHttp(agent, { port: 0 });
     try {
       assert.equal(http.url, `http://127.0.0.1:${http.port}`);

@@ -23,7 +23,7 @@ function setup(cronExpr: string, clock?: () => number) {
   );
   const outbox = new SqliteOutbox({ path: join(dir, `s${++n}.db`), flows: config.schedules.flows, now: clock });
   let wakes = 0;
-  const schedules = startSchedules(config, { outbox, log, masterData: new MasterDataCache(outbox.database), released: () => wakes++, now: clock });
+  const schedules = startSchedules(config, { outbox, log, masterData: new MasterDataCache(outbox.masterData), released: () => wakes++, now: clock });
   return { config, outbox, schedules, wakes: () => wakes };
 }
 

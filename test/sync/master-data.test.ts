@@ -24,7 +24,7 @@ it('pulls products, lots, work centers and open orders, and keeps them for offli
   const path = join(dir, 'outbox.db');
   try {
     const outbox = new SqliteOutbox({ path });
-    const cache = new MasterDataCache(outbox.database);
+    const cache = new MasterDataCache(outbox.masterData);
     assert.equal(cache.filled, false);
     assert.equal(cache.product('RM-STEEL'), undefined);
     await client.connect();
@@ -46,7 +46,7 @@ it('pulls products, lots, work centers and open orders, and keeps them for offli
   }
   // Odoo is gone; a restarted agent still has the data.
   const reopened = new SqliteOutbox({ path });
-  const offline = new MasterDataCache(reopened.database);
+  const offline = new MasterDataCache(reopened.masterData);
   assert.equal(offline.filled, true);
   assert.equal(offline.product('RM-SEAL')?.name, 'Seal Kit');
   assert.equal(offline.production('WH/MO/00002')?.state, 'confirmed');

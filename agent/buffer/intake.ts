@@ -1,0 +1,185 @@
+import type Database from 'better-sqlite3';
+import { AgentError, OutboxFullError } from '../errors';
+import type { CanonicalEvent } from '../model/event';
+import type { FlowStore } from './flows';
+import type { KeyIndex } from './key-index';
+import type { EnqueueExtras, EnqueueResult } from './outbox';
+import type { OutboxStore } from './store';
+
+export interface IntakeOptions {
+  /** Under concurrent load, how long a batch may wait for more events (ms, 0-10). */
+  windowMs?: number;
+  maxBatch?: number;
+  maxEvents?: number;
+}
+
+interface Waiter {
+  events: CanonicalEvent[];
+  extras: EnqueueExtras | undefined;
+  resolve: (r: EnqueueResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Events in: callers that arrive together share one transaction (group
+ * commit), and each is resolved only after that transaction committed. Events
+ * of a flow's types are held by the flow instead of queued (flows.ts).
+ */
+export class Intake {
+  private readonly windowMs: number;
+  private readonly maxBatch: number;
+  readonly maxEvents: number;
+  private queue: Waiter[] = [];
+  private queuedEvents = 0;
+  private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private flushKind: 'immediate' | 'timeout' | undefined;
+  private lastBatchCallers = 1;
+  private closed = false;
+  /** Write transactions committed by enqueue (diagnostics: events per commit). */
+  commits = 0;
+  private readonly st: { ruleState: Database.Statement; invalid: Database.Statement };
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly keys: KeyIndex,
+    private readonly flows: FlowStore | undefined,
+    opts: IntakeOptions,
+  ) {
+    this.windowMs = opts.windowMs ?? 2;
+    this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxEvents = opts.maxEvents ?? 1_000_000;
+    this.st = {
+      ruleState: store.db.prepare(`INSERT INTO rule_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
+      invalid: store.db.prepare(`INSERT INTO invalid_input(source, origin, reason, raw, encoding, received_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    };
+  }
+
+  hasRoom(n = 1): boolean {
+    return this.store.unfinished + (this.flows?.held ?? 0) + this.queuedEvents + n <= this.maxEvents;
+  }
+
+  enqueue(events: CanonicalEvent[], extras?: EnqueueExtras): Promise<EnqueueResult> {
+    if (this.closed) return Promise.reject(new AgentError('OUTBOX_CLOSED', 'outbox is closed', { retryable: true }));
+    if (events.length > 0 && !this.hasRoom(events.length)) return Promise.reject(new OutboxFullError(this.maxEvents));
+    return new Promise<EnqueueResult>((resolve, reject) => {
+      this.queue.push({ events, extras, resolve, reject });
+      this.queuedEvents += events.length;
+      this.scheduleFlush();
+    });
+  }
+
+  /** Commit what callers already handed over, then refuse new events. */
+  close(): void {
+    this.clearFlushTimer();
+    while (this.queue.length) this.flush();
+    this.closed = true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.queuedEvents >= this.maxBatch) {
+      // A full batch goes out on the next loop turn, not after the window.
+      if (this.flushKind === 'immediate') return;
+      this.clearFlushTimer();
+      this.flushKind = 'immediate';
+      this.flushTimer = setImmediate(() => this.flush());
+      return;
+    }
+    if (this.flushKind) return;
+    // A lone caller commits on the next loop turn: no added latency. When the
+    // previous batch had several callers, load is concurrent: wait a little
+    // for more of them to share the commit.
+    if (this.lastBatchCallers > 1 && this.windowMs > 0) {
+      this.flushKind = 'timeout';
+      this.flushTimer = setTimeout(() => this.flush(), this.windowMs);
+    } else {
+      this.flushKind = 'immediate';
+      this.flushTimer = setImmediate(() => this.flush());
+    }
+  }
+
+  private clearFlushTimer(): void {
+    if (this.flushKind === 'timeout') clearTimeout(this.flushTimer as NodeJS.Timeout);
+    else if (this.flushKind === 'immediate') clearImmediate(this.flushTimer as NodeJS.Immediate);
+    this.flushTimer = undefined;
+    this.flushKind = undefined;
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    this.flushKind = undefined;
+    if (this.queue.length === 0) return;
+    const batch: Waiter[] = [];
+    let n = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || n + this.queue[0]!.events.length <= this.maxBatch)) {
+      const w = this.queue.shift()!;
+      batch.push(w);
+      n += w.events.length;
+    }
+    this.queuedEvents -= n;
+    this.lastBatchCallers = batch.length;
+    let results: EnqueueResult[];
+    try {
+      results = this.writeBatch(batch);
+    } catch (err) {
+      this.store.log?.error({ err, events: n }, 'outbox commit failed');
+      const e = new AgentError('OUTBOX_WRITE_FAILED', `outbox commit failed: ${(err as Error).message}`, { cause: err, retryable: true });
+      for (const w of batch) w.reject(e);
+      if (this.queue.length) this.scheduleFlush();
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]!));
+    if (this.queue.length) this.scheduleFlush();
+  }
+
+  private writeBatch(batch: Waiter[]): EnqueueResult[] {
+    const now = this.store.now();
+    const flows = this.flows;
+    const out = this.store.write(() => {
+      flows?.refresh();
+      const results: EnqueueResult[] = [];
+      let queued = 0;
+      let duplicates = 0;
+      let invalid = 0;
+      for (const w of batch) {
+        const r: EnqueueResult = { inserted: 0, duplicates: 0 };
+        for (const e of w.events) {
+          if (flows) {
+            // Held by a flow, a duplicate of a held or rolled-up event, or queued after its key's held events.
+            const admission = flows.admit(e, now);
+            if (admission === 'held') {
+              r.inserted++;
+              r.held = (r.held ?? 0) + 1;
+              continue;
+            }
+            if (admission === 'duplicate') {
+              r.duplicates++;
+              continue;
+            }
+            if (flows.released) {
+              r.released = (r.released ?? 0) + flows.released;
+              queued += flows.released;
+              flows.released = 0;
+            }
+          }
+          if (this.keys.insert(e, now)) {
+            r.inserted++;
+            queued++;
+          } else r.duplicates++;
+        }
+        for (const [name, value] of w.extras?.ruleState ?? []) this.st.ruleState.run(name, JSON.stringify(value));
+        for (const bad of w.extras?.invalid ?? []) {
+          this.st.invalid.run(bad.source, bad.origin, bad.reason, bad.raw, bad.encoding ?? 'utf8', bad.receivedAt, now);
+          invalid++;
+        }
+        duplicates += r.duplicates;
+        results.push(r);
+      }
+      this.store.bump(queued, 'pending');
+      this.store.bump(duplicates, 'duplicates');
+      this.store.bump(invalid, 'invalid');
+      return results;
+    });
+    this.commits++;
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+import type { FlowStatus, FlushResult } from '../buffer/flows';
+import type { ActionFilter, Outbox, OutboxRecord } from '../buffer/outbox';
+import type { AgentConfig } from '../config/schema';
+import type { AdapterHealth } from '../protocols/types';
+import type { RequestObservation, SyncStatus } from '../sync/worker';
+
+export interface SourceStatus extends AdapterHealth {
+  name: string;
+  type: string;
+  enabled: boolean;
+}
+
+/** What the sources handed to the rules since the start: in all, and per source. */
+export interface IntakeFigures {
+  signals: number;
+  events: number;
+  invalid: number;
+  /** Signals refused because the outbox was full (the sources held back). */
+  refused: number;
+  bySource: ReadonlyMap<string, { received: number; enqueued: number; duplicates: number; invalid: number }>;
+}
+
+/** The outbox as the page reads it. */
+export type OutboxReader = Pick<Outbox, 'counts' | 'oldestUnfinishedAt' | 'get' | 'list' | 'listInvalid' | 'listAudit'>;
+
+/**
+ * What the status page, /metrics and `edge-agent status` see of a running
+ * agent. Read-only: what people may change goes through AgentActions.
+ */
+export interface AgentView {
+  readonly config: AgentConfig;
+  readonly startedAt: number;
+  sources(): SourceStatus[];
+  /** The link to Odoo; undefined when the agent only buffers (no odoo section, or sync disabled). */
+  sync(): SyncStatus | undefined;
+  readonly outbox: OutboxReader;
+  /** Each configured flow with what it holds and when its schedule releases it next. */
+  flows(): Array<FlowStatus & { nextFlushAt: number | null }>;
+  intake(): IntakeFigures;
+  /** Every settled request to Odoo (metrics subscribe here). */
+  onRequest(listener: (o: RequestObservation) => void): void;
+}
+
+/** What people may do to a running agent, each written to the audit log; the agent sends again at once where that applies. */
+export interface AgentActions {
+  retry(filter: ActionFilter, actor: string): number;
+  skip(filter: ActionFilter, actor: string, reason: string): number;
+  edit(id: string, field: string, value: unknown, actor: string): OutboxRecord;
+  /** Release a flow's held events now. Throws UNKNOWN_FLOW. */
+  releaseFlow(name: string, actor: string): FlushResult;
+  /** Record what happened at the door (logins, refusals). */
+  audit(actor: string, action: string, detail: unknown): void;
+}
