@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it, afterEach } from 'node:test';
 import type { Outbox } from '../../agent/buffer/outbox';
 import { OutboxFullError } from '../../agent/errors';
+import type { FlowDefinition } from '../../agent/buffer/flows';
 import { makeEvent, makeProduction } from '../helpers/events';
+import { consumption, flow } from '../helpers/flow-events';
 
 export interface OutboxFactory {
-  /** A fresh, empty outbox. `maxEvents` bounds it. `clock` lets a test move time. */
-  open(opts?: { maxEvents?: number; clock?: () => number }): Outbox;
-  /** Close and open the same store again (a restart). */
-  reopen(outbox: Outbox, opts?: { clock?: () => number }): Promise<Outbox>;
+  /** A fresh, empty outbox. `maxEvents` bounds it. `clock` lets a test move time. `flows`: batch and roll-up flows. */
+  open(opts?: { maxEvents?: number; clock?: () => number; flows?: FlowDefinition[] }): Outbox;
+  /** Close and open the same store again (a restart), with the flows the new config has. */
+  reopen(outbox: Outbox, opts?: { clock?: () => number; flows?: FlowDefinition[] }): Promise<Outbox>;
 }
 
 /** The behaviour every outbox implementation must have. */
@@ -21,8 +23,8 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       return o;
     };
     /** Close and open again (a restart); the new one is closed after the test. */
-    const reopen = async (o: Outbox): Promise<Outbox> => {
-      const o2 = await factory.reopen(o);
+    const reopen = async (o: Outbox, opts?: Parameters<OutboxFactory['reopen']>[1]): Promise<Outbox> => {
+      const o2 = await factory.reopen(o, opts);
       open = open.filter((x) => x !== o);
       open.push(o2);
       return o2;
@@ -524,6 +526,46 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       assert.equal(o.get(es[0]!.id), undefined);
       assert.equal(o.get(es[1]!.id)!.state, 'pending');
       assert.equal(o.counts().done, 0);
+    });
+
+    it("holds the events of a flow's types, shows them in flowStatus, and queues them when the flow is released", async () => {
+      const batch = flow('consumption-batch', 'batch', ['material.consumed']);
+      const o = make({ flows: [batch] });
+      const held = [consumption('WH/MO/7', 2), consumption('WH/MO/7', 3)];
+      const r = await o.enqueue(held);
+      assert.deepEqual(r, { inserted: 2, duplicates: 0, held: 2 });
+      assert.equal(o.heldEvents, 2);
+      const [status] = o.flowStatus();
+      assert.equal(status?.name, 'consumption-batch');
+      assert.equal(status?.held, 2);
+      assert.equal(status?.keys, 1);
+      assert.ok(status?.heldSince !== null && status?.oldestOccurredAt === held[0]!.occurredAt);
+      assert.deepEqual(o.claim(10), [], 'nothing held is sendable');
+      assert.deepEqual(o.flushFlow('consumption-batch'), { flow: 'consumption-batch', members: 2, events: 2, keys: 1 });
+      assert.equal(o.heldEvents, 0);
+      assert.equal(o.flowStatus()[0]?.held, 0);
+      assert.deepEqual(
+        o.claim(10).map((x) => x.id),
+        [held[0]!.id],
+        "released in arrival order, the first is the key's head",
+      );
+      assert.throws(
+        () => o.flushFlow('no-such-flow'),
+        (e: Error & { code?: string }) => e.code === 'UNKNOWN_FLOW',
+      );
+    });
+
+    it('releases events held for a flow the config no longer has', async () => {
+      const batch = flow('consumption-batch', 'batch', ['material.consumed']);
+      const o = make({ flows: [batch] });
+      const held = consumption('WH/MO/8', 1);
+      await o.enqueue([held]);
+      const o2 = await reopen(o, { flows: [] });
+      assert.equal(o2.heldEvents, 1, 'still held after the restart');
+      assert.deepEqual(o2.flowStatus(), [], 'no flow is configured now');
+      assert.deepEqual(o2.releaseUnscheduledFlows(), [{ flow: 'consumption-batch', members: 1, events: 1, keys: 1 }]);
+      assert.equal(o2.heldEvents, 0);
+      assert.equal(o2.claim(10)[0]?.id, held.id);
     });
   });
 }

@@ -20,14 +20,14 @@ const paths = new WeakMap<Outbox, string>();
 outboxContract('sqlite file', {
   open(opts) {
     const path = join(dir, `o${++n}.db`);
-    const o = new SqliteOutbox({ path, maxEvents: opts?.maxEvents, now: opts?.clock });
+    const o = new SqliteOutbox({ path, maxEvents: opts?.maxEvents, now: opts?.clock, flows: opts?.flows });
     paths.set(o, path);
     return o;
   },
   async reopen(o, opts) {
     const path = paths.get(o)!;
     await o.close();
-    const o2 = new SqliteOutbox({ path, now: opts?.clock });
+    const o2 = new SqliteOutbox({ path, now: opts?.clock, flows: opts?.flows });
     paths.set(o2, path);
     return o2;
   },
