@@ -22,7 +22,8 @@ import type {
 } from './outbox';
 import { Reports } from './reports';
 import { prune, type PruneResult } from './retention';
-import { OutboxStore, type OutboxRole } from './store';
+import { backupTo } from './backup';
+import { asDamage, OutboxStore, type OutboxRole } from './store';
 
 export interface SqliteOutboxOptions {
   path: string;
@@ -88,7 +89,7 @@ export class SqliteOutbox implements Outbox {
       this.masterData = new MasterDataStore(this.store);
     } catch (err) {
       this.store.close();
-      throw err;
+      throw asDamage(err, opts.path);
     }
   }
 
@@ -229,6 +230,13 @@ export class SqliteOutbox implements Outbox {
 
   get heldEvents(): number {
     return this.flows?.held ?? 0;
+  }
+
+  // ---- the file
+
+  /** A consistent copy of the outbox at one moment, written while the agent goes on (SQLite's online backup). Resolves with its size in pages. */
+  backup(file: string): Promise<number> {
+    return backupTo(this.store.db, file);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AgentError } from '../errors';
@@ -71,18 +71,22 @@ export class OutboxStore {
 
   constructor(opts: StoreOptions) {
     const file = opts.path !== ':memory:';
-    if (file) mkdirSync(dirname(opts.path), { recursive: true });
+    if (file) {
+      mkdirSync(dirname(opts.path), { recursive: true });
+      refuseEmptyFile(opts.path);
+    }
     this.role = opts.role;
     this.now = opts.now ?? Date.now;
     this.log = opts.log;
     // The agent must own the file; a tool owns it only for the moment it may migrate.
     const lock = !file ? undefined : opts.role === 'agent' ? OwnerLock.require(opts.path, opts.ownerWaitMs ?? 5000) : OwnerLock.take(opts.path, 0);
     try {
-      this.db = new Database(opts.path);
-      this.db.pragma('journal_mode = WAL');
+      this.db = openFile(opts.path);
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('temp_store = MEMORY');
+      // The agent looks at the file's structure before it trusts it (about 2 s per million events).
+      if (opts.role === 'agent' && file) refuseDamage(this.db, opts.path, 'quick_check');
       if (lock || !file) {
         const applied = migrate(this.db);
         if (applied.length) this.log?.info({ applied }, 'outbox schema migrated');
@@ -91,7 +95,7 @@ export class OutboxStore {
       }
     } catch (err) {
       lock?.release();
-      throw err;
+      throw asDamage(err, opts.path);
     }
     if (opts.role === 'agent') this.lock = lock;
     else lock?.release();
@@ -163,6 +167,83 @@ export class OutboxStore {
     }
     return c;
   }
+}
+
+/** The outbox file is damaged: it is not opened, and nothing is written to it. */
+export class OutboxDamagedError extends AgentError {
+  constructor(path: string, what: string, cause?: unknown) {
+    super(
+      'OUTBOX_DAMAGED',
+      `the outbox ${path} is damaged (${what}). Nothing was written to it. Stop the agent, keep the file for analysis, and restore the last backup (docs/install.md, "Restoring the outbox"); \`edge-agent outbox check\` lists what is wrong`,
+      { cause },
+    );
+    this.name = 'OutboxDamagedError';
+  }
+}
+
+/** A read that hit a damaged page becomes OutboxDamagedError naming the file; other errors pass. */
+export function asDamage(err: unknown, path: string): unknown {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' ? new OutboxDamagedError(path, (err as Error).message, err) : err;
+}
+
+/** Everything SQLite finds wrong with an outbox file (integrity_check: structure, and indexes against rows), read without opening it as an outbox; empty when sound. */
+export function checkOutboxFile(path: string): string[] {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true });
+    return structureProblems(db, 'integrity_check');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return [(err as Error).message];
+    throw err;
+  } finally {
+    db?.close();
+  }
+}
+
+/** Problems SQLite finds in the file's structure (`quick_check`: pages and b-trees; `integrity_check`: indexes against rows too); empty when sound. */
+export function structureProblems(db: Database.Database, check: 'quick_check' | 'integrity_check', max = 20): string[] {
+  const rows = db.pragma(`${check}(${max})`, { simple: false }) as Array<Record<string, string>>;
+  const lines = rows.map((r) => Object.values(r)[0] ?? '');
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+}
+
+function refuseDamage(db: Database.Database, path: string, check: 'quick_check' | 'integrity_check'): void {
+  let problems: string[];
+  try {
+    problems = structureProblems(db, check, 5);
+  } catch (err) {
+    db.close();
+    throw new OutboxDamagedError(path, (err as Error).message, err);
+  }
+  if (problems.length === 0) return;
+  db.close();
+  throw new OutboxDamagedError(path, problems.join('; '));
+}
+
+/** Open the file in WAL mode; a file that is not a database (a damaged header) is named, not a stack trace. */
+function openFile(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    return db;
+  } catch (err) {
+    db?.close();
+    throw asDamage(err, path);
+  }
+}
+
+/** An empty file where the outbox should be is damage (a truncation), not a new outbox: SQLite would silently start afresh in it. */
+function refuseEmptyFile(path: string): void {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return; // no file yet: a new outbox
+  }
+  if (size === 0) throw new OutboxDamagedError(path, 'the file is empty; if this is a new installation, delete it and start again');
 }
 
 /** A tool opening an outbox an agent owns: the agent has migrated it; a schema other than this program's is refused, not changed. */

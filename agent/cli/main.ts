@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { checkOutboxFile } from '../buffer/store';
 import { withOutbox } from './open-outbox';
 import { flowsJson } from '../buffer/flows';
 import { EVENT_STATES, type EventState, type OutboxRecord } from '../buffer/outbox';
@@ -22,6 +24,8 @@ export const EXIT = {
   configInvalid: 78,
   notFound: 4,
   partial: 5,
+  /** EX_DATAERR: the outbox file is damaged (systemd does not restart on it: restore a backup). */
+  damaged: 65,
   /** EX_TEMPFAIL: another agent owns the outbox (systemd tries again after RestartSec). */
   outboxInUse: 75,
 } as const;
@@ -42,6 +46,8 @@ Usage:
   edge-agent outbox replay --since TIME --until TIME   re-send delivered events (safe: idempotent)
   edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
   edge-agent outbox prune                  apply the retention now
+  edge-agent outbox check [--json]         check the outbox file (exit 65 when damaged)
+  edge-agent outbox backup FILE            a consistent copy of the outbox, safe while the agent runs
   edge-agent flows [list] [--json]         batch and roll-up flows: events held, for how many keys, since when
   edge-agent flows flush NAME [--json]     release a flow's held events into the queue now, as its schedule would
   edge-agent users add NAME --role ROLE    add or change a status-page user (viewer|supervisor|admin);
@@ -58,7 +64,7 @@ Options:
 
 Exit codes:
   0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
-  75 another agent owns the outbox (its pid is named)   78 config invalid
+  65 the outbox file is damaged   75 another agent owns the outbox (its pid is named)   78 config invalid
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -128,6 +134,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'outbox': {
       const config = localConfig();
+      // The file is checked as it is, without opening it as an outbox (that may be what fails).
+      if (sub === 'check') {
+        const problems = checkOutboxFile(config.outbox.path);
+        out({ ok: problems.length === 0, file: config.outbox.path, problems }, problems.length ? problems.join('\n') : `${config.outbox.path}: ok`);
+        return problems.length ? EXIT.damaged : EXIT.ok;
+      }
       return withOutbox(config, (outbox) => outboxCommand(outbox, config, sub, rest, values, actor, out));
     }
     case 'flows': {
@@ -237,8 +249,16 @@ async function outboxCommand(
       out(r, `pruned ${r.events} finished events, ${r.flowMembers} released flow members and ${r.invalid} invalid inputs`);
       return EXIT.ok;
     }
+    case 'backup': {
+      const file = args[0];
+      if (!file) return usage('outbox backup FILE');
+      const pages = await outbox.backup(resolve(file));
+      outbox.audit(actor, 'backup', { file: resolve(file), pages });
+      out({ file: resolve(file), pages }, `${config.outbox.path} copied to ${resolve(file)} (${pages} pages, checked)`);
+      return EXIT.ok;
+    }
     default:
-      return usage('outbox list|show|retry|skip|edit|replay|invalid|prune');
+      return usage('outbox list|show|retry|skip|edit|replay|invalid|prune|check|backup');
   }
 }
 
@@ -309,7 +329,9 @@ export function runCli(): void {
             ? EXIT.notFound
             : err.code === 'OUTBOX_IN_USE'
               ? EXIT.outboxInUse
-              : EXIT.failure;
+              : err.code === 'OUTBOX_DAMAGED'
+                ? EXIT.damaged
+                : EXIT.failure;
       } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.exitCode = usage(errorMessage(err));
       } else {

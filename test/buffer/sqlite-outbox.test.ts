@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { migrate, SCHEMA_VERSION } from '../../agent/buffer/migrations';
 import type { Outbox } from '../../agent/buffer/outbox';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
+import { checkOutboxFile } from '../../agent/buffer/store';
 import { makeEvent } from '../helpers/events';
 import { outboxContract } from './outbox-contract';
 
@@ -228,4 +229,70 @@ describe('sqlite outbox', () => {
     assert.equal(agent.claim(10)[0]?.id, 'k-1');
     await agent.close();
   });
+
+  it('refuses a file damaged in the middle (at open, naming the file and what to do), and outbox check lists the damage', async () => {
+    const path = join(dir, 'damaged-middle.db');
+    await filled(path, 3000);
+    const size = statSync(path).size;
+    // Overwrite a page in the middle of the file with noise.
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(size / 4096 / 2) * 4096);
+    closeSync(fd);
+    assert.throws(
+      () => new SqliteOutbox({ path }),
+      (e: Error & { code?: string }) => e.code === 'OUTBOX_DAMAGED' && e.message.includes(path) && /restore the last backup/.test(e.message),
+    );
+    assert.ok(checkOutboxFile(path).length > 0, 'the full check (edge-agent outbox check) names the damage');
+  });
+
+  it('refuses a file whose header is damaged, naming the file (not a stack trace)', async () => {
+    const path = join(dir, 'damaged-header.db');
+    await filled(path, 10);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(100, 0x41), 0, 100, 0);
+    closeSync(fd);
+    for (const role of ['agent', 'operator'] as const) {
+      assert.throws(
+        () => new SqliteOutbox({ path, role }),
+        (e: Error & { code?: string }) => e.code === 'OUTBOX_DAMAGED' && e.message.includes(path),
+      );
+    }
+  });
+
+  it('refuses an empty file where the outbox should be, instead of starting a new empty outbox in it', async () => {
+    const path = join(dir, 'empty.db');
+    writeFileSync(path, '');
+    assert.throws(
+      () => new SqliteOutbox({ path }),
+      (e: Error & { code?: string }) => e.code === 'OUTBOX_DAMAGED' && /empty/.test(e.message),
+    );
+    assert.equal(statSync(path).size, 0, 'left as found');
+  });
+
+  it('a backup taken while events keep arriving is a consistent, checked copy that opens as an outbox', async () => {
+    const path = join(dir, 'backed-up.db');
+    const o = new SqliteOutbox({ path });
+    await o.enqueue(Array.from({ length: 2000 }, (_, i) => makeEvent({ sequenceKey: `B-${i % 7}` })));
+    const writing = (async () => {
+      for (let i = 0; i < 50; i++) await o.enqueue([makeEvent({ sequenceKey: 'B-live' })]);
+    })();
+    const copy = join(dir, 'copy.db');
+    const pages = await o.backup(copy);
+    await writing;
+    assert.ok(pages > 0);
+    assert.equal(existsSync(`${copy}.partial`), false, 'no partial file left');
+    const restored = new SqliteOutbox({ path: copy });
+    const n = restored.counts().pending;
+    assert.ok(n >= 2000 && n <= 2050, `the copy holds the events of one moment (${n})`);
+    assert.equal(restored.list({ limit: 5000 }).length, n, 'counters agree with the rows');
+    assert.deepEqual(checkOutboxFile(copy), []);
+    await restored.close();
+    await o.close();
+  });
 });
+
+async function filled(path: string, events: number): Promise<void> {
+  const o = new SqliteOutbox({ path });
+  await o.enqueue(Array.from({ length: events }, (_, i) => makeEvent({ sequenceKey: `D-${i % 13}` })));
+  await o.close();
+}
