@@ -15,8 +15,9 @@ export function seededRandom(seed: number): () => number {
  * The randomness of a test that picks random moments (a crash test's kill
  * times): seeded from EDGE_TEST_SEED when it is set, else from a new random
  * seed, which is printed at the start so a failing run can be tried again
- * with `EDGE_TEST_SEED=<seed> node test/run-tests.mjs <file>`. The same seed
- * gives the same choices; the machine's own timing still varies.
+ * with `EDGE_TEST_SEED=<seed> node test/run-tests.mjs buffer/crash` (part of
+ * the test file's path). The same seed gives the same choices; the machine's
+ * own timing still varies.
  */
 export function testRandom(t: TestContext): () => number {
   const given = process.env.EDGE_TEST_SEED;
