@@ -43,7 +43,8 @@ Usage:
   edge-agent outbox retry ID...|--state S|--type T|--key K|--error TEXT
   edge-agent outbox skip ID...|--state S|--type T|--key K|--error TEXT --reason TEXT
   edge-agent outbox edit ID FIELD VALUE    correct one payload field (VALUE is JSON, or text); the original is kept
-  edge-agent outbox replay --since TIME --until TIME   re-send delivered events (safe: idempotent)
+  edge-agent outbox replay --since TIME [--until TIME]
+                                           re-send events delivered since TIME, up to --until or now (safe: idempotent)
   edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
   edge-agent outbox prune                  apply the retention now
   edge-agent outbox check [--json]         check the outbox file (exit 65 when damaged)

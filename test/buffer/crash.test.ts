@@ -6,22 +6,29 @@ import { after, it } from 'node:test';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { runUntilKilled } from '../helpers/kill-child';
 import { withFile } from '../helpers/sqlite-file';
+import { testRandom } from '../helpers/seed';
 
 const dir = mkdtempSync(join(tmpdir(), 'outbox-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Run the child until it has acknowledged at least `minAcks` events plus a random delay, then SIGKILL it. */
-function runAndKill(path: string, round: number): Promise<Array<{ id: string; key: string }>> {
-  return runUntilKilled(join(__dirname, 'crash-child.js'), [path, String(round)], (line) => {
-    const [tag, id, key] = line.split(' ');
-    return tag === 'ok' && id && key ? { id, key } : undefined;
-  });
+/** Run the child until it has acknowledged some events, then SIGKILL it after a random delay. */
+function runAndKill(path: string, round: number, random: () => number): Promise<Array<{ id: string; key: string }>> {
+  return runUntilKilled(
+    join(__dirname, 'crash-child.js'),
+    [path, String(round)],
+    (line) => {
+      const [tag, id, key] = line.split(' ');
+      return tag === 'ok' && id && key ? { id, key } : undefined;
+    },
+    random,
+  );
 }
 
-it('every event whose enqueue resolved survives a SIGKILL, once, in order per key', async () => {
+it('every event whose enqueue resolved survives a SIGKILL, once, in order per key', async (t) => {
+  const random = testRandom(t);
   const path = join(dir, 'crash.db');
   const acked: Array<{ id: string; key: string }> = [];
-  for (let round = 0; round < 4; round++) acked.push(...(await runAndKill(path, round)));
+  for (let round = 0; round < 4; round++) acked.push(...(await runAndKill(path, round, random)));
   assert.ok(acked.length > 200, `acknowledged ${acked.length}`);
 
   const o = new SqliteOutbox({ path });

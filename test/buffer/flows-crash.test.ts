@@ -6,6 +6,7 @@ import { after, it } from 'node:test';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { runUntilKilled } from '../helpers/kill-child';
 import { withFile } from '../helpers/sqlite-file';
+import { testRandom } from '../helpers/seed';
 import { CRASH_FLOW } from './flows-crash-flow';
 
 const dir = mkdtempSync(join(tmpdir(), 'flows-crash-'));
@@ -18,11 +19,16 @@ interface Ack {
 }
 
 /** Run the child until it acknowledged some events, then SIGKILL it after a random delay. */
-function runAndKill(path: string, round: number): Promise<Ack[]> {
-  return runUntilKilled(join(__dirname, 'flows-crash-child.js'), [path, String(round)], (line) => {
-    const [tag, id, key, type] = line.split(' ');
-    return tag === 'ok' && id && key && type ? { id, key, type } : undefined;
-  });
+function runAndKill(path: string, round: number, random: () => number): Promise<Ack[]> {
+  return runUntilKilled(
+    join(__dirname, 'flows-crash-child.js'),
+    [path, String(round)],
+    (line) => {
+      const [tag, id, key, type] = line.split(' ');
+      return tag === 'ok' && id && key && type ? { id, key, type } : undefined;
+    },
+    random,
+  );
 }
 
 interface Member {
@@ -89,11 +95,12 @@ function check(o: SqliteOutbox, path: string, acked: Ack[]): void {
   assert.equal(o.counts().pending, events.length, 'counters agree with the rows');
 }
 
-it('a flush killed at any moment releases all or nothing, and a re-run makes no second event', async () => {
+it('a flush killed at any moment releases all or nothing, and a re-run makes no second event', async (t) => {
+  const random = testRandom(t);
   const path = join(dir, 'flows-crash.db');
   const acked: Ack[] = [];
   for (let round = 0; round < 4; round++) {
-    acked.push(...(await runAndKill(path, round)));
+    acked.push(...(await runAndKill(path, round, random)));
     const o = new SqliteOutbox({ path, flows: [CRASH_FLOW] });
     check(o, path, acked);
     await o.close();

@@ -131,7 +131,7 @@ describe('edge-agent CLI', () => {
     assert.equal(help.status, 0);
     assert.match(
       help.stdout,
-      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*\n\s+75 another agent owns the outbox.*78 config invalid/,
+      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*\n\s+65 the outbox file is damaged\s+75 another agent owns the outbox.*78 config invalid/,
     );
     assert.equal(run('frobnicate').code, 2);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -120,15 +120,20 @@ describe('config', () => {
     assert.match((missing as { message: string }).message, /CREDENTIALS_DIRECTORY is not set/);
   });
 
-  it('config.example.yaml is valid as shipped', () => {
+  it('config.example.yaml is valid as shipped, and turns on no flow and no mqttOut', () => {
+    // As the service sees it: the API key is the systemd credential odoo-api-key.
+    const credentials = join(dir, 'example-credentials');
+    mkdirSync(credentials, { recursive: true });
+    writeFileSync(join(credentials, 'odoo-api-key'), 'example');
     const saved = { ...process.env };
-    process.env.ODOO_API_KEY = 'example';
-    process.env.MQTT_PASSWORD = 'example';
-    process.env.OPCUA_PASSWORD = 'example';
+    process.env.CREDENTIALS_DIRECTORY = credentials;
     try {
       const { config } = loadConfigFile(join(process.cwd(), 'config.example.yaml'));
       assert.equal(config.plant.id.length > 0, true);
       assert.ok(config.sources.length >= 1, 'the example shows sources');
+      // Copied as it is (systemd/install.sh does), it must not hold events back or publish on a broker.
+      assert.deepEqual(config.schedules.flows, [], 'no batch or roll-up flow is on (examples go in comments)');
+      assert.equal(config.mqttOut?.enabled ?? false, false, 'no mqttOut is on (the example goes in comments)');
     } finally {
       process.env = saved;
     }

@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 
 /**
  * Run a child script that prints one line per acknowledged item; once more
- * than `armAfter` lines were parsed, SIGKILL it after a random 50-450 ms.
+ * than `armAfter` lines were parsed, SIGKILL it after 50-450 ms, drawn from
+ * `random` (a seeded generator: helpers/seed.ts).
  * Resolves with what it acknowledged; rejects if it ends by itself.
  */
-export function runUntilKilled<T>(script: string, args: string[], parse: (line: string) => T | undefined, armAfter = 50): Promise<T[]> {
+export function runUntilKilled<T>(script: string, args: string[], parse: (line: string) => T | undefined, random: () => number, armAfter = 50): Promise<T[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const acked: T[] = [];
@@ -21,7 +22,7 @@ export function runUntilKilled<T>(script: string, args: string[], parse: (line: 
       }
       if (!armed && acked.length > armAfter) {
         armed = true;
-        setTimeout(() => child.kill('SIGKILL'), 50 + Math.floor(Math.random() * 400));
+        setTimeout(() => child.kill('SIGKILL'), 50 + Math.floor(random() * 400));
       }
     });
     child.on('error', reject);

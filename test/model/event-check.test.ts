@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { compile, NO } from '../../agent/model/event-check';
 import { canonicalEventSchema, EVENT_TYPES, isValidatedEvent, parseEvent, payloadSchemas, type EventType } from '../../agent/model/event';
+import { seededRandom } from '../helpers/seed';
 
 /**
  * The quick check must never pass what zod refuses, and what it passes must
@@ -121,24 +122,13 @@ function variants(type: EventType): Array<Record<string, unknown>> {
   return out;
 }
 
-/** Seeded generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(rnd: () => number, list: readonly T[]): T {
   return list[Math.floor(rnd() * list.length)]!;
 }
 
 /** Up to three fields changed at once, in the envelope or the payload. */
 function randomCases(n: number): Array<Record<string, unknown>> {
-  const rnd = random(20261127);
+  const rnd = seededRandom(20261127);
   const out: Array<Record<string, unknown>> = [];
   for (let i = 0; i < n; i++) {
     const type = pick(rnd, EVENT_TYPES);

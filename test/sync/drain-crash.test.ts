@@ -10,6 +10,7 @@ import { eventId } from '../../agent/model/event-ids';
 import type { CanonicalEvent } from '../../agent/model/event';
 import { externalId } from '../../agent/sync/operations/odoo-calls';
 import { startOdooSim } from '../odoo-sim';
+import { testRandom } from '../helpers/seed';
 
 const dir = mkdtempSync(join(tmpdir(), 'drain-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +41,8 @@ function downtimeEvents(): CanonicalEvent[] {
   return out;
 }
 
-it('an agent SIGKILLed 20 times while draining 10,000 events over 50 keys leaves each in Odoo once, in order per key', { timeout: 300_000 }, async () => {
+it('an agent SIGKILLed 20 times while draining 10,000 events over 50 keys leaves each in Odoo once, in order per key', { timeout: 300_000 }, async (t) => {
+  const random = testRandom(t);
   const sim = await startOdooSim({ version: 19 });
   try {
     for (let k = 0; k < KEYS; k++) sim.state.create('mrp.workcenter', { name: `WC ${k}`, code: `WC${k}` });
@@ -101,7 +103,7 @@ it('an agent SIGKILLed 20 times while draining 10,000 events over 50 keys leaves
       const deadline = Date.now() + 30_000;
       while (loads() === before && !gone && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       assert.equal(gone, false, 'the agent process ended by itself');
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 250)));
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 250)));
       child.kill('SIGKILL');
       await exited;
     }
