@@ -13,6 +13,14 @@ export interface IntakeOptions {
   maxEvents?: number;
 }
 
+export interface WriteHealth {
+  /** When commits started failing (ms), or null while they succeed. */
+  failingSince: number | null;
+  lastError: { code: string; message: string; at: number } | null;
+  /** Failed commits since the start. */
+  failures: number;
+}
+
 interface Waiter {
   events: CanonicalEvent[];
   extras: EnqueueExtras | undefined;
@@ -37,6 +45,7 @@ export class Intake {
   private closed = false;
   /** Write transactions committed by enqueue (diagnostics: events per commit). */
   commits = 0;
+  private health: WriteHealth = { failingSince: null, lastError: null, failures: 0 };
   private readonly st: { ruleState: Database.Statement; invalid: Database.Statement };
 
   constructor(
@@ -52,6 +61,11 @@ export class Intake {
       ruleState: store.db.prepare(`INSERT INTO rule_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
       invalid: store.db.prepare(`INSERT INTO invalid_input(source, origin, reason, raw, encoding, received_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     };
+  }
+
+  /** Whether commits succeed now: since when they fail, the last failure, failures since the start. */
+  writeHealth(): WriteHealth {
+    return { ...this.health };
   }
 
   hasRoom(n = 1): boolean {
@@ -121,14 +135,30 @@ export class Intake {
     try {
       results = this.writeBatch(batch);
     } catch (err) {
-      this.store.log?.error({ err, events: n }, 'outbox commit failed');
+      this.failed(err, n);
       const e = new AgentError('OUTBOX_WRITE_FAILED', `outbox commit failed: ${(err as Error).message}`, { cause: err, retryable: true });
       for (const w of batch) w.reject(e);
       if (this.queue.length) this.scheduleFlush();
       return;
     }
+    if (this.health.failingSince !== null) {
+      this.store.log?.info({ failedFor: Date.now() - this.health.failingSince }, 'the outbox commits again: ingest resumes');
+      this.health.failingSince = null;
+    }
     batch.forEach((w, i) => w.resolve(results[i]!));
     if (this.queue.length) this.scheduleFlush();
+  }
+
+  /** A commit failed (a full disk, an I/O error): one error line per episode, as sources retry while it lasts. */
+  private failed(err: unknown, events: number): void {
+    const at = Date.now();
+    const code = (err as { code?: string }).code ?? 'UNKNOWN';
+    this.health.lastError = { code, message: (err as Error).message, at };
+    this.health.failures++;
+    if (this.health.failingSince === null) {
+      this.health.failingSince = at;
+      this.store.log?.error({ err, events, code }, 'the outbox cannot commit: new events are refused (sources hold them) until it can again');
+    } else this.store.log?.debug({ code, events }, 'outbox commit failed again');
   }
 
   private writeBatch(batch: Waiter[]): EnqueueResult[] {

@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import type { CanonicalEvent } from '../model/event';
 import { Delivery } from './delivery';
 import { FlowStore, readFlowStatus, type FlowDefinition, type FlowStatus, type FlushResult } from './flows';
-import { Intake } from './intake';
+import { Intake, type WriteHealth } from './intake';
 import { KeyIndex } from './key-index';
 import { MasterDataStore } from './master-data-store';
 import { OperatorActions } from './operator-actions';
@@ -62,7 +62,10 @@ export class SqliteOutbox implements Outbox {
   /** Master data pulled from Odoo, kept in the same file. */
   readonly masterData: MasterDataStore;
 
+  private readonly filePath: string;
+
   constructor(opts: SqliteOutboxOptions) {
+    this.filePath = opts.path;
     this.store = new OutboxStore({
       path: opts.path,
       role: opts.role ?? 'agent',
@@ -96,6 +99,16 @@ export class SqliteOutbox implements Outbox {
   /** Write transactions committed by enqueue (diagnostics: events per commit). */
   get commits(): number {
     return this.intake.commits;
+  }
+
+  /** Whether commits succeed now (a full disk makes them fail). */
+  writeHealth(): WriteHealth {
+    return this.intake.writeHealth();
+  }
+
+  /** The outbox file's path (':memory:' in tests). */
+  get path(): string {
+    return this.filePath;
   }
 
   // ---- events in

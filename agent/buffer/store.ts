@@ -85,6 +85,8 @@ export class OutboxStore {
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('temp_store = MEMORY');
+      // After a checkpoint the WAL file shrinks back to this size (it would keep its largest size otherwise).
+      this.db.pragma(`journal_size_limit = ${4 * 1024 * 1024}`);
       // The agent looks at the file's structure before it trusts it (about 2 s per million events).
       if (opts.role === 'agent' && file) refuseDamage(this.db, opts.path, 'quick_check');
       if (lock || !file) {

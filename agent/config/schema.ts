@@ -29,6 +29,15 @@ export const outboxConfigSchema = z
       .prefault({}),
     /** Unfinished events (pending, retrying, parked) the outbox holds before it refuses new ones (sources then apply back-pressure). */
     maxEvents: z.number().int().min(100).default(1_000_000),
+    /** Warn (status page, /metrics, one log line) before storing stops. */
+    warnings: z
+      .strictObject({
+        /** Free space on the outbox's disk below this many MB. */
+        lowDiskMb: z.number().min(0).default(256),
+        /** The outbox holds this share of maxEvents. */
+        highWater: z.number().gt(0).max(1).default(0.8),
+      })
+      .prefault({}),
     retention: z
       .strictObject({
         /** Delivered events are kept this many days as the audit trail, then pruned. */

@@ -1,4 +1,5 @@
 import type { OutboxCounts } from '../buffer/outbox';
+import type { StorageStatus } from '../runtime/storage-watch';
 import type { SyncStatus } from '../sync/worker';
 import { formatClock, formatCount, formatSpan } from './format';
 
@@ -26,6 +27,8 @@ export interface HeadlineInput {
   refused: number;
   /** Events held by batch and roll-up flows until their schedule (received, not yet queued). */
   held?: number;
+  /** Whether events can be stored now; absent: as if ok. */
+  storage?: StorageStatus;
 }
 
 export interface HeadlineLine {
@@ -91,6 +94,14 @@ export function backlogLine(i: HeadlineInput): HeadlineLine {
 }
 
 export function safetyLine(i: HeadlineInput): HeadlineLine {
+  const st = i.storage;
+  if (st?.state === 'failing') {
+    const since = st.write.failingSince !== null ? ` since ${formatClock(st.write.failingSince, i.now)} (${formatSpan(i.now - st.write.failingSince)})` : '';
+    return {
+      level: 'alarm',
+      text: `Events CANNOT BE STORED${since}: ${st.reasons.join('; ')}. The sources hold what they read and the agent takes it as soon as the outbox can commit again; free disk space on the gateway.`,
+    };
+  }
   // Held events count against the limit too.
   const stored = i.counts.unfinished + (i.held ?? 0);
   const full = stored >= i.maxEvents;
@@ -104,7 +115,8 @@ export function safetyLine(i: HeadlineInput): HeadlineLine {
     };
   }
   const where = i.counts.unfinished > 0 && i.odooConfigured ? ' and will be sent, oldest first, as soon as Odoo answers' : '';
-  return { level: 'ok', text: `Nothing is lost: every event is stored on this gateway's disk${where}.` };
+  const low = st?.state === 'low' ? ` Storage is running low: ${st.reasons.join('; ')}.` : '';
+  return { level: low ? 'warn' : 'ok', text: `Nothing is lost: every event is stored on this gateway's disk${where}.${low}` };
 }
 
 export function headline(i: HeadlineInput): Headline {

@@ -128,6 +128,33 @@ export function createMetrics(
     },
   });
   new Gauge({
+    name: 'edge_outbox_storage_ok',
+    help: 'Whether events can be stored: 1 ok, 0.5 running low (disk space or the outbox bound), 0 commits fail (a full disk).',
+    registers,
+    collect(this: Gauge) {
+      const s = agent.storage().state;
+      this.set(s === 'ok' ? 1 : s === 'low' ? 0.5 : 0);
+    },
+  });
+  new Gauge({
+    name: 'edge_outbox_disk_free_bytes',
+    help: "Free space on the outbox's file system.",
+    registers,
+    collect(this: Gauge) {
+      const free = agent.storage().freeBytes;
+      if (free !== null) this.set(free);
+    },
+  });
+  new Counter({
+    name: 'edge_outbox_write_failures_total',
+    help: 'Outbox commits that failed (a full disk, an I/O error); the sources held those events and offered them again.',
+    registers,
+    collect(this: Counter) {
+      this.reset();
+      this.inc(agent.storage().write.failures);
+    },
+  });
+  new Gauge({
     name: 'edge_flow_held_events',
     help: 'Events held by each batch or roll-up flow until its schedule releases them (received and stored, not yet queued for Odoo).',
     labelNames: ['flow'],

@@ -321,7 +321,8 @@ class StatusSite {
     const checks: Record<string, string> = {};
     try {
       this.agent.outbox.counts();
-      checks.outbox = 'ok';
+      const storage = this.agent.storage();
+      checks.outbox = storage.state === 'failing' ? `error: events cannot be stored: ${storage.reasons.join('; ')}` : 'ok';
     } catch (err) {
       checks.outbox = `error: ${errorMessage(err)}`;
     }
@@ -383,6 +384,7 @@ class StatusSite {
         maxEvents: a.config.outbox.maxEvents,
         refused: a.intake().refused,
         held: flows.reduce((n, f) => n + f.held, 0),
+        storage: a.storage(),
       }),
       odoo: { configured: odooConfigured, url: a.config.odoo?.url, database: a.config.odoo?.database, status: sync },
       outbox: { ...counts, oldestUnfinishedAt },

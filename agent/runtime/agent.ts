@@ -16,6 +16,7 @@ import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
 import { SyncWorker, type RequestObservation } from '../sync/worker';
+import { StorageWatch } from './storage-watch';
 import type { AgentActions, AgentView } from './view';
 
 /**
@@ -140,6 +141,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
   log.info({ plant: config.plant.id, sources: adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(worker) }, 'agent started');
 
+  const storage = new StorageWatch({
+    outboxPath: config.outbox.path,
+    maxEvents: config.outbox.maxEvents,
+    lowDiskMb: config.outbox.warnings.lowDiskMb,
+    highWater: config.outbox.warnings.highWater,
+    stored: () => outbox.counts().unfinished + outbox.heldEvents,
+    write: () => outbox.writeHealth(),
+    log: part('storage'),
+  });
   let stopped = false;
   const view: AgentView = {
     config,
@@ -154,6 +164,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     outbox,
     flows: () => outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: schedules.nextRun(`flow:${f.name}`) })),
     intake: () => ({ ...pipeline.counters, bySource: pipeline.bySource }),
+    storage: () => storage.status(),
     onRequest: (l) => listeners.push(l),
   };
   // A person's change may make events sendable: the worker looks at once.
@@ -188,6 +199,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     async stop() {
       if (stopped) return;
       stopped = true;
+      storage.stop();
       schedules.stop();
       await mqttOut?.stop().catch(() => undefined);
       for (const a of adapters) await a.stop().catch((err: unknown) => log.warn({ err, source: a.name }, 'source did not stop cleanly'));

@@ -3,6 +3,7 @@ import type { ActionFilter, Outbox, OutboxRecord } from '../buffer/outbox';
 import type { AgentConfig } from '../config/schema';
 import type { AdapterHealth } from '../protocols/types';
 import type { RequestObservation, SyncStatus } from '../sync/worker';
+import type { StorageStatus } from './storage-watch';
 
 export interface SourceStatus extends AdapterHealth {
   name: string;
@@ -37,6 +38,8 @@ export interface AgentView {
   /** Each configured flow with what it holds and when its schedule releases it next. */
   flows(): Array<FlowStatus & { nextFlushAt: number | null }>;
   intake(): IntakeFigures;
+  /** Whether events can be stored, and how close the gateway is to not being able to. */
+  storage(): StorageStatus;
   /** Every settled request to Odoo (metrics subscribe here). */
   onRequest(listener: (o: RequestObservation) => void): void;
 }
