@@ -1,4 +1,6 @@
 import type { OutboxRecord, Settlement } from '../buffer/outbox';
+import { Failure, type FailureAction } from '../errors';
+import { shortName } from '../odoo/classify';
 import { OdooError } from '../odoo/types';
 import { backoffDelay, type BackoffPolicy } from '../retry';
 import type { OperationOutcome } from './operations/types';
@@ -55,7 +57,8 @@ export function mapOutcomes(records: OutboxRecord[], results: Result[], opts: Ou
       out.stop = r;
       out.settlements.push({ seq: rec.seq, outcome: 'release' });
     } else if (action === 'retry') {
-      const delay = backoffDelay(rec.attempts + 1, opts.backoff, { retryAfterMs: (r as OdooError).retryAfterMs, random: opts.random });
+      const retryAfterMs = r instanceof OdooError ? r.retryAfterMs : undefined;
+      const delay = backoffDelay(rec.attempts + 1, opts.backoff, { retryAfterMs, random: opts.random });
       out.settlements.push({ seq: rec.seq, outcome: 'retry', nextAttemptAt: opts.now + delay, error: reason, code: errorClass(r) });
       out.retried++;
     } else {
@@ -73,26 +76,35 @@ export function mapOutcomes(records: OutboxRecord[], results: Result[], opts: Ou
   return out;
 }
 
+/** Anything thrown, as an Error (a thrown string becomes its message). */
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export function actionOf(err: Error): 'retry' | 'park' | 'stop' | 'release' {
-  const a = (err as { action?: unknown }).action;
-  if (a === 'retry' || a === 'park' || a === 'stop' || a === 'release') return a;
-  return 'park';
+/**
+ * What the worker does with a failed event: the failure's own action. A
+ * failure that names none (not about delivery) and anything that is not a
+ * Failure (a bug in an operation) park: a person sees it, and one bad event
+ * cannot stall the backlog.
+ */
+export function actionOf(err: Error): FailureAction {
+  return (err instanceof Failure && err.action) || 'park';
 }
 
-/** The error class recorded with the event and counted in `edge_errors_total`. */
+/**
+ * The error class recorded with the event and counted in `edge_errors_total`:
+ * Odoo's exception name or the transport code where the client saw one
+ * (`ValidationError`, `ECONNREFUSED`), else the failure's code; anything that
+ * is not a Failure goes by its name (`TypeError`).
+ */
 export function errorClass(err: Error): string {
-  if (err instanceof OdooError) return err.odooName?.split('.').pop() ?? err.code;
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'string' ? c : err.name;
+  if (err instanceof OdooError && err.odooName) return shortName(err.odooName)!;
+  return err instanceof Failure ? err.code : err.name;
 }
 
-/** Why the event failed, as the outbox keeps it and a person reads it. */
+/** Why the event failed, as the outbox keeps it and a person reads it: its class, then the message. */
 export function reasonOf(err: Error): string {
-  if (err instanceof OdooError && err.odooName) return `${err.odooName.split('.').pop()}: ${err.message}`;
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'string' && !err.message.startsWith(c) ? `${c}: ${err.message}` : err.message;
+  if (err instanceof OdooError && err.odooName) return `${shortName(err.odooName)}: ${err.message}`;
+  if (err instanceof Failure && !err.message.startsWith(err.code)) return `${err.code}: ${err.message}`;
+  return err.message;
 }
