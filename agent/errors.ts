@@ -1,16 +1,35 @@
+/** What the sync worker does with an event whose delivery failed. */
+export type FailureAction = 'retry' | 'park' | 'stop' | 'release';
+
 /**
- * Errors that cross a component boundary carry a stable `code`, the `cause`
- * they wrap, and whether trying again later can succeed.
+ * The agent's one failure shape: a stable `code`, the `cause` it wraps, and
+ * for a failure to deliver an event, what to do about it (`action`):
+ *   retry    the event keeps its place and goes again after a backoff;
+ *   park     the event needs a person;
+ *   stop     nothing can succeed until a person fixes the link: pause all sending, park nothing;
+ *   release  hand the event back without counting an attempt.
+ * Failures that are not about delivery (config, outbox, sources) have no action.
+ * `retryable`: trying again later can succeed (by default: the action is retry).
  */
-export class AgentError extends Error {
+export class Failure extends Error {
   readonly code: string;
+  readonly action: FailureAction | undefined;
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(code: string, message: string, options: { action?: FailureAction; cause?: unknown; retryable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AgentError';
+    this.name = 'Failure';
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.action = options.action;
+    this.retryable = options.retryable ?? options.action === 'retry';
+  }
+}
+
+/** A failure that is not about delivering an event: a refusal to show a person (usage, config, outbox, sources). */
+export class AgentError extends Failure {
+  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(code, message, options);
+    this.name = 'AgentError';
   }
 }
 

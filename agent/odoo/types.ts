@@ -1,3 +1,5 @@
+import { Failure, type FailureAction } from '../errors';
+
 /**
  * One interface over Odoo's two external APIs: JSON-2 (`/json/2/<model>/<method>`,
  * Odoo 19+) and JSON-RPC (`/jsonrpc` execute_kw, Odoo 17-18).
@@ -34,31 +36,24 @@ export interface OdooClient {
   close(): Promise<void>;
 }
 
-/** What to do about a failure. */
-export type ErrorAction = 'retry' | 'park' | 'stop';
+/** What to do about a failed Odoo call (an Odoo call never hands an event back unsent). */
+export type ErrorAction = Exclude<FailureAction, 'release'>;
 
 /**
  * Every failure of an Odoo call becomes an OdooError with its classification
  * (agent/odoo/classify.ts is the only place that decides it).
  */
-export class OdooError extends Error {
-  readonly code: string;
-  readonly action: ErrorAction;
+export class OdooError extends Failure {
+  declare readonly action: ErrorAction;
   /** Odoo's exception name (`odoo.exceptions.UserError`) or the transport error's code (`ECONNREFUSED`). */
   readonly odooName: string | undefined;
   /** HTTP status, when there was a response. */
   readonly status: number | undefined;
   /** From a Retry-After header, in milliseconds. */
   readonly retryAfterMs: number | undefined;
-  get retryable(): boolean {
-    return this.action === 'retry';
-  }
-
   constructor(message: string, opts: { action: ErrorAction; code: string; odooName?: string; status?: number; retryAfterMs?: number; cause?: unknown }) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(opts.code, message, { action: opts.action, cause: opts.cause });
     this.name = 'OdooError';
-    this.code = opts.code;
-    this.action = opts.action;
     this.odooName = opts.odooName;
     this.status = opts.status;
     this.retryAfterMs = opts.retryAfterMs;

@@ -1,11 +1,14 @@
 import type { Outbox, OutboxRecord, RunPolicy, Settlement } from '../buffer/outbox';
-import type { EventType } from '../model/event';
 import type { Logger } from '../log';
-import { OdooError, type OdooClient, type OdooServerInfo } from '../odoo/types';
-import { backoffDelay, type BackoffPolicy } from '../retry';
+import type { OdooClient, OdooServerInfo } from '../odoo/types';
+import type { BackoffPolicy } from '../retry';
 import { Circuit, type CircuitOptions, type CircuitState } from './circuit';
-import type { Operation, OperationContext, OperationOutcome, OperationRegistry } from './operations/types';
+import type { OperationContext, OperationRegistry } from './operations/types';
+import { actionOf, asError, errorClass, mapOutcomes, reasonOf, type Result } from './outcome';
+import { Prefetch } from './prefetch';
 import { RateLimiter } from './rate-limit';
+import { failedAsWhole, splitBatch } from './split';
+import { buildUnits, runPolicy, type Unit } from './units';
 
 export interface SyncWorkerConfig {
   concurrency: number;
@@ -55,17 +58,16 @@ export interface SyncStatus {
   inFlight: number;
 }
 
-/** A unit of work: one request to Odoo for one event, or one batch of one type (runs of keys, each in order). */
-interface Unit {
-  op: Operation;
-  records: OutboxRecord[];
-}
-
 /**
  * Delivers the outbox to Odoo: claims the heads of many keys, sends them with
  * bounded concurrency and rate (one load() per batch where the type allows),
  * and records each outcome. Order within a key holds because only a key's
  * head is ever claimed, and a head stays claimed until its request settled.
+ *
+ * The flow: pump() claims and groups events into units (units.ts), sends each
+ * (run), and settles its results (outcome.ts); a batch that failed as a whole
+ * is split (split.ts); the events behind a key in flight are claimed while
+ * its request is out (prefetch.ts). The circuit decides whether to send or probe.
  */
 export class SyncWorker {
   private readonly outbox: Outbox;
@@ -80,6 +82,7 @@ export class SyncWorker {
   private readonly idlePollMs: number;
   /** Types whose operation sends a key's consecutive events in one ordered call. */
   private readonly runs: RunPolicy | undefined;
+  private readonly prefetch: Prefetch;
   readonly circuit: Circuit;
 
   private running = false;
@@ -87,8 +90,6 @@ export class SyncWorker {
   private ready: Unit[] = [];
   /** Units whose request is out. */
   private readonly inFlight = new Set<Unit>();
-  /** The next events of an in-flight unit's keys, claimed while it is out (see prefetch). */
-  private readonly successors = new Map<Unit, Unit>();
   private active = 0;
   private pumping = false;
   private probing = false;
@@ -112,8 +113,8 @@ export class SyncWorker {
     this.limiter = new RateLimiter(opts.config.maxRequestsPerSecond, Math.max(1, opts.config.concurrency), this.now);
     this.circuit = new Circuit(opts.config.circuit);
     this.idlePollMs = opts.idlePollMs ?? 1000;
-    const batched = [...opts.operations.values()].filter((op) => op.executeBatch).map((op) => op.type as string);
-    this.runs = opts.config.batchSize > 1 && batched.length ? { types: new Set(batched), max: opts.config.batchSize } : undefined;
+    this.runs = runPolicy(opts.operations, opts.config.batchSize);
+    this.prefetch = new Prefetch(opts.outbox, opts.config.batchSize, this.now, opts.log);
   }
 
   start(): void {
@@ -225,7 +226,7 @@ export class SyncWorker {
       this.active++;
       void this.run(unit);
       // Once the request has left (undici writes it on the loop turn after the call), claim its keys' next events.
-      if (this.runs && unit.op.executeBatch && this.runs.types.has(unit.op.type)) setImmediate(() => setImmediate(() => this.prefetch(unit)));
+      if (this.runs && unit.op.executeBatch && this.runs.types.has(unit.op.type)) setImmediate(() => setImmediate(() => this.claimBehind(unit)));
     }
     if (this.active === 0 && this.ready.length === 0) {
       this.notifyIdle();
@@ -249,104 +250,18 @@ export class SyncWorker {
     this.addUnits(this.outbox.claim(room, this.now(), this.runs));
   }
 
-  /**
-   * Group claimed heads into units: batches of one type where the operation
-   * batches. Heads are spread over the free request slots, so that as one
-   * batch comes back its keys' next events can go while the others are out.
-   */
+  /** Group claimed events into units ready to send; an event of a type with no operation parks. */
   private addUnits(records: OutboxRecord[]): void {
     if (records.length === 0) return;
     const free = Math.max(1, this.cfg.concurrency - this.active - this.ready.length);
-    const byType = new Map<EventType, OutboxRecord[]>();
-    const units: Array<Unit & { seq: number }> = [];
-    const settlements: Settlement[] = [];
-    for (const r of records) {
-      const op = this.ops.get(r.type);
-      if (!op) {
-        settlements.push({
-          seq: r.seq,
-          outcome: 'park',
-          reason: `no operation for event type ${r.type} (check sync.mappings)`,
-          code: 'NO_OPERATION',
-          blocking: !this.skippable.has(r.type),
-        });
-        continue;
-      }
-      if (op.executeBatch && this.cfg.batchSize > 1) {
-        const list = byType.get(r.type) ?? [];
-        list.push(r);
-        byType.set(r.type, list);
-      } else units.push({ op, records: [r], seq: r.seq });
-    }
-    if (settlements.length) this.outbox.settle(settlements, this.now());
-    for (const [type, list] of byType) {
-      const op = this.ops.get(type)!;
-      const size = Math.min(this.cfg.batchSize, Math.ceil(list.length / free));
-      // A key's run stays whole in one unit: two units of one key could be in flight at once.
-      let chunk: OutboxRecord[] = [];
-      for (const run of runsOf(list)) {
-        if (chunk.length > 0 && chunk.length + run.length > size) {
-          units.push({ op, records: chunk, seq: chunk[0]!.seq });
-          chunk = [];
-        }
-        chunk.push(...run);
-      }
-      if (chunk.length > 0) units.push({ op, records: chunk, seq: chunk[0]!.seq });
-    }
-    // Oldest first across keys.
-    units.sort((a, b) => a.seq - b.seq);
-    this.ready.push(...units.map(({ op, records }) => ({ op, records })));
+    const { units, parked } = buildUnits(records, { operations: this.ops, batchSize: this.cfg.batchSize, free, skippable: this.skippable });
+    if (parked.length) this.outbox.settle(parked, this.now());
+    this.ready.push(...units);
   }
 
-  /**
-   * While a unit of a batchable type is out, claim the events right behind
-   * each of its keys (same type, the batch size shared among the keys). They
-   * are sent only after the unit settled with every event of their key done,
-   * and handed back otherwise, so order per key is the same as without this;
-   * but the claim's commit happens while Odoo works on the request instead of
-   * between two requests of the key.
-   */
-  private prefetch(unit: Unit): void {
-    if (!this.running || this.circuit.state !== 'closed' || !this.inFlight.has(unit) || this.successors.has(unit)) return;
-    const tails = new Map<string, number>();
-    for (const r of unit.records) tails.set(r.sequenceKey, r.seq);
-    // One event per key, many keys: the claim found no runs, there is likely nothing behind them.
-    if (tails.size > 1 && tails.size === unit.records.length) return;
-    const perKey = Math.max(1, Math.floor(this.cfg.batchSize / tails.size));
-    try {
-      const records = this.outbox.claimFollowing(
-        unit.op.type,
-        [...tails].map(([sequenceKey, afterSeq]) => ({ sequenceKey, afterSeq })),
-        perKey,
-        this.now(),
-      );
-      if (records.length > 0) this.successors.set(unit, { op: unit.op, records });
-    } catch (err) {
-      this.log.warn({ err }, 'claiming the next events of keys in flight failed; they go with a later claim');
-    }
-  }
-
-  /**
-   * The successor of a unit that came back: the part whose keys had every
-   * event done goes next (returned), unless an older event of another key
-   * waits; the rest is handed back in `settlements`.
-   */
-  private takeSuccessor(unit: Unit, results: Array<OperationOutcome | Error>, settlements: Settlement[], keep: boolean): Unit | undefined {
-    const next = this.successors.get(unit);
-    if (!next) return undefined;
-    this.successors.delete(unit);
-    const failed = new Set<string>();
-    unit.records.forEach((r, i) => {
-      if (results[i] instanceof Error) failed.add(r.sequenceKey);
-    });
-    let kept = keep ? next.records.filter((r) => !failed.has(r.sequenceKey)) : [];
-    if (kept.length > 0) {
-      const older = this.outbox.oldestReadySeq(this.now());
-      if (older !== null && older < kept[0]!.seq) kept = [];
-    }
-    const keptSeqs = new Set(kept.map((r) => r.seq));
-    for (const r of next.records) if (!keptSeqs.has(r.seq)) settlements.push({ seq: r.seq, outcome: 'release' });
-    return kept.length > 0 ? { op: next.op, records: kept } : undefined;
+  /** While a batch is out, claim the events behind its keys (prefetch.ts). */
+  private claimBehind(unit: Unit): void {
+    if (this.running && this.circuit.state === 'closed' && this.inFlight.has(unit)) this.prefetch.claimBehind(unit);
   }
 
   private context(): OperationContext {
@@ -356,21 +271,10 @@ export class SyncWorker {
   private async run(unit: Unit): Promise<void> {
     const started = this.now();
     this.inFlight.add(unit);
-    let results: Array<OperationOutcome | Error>;
-    try {
-      if (unit.records.length === 1 || !unit.op.executeBatch) {
-        results = [await unit.op.execute(unit.records[0]!.event as never, this.context())];
-      } else {
-        results = await unit.op.executeBatch(unit.records.map((r) => r.event) as never, this.context());
-        if (results.length !== unit.records.length)
-          throw new Error(`operation ${unit.op.type} returned ${results.length} results for ${unit.records.length} events`);
-      }
-    } catch (err) {
-      results = unit.records.map(() => asError(err));
-    }
+    const results = await this.send(unit);
     this.inFlight.delete(unit);
     try {
-      this.settleUnit(unit, results, started);
+      this.settle(unit, results, started);
     } catch (err) {
       this.log.error({ err }, 'recording outcomes in the outbox failed');
     } finally {
@@ -381,75 +285,63 @@ export class SyncWorker {
     }
   }
 
-  private settleUnit(unit: Unit, results: Array<OperationOutcome | Error>, started: number): void {
-    const now = this.now();
-    const errors = results.filter((r): r is Error => r instanceof Error);
-    // A batch where every row parks: maybe one bad row failed the whole load(). Split it and send the halves.
-    if (unit.records.length > 1 && errors.length === results.length && errors.every((e) => actionOf(e) === 'park')) {
-      const back: Settlement[] = [];
-      this.takeSuccessor(unit, results, back, false);
-      this.split(unit, back);
-      this.observe(unit, started, 'split', errors[0]);
-      return;
+  /** One request: an outcome or error per event, in order; anything thrown fails every event of the unit. */
+  private async send(unit: Unit): Promise<Result[]> {
+    try {
+      if (unit.records.length === 1 || !unit.op.executeBatch) return [await unit.op.execute(unit.records[0]!.event as never, this.context())];
+      const results = await unit.op.executeBatch(unit.records.map((r) => r.event) as never, this.context());
+      if (results.length !== unit.records.length)
+        throw new Error(`operation ${unit.op.type} returned ${results.length} results for ${unit.records.length} events`);
+      return results;
+    } catch (err) {
+      return unit.records.map(() => asError(err));
     }
-    const settlements: Settlement[] = [];
-    let stopError: Error | undefined;
-    unit.records.forEach((rec, i) => {
-      const r = results[i]!;
-      if (!(r instanceof Error)) {
-        settlements.push({ seq: rec.seq, outcome: 'done', odooIds: r.odooIds });
-        this.stats.sent++;
-        return;
-      }
-      const action = actionOf(r);
-      const reason = describe(r);
-      if (action === 'release') {
-        settlements.push({ seq: rec.seq, outcome: 'release' });
-      } else if (action === 'stop') {
-        stopError = r;
-        settlements.push({ seq: rec.seq, outcome: 'release' });
-      } else if (action === 'retry') {
-        const delay = backoffDelay(rec.attempts + 1, this.cfg.backoff, { retryAfterMs: (r as OdooError).retryAfterMs, random: this.random });
-        settlements.push({ seq: rec.seq, outcome: 'retry', nextAttemptAt: now + delay, error: reason, code: codeOf(r) });
-        this.stats.retried++;
-      } else {
-        settlements.push({ seq: rec.seq, outcome: 'park', reason, code: codeOf(r), blocking: !this.skippable.has(rec.type) });
-        this.stats.parked++;
-        this.log.warn({ id: rec.id, type: rec.type, key: rec.sequenceKey, reason }, 'event parked: a person must retry, edit or skip it');
-      }
-    });
-    const sending = this.running && this.circuit.state === 'closed' && !stopError;
-    const successor = this.takeSuccessor(unit, results, settlements, sending);
+  }
+
+  /** Record a request's results in the outbox, then let them steer the circuit and the metrics. */
+  private settle(unit: Unit, results: Result[], started: number): void {
+    if (failedAsWhole(unit.records, results)) return this.split(unit, results, started);
+    const now = this.now();
+    const o = mapOutcomes(unit.records, results, { now, backoff: this.cfg.backoff, random: this.random, skippable: this.skippable });
+    this.stats.sent += o.sent;
+    this.stats.retried += o.retried;
+    this.stats.parked += o.parked.length;
+    for (const { record: r, reason } of o.parked)
+      this.log.warn({ id: r.id, type: r.type, key: r.sequenceKey, reason }, 'event parked: a person must retry, edit or skip it');
+    const sending = this.running && this.circuit.state === 'closed' && !o.stop;
+    const successor = this.prefetch.takeSuccessor(unit, results, o.settlements, sending);
     // When all went well, claim the next heads in the same transaction (one commit, not two).
-    const room = errors.length === 0 && sending ? this.claimRoom(this.active - 1) - (successor ? 1 : 0) : 0;
-    if (room > 0) this.addUnits(this.outbox.settleAndClaim(settlements, room, now, this.runs));
-    else this.outbox.settle(settlements, now);
+    const room = o.failed === 0 && sending ? this.claimRoom(this.active - 1) - (successor ? 1 : 0) : 0;
+    if (room > 0) this.addUnits(this.outbox.settleAndClaim(o.settlements, room, now, this.runs));
+    else this.outbox.settle(o.settlements, now);
     // The successor is older than anything just claimed: it goes first.
     if (successor) this.ready.unshift(successor);
 
-    const firstError = errors.find((e) => actionOf(e) !== 'release');
-    if (errors.length < results.length) {
+    if (o.failed < results.length) {
       this.lastSuccessAt = now;
       this.circuit.success();
     }
-    if (stopError) {
-      this.lastError = { message: describe(stopError), at: now };
-      this.circuit.authFailure(now, describe(stopError));
+    if (o.error) this.lastError = { message: reasonOf(o.error), at: now };
+    if (o.stop) {
+      this.circuit.authFailure(now, reasonOf(o.stop));
       this.releaseReady();
-      this.log.error({ reason: describe(stopError) }, "Odoo refused the agent's credentials: sending stopped until a probe with the key succeeds");
-      this.observe(unit, started, 'stop', stopError);
-      return;
+      this.log.error({ reason: reasonOf(o.stop) }, "Odoo refused the agent's credentials: sending stopped until a probe with the key succeeds");
+    } else if (o.result === 'retry' && o.failed === results.length && this.circuit.transientFailure(now, reasonOf(o.error!))) {
+      this.releaseReady();
+      this.log.warn({ reason: reasonOf(o.error!) }, 'Odoo unreachable: circuit open, sending paused, probing');
     }
-    if (firstError) {
-      this.lastError = { message: describe(firstError), at: now };
-      if (actionOf(firstError) === 'retry' && errors.length === results.length) {
-        if (this.circuit.transientFailure(now, describe(firstError))) {
-          this.releaseReady();
-          this.log.warn({ reason: describe(firstError) }, 'Odoo unreachable: circuit open, sending paused, probing');
-        }
-      }
-      this.observe(unit, started, actionOf(firstError) === 'retry' ? 'retry' : errors.length === results.length ? 'park' : 'done', firstError);
-    } else this.observe(unit, started, 'done');
+    this.observe(unit, started, o.result, o.error);
+  }
+
+  /** Send the halves of a batch that failed as a whole, to find the bad row; what may not fly beside them goes back. */
+  private split(unit: Unit, results: Result[], started: number): void {
+    const back: Settlement[] = [];
+    this.prefetch.takeSuccessor(unit, results, back, false);
+    const { halves, back: later } = splitBatch(unit.records);
+    back.push(...later);
+    if (back.length) this.outbox.settle(back, this.now());
+    this.ready.unshift(...halves.map((records) => ({ op: unit.op, records })));
+    this.observe(unit, started, 'split', results[0] as Error);
   }
 
   private observe(unit: Unit, started: number, result: RequestObservation['result'], err?: Error): void {
@@ -458,24 +350,8 @@ export class SyncWorker {
       events: unit.records.length,
       durationMs: this.now() - started,
       result,
-      errorClass: err ? codeOf(err) : undefined,
+      errorClass: err ? errorClass(err) : undefined,
     });
-  }
-
-  /**
-   * Send the halves of a batch that failed as a whole, to find the bad row.
-   * Later events of a key whose run is in the first half go back to the
-   * outbox (with `back`, events already handed back, in one settlement):
-   * they must not be in flight beside it.
-   */
-  private split(unit: Unit, back: Settlement[]): void {
-    const mid = Math.ceil(unit.records.length / 2);
-    const first = unit.records.slice(0, mid);
-    const firstKeys = new Set(first.map((r) => r.sequenceKey));
-    const second = unit.records.slice(mid).filter((r) => !firstKeys.has(r.sequenceKey));
-    for (const r of unit.records.slice(mid)) if (firstKeys.has(r.sequenceKey)) back.push({ seq: r.seq, outcome: 'release' });
-    if (back.length) this.outbox.settle(back, this.now());
-    this.ready.unshift({ op: unit.op, records: first }, ...(second.length ? [{ op: unit.op, records: second }] : []));
   }
 
   /** Hand claimed but unsent events back (no attempt counted). */
@@ -496,10 +372,10 @@ export class SyncWorker {
     } catch (err) {
       const e = asError(err);
       const auth = actionOf(e) === 'stop';
-      this.circuit.probeFailed(this.now(), describe(e), auth);
-      this.lastError = { message: describe(e), at: this.now() };
+      this.circuit.probeFailed(this.now(), reasonOf(e), auth);
+      this.lastError = { message: reasonOf(e), at: this.now() };
       this.log.warn(
-        { reason: describe(e), nextProbeInMs: this.circuit.nextProbeAt - this.now() },
+        { reason: reasonOf(e), nextProbeInMs: this.circuit.nextProbeAt - this.now() },
         auth ? 'Odoo still refuses the credentials' : 'Odoo probe failed',
       );
     } finally {
@@ -513,37 +389,4 @@ export class SyncWorker {
     this.idleWaiters = [];
     for (const f of w) f();
   }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** A claim's records cut into runs: consecutive records of one key (claims list a head's followers right after it). */
-function runsOf(records: OutboxRecord[]): OutboxRecord[][] {
-  const out: OutboxRecord[][] = [];
-  for (const r of records) {
-    const last = out[out.length - 1];
-    if (last && last[0]!.sequenceKey === r.sequenceKey) last.push(r);
-    else out.push([r]);
-  }
-  return out;
-}
-
-function actionOf(err: Error): 'retry' | 'park' | 'stop' | 'release' {
-  const a = (err as { action?: unknown }).action;
-  if (a === 'retry' || a === 'park' || a === 'stop' || a === 'release') return a;
-  return 'park';
-}
-
-function codeOf(err: Error): string {
-  if (err instanceof OdooError) return err.odooName?.split('.').pop() ?? err.code;
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'string' ? c : err.name;
-}
-
-function describe(err: Error): string {
-  if (err instanceof OdooError && err.odooName) return `${err.odooName.split('.').pop()}: ${err.message}`;
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'string' && !err.message.startsWith(c) ? `${c}: ${err.message}` : err.message;
 }

@@ -2,18 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import type { OutboxRecord } from '../../agent/buffer/outbox';
+import type { Outbox, OutboxRecord, Settlement } from '../../agent/buffer/outbox';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import type { CanonicalEvent } from '../../agent/model/event';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
 import { createOperationRegistry } from '../../agent/sync/operations/index';
 import { externalId } from '../../agent/sync/operations/odoo-calls';
+import { OperationError, type Operation } from '../../agent/sync/operations/types';
+import { followingOf, keptSuccessors, Prefetch } from '../../agent/sync/prefetch';
 import { SyncWorker } from '../../agent/sync/worker';
 import { downtimeStarted } from '../helpers/events';
-import { testSyncConfig } from '../helpers/sync';
+import { claimedRecord as rec, testSyncConfig } from '../helpers/sync';
 import { startOdooSim, type OdooSim } from '../odoo-sim';
 
 /**
@@ -179,4 +181,51 @@ it("an older event of another key that became due goes before a key's claimed ne
   } finally {
     await t.close();
   }
+});
+
+describe('what goes behind a run in flight', () => {
+  const seqs = (records: OutboxRecord[]) => records.map((r) => r.seq);
+  const done = { odooIds: {} };
+  const failed = new OperationError('UNKNOWN_REFERENCE', 'unknown work center "WC Nowhere" in Odoo');
+
+  it("claims behind each key's last event, the batch size shared among the keys", () => {
+    assert.deepEqual(followingOf([rec(1, 'A'), rec(2, 'A'), rec(3, 'A')], 10), { tails: [{ sequenceKey: 'A', afterSeq: 3 }], perKey: 10 });
+    assert.deepEqual(followingOf([rec(1, 'A'), rec(2, 'A'), rec(3, 'B')], 10), {
+      tails: [
+        { sequenceKey: 'A', afterSeq: 2 },
+        { sequenceKey: 'B', afterSeq: 3 },
+      ],
+      perKey: 5,
+    });
+    assert.equal(followingOf([rec(1, 'A')], 10)!.perKey, 10, 'one event of one key: its run may be behind it');
+    assert.equal(followingOf([rec(1, 'A'), rec(2, 'B')], 10), undefined, 'one event per key of many: the claim found no runs');
+    assert.equal(followingOf([rec(1, 'A'), rec(2, 'A'), rec(3, 'B'), rec(4, 'C')], 2)!.perKey, 1, 'at least one per key');
+  });
+
+  it('sends the successors of keys whose every event was done, unless an older event waits', () => {
+    const run = [rec(1, 'A'), rec(2, 'B'), rec(3, 'B')];
+    const next = [rec(10, 'A'), rec(11, 'B')];
+    const never = () => assert.fail('asked for an older event when nothing was kept');
+    assert.deepEqual(seqs(keptSuccessors(run, [done, done, done], next, true, () => null)), [10, 11]);
+    assert.deepEqual(seqs(keptSuccessors(run, [done, done, failed], next, true, () => null)), [10], 'a failure in B keeps B behind');
+    assert.deepEqual(seqs(keptSuccessors(run, [done, done, done], next, false, never)), [], 'sending stopped');
+    assert.deepEqual(seqs(keptSuccessors(run, [failed, failed, failed], next, true, never)), []);
+    assert.deepEqual(seqs(keptSuccessors(run, [done, done, done], next, true, () => 5)), [], 'an older event of another key goes first');
+    assert.deepEqual(seqs(keptSuccessors(run, [done, done, done], next, true, () => 12)), [10, 11]);
+  });
+
+  it('hands back in the settlement what it does not send', () => {
+    const claimed = [rec(10, 'A'), rec(11, 'B')];
+    const outbox = { claimFollowing: () => claimed, oldestReadySeq: () => null } as unknown as Outbox;
+    const prefetch = new Prefetch(outbox, 10, () => 0, log);
+    const unit = { op: { type: 'downtime.started' } as Operation, records: [rec(1, 'A'), rec(2, 'B')] };
+    assert.equal(prefetch.takeSuccessor(unit, [done, done], [], true), undefined, 'nothing claimed yet');
+    const twoPerKey = { ...unit, records: [rec(1, 'A'), rec(2, 'A'), rec(3, 'B')] };
+    prefetch.claimBehind(twoPerKey);
+    const settlements: Settlement[] = [];
+    const next = prefetch.takeSuccessor(twoPerKey, [done, done, failed], settlements, true);
+    assert.deepEqual(seqs(next!.records), [10]);
+    assert.deepEqual(settlements, [{ seq: 11, outcome: 'release' }]);
+    assert.equal(prefetch.takeSuccessor(twoPerKey, [done, done, done], [], true), undefined, 'taken once');
+  });
 });

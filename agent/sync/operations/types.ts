@@ -1,3 +1,4 @@
+import { Failure } from '../../errors';
 import type { Logger } from '../../log';
 import type { CanonicalEvent, EventType } from '../../model/event';
 import type { OdooClient, OdooServerInfo } from '../../odoo/types';
@@ -44,14 +45,11 @@ export interface OperationOutcome {
  * A failure decided by the operation itself (an unknown work center, a wizard
  * that needs a person). `action` is park unless said otherwise.
  */
-export class OperationError extends Error {
-  readonly code: string;
-  readonly action: 'retry' | 'park' | 'stop';
+export class OperationError extends Failure {
+  declare readonly action: 'retry' | 'park' | 'stop';
   constructor(code: string, message: string, action: 'retry' | 'park' | 'stop' = 'park') {
-    super(message);
+    super(code, message, { action });
     this.name = 'OperationError';
-    this.code = code;
-    this.action = action;
   }
 }
 
@@ -68,11 +66,11 @@ export interface OperationOptions {
  * same batch failed before anything was sent: sending it would put it ahead of
  * that one. The worker hands it back without counting an attempt.
  */
-export class HeldBackError extends Error {
-  readonly code = 'HELD_BACK';
-  readonly action = 'release';
+export class HeldBackError extends Failure {
+  declare readonly code: 'HELD_BACK';
+  declare readonly action: 'release';
   constructor(sequenceKey: string) {
-    super(`held back: an earlier event of ${sequenceKey} in the same batch was not sent`);
+    super('HELD_BACK', `held back: an earlier event of ${sequenceKey} in the same batch was not sent`, { action: 'release' });
     this.name = 'HeldBackError';
   }
 }
