@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { rollupRefusal } from '../buffer/flows';
 import { EVENT_TYPES } from '../model/event';
 import { mqttOutSchema } from '../protocols/mqtt/config';
-import { adapterKinds } from '../protocols/registry';
+import { adapterKinds, type SourceConfigBase } from '../protocols/registry';
 import { buildRulesConfigSchema } from '../rules/config';
 import { ruleKinds } from '../rules/kinds/index';
 import { odooConfigSchema } from '../odoo/config';
@@ -143,10 +143,14 @@ export const schedulesConfigSchema = z
   })
   .prefault({});
 
-function sourcesSchema() {
+/** Every registered adapter kind's source schema, picked by `type`; each kind reads its own fields from what it parsed. */
+function sourcesSchema(): z.ZodDefault<z.ZodArray<z.ZodType<SourceConfigBase>>> {
   const schemas = adapterKinds.map((k) => k.configSchema);
-  if (schemas.length === 0) return z.array(z.never()).default([]);
-  const union = schemas.length === 1 ? schemas[0]! : z.discriminatedUnion('type', schemas as unknown as [z.ZodObject, ...z.ZodObject[]]);
+  if (schemas.length === 0) return z.array(z.never() as z.ZodType<SourceConfigBase>).default([]);
+  const union =
+    schemas.length === 1
+      ? schemas[0]!
+      : (z.discriminatedUnion('type', schemas as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<SourceConfigBase>);
   return z.array(union).default([]);
 }
 

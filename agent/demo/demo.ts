@@ -126,7 +126,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
         ` A simulated WAN outage every ${every / 60_000} min for ${outageMs / 1000} s. One event is parked: open the page,\n` +
         ` edit its payload.reason to "Equipment Failure", and it goes through.\n Stop with Ctrl-C.\n${line}\n\n`,
     );
+    // The demo has no file to read again: a SIGHUP must not end it.
+    const onHangup = () => log.info('the demo has no configuration file to reload');
+    process.on('SIGHUP', onHangup);
     await waitForSignal();
+    process.off('SIGHUP', onHangup);
     await stopAll();
     rmSync(stateDir, { recursive: true, force: true });
     return 0;

@@ -2,13 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
 import { registerBuiltins } from './builtins';
 import type { AgentConfig } from '../config/schema';
-import { errorMessage } from '../errors';
-import { rootLogger, type Logger } from '../log';
+import { AgentError, errorMessage } from '../errors';
+import { rootLogger, setLogLevel, type Logger } from '../log';
 import { createOdooClient } from '../odoo/client';
 import type { OdooClient } from '../odoo/types';
 import { Pipeline } from './pipeline';
-import { adapterKind } from '../protocols/registry';
-import type { AdapterHealth, SourceAdapter } from '../protocols/types';
+import type { SourceAdapter } from '../protocols/types';
 import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
@@ -16,6 +15,7 @@ import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
 import { SyncWorker, type RequestObservation } from '../sync/worker';
+import { SourceSet } from './sources';
 import { StorageWatch } from './storage-watch';
 import type { AgentActions, AgentView } from './view';
 
@@ -36,6 +36,8 @@ export interface RunningAgent {
   readonly masterData: MasterDataCache;
   readonly schedules: Schedules;
   readonly startedAt: number;
+  /** Apply a new configuration without a restart (SIGHUP). Throws RELOAD_NEEDS_RESTART, leaving everything as it was, for sections that change only at a start. */
+  reload(config: AgentConfig): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -50,165 +52,280 @@ export interface StartOptions {
 /** Open the outbox, start the rules, adapters, sync worker and schedules. */
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<RunningAgent> {
   registerBuiltins();
-  // Each part logs with its own `component` (a child of a child would repeat the key in every line).
-  const base = opts.log ?? rootLogger();
-  const log = base.child({ component: 'agent' });
-  const part = (component: string, fields: Record<string, unknown> = {}) => base.child({ component, ...fields });
-  mkdirSync(config.stateDir, { recursive: true });
-  const started = Date.now();
-  const outbox = new SqliteOutbox({
-    path: config.outbox.path,
-    synchronous: config.outbox.synchronous,
-    windowMs: config.outbox.groupCommit.windowMs,
-    maxBatch: config.outbox.groupCommit.maxBatch,
-    maxEvents: config.outbox.maxEvents,
-    log: part('outbox'),
-    flows: config.schedules.flows,
-  });
-  // Events held for a flow the config no longer has (or no longer holds their type in) go into the queue now.
-  for (const r of outbox.releaseUnscheduledFlows()) {
-    log.warn(r, `flow ${r.flow} is no longer configured for ${r.members} held events: they went into the queue as ${r.events} events`);
+  const agent = new Agent(config, opts);
+  await agent.start();
+  return agent;
+}
+
+/** Config sections that take effect only at a start (a reload refuses to change them). */
+const RESTART_ONLY = ['plant', 'stateDir', 'outbox', 'http'] as const;
+
+class Agent implements RunningAgent {
+  readonly outbox: SqliteOutbox;
+  readonly pipeline: Pipeline;
+  readonly masterData: MasterDataCache;
+  readonly startedAt = Date.now();
+  readonly view: AgentView;
+  readonly actions: AgentActions;
+  private current: AgentConfig;
+  private readonly base: Logger;
+  private readonly log: Logger;
+  private readonly sourceSet: SourceSet;
+  private readonly storage: StorageWatch;
+  private readonly listeners: Array<(o: RequestObservation) => void> = [];
+  private link: { client: OdooClient; worker: SyncWorker } | undefined;
+  private mqttOut: MqttStatusPublisher | undefined;
+  private jobs: Schedules | undefined;
+  private stopped = false;
+  /** One reload at a time; a stop waits for it. */
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    config: AgentConfig,
+    private readonly opts: StartOptions,
+  ) {
+    this.current = config;
+    // Each part logs with its own `component` (a child of a child would repeat the key in every line).
+    this.base = opts.log ?? rootLogger();
+    this.log = this.part('agent');
+    mkdirSync(config.stateDir, { recursive: true });
+    this.outbox = new SqliteOutbox({
+      path: config.outbox.path,
+      synchronous: config.outbox.synchronous,
+      windowMs: config.outbox.groupCommit.windowMs,
+      maxBatch: config.outbox.groupCommit.maxBatch,
+      maxEvents: config.outbox.maxEvents,
+      log: this.part('outbox'),
+      flows: config.schedules.flows,
+    });
+    const engine = new RuleEngine(config.rules);
+    engine.loadState(this.outbox.loadRuleState());
+    this.masterData = new MasterDataCache(this.outbox.masterData, this.part('master-data'));
+    this.pipeline = new Pipeline(this.outbox, engine, {
+      plant: config.plant.id,
+      log: this.part('pipeline'),
+      masterData: () => (this.masterData.filled ? this.masterData : undefined),
+      committed: () => this.worker?.wake(),
+    });
+    this.sourceSet = new SourceSet(
+      (c) => ({
+        log: this.part(c.type, { source: c.name }),
+        stateDir: this.current.stateDir,
+        plant: this.current.plant.id,
+        emit: (signals) => this.pipeline.emit(signals),
+        reject: (input) => this.pipeline.reject(input),
+      }),
+      this.log,
+    );
+    this.storage = new StorageWatch({
+      outboxPath: config.outbox.path,
+      maxEvents: config.outbox.maxEvents,
+      lowDiskMb: config.outbox.warnings.lowDiskMb,
+      highWater: config.outbox.warnings.highWater,
+      stored: () => this.outbox.counts().unfinished + this.outbox.heldEvents,
+      write: () => this.outbox.writeHealth(),
+      log: this.part('storage'),
+    });
+    this.view = this.makeView();
+    this.actions = this.makeActions();
   }
-  const listeners: Array<(o: RequestObservation) => void> = [];
 
-  const engine = new RuleEngine(config.rules);
-  engine.loadState(outbox.loadRuleState());
+  get config(): AgentConfig {
+    return this.current;
+  }
+  get worker(): SyncWorker | undefined {
+    return this.link?.worker;
+  }
+  get client(): OdooClient | undefined {
+    return this.link?.client;
+  }
+  get adapters(): SourceAdapter[] {
+    return this.sourceSet.adapters;
+  }
+  get schedules(): Schedules {
+    return this.jobs!;
+  }
 
-  let worker: SyncWorker | undefined;
-  let client: OdooClient | undefined = opts.client;
-  if (config.sync.enabled && (config.odoo || client)) {
-    client ??= createOdooClient(config.odoo!, part('odoo'));
-    worker = new SyncWorker({
-      outbox,
+  async start(): Promise<void> {
+    const config = this.current;
+    // Events held for a flow the config no longer has (or no longer holds their type in) go into the queue now.
+    for (const r of this.outbox.releaseUnscheduledFlows()) {
+      this.log.warn(r, `flow ${r.flow} is no longer configured for ${r.members} held events: they went into the queue as ${r.events} events`);
+    }
+    this.startLink(config);
+    if (this.opts.withoutSources) this.sourceSet.describe(config.sources);
+    else await this.sourceSet.apply(config.sources);
+    await this.startMqttOut(config);
+    this.startJobs(config);
+    this.log.info({ plant: config.plant.id, sources: this.adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(this.link) }, 'agent started');
+  }
+
+  /**
+   * Apply a new configuration (SIGHUP): sources that are added, removed or
+   * changed are stopped and started, the rules are rebuilt with their state,
+   * the Odoo link is rebuilt when its settings (or its key) changed, and the
+   * schedules follow. Sections that take effect only at a start are refused
+   * and nothing changes.
+   */
+  reload(next: AgentConfig): Promise<ReloadResult> {
+    const run = this.busy.then(() => this.apply(next));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(next: AgentConfig): Promise<ReloadResult> {
+    if (this.stopped) throw new AgentError('STOPPED', 'the agent is stopping');
+    const prev = this.current;
+    const restartOnly = RESTART_ONLY.filter((k) => !same(prev[k], next[k]));
+    if (!same(prev.schedules.flows, next.schedules.flows)) restartOnly.push('schedules.flows' as never);
+    if (restartOnly.length) {
+      throw new AgentError('RELOAD_NEEDS_RESTART', `${restartOnly.join(', ')} change only with a restart (systemctl restart edge-agent); nothing was changed`);
+    }
+    const changed: string[] = [];
+    this.current = next;
+    setLogLevel(next.log.level);
+    if (!same(prev.rules, next.rules)) {
+      const engine = new RuleEngine(next.rules);
+      this.pipeline.replaceRules(engine, this.outbox.loadRuleState());
+      changed.push('rules');
+    }
+    if (!same(prev.odoo, next.odoo) || !same(prev.sync, next.sync)) {
+      await this.stopLink();
+      this.startLink(next);
+      changed.push('odoo');
+    }
+    const sources = this.opts.withoutSources ? (this.sourceSet.describe(next.sources), { started: [], stopped: [] }) : await this.sourceSet.apply(next.sources);
+    if (!same(prev.mqttOut, next.mqttOut)) {
+      await this.mqttOut?.stop().catch(() => undefined);
+      await this.startMqttOut(next);
+      changed.push('mqttOut');
+    }
+    if (changed.includes('odoo') || !same(prev.schedules, next.schedules)) {
+      this.jobs?.stop();
+      this.startJobs(next);
+      changed.push('schedules');
+    }
+    const result = { changed, sourcesStarted: sources.started, sourcesStopped: sources.stopped };
+    this.log.info(result, 'configuration reloaded');
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.busy;
+    this.storage.stop();
+    this.jobs?.stop();
+    await this.mqttOut?.stop().catch(() => undefined);
+    await this.sourceSet.stopAll();
+    await this.stopLink();
+    await this.outbox.close();
+    this.log.info('agent stopped');
+  }
+
+  private part(component: string, fields: Record<string, unknown> = {}): Logger {
+    return this.base.child({ component, ...fields });
+  }
+
+  private startLink(config: AgentConfig): void {
+    if (!config.sync.enabled || (!config.odoo && !this.opts.client)) {
+      this.log.warn('no odoo section in the config (or sync disabled): events are buffered, not sent');
+      this.link = undefined;
+      return;
+    }
+    const client = this.opts.client ?? createOdooClient(config.odoo!, this.part('odoo'));
+    const worker = new SyncWorker({
+      outbox: this.outbox,
       client,
       operations: createOperationRegistry({ genericMappings: config.sync.mappings }),
       config: config.sync,
       xmlidModule: `edge_${config.plant.id}`,
-      log: part('sync'),
-      observe: (o) => listeners.forEach((l) => l(o)),
+      log: this.part('sync'),
+      observe: (o) => this.listeners.forEach((l) => l(o)),
     });
-  } else {
-    log.warn('no odoo section in the config (or sync disabled): events are buffered, not sent');
+    this.link = { client, worker };
+    worker.start();
   }
 
-  const masterData = new MasterDataCache(outbox.masterData, part('master-data'));
-  const pipeline = new Pipeline(outbox, engine, {
-    plant: config.plant.id,
-    log: part('pipeline'),
-    masterData: () => (masterData.filled ? masterData : undefined),
-    committed: () => worker?.wake(),
-  });
+  private async stopLink(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    if (!link) return;
+    await link.worker.stop();
+    // A client handed in from outside (tests, the demo) is closed by whoever made it.
+    if (!this.opts.client) await link.client.close().catch(() => undefined);
+  }
 
-  const adapters: SourceAdapter[] = [];
-  const sourceConfigs = config.sources as Array<{ name: string; type: string; enabled: boolean }>;
-  if (!opts.withoutSources) {
-    for (const sc of sourceConfigs) {
-      if (!sc.enabled) continue;
-      const kind = adapterKind(sc.type)!;
-      const slog = part(sc.type, { source: sc.name });
-      const adapter = kind.factory.create(sc, {
-        log: slog,
-        stateDir: config.stateDir,
-        plant: config.plant.id,
-        emit: (signals) => pipeline.emit(signals),
-        reject: (input) => pipeline.reject(input),
-      });
-      adapters.push(adapter);
-    }
-  }
-  worker?.start();
-  for (const a of adapters) {
-    // A source that cannot connect now keeps trying in the background; it shows on the status page.
-    await a.start().catch((err: unknown) => log.error({ err, source: a.name }, `source ${a.name} did not start: ${errorMessage(err)}`));
-  }
-  let mqttOut: MqttStatusPublisher | undefined;
-  if (config.mqttOut?.enabled) {
-    mqttOut = new MqttStatusPublisher({
+  private async startMqttOut(config: AgentConfig): Promise<void> {
+    this.mqttOut = undefined;
+    if (!config.mqttOut?.enabled) return;
+    this.mqttOut = new MqttStatusPublisher({
       config: config.mqttOut,
       plant: config.plant.id,
       version: AGENT_VERSION,
       stateDir: config.stateDir,
-      log: part('mqtt-out'),
+      log: this.part('mqtt-out'),
     });
-    await mqttOut.start().catch((err: unknown) => log.error({ err }, `MQTT status publisher did not start: ${errorMessage(err)}`));
+    await this.mqttOut.start().catch((err: unknown) => this.log.error({ err }, `MQTT status publisher did not start: ${errorMessage(err)}`));
   }
-  const schedules: Schedules = startSchedules(config, {
-    outbox,
-    log: part('schedules'),
-    masterData,
-    released: () => worker?.wake(),
-    odoo: worker && client ? { client, connected: () => worker!.status().circuit === 'closed' } : undefined,
-  });
-  log.info({ plant: config.plant.id, sources: adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(worker) }, 'agent started');
 
-  const storage = new StorageWatch({
-    outboxPath: config.outbox.path,
-    maxEvents: config.outbox.maxEvents,
-    lowDiskMb: config.outbox.warnings.lowDiskMb,
-    highWater: config.outbox.warnings.highWater,
-    stored: () => outbox.counts().unfinished + outbox.heldEvents,
-    write: () => outbox.writeHealth(),
-    log: part('storage'),
-  });
-  let stopped = false;
-  const view: AgentView = {
-    config,
-    startedAt: started,
-    sources: () =>
-      sourceConfigs.map((sc) => {
-        const a = adapters.find((x) => x.name === sc.name);
-        const h: AdapterHealth = a ? a.health() : { connected: false, lastDataAt: null, lastError: null };
-        return { name: sc.name, type: sc.type, enabled: sc.enabled, ...h };
-      }),
-    sync: () => worker?.status(),
-    outbox,
-    flows: () => outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: schedules.nextRun(`flow:${f.name}`) })),
-    intake: () => ({ ...pipeline.counters, bySource: pipeline.bySource }),
-    storage: () => storage.status(),
-    onRequest: (l) => listeners.push(l),
-  };
-  // A person's change may make events sendable: the worker looks at once.
-  const woken = <T>(n: T): T => {
-    if (n) worker?.wake();
-    return n;
-  };
-  const actions: AgentActions = {
-    retry: (filter, actor) => woken(outbox.retry(filter, actor)),
-    skip: (filter, actor, reason) => woken(outbox.skip(filter, actor, reason)),
-    edit: (id, field, value, actor) => woken(outbox.edit(id, field, value, actor)),
-    releaseFlow: (name, actor) => {
-      const r = outbox.flushFlow(name);
-      outbox.audit(actor, 'flush', r);
-      woken(r.events);
-      return r;
-    },
-    audit: (actor, action, detail) => outbox.audit(actor, action, detail),
-  };
-  return {
-    view,
-    actions,
-    config,
-    outbox,
-    pipeline,
-    worker,
-    client,
-    adapters,
-    masterData,
-    schedules,
-    startedAt: started,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      storage.stop();
-      schedules.stop();
-      await mqttOut?.stop().catch(() => undefined);
-      for (const a of adapters) await a.stop().catch((err: unknown) => log.warn({ err, source: a.name }, 'source did not stop cleanly'));
-      await worker?.stop();
-      await client?.close().catch(() => undefined);
-      await outbox.close();
-      log.info('agent stopped');
-    },
-  };
+  private startJobs(config: AgentConfig): void {
+    const link = this.link;
+    this.jobs = startSchedules(config, {
+      outbox: this.outbox,
+      log: this.part('schedules'),
+      masterData: this.masterData,
+      released: () => this.worker?.wake(),
+      odoo: link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined,
+    });
+  }
+
+  private makeView(): AgentView {
+    const view: Omit<AgentView, 'config'> = {
+      startedAt: this.startedAt,
+      sources: () => this.sourceSet.statuses(),
+      sync: () => this.worker?.status(),
+      outbox: this.outbox,
+      flows: () => this.outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: this.jobs?.nextRun(`flow:${f.name}`) ?? null })),
+      intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
+      storage: () => this.storage.status(),
+      onRequest: (l) => this.listeners.push(l),
+    };
+    // The configuration the agent runs with now (a reload replaces it).
+    return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;
+  }
+
+  private makeActions(): AgentActions {
+    const outbox = this.outbox;
+    // A person's change may make events sendable: the worker looks at once.
+    const woken = <T>(n: T): T => {
+      if (n) this.worker?.wake();
+      return n;
+    };
+    return {
+      retry: (filter, actor) => woken(outbox.retry(filter, actor)),
+      skip: (filter, actor, reason) => woken(outbox.skip(filter, actor, reason)),
+      edit: (id, field, value, actor) => woken(outbox.edit(id, field, value, actor)),
+      releaseFlow: (name, actor) => {
+        const r = outbox.flushFlow(name);
+        outbox.audit(actor, 'flush', r);
+        woken(r.events);
+        return r;
+      },
+      audit: (actor, action, detail) => outbox.audit(actor, action, detail),
+    };
+  }
+}
+
+export interface ReloadResult {
+  /** Parts rebuilt: rules, odoo, mqttOut, schedules. */
+  changed: string[];
+  sourcesStarted: string[];
+  sourcesStopped: string[];
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function waitForSignal(): Promise<void> {

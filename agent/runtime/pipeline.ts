@@ -25,7 +25,7 @@ export class Pipeline {
 
   constructor(
     private readonly outbox: Outbox,
-    private readonly engine: RuleEngine,
+    private engine: RuleEngine,
     private readonly opts: {
       plant: string;
       log: Logger;
@@ -34,6 +34,12 @@ export class Pipeline {
       committed?: () => void;
     },
   ) {}
+
+  /** New rules (a reload), with the state the outbox holds for them. */
+  replaceRules(engine: RuleEngine, state: Array<[string, unknown]>): void {
+    engine.loadState(state);
+    this.engine = engine;
+  }
 
   async emit(signals: Signal[]): Promise<void> {
     if (signals.length === 0) return;
