@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       modbusPort: modbus.port,
       brokerUrl: broker.url,
       topic,
+      clientId: demoClientId(),
       scannerPath: scanner?.agentPath,
       port: opts.port ?? 8470,
     });
@@ -140,7 +142,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
 }
 
-function demoConfig(p: {
+export function demoConfig(p: {
+  clientId: string;
   stateDir: string;
   simUrl: string;
   db: string;
@@ -214,6 +217,9 @@ sources:
   - name: mes
     type: mqtt
     url: ${p.brokerUrl}
+    # Each demo run has its own client id and no lasting session: two demos on one host never take each other's place at the broker.
+    clientId: ${p.clientId}
+    clean: true
     subscriptions:
       - { topic: "${p.topic}/events", qos: 1 }
       - { topic: "${p.topic}/line1/order", qos: 1, payload: text }${scannerSource}
@@ -249,6 +255,11 @@ rules:
     source: mes
     tag: ${p.topic}/events${scannerRule}
 `;
+}
+
+/** The demo MQTT source's client id: its own per run. */
+export function demoClientId(): string {
+  return `edge-demo-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** A scripted barcode scanner on a pseudo-terminal pair (socat), or undefined when socat is missing. */
