@@ -58,7 +58,7 @@ import { dataValueToSignal, type RawDataValue } from './decode';
 import { backoffDelay, sleep } from '../../retry';
 import { classifyConnectFailure, type OpcuaFailure } from './failures';
 import { ensureOwnCertificate, type OwnCertificate } from './own-certificate';
-import { SignalBuffer } from './signal-buffer';
+import { HandOver } from '../hand-over';
 
 // ---------------------------------------------------------------------------
 // node-opcua writes its own warnings with console.log, which would mix plain
@@ -104,9 +104,8 @@ const SECURITY_POLICY: Record<OpcuaSourceConfig['securityPolicy'], SecurityPolic
 
 /** Signals handed to the rules in one emit at most. */
 const EMIT_BATCH = 1000;
-const EMIT_RETRY_INITIAL_MS = 250;
-const EMIT_RETRY_MAX_MS = 15_000;
-/** How long stop() waits for a last hand-over of buffered changes. */
+const EMIT_RETRY = { initialMs: 250, maxMs: 15_000 };
+/** How long stop() waits for a last hand-over of held changes. */
 const FINAL_FLUSH_MS = 2000;
 const WATCHDOG_TICK_MS = 2000;
 
@@ -565,12 +564,7 @@ export class OpcuaSource implements SourceAdapter {
   private stopping: Promise<void> | null = null;
   /** Aborted by stop(): cuts every wait short. */
   private abort: AbortController | null = null;
-  private readonly buffer: SignalBuffer;
-  private pumping = false;
-  /** The running hand-over loop, awaited by stop() before its last hand-over. */
-  private pumpDone: Promise<void> | null = null;
-  private paused = false;
-  private emitted = 0;
+  private readonly held: HandOver;
 
   private lastDataAt: string | null = null;
   private lastError: AdapterHealth['lastError'] = null;
@@ -589,7 +583,16 @@ export class OpcuaSource implements SourceAdapter {
     this.log = ctx.log;
     this.pkiDir = pkiDirFor(ctx.stateDir, cfg.pkiDir);
     this.itemCount = cfg.subscriptions.reduce((n, s) => n + s.items.length, 0);
-    this.buffer = new SignalBuffer(Math.max(10_000, this.itemCount * 2));
+    this.held = new HandOver(ctx, this.log, {
+      policy: 'latest-per-tag',
+      limit: Math.max(10_000, this.itemCount * 2),
+      retry: EMIT_RETRY,
+      batchSize: EMIT_BATCH,
+      what: 'data changes',
+      onRefused: () => {
+        this.lastError = this.held.lastError;
+      },
+    });
     routeLibraryLogs();
   }
 
@@ -619,6 +622,7 @@ export class OpcuaSource implements SourceAdapter {
       );
     }
     this.abort = new AbortController();
+    this.held.start();
     this.loop = this.run();
   }
 
@@ -742,53 +746,8 @@ export class OpcuaSource implements SourceAdapter {
       });
     }
     const signal: Signal = dataValueToSignal(this.name, item.config.tag, dataValue as unknown as RawDataValue, receivedAt, item.meta);
-    this.buffer.push(signal);
+    this.held.hold(signal);
     this.lastDataAt = receivedAt;
-    if (!this.pumping) this.schedulePump();
-  }
-
-  private schedulePump(): void {
-    this.pumping = true;
-    this.pumpDone = new Promise<void>((resolveDone) => {
-      setImmediate(() => {
-        this.pump()
-          .catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'OPC UA signal hand-over stopped unexpectedly'))
-          .finally(resolveDone);
-      });
-    });
-  }
-
-  /** Hand buffered changes to the rules; on refusal keep them, back off, try again. */
-  private async pump(): Promise<void> {
-    let attempt = 0;
-    try {
-      while (this.buffer.size > 0 && !this.stopping) {
-        const batch = this.buffer.take(EMIT_BATCH);
-        try {
-          await this.ctx.emit(batch);
-          this.emitted += batch.length;
-          if (this.paused) {
-            this.paused = false;
-            this.log.info({ queued: this.buffer.size, coalesced: this.buffer.coalesced }, 'outbox accepts signals again; OPC UA source resumed');
-          }
-          attempt = 0;
-        } catch (err) {
-          this.buffer.giveBack(batch);
-          const full = errorCode(err) === 'OUTBOX_FULL';
-          if (full && !this.paused) {
-            this.paused = true;
-            this.log.warn({ queued: this.buffer.size }, 'outbox is full: holding the latest value of every tag until it accepts again');
-          } else if (!full) {
-            this.log.error({ err: errorMessage(err), code: errorCode(err) }, 'handing OPC UA signals to the rules failed; retrying');
-          }
-          this.lastError = { message: errorMessage(err), code: errorCode(err), at: new Date().toISOString() };
-          await sleep(backoffDelay(++attempt, { initialMs: EMIT_RETRY_INITIAL_MS, maxMs: EMIT_RETRY_MAX_MS }), this.abort?.signal);
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-    if (this.buffer.size > 0 && !this.stopping) this.schedulePump();
   }
 
   stop(): Promise<void> {
@@ -807,20 +766,11 @@ export class OpcuaSource implements SourceAdapter {
     } catch {
       /* the loop records its own errors */
     }
-    await this.pumpDone;
-    // one last hand-over of what is buffered (the next start re-reads current values anyway)
-    if (this.buffer.size > 0 && !this.paused) {
-      try {
-        const rest = this.buffer.take(this.buffer.size);
-        await withTimeout(this.ctx.emit(rest), FINAL_FLUSH_MS, 'the last hand-over of OPC UA signals');
-        this.emitted += rest.length;
-      } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'buffered OPC UA changes were not handed over at stop; current values are read again at the next start');
-      }
+    // a last hand-over of what is held (the next start re-reads current values anyway)
+    const left = await this.held.stop(FINAL_FLUSH_MS);
+    if (left.length > 0) {
+      this.log.warn({ changes: left.length }, 'held OPC UA changes were not handed over at stop; current values are read again at the next start');
     }
-    this.buffer.clear();
-    this.paused = false;
-    this.pumpDone = null;
     this.loop = null;
     this.link = null;
     this.state = 'stopped';
@@ -857,10 +807,10 @@ export class OpcuaSource implements SourceAdapter {
         reconnects: this.reconnects,
         sessionsCreated: this.sessionsCreated,
         rejectedServerCertificates: this.rejectedCount,
-        paused: this.paused,
-        queued: this.buffer.size,
-        coalesced: this.buffer.coalesced,
-        emitted: this.emitted,
+        paused: this.held.refusing,
+        queued: this.held.size,
+        coalesced: this.held.counts.coalesced,
+        emitted: this.held.counts.signals,
         pkiDir: this.pkiDir,
         ownCertificate: this.own?.thumbprint ?? null,
       },
