@@ -4,6 +4,7 @@ import { AgentError, errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { backoffDelay } from '../../retry';
 import type { Signal } from '../../model/signal';
+import { HandOver } from '../hand-over';
 import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
 import { isBitArea, type DeviceConfig, type ModbusSourceConfig, type RegisterConfig } from './config';
 import { decodeRegisters, registerCount, shouldEmit, type DecodedValue } from './decode';
@@ -28,6 +29,8 @@ export type DeviceStatus = 'unknown' | 'ok' | 'timeout' | 'exception' | 'error';
 const SILENT_TIMEOUTS_BEFORE_RECONNECT = 3;
 /** How long stop() waits for signals already handed to the outbox. */
 const STOP_EMIT_WAIT_MS = 2000;
+/** Shortest wait before a poll group's refused signals are offered again. */
+const EMIT_RETRY_FLOOR_MS = 10;
 
 interface DeviceRun {
   config: DeviceConfig;
@@ -46,6 +49,7 @@ interface DeviceRun {
 }
 
 interface GroupRun {
+  /** `device/group`, unique within the source (its place in the hand-over). */
   name: string;
   device: DeviceRun;
   intervalMs: number;
@@ -53,13 +57,6 @@ interface GroupRun {
   items: PlanItem[];
   requests: ReadRequest[];
   nextDue: number;
-  /** idle: waits for its turn; emitting: signals with the outbox; paused: the outbox refused them, retrying. */
-  state: 'idle' | 'emitting' | 'paused';
-  /** Signals not yet accepted by the outbox (at most one per tag). */
-  pending: Signal[] | null;
-  emitFailures: number;
-  retryTimer: NodeJS.Timeout | null;
-  pauseReason: string | null;
   overruns: number;
 }
 
@@ -97,8 +94,9 @@ class ConnectionLostError extends AgentError {
  * id and the device's timeout set per request), hands the changed values to
  * the outbox without waiting, and goes on with the next group. A device that
  * times out is skipped for a growing time, so it costs the others at most one
- * of its own timeouts per try. A group whose signals the outbox refuses is
- * paused (not polled) until they are accepted; nothing it read is dropped.
+ * of its own timeouts per try. A group is not polled while the hand-over holds
+ * what it read: a refused group waits until its signals are accepted; nothing
+ * it read is dropped.
  */
 export class ModbusAdapter implements SourceAdapter {
   readonly name: string;
@@ -123,7 +121,8 @@ export class ModbusAdapter implements SourceAdapter {
   private everConnected = false;
   private sleepTimer: NodeJS.Timeout | null = null;
   private wakeSleeper: (() => void) | null = null;
-  private readonly emitsInFlight = new Set<Promise<void>>();
+  /** What each poll group read, until the outbox took it. */
+  private readonly held: HandOver;
 
   private connected = false;
   private lastDataAt: string | null = null;
@@ -131,7 +130,6 @@ export class ModbusAdapter implements SourceAdapter {
   private reads = 0;
   private errors = 0;
   private reconnects = 0;
-  private signalsSent = 0;
 
   constructor(config: ModbusSourceConfig, ctx: AdapterContext) {
     this.config = config;
@@ -166,23 +164,32 @@ export class ModbusAdapter implements SourceAdapter {
           address: r.address,
           count: isBitArea(r.area) ? 1 : registerCount(r.type, r.length),
         }));
+        const name = `${device.name}/${gc.name ?? `group${g + 1}`}`;
+        const twins = this.groups.filter((x) => x.name === name || x.name.startsWith(`${name}#`)).length;
         this.groups.push({
-          name: `${device.name}/${gc.name ?? `group${g + 1}`}`,
+          name: twins === 0 ? name : `${name}#${twins + 1}`,
           device,
           intervalMs: gc.intervalMs,
           registers: gc.registers,
           items,
           requests: planReads(items, limits),
           nextDue: 0,
-          state: 'idle',
-          pending: null,
-          emitFailures: 0,
-          retryTimer: null,
-          pauseReason: null,
           overruns: 0,
         });
       });
     }
+    this.held = new HandOver(ctx, this.log, {
+      policy: 'per-poll-group',
+      // one poll of every group at most: a group is not polled while it holds anything
+      limit: Math.max(
+        1,
+        this.groups.reduce((n, g) => n + g.registers.length, 0),
+      ),
+      retry: { ...config.backoff, floorMs: EMIT_RETRY_FLOOR_MS },
+      what: 'readings',
+      onCommitted: () => this.wake(),
+      onRefused: (err) => this.noteError(err, errorCode(err) ?? 'EMIT_FAILED'),
+    });
   }
 
   async start(): Promise<void> {
@@ -195,12 +202,8 @@ export class ModbusAdapter implements SourceAdapter {
     this.reconnectAttempts = 0;
     this.lastSent.clear(); // a restart sends every current value once, like a new process
     const now = Date.now();
-    for (const g of this.groups) {
-      g.nextDue = now;
-      g.state = 'idle';
-      g.pending = null;
-      g.emitFailures = 0;
-    }
+    for (const g of this.groups) g.nextDue = now;
+    this.held.start();
     this.loop = this.runLoop().catch((err: unknown) => {
       // Not expected: every failure inside the loop is handled. Reported so it cannot go unnoticed.
       this.log.error({ err }, 'modbus poll loop stopped unexpectedly; the source is not being read');
@@ -211,31 +214,19 @@ export class ModbusAdapter implements SourceAdapter {
   async stop(): Promise<void> {
     if (!this.running && !this.loop) return;
     this.running = false;
-    for (const g of this.groups) {
-      if (g.retryTimer) clearTimeout(g.retryTimer);
-      g.retryTimer = null;
-    }
     if (this.connecting) this.dropConnection(this.connecting, new ConnectionLostError('source stopped'), false);
     if (this.conn) this.dropConnection(this.conn, new ConnectionLostError('source stopped'), false);
     this.wake();
     const loop = this.loop;
     this.loop = null;
     if (loop) await loop;
-    if (this.emitsInFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.emitsInFlight]),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, STOP_EMIT_WAIT_MS);
-        }),
-      ]);
-      if (timer) clearTimeout(timer);
-    }
+    // what the outbox does not take now is read again at the next start
+    await this.held.stop(STOP_EMIT_WAIT_MS);
     this.connected = false;
   }
 
   health(): AdapterHealth {
-    const paused = this.groups.filter((g) => g.state === 'paused');
+    const paused = this.held.refusedGroups().map((r) => ({ group: r.group, reason: r.code, pendingSignals: r.held }));
     return {
       connected: this.connected,
       lastDataAt: this.lastDataAt,
@@ -245,9 +236,9 @@ export class ModbusAdapter implements SourceAdapter {
         reads: this.reads,
         errors: this.errors,
         reconnects: this.reconnects,
-        signals: this.signalsSent,
+        signals: this.held.counts.signals,
         paused: paused.length > 0,
-        pausedGroups: paused.map((g) => ({ group: g.name, reason: g.pauseReason, pendingSignals: g.pending?.length ?? 0 })),
+        pausedGroups: paused,
         overruns: this.groups.reduce((n, g) => n + g.overruns, 0),
         devices: this.devices.map((d) => ({
           unitId: d.config.unitId,
@@ -287,7 +278,7 @@ export class ModbusAdapter implements SourceAdapter {
   private nextDueGroup(now: number): GroupRun | null {
     let best: GroupRun | null = null;
     for (const g of this.groups) {
-      if (g.state !== 'idle' || g.nextDue > now || g.device.skipUntil > now) continue;
+      if (this.held.holds(g.name) || g.nextDue > now || g.device.skipUntil > now) continue;
       if (!best || g.nextDue < best.nextDue) best = g;
     }
     return best;
@@ -296,7 +287,7 @@ export class ModbusAdapter implements SourceAdapter {
   private nextWakeAt(now: number): number {
     let at = now + 60_000;
     for (const g of this.groups) {
-      if (g.state !== 'idle') continue;
+      if (this.held.holds(g.name)) continue;
       at = Math.min(at, Math.max(g.nextDue, g.device.skipUntil));
     }
     return Math.max(at, now + 1);
@@ -526,7 +517,7 @@ export class ModbusAdapter implements SourceAdapter {
       this.reschedule(group, startedAt);
     } finally {
       // Whatever ended the cycle, values already read go to the outbox.
-      if (signals.length > 0) this.deliver(group, signals);
+      if (signals.length > 0) this.held.holdPoll(group.name, signals);
     }
   }
 
@@ -665,53 +656,6 @@ export class ModbusAdapter implements SourceAdapter {
 
   private noteError(err: unknown, code: string): void {
     this.lastError = { message: errorMessage(err), code, at: new Date().toISOString() };
-  }
-
-  // ---- handing signals to the outbox ---------------------------------------
-
-  /**
-   * Hand a group's signals to the outbox. While they are not accepted the group
-   * is not polled, so nothing newer can pile up behind them: the batch (one
-   * signal per tag at most) is retried with backoff until the outbox takes it.
-   */
-  private deliver(group: GroupRun, batch: Signal[]): void {
-    group.state = 'emitting';
-    group.pending = batch;
-    const p = Promise.resolve()
-      .then(() => this.ctx.emit(batch))
-      .then(
-        () => {
-          this.signalsSent += batch.length;
-          if (group.pauseReason) {
-            this.log.info({ group: group.name, failures: group.emitFailures }, 'outbox accepts signals again; polling resumed');
-          }
-          group.pending = null;
-          group.pauseReason = null;
-          group.emitFailures = 0;
-          group.state = 'idle';
-          this.wake();
-        },
-        (err: unknown) => {
-          if (!this.running) return; // stopping: never acknowledged, read again at the next start
-          group.emitFailures++;
-          group.state = 'paused';
-          const code = errorCode(err) ?? 'EMIT_FAILED';
-          group.pauseReason = code;
-          this.noteError(err, code);
-          const delay = Math.max(10, backoffDelay(group.emitFailures, this.config.backoff));
-          if (group.emitFailures === 1) {
-            const fields = { group: group.name, code, pending: batch.length, err: errorMessage(err) };
-            if (code === 'OUTBOX_FULL') this.log.warn(fields, 'outbox is full: holding the latest values and pausing this poll group');
-            else this.log.error(fields, 'outbox refused signals: holding them and pausing this poll group');
-          }
-          group.retryTimer = setTimeout(() => {
-            group.retryTimer = null;
-            if (this.running && group.pending) this.deliver(group, group.pending);
-          }, delay);
-        },
-      );
-    this.emitsInFlight.add(p);
-    void p.finally(() => this.emitsInFlight.delete(p));
   }
 }
 
