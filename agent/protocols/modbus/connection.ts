@@ -3,12 +3,20 @@ import ModbusRTU from 'modbus-serial';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { backoffDelay } from '../../retry';
-import { isBitArea, type DeviceConfig, type ModbusSourceConfig } from './config';
+import { isBitArea, type Area, type DeviceConfig, type ModbusSourceConfig } from './config';
 import type { ReadRequest } from './plan';
 import { ConnectionLostError, timeoutError } from './read-failures';
 
 /** After this many timeouts in a row with no answer at all on a TCP connection, the connection is treated as dead (half-open) and reopened. */
 const SILENT_TIMEOUTS_BEFORE_RECONNECT = 3;
+
+/** The modbus-serial call that reads each area (function codes 3, 4, 1, 2). */
+const READ = {
+  holding: 'readHoldingRegisters',
+  input: 'readInputRegisters',
+  coil: 'readCoils',
+  discrete: 'readDiscreteInputs',
+} as const satisfies Record<Area, keyof ModbusRTU>;
 
 /** One opened TCP connection or serial port. */
 export interface OpenConnection {
@@ -202,21 +210,7 @@ export class ModbusConnection {
     const client = conn.client;
     client.setID(device.unitId);
     client.setTimeout(device.timeoutMs);
-    let op: Promise<{ data: number[] | boolean[] }>;
-    switch (request.area) {
-      case 'holding':
-        op = client.readHoldingRegisters(request.address, request.count);
-        break;
-      case 'input':
-        op = client.readInputRegisters(request.address, request.count);
-        break;
-      case 'coil':
-        op = client.readCoils(request.address, request.count);
-        break;
-      case 'discrete':
-        op = client.readDiscreteInputs(request.address, request.count);
-        break;
-    }
+    const op = client[READ[request.area]](request.address, request.count) as Promise<{ data: number[] | boolean[] }>;
     return new Promise((resolve, reject) => {
       let settled = false;
       // The library has its own timeout; this one only guards against a callback that never comes.
