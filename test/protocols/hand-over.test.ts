@@ -219,25 +219,43 @@ describe('hand-over: keep all', () => {
 });
 
 describe('hand-over: latest value per tag', () => {
-  it('keeps every change in order while there is room', async () => {
-    const o = outbox();
-    const h = handOver(o, { policy: 'latest-per-tag', limit: 10 });
-    for (const s of [sig('a', 1), sig('b', 1), sig('a', 2)]) h.hold(s);
-    await until('taken', () => h.size === 0);
-    assert.deepEqual(o.taken, ['a=1', 'b=1', 'a=2']);
-    assert.equal(h.counts.coalesced, 0);
-    await h.stop(100);
-  });
-
-  it('beyond the limit keeps only the newest of each tag, never losing a tag', async () => {
-    const o = outbox();
-    const h = handOver(o, { policy: 'latest-per-tag', limit: 4 });
-    for (const s of [sig('a', 1), sig('b', 1), sig('a', 2), sig('c', 1), sig('a', 3)]) h.hold(s);
-    await until('taken', () => h.size === 0);
-    assert.deepEqual(o.taken, ['b=1', 'c=1', 'a=3']);
-    assert.equal(h.counts.coalesced, 2);
-    await h.stop(100);
-  });
+  const cases: Array<[string, number, Array<[string, number]>, string[], number]> = [
+    [
+      'keeps every change in order while there is room',
+      10,
+      [
+        ['a', 1],
+        ['b', 1],
+        ['a', 2],
+      ],
+      ['a=1', 'b=1', 'a=2'],
+      0,
+    ],
+    [
+      'beyond the limit keeps only the newest of each tag, never losing a tag',
+      4,
+      [
+        ['a', 1],
+        ['b', 1],
+        ['a', 2],
+        ['c', 1],
+        ['a', 3],
+      ],
+      ['b=1', 'c=1', 'a=3'],
+      2,
+    ],
+  ];
+  for (const [what, limit, held, taken, coalesced] of cases) {
+    it(what, async () => {
+      const o = outbox();
+      const h = handOver(o, { policy: 'latest-per-tag', limit });
+      for (const [tag, v] of held) h.hold(sig(tag, v));
+      await until('taken', () => h.size === 0);
+      assert.deepEqual(o.taken, taken);
+      assert.equal(h.counts.coalesced, coalesced);
+      await h.stop(100);
+    });
+  }
 
   it('a refused batch goes back in front of newer changes, then folds when over the limit', async () => {
     const o = outbox();
