@@ -257,7 +257,7 @@ describe('hand-over: latest value per tag', () => {
     });
   }
 
-  it('a refused batch goes back in front of newer changes, then folds when over the limit', async () => {
+  it('never folds the batch under way; a refused batch goes back in front of newer changes, then folds', async () => {
     const o = outbox();
     let open!: () => void;
     o.gate = new Promise<void>((r) => (open = r));
@@ -265,16 +265,16 @@ describe('hand-over: latest value per tag', () => {
     const h = handOver(o, { policy: 'latest-per-tag', limit: 3 });
     for (const s of [sig('a', 1), sig('b', 1), sig('c', 1)]) h.hold(s);
     await until('offered', () => o.offers === 1);
-    h.hold(sig('a', 2));
-    h.hold(sig('b', 2));
+    for (const s of [sig('a', 2), sig('b', 2), sig('a', 3), sig('b', 3)]) h.hold(s);
+    assert.equal(h.counts.coalesced, 2, 'the waiting changes folded');
     assert.equal(h.size, 5, 'the batch under way is not folded');
     open();
     await until('refused and folded', () => h.size === 3);
     o.gate = null;
     o.refuse = false;
     await until('taken', () => h.size === 0);
-    assert.deepEqual(o.taken, ['c=1', 'a=2', 'b=2']);
-    assert.equal(h.counts.coalesced, 2);
+    assert.deepEqual(o.taken, ['c=1', 'a=3', 'b=3']);
+    assert.equal(h.counts.coalesced, 4);
     await h.stop(100);
   });
 
