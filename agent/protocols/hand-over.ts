@@ -93,6 +93,8 @@ export class HandOver<N = undefined> {
   private atLimit = false;
   private running = false;
   private stopping: Promise<Held<N>[]> | null = null;
+  /** start() came while stopping: accept again once the stop is over. */
+  private restart = false;
   private idleWaiters: Array<() => void> = [];
   private readonly batchSize: number;
   private readonly what: string;
@@ -107,8 +109,9 @@ export class HandOver<N = undefined> {
     this.what = options.what ?? 'signals';
   }
 
-  /** Accept items. Safe to call again; after stop() it starts afresh (counts go on). */
+  /** Accept items. Safe to call again, also while stopping; after stop() it starts afresh (counts go on). */
   start(): void {
+    if (this.stopping) this.restart = true;
     this.running = true;
   }
 
@@ -201,7 +204,8 @@ export class HandOver<N = undefined> {
     this.groups.clear();
     this.total = 0;
     this.atLimit = false;
-    this.running = false;
+    this.running = this.restart;
+    this.restart = false;
     this.stopping = null;
     return left;
   }

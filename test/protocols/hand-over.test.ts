@@ -399,6 +399,19 @@ describe('hand-over: start and stop', () => {
     assert.deepEqual(committed, [], 'a commit after stop is not reported to a stopped source');
   });
 
+  it('a start while stopping holds again once the stop is over', async () => {
+    const o = outbox();
+    const h = handOver(o);
+    h.hold(sig('scan', 'A'));
+    const stopping = h.stop(500);
+    h.start();
+    await stopping;
+    assert.equal(h.hold(sig('scan', 'B')), true);
+    await until('both taken', () => o.taken.length === 2);
+    assert.deepEqual(o.taken, ['scan=A', 'scan=B']);
+    await h.stop(100);
+  });
+
   it('starts afresh after stop; counts go on', async () => {
     const o = outbox();
     const h = handOver(o);
