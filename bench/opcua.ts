@@ -278,7 +278,7 @@ async function agentRole(endpointUrl: string, stateDir: string): Promise<void> {
         send({ type: 'status', connected: h.connected, reconnects: h.details?.reconnects });
       } else if (m.type === 'rebuild') {
         // what the watchdog does when it gives up on a client
-        (source as unknown as { link: { end(reason: string): void } | null }).link?.end('bench: forced rebuild');
+        (source as unknown as { connection: { link: { end(reason: string): void } | null } }).connection.link?.end('bench: forced rebuild');
       } else if (m.type === 'flowing') {
         const n = received;
         const t0 = Date.now();

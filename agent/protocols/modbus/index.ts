@@ -2,7 +2,8 @@ import type { AdapterKind } from '../registry';
 import { ModbusAdapter } from './adapter';
 import { modbusSourceSchema, type ModbusSourceConfig } from './config';
 
-export { ModbusAdapter, MODBUS_EXCEPTIONS } from './adapter';
+export { ModbusAdapter } from './adapter';
+export { MODBUS_EXCEPTIONS } from './read-failures';
 export { modbusSourceSchema, type ModbusSourceConfig, type ModbusSourceInput } from './config';
 
 /** The `type: modbus` source: polls Modbus TCP or RTU devices. Registered in agent/runtime/builtins.ts. */

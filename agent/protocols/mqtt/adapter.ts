@@ -3,7 +3,8 @@ import { connect, Store, type IClientOptions, type IConnackPacket, type IPublish
 import { isoNow } from '../../clock';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
-import type { InvalidInput, Signal } from '../../model/signal';
+import type { InvalidInput } from '../../model/signal';
+import { HandOver, type Held } from '../hand-over';
 import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
 import type { MqttSourceConfig, MqttSubscription } from './config';
 import { clientOptions, defaultClientId, safeUrl } from './connection';
@@ -18,10 +19,11 @@ import { topicMatches } from './topic';
  * ----------------------------
  * QoS 1: the PUBACK is sent only after `ctx.emit` (or `ctx.reject`) resolved,
  * that is after the outbox committed. Up to `maxInflight` messages wait at
- * once and are offered to the outbox together (group commit): what arrived
- * during a commit, plus one loop turn more when messages keep coming;
- * PUBACKs go out in the order the messages arrived. Beyond `maxInflight` the
- * adapter stops reading from the socket, so the broker keeps the rest.
+ * once in the hand-over (../hand-over.ts) and are offered to the outbox
+ * together (group commit): what arrived in the same loop turn or during the
+ * previous commit; PUBACKs go out in the order the messages arrived. Beyond
+ * `maxInflight` the adapter stops reading from the socket, so the broker keeps
+ * the rest.
  *
  * QoS 2: the PUBREC (the step after which the broker no longer resends the
  * message) is sent only after the commit. mqtt.js sends PUBREC right after it
@@ -40,17 +42,18 @@ import { topicMatches } from './topic';
  * they are at most once: lost if the agent stops before they were committed.
  */
 
+/** What acknowledging a held message takes. */
 interface Waiting {
   /** The network connection (mqtt.js stream) the message arrived on: it is acknowledged on that one only. */
   via: unknown;
   qos: 0 | 1 | 2;
   messageId: number | undefined;
-  signal?: Signal;
-  invalid?: InvalidInput;
-  committed: boolean;
   /** QoS 2 only: lets mqtt.js send the PUBREC. */
   release?: () => void;
 }
+
+/** How long stop() lets a commit under way finish, so what it committed is acknowledged now. */
+const STOP_GRACE_MS = 5000;
 
 /** Passed to mqtt.js's handleMessage callback to stop it sending its own PUBACK (this adapter sends it after the commit). */
 const ACK_AFTER_COMMIT = new Error('acknowledged by the MQTT source after the outbox commit');
@@ -125,24 +128,20 @@ export class MqttSourceAdapter implements SourceAdapter {
   private readonly log: Logger;
   private client: MqttClient | undefined;
   private store: CommitBeforePubrecStore | undefined;
-  private queue: Waiting[] = [];
+  private readonly held: HandOver<Waiting>;
   /** mqtt.js continuation withheld while `maxInflight` messages wait: reading is paused until it is called. */
   private withheld: { resume: () => void } | undefined;
-  private draining = false;
-  private drainDone: Promise<void> = Promise.resolve();
   private stopping = false;
   private stopped: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
   private connectedOnce = false;
 
   private connected = false;
   private lastDataAt: string | null = null;
   private lastError: AdapterHealth['lastError'] = null;
   private lastLogged = { message: '', at: 0 };
-  private outboxRefusing = false;
   /** Subscription matched by each topic seen lately (subscriptionFor). */
   private readonly matched = new Map<string, MqttSubscription | undefined>();
-  private counts = { received: 0, acked: 0, invalid: 0, committed: 0, forgotten: 0, refusals: 0, reconnects: 0 };
+  private counts = { received: 0, acked: 0, invalid: 0, forgotten: 0, reconnects: 0 };
 
   constructor(
     private readonly config: MqttSourceConfig,
@@ -160,6 +159,15 @@ export class MqttSourceAdapter implements SourceAdapter {
       );
     }
     this.clientId = config.clientId ?? defaultClientId(plant!, config.name);
+    this.held = new HandOver<Waiting>(ctx, this.log, {
+      policy: 'keep-all',
+      limit: config.maxInflight,
+      retry: { initialMs: config.retryMinMs, maxMs: config.retryMaxMs, floorMs: config.retryMinMs },
+      what: 'messages',
+      onCommitted: (items) => this.acknowledge(items),
+      onRefused: (err) => this.recordError(err, 'outbox'),
+      onSpace: () => this.resumeReading(),
+    });
   }
 
   async start(): Promise<void> {
@@ -167,6 +175,7 @@ export class MqttSourceAdapter implements SourceAdapter {
     this.stopping = false;
     this.stopped = undefined;
     this.connectedOnce = false;
+    this.held.start();
     const c = this.config;
     const opts: IClientOptions = {
       ...clientOptions(c, this.clientId, c.clean, this.ctx.stateDir),
@@ -216,15 +225,15 @@ export class MqttSourceAdapter implements SourceAdapter {
         clientId: this.clientId,
         received: this.counts.received,
         acked: this.counts.acked,
-        committed: this.counts.committed,
+        committed: this.held.counts.signals + this.held.counts.invalid,
         invalid: this.counts.invalid,
         /** Held messages forgotten because their connection dropped before they were committed (the broker sends them again). */
         forgotten: this.counts.forgotten,
-        outboxRefusals: this.counts.refusals,
+        outboxRefusals: this.held.counts.refusals,
         reconnects: this.counts.reconnects,
-        waiting: this.queue.length,
+        waiting: this.held.size,
         /** True while the outbox refuses: nothing is acknowledged and held messages are offered again later. */
-        paused: this.outboxRefusing,
+        paused: this.held.refusing,
         /** True while reading from the broker is stopped because maxInflight messages wait. */
         readingPaused: this.withheld !== undefined,
         subscriptions: this.config.subscriptions.length,
@@ -266,9 +275,7 @@ export class MqttSourceAdapter implements SourceAdapter {
     this.connected = false;
     // Held QoS 1/2 messages of the closed connection that are not committed:
     // the broker still owns them and sends them again after reconnecting.
-    const before = this.queue.length;
-    this.queue = this.queue.filter((w) => w.qos === 0);
-    this.counts.forgotten += before - this.queue.length;
+    this.counts.forgotten += this.held.forget((m) => m.note.qos !== 0);
     // Let mqtt.js run through what it still had from the closed connection;
     // onPublish turns those away (QoS 1/2) so they are never acknowledged.
     const w = this.withheld;
@@ -292,63 +299,53 @@ export class MqttSourceAdapter implements SourceAdapter {
       return;
     }
     this.accept(packet);
-    if (this.queue.length >= this.config.maxInflight) {
+    if (this.held.full) {
       this.withheld = { resume: proceed };
     } else {
       proceed();
     }
-    this.kick();
   }
 
   /** mqtt.js stores an incoming QoS 2 message; `done` lets it send PUBREC. */
   private onQos2Put(packet: IPublishPacket, done: () => void): void {
     // Stopping, or left over from a closed connection: no PUBREC, the broker sends it again.
     if (this.stopping || !this.client?.connected) return;
-    const w = this.accept(packet);
-    w.release = done;
-    this.kick();
+    this.accept(packet, done);
   }
 
-  private accept(packet: IPublishPacket): Waiting {
+  private accept(packet: IPublishPacket, release?: () => void): void {
     const receivedAt = isoNow();
     this.counts.received++;
     this.lastDataAt = receivedAt;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;
     const qos = packet.qos as 0 | 1 | 2;
-    const w: Waiting = { via: this.client?.stream, qos, messageId: packet.messageId, committed: false };
+    const w: Waiting = { via: this.client?.stream, qos, messageId: packet.messageId, release };
     const sub = this.subscriptionFor(packet.topic);
     if (!sub) {
-      w.invalid = {
+      this.keepInvalid(packet.topic, w, {
         source: this.name,
         origin: packet.topic,
         reason: 'the topic matches no configured subscription (left in the broker session by an earlier configuration?)',
         ...rawPayload(payload),
         receivedAt,
-      };
+      });
     } else {
       const decoded = decodePayload(payload, sub.payload);
       if (decoded.ok) {
         const meta: Record<string, unknown> = { qos, retain: packet.retain, dup: packet.dup, subscription: sub.topic };
         if (packet.messageId !== undefined) meta.messageId = packet.messageId;
-        w.signal = {
-          source: this.name,
-          tag: packet.topic,
-          value: decoded.value,
-          quality: 'good',
-          sourceTime: receivedAt,
-          receivedAt,
-          meta,
-        };
+        this.held.hold({ source: this.name, tag: packet.topic, value: decoded.value, quality: 'good', sourceTime: receivedAt, receivedAt, meta }, w);
       } else {
-        w.invalid = { source: this.name, origin: packet.topic, reason: decoded.reason, raw: decoded.raw, encoding: decoded.encoding, receivedAt };
+        const { reason, raw, encoding } = decoded;
+        this.keepInvalid(packet.topic, w, { source: this.name, origin: packet.topic, reason, raw, encoding, receivedAt });
       }
     }
-    if (w.invalid) {
-      this.counts.invalid++;
-      this.log.warn({ topic: packet.topic, reason: w.invalid.reason }, 'mqtt: invalid message kept as invalid input');
-    }
-    this.queue.push(w);
-    return w;
+  }
+
+  private keepInvalid(topic: string, w: Waiting, input: InvalidInput): void {
+    this.counts.invalid++;
+    this.log.warn({ topic, reason: input.reason }, 'mqtt: invalid message kept as invalid input');
+    this.held.holdInvalid(input, w);
   }
 
   private subscriptionFor(topic: string): MqttSubscription | undefined {
@@ -361,87 +358,19 @@ export class MqttSourceAdapter implements SourceAdapter {
     return sub;
   }
 
-  // --- committing and acknowledging --------------------------------------
+  // --- acknowledging -------------------------------------------------------
 
-  private kick(): void {
-    if (this.draining) return;
-    this.draining = true;
-    this.drainDone = this.drain().finally(() => {
-      this.draining = false;
-    });
-  }
-
-  private async drain(): Promise<void> {
-    let attempt = 0;
-    while (this.queue.length > 0) {
-      const batch = this.queue.filter((w) => !w.committed);
-      const ok = batch.length === 0 ? true : await this.commit(batch);
-      this.acknowledgeCommitted();
-      this.resumeReading();
-      if (ok) {
-        attempt = 0;
-        if (this.outboxRefusing) this.log.info('mqtt: the outbox accepts again; resuming');
-        this.outboxRefusing = false;
-        // Messages came in during the commit, so more are likely on the way:
-        // let them in for one more loop turn so they share the next commit
-        // (fewer, larger commits: one fsync per batch). A lone message after
-        // a quiet spell is committed at once.
-        if (this.queue.length > 0 && !this.stopping) await nextTurn();
-        continue;
-      }
-      if (this.stopping) return;
-      this.outboxRefusing = true;
-      attempt++;
-      await this.pause(this.retryDelay(attempt));
-      if (this.stopping) return;
-    }
-  }
-
-  /** Offer the batch to the outbox; true when all of it is committed. */
-  private async commit(batch: Waiting[]): Promise<boolean> {
-    const withSignal = batch.filter((w) => w.signal);
-    const withInvalid = batch.filter((w) => w.invalid);
-    const work: Array<Promise<void>> = [];
-    if (withSignal.length > 0) {
-      work.push(
-        Promise.resolve()
-          .then(() => this.ctx.emit(withSignal.map((w) => w.signal!)))
-          .then(() => {
-            for (const w of withSignal) w.committed = true;
-          }),
-      );
-    }
-    for (const w of withInvalid) {
-      work.push(
-        Promise.resolve()
-          .then(() => this.ctx.reject(w.invalid!))
-          .then(() => {
-            w.committed = true;
-          }),
-      );
-    }
-    const results = await Promise.allSettled(work);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    this.counts.committed += batch.filter((w) => w.committed).length;
-    if (!failed) return true;
-    this.counts.refusals++;
-    const err = failed.reason as unknown;
-    this.noteError(err, 'outbox', errorCode(err) === 'OUTBOX_FULL' ? 'warn' : 'error');
-    return false;
-  }
-
-  /** Acknowledge the committed messages at the head of the queue, in arrival order. */
-  private acknowledgeCommitted(): void {
+  /** Acknowledge committed messages, in arrival order, on the connection they came in on. */
+  private acknowledge(items: Held<Waiting>[]): void {
+    const client = this.client;
     // Acknowledgements of one commit leave in one socket write.
-    const stream = this.client?.connected ? this.client.stream : undefined;
-    if (stream && this.queue.length > 1 && this.queue[1]!.committed) {
+    const stream = client?.connected ? client.stream : undefined;
+    if (stream && items.length > 1) {
       stream.cork();
       process.nextTick(() => stream.uncork());
     }
-    while (this.queue.length > 0 && this.queue[0]!.committed) {
-      const w = this.queue.shift()!;
+    for (const { note: w } of items) {
       if (w.qos === 0) continue;
-      const client = this.client;
       if (!client || w.via !== client.stream || !client.connected) {
         // Its connection is gone: the broker sends it again and the outbox ignores the duplicate.
         this.counts.forgotten++;
@@ -460,46 +389,24 @@ export class MqttSourceAdapter implements SourceAdapter {
 
   private resumeReading(): void {
     const w = this.withheld;
-    if (!w || this.queue.length >= this.config.maxInflight) return;
+    if (!w || this.held.full) return;
     this.withheld = undefined;
     w.resume();
-  }
-
-  private retryDelay(attempt: number): number {
-    const { retryMinMs, retryMaxMs } = this.config;
-    const ceiling = Math.min(retryMaxMs, retryMinMs * 2 ** Math.min(attempt - 1, 30));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wake === done) this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   // --- stopping ------------------------------------------------------------
 
   private async shutdown(client: MqttClient): Promise<void> {
     this.stopping = true;
-    this.wake?.();
-    // Let a commit under way finish, so what it committed is acknowledged now
+    // A commit under way may finish, so what it committed is acknowledged now
     // rather than sent again after the next start.
-    await withTimeout(this.drainDone, 5000);
-    this.acknowledgeCommitted();
-    const dropped = this.queue.filter((w) => !w.committed);
-    if (dropped.length > 0) {
+    const left = await this.held.stop(STOP_GRACE_MS);
+    if (left.length > 0) {
       this.log.warn(
-        { held: dropped.length, qos0: dropped.filter((w) => w.qos === 0).length },
+        { held: left.length, qos0: left.filter((m) => m.note.qos === 0).length },
         'mqtt: stopping with messages not committed; QoS 1/2 come again from the broker, QoS 0 are lost',
       );
     }
-    this.queue = [];
     this.withheld = undefined;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -518,32 +425,23 @@ export class MqttSourceAdapter implements SourceAdapter {
     this.log.info({ received: this.counts.received, acked: this.counts.acked, invalid: this.counts.invalid }, 'mqtt: source stopped');
   }
 
-  private noteError(err: unknown, stage: string, level: 'warn' | 'error' = 'warn'): void {
+  /** For health: the last problem, as `<stage>: <message>`. */
+  private recordError(err: unknown, stage: string): string {
     const message = `${stage}: ${errorMessage(err)}`;
     const code = errorCode(err);
     this.lastError = code === undefined ? { message, at: new Date().toISOString() } : { message, code, at: new Date().toISOString() };
+    return message;
+  }
+
+  private noteError(err: unknown, stage: string): void {
+    const message = this.recordError(err, stage);
     const now = Date.now();
     // The same failure repeats at every reconnect or retry: log it once a minute.
     if (message !== this.lastLogged.message || now - this.lastLogged.at > 60_000) {
       this.lastLogged = { message, at: now };
-      this.log[level]({ err: errorMessage(err), code, stage }, 'mqtt: ' + message);
+      this.log.warn({ err: errorMessage(err), code: errorCode(err), stage }, 'mqtt: ' + message);
     }
   }
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    p.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  if (timer) clearTimeout(timer);
 }
 
 export function createMqttSource(config: MqttSourceConfig, ctx: AdapterContext, options: MqttSourceOptions = {}): MqttSourceAdapter {

@@ -48,7 +48,7 @@ export const mqttSourceSchema = z
     subscriptions: z.array(subscriptionSchema).min(1),
     /** How many received messages may wait for the outbox at once; beyond that the agent stops reading from the broker. Bounds memory. */
     maxInflight: z.number().int().min(1).max(65535).default(1000),
-    /** First wait, in milliseconds, before offering held messages again after the outbox refused them (doubles up to retryMaxMs, with jitter). */
+    /** Shortest wait, in milliseconds, before offering held messages again after the outbox refused them (the ceiling doubles up to retryMaxMs; full jitter above this). */
     retryMinMs: z.number().int().min(10).max(60_000).default(250),
     /** Longest wait, in milliseconds, between offers while the outbox refuses. */
     retryMaxMs: z.number().int().min(100).max(600_000).default(10_000),

@@ -1,19 +1,23 @@
 import { errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
-import { ScanDeliveryQueue } from './delivery-queue';
+import { HandOver } from '../hand-over';
 import { DeviceWatch, ReopenBackoff, deviceIdentity, sameDevice, type DeviceIdentity } from './device-watch';
 import { splitSymbology } from '../../rules/kinds/scan-gs1';
 import { ScanClock } from './scan-clock';
 
 /** How long `stop()` waits for held scans to be taken by the agent. */
 const STOP_DRAIN_MS = 2000;
+/** Waits between offers of held scans while the outbox refuses them. */
+const SCAN_RETRY = { initialMs: 250, maxMs: 5000, floorMs: 50 };
+/** Scans handed to the agent in one call at most. */
+const SCAN_BATCH = 100;
 /** A device time further than this from the agent's clock is not trusted as the scan time. */
 const MAX_CLOCK_SKEW_MS = 24 * 3600_000;
 
 /** An open scanner device, as the concrete adapter opened it. */
 export interface OpenDevice {
-  /** Stop reading (the scan queue is full). */
+  /** Stop reading (as many scans are held as queueLimit allows). */
   pause(): void;
   resume(): void;
   /** Release the device. Never throws; resolves once released (or after a short timeout). */
@@ -47,7 +51,7 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
   private waitingForDevice = false;
   private inputPaused = false;
   private reopenTimer: NodeJS.Timeout | undefined;
-  private queue: ScanDeliveryQueue | undefined;
+  private readonly held: HandOver;
   private readonly watch: DeviceWatch;
   private readonly backoff: ReopenBackoff;
   private readonly clock = new ScanClock();
@@ -63,6 +67,15 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
     this.log = ctx.log.child({ device: common.path });
     this.backoff = new ReopenBackoff(common.reopen);
     this.watch = new DeviceWatch(common.path, common.watchIntervalMs, (identity) => this.onDeviceLook(identity));
+    this.held = new HandOver(ctx, this.log, {
+      policy: 'keep-all',
+      limit: common.queueLimit,
+      retry: SCAN_RETRY,
+      batchSize: SCAN_BATCH,
+      what: 'scans',
+      onFull: () => this.pauseInput(),
+      onSpace: () => this.resumeInput(),
+    });
   }
 
   /** Open the device behind the path; call `deviceLost` when it goes away later. Throws when it cannot be opened. */
@@ -77,11 +90,7 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.queue = new ScanDeliveryQueue(this.ctx, this.log, {
-      limit: this.common.queueLimit,
-      onFull: () => this.pauseInput(),
-      onSpace: () => this.resumeInput(),
-    });
+    this.held.start();
     this.inputPaused = false;
     this.backoff.reset();
     this.watch.start();
@@ -103,21 +112,15 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
       this.endPartialScan('the agent stopped in the middle of a scan');
       await device.close();
     }
-    const queue = this.queue;
-    this.queue = undefined;
-    if (queue) {
-      await queue.drain(STOP_DRAIN_MS);
-      const left = queue.close();
-      if (left.length > 0) {
-        const codes = left.map((i) => (i.kind === 'scan' ? String(i.signal.value) : `(unreadable) ${i.input.reason}`));
-        this.log.error({ lost: codes }, `${left.length} scans were read but not taken by the agent before it stopped; scan them again`);
-      }
+    const left = await this.held.stop(STOP_DRAIN_MS);
+    if (left.length > 0) {
+      const codes = left.map((i) => (i.signal ? String(i.signal.value) : `(unreadable) ${i.invalid?.reason}`));
+      this.log.error({ lost: codes }, `${left.length} scans were read but not taken by the agent before it stopped; scan them again`);
     }
     if (wasRunning) this.log.info('scanner stopped');
   }
 
   health(): AdapterHealth {
-    const q = this.queue?.snapshot();
     return {
       connected: this.device !== undefined,
       lastDataAt: this.lastDataAt,
@@ -127,8 +130,8 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
         device: this.openedDevice?.target ?? null,
         waitingForDevice: this.waitingForDevice,
         /** The agent refuses scans (outbox full): they are held here and offered again. */
-        paused: q?.paused ?? false,
-        queued: q?.queued ?? 0,
+        paused: this.held.refusing,
+        queued: this.held.size,
         /** Reading from the scanner is stopped because the queue is full. */
         readingPaused: this.inputPaused,
         ...this.counts,
@@ -157,36 +160,27 @@ export abstract class ScannerAdapterBase implements SourceAdapter {
 
   /** One scan read: a signal with tag `scan`. `deviceTimeMs` is the scan time the device reported, if any. */
   protected emitScan(code: string, deviceTimeMs?: number): void {
-    const queue = this.queue;
-    if (!queue) return;
     const at = new Date(this.scanTime(deviceTimeMs)).toISOString();
     const receivedAt = new Date().toISOString();
     const symbology = splitSymbology(code).symbology;
-    this.counts.scans++;
-    queue.push({
-      kind: 'scan',
-      signal: {
-        source: this.name,
-        tag: 'scan',
-        value: code,
-        quality: 'good',
-        sourceTime: at,
-        receivedAt: at > receivedAt ? at : receivedAt,
-        meta: { port: this.common.path, ...(symbology ? { symbology } : {}) },
-      },
+    const held = this.held.hold({
+      source: this.name,
+      tag: 'scan',
+      value: code,
+      quality: 'good',
+      sourceTime: at,
+      receivedAt: at > receivedAt ? at : receivedAt,
+      meta: { port: this.common.path, ...(symbology ? { symbology } : {}) },
     });
+    if (held) this.counts.scans++;
   }
 
   /** Input that is not a scan, kept with its raw form and the reason. */
   protected emitUnreadable(raw: string, encoding: 'utf8' | 'base64', reason: string): void {
-    const queue = this.queue;
-    if (!queue) return;
+    const input = { source: this.name, origin: this.common.path, reason, raw, encoding, receivedAt: new Date(this.clock.next()).toISOString() };
+    if (!this.held.holdInvalid(input)) return;
     this.counts.unreadable++;
     this.log.warn({ reason }, 'unreadable scan kept as invalid input');
-    queue.push({
-      kind: 'invalid',
-      input: { source: this.name, origin: this.common.path, reason, raw, encoding, receivedAt: new Date(this.clock.next()).toISOString() },
-    });
   }
 
   private scanTime(deviceTimeMs: number | undefined): number {
