@@ -1,3 +1,5 @@
+import type { ClockOffset } from './server-clock';
+
 /**
  * One interface over Odoo's two external APIs: JSON-2 (`/json/2/<model>/<method>`,
  * Odoo 19+) and JSON-RPC (`/jsonrpc` execute_kw, Odoo 17-18).
@@ -31,6 +33,8 @@ export interface OdooClient {
   call<T = unknown>(model: string, method: string, params?: CallParams): Promise<T>;
   /** A cheap request that proves Odoo answers and the key is accepted (the circuit breaker's probe). */
   probe(): Promise<void>;
+  /** Odoo's clock against this gateway's, from the Date headers of the answers so far; undefined before any. */
+  serverClock?(): ClockOffset | undefined;
   close(): Promise<void>;
 }
 
