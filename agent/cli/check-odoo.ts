@@ -38,7 +38,10 @@ export async function checkConfigWithOdoo(file: string, json: boolean): Promise<
     const e = toOdooError(err);
     // Odoo away (or overloaded): try again later. A refused key, a wrong database, an untrusted certificate: the config's doing.
     const unavailable = e.action === 'retry';
-    const problem = unavailable ? `edge-agent: cannot reach Odoo at ${where}: ${e.message}` : `${placeOf(loaded, ['odoo'])}: Odoo at ${where}: ${e.message}`;
+    const field = e.code === 'ODOO_AUTH' ? 'apiKey' : e.code === 'ODOO_NO_DATABASE' ? 'database' : 'url';
+    const problem = unavailable
+      ? `edge-agent: cannot reach Odoo at ${where}: ${e.message}`
+      : `${placeOf(loaded, ['odoo', field])}: Odoo at ${where}: ${e.message}`;
     if (json) print({ ok: false, file, summary, odoo: { url: config.odoo.url, reachable: !unavailable, error: e.message, code: e.code } });
     else process.stderr.write(`${problem}\n`);
     if (unavailable) return 'odooUnavailable';

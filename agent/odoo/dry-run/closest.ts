@@ -60,5 +60,7 @@ export function closestNames(name: string, candidates: Iterable<string>, limit =
     else if (contains || wordsWithin(target, folded) || wordsWithin(folded, target)) ranked.push({ text: c, score: allowed + d / 1000 });
   }
   ranked.sort((x, y) => x.score - y.score || x.text.localeCompare(y.text));
-  return ranked.slice(0, limit).map((r) => r.text);
+  // The same name but for case or accents is the answer; nothing else is worth showing beside it.
+  const same = ranked.filter((r) => r.score === 0);
+  return (same.length > 0 ? same : ranked).slice(0, limit).map((r) => r.text);
 }
