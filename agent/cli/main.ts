@@ -63,8 +63,8 @@ Options:
 
 Exit codes:
   0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
-  69 Odoo unreachable (check-config --odoo, doctor)   75 another agent owns the outbox (its pid is named)
-  78 config invalid (with --odoo also: a name Odoo does not have, a right the Odoo user lacks)
+  75 another agent owns the outbox (its pid is named)   78 config invalid
+  69 Odoo unreachable (check-config --odoo, doctor); with --odoo, 78 is also a name or a right Odoo lacks
 `;
 
 async function main(argv: string[]): Promise<number> {
