@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LINE_SOURCE, odooSection } from '../helpers/dry-run-config';
 import { PLAIN_BOT_GROUPS, startOdooSim, type OdooSim } from '../odoo-sim';
 
 const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
@@ -33,18 +34,7 @@ function config(name: string, url: string, rules: string): string {
     `plant:
   id: dry
 stateDir: ${dir}
-odoo:
-  url: ${url}
-  database: edge
-  username: edge-bot
-  apiKey: \${env:EDGE_DRY_RUN_KEY}
-sources:
-  - type: mqtt
-    name: line
-    url: mqtt://127.0.0.1:1883
-    subscriptions:
-      - topic: '#'
-rules:
+${odooSection({ url, database: 'edge', username: 'edge-bot' })}${LINE_SOURCE}rules:
 ${rules}`,
   );
   return file;

@@ -12,6 +12,7 @@ import { planQuestions } from '../../agent/odoo/dry-run/plan';
 import { configDemands } from '../../agent/odoo/dry-run/references';
 import { ServerClock } from '../../agent/odoo/server-clock';
 import { builtinOperations } from '../../agent/sync/operations';
+import { LINE_SOURCE } from '../helpers/dry-run-config';
 
 describe('closest names', () => {
   it('edit distance', () => {
@@ -73,13 +74,7 @@ describe("Odoo's clock from Date headers", () => {
 
 const BASE = `plant:
   id: dry
-sources:
-  - type: mqtt
-    name: line
-    url: mqtt://127.0.0.1:1883
-    subscriptions:
-      - topic: '#'
-`;
+${LINE_SOURCE}`;
 
 describe('what a config names in Odoo and sends to it', () => {
   it('names at their paths, constants of templates, event types per rule', () => {

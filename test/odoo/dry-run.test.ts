@@ -11,6 +11,7 @@ import { parseConfigSource, placeOf, type LoadedConfig } from '../../agent/confi
 import { createOdooClient } from '../../agent/odoo/client';
 import { checkAgainstOdoo, describeClock, type DryRunReport, type Finding } from '../../agent/odoo/dry-run';
 import { registerBuiltins } from '../../agent/runtime/builtins';
+import { LINE_SOURCE, odooSection } from '../helpers/dry-run-config';
 import { PLAIN_BOT_GROUPS, startOdooSim, type OdooSim } from '../odoo-sim';
 import { silentLogger } from './helpers';
 
@@ -21,18 +22,7 @@ function configText(odoo: { url: string; database: string; username: string }, n
   return `plant:
   id: dry
 stateDir: /tmp/edge-dry-run-test
-odoo:
-  url: ${odoo.url}
-  database: ${odoo.database}
-  username: ${odoo.username}
-  apiKey: \${env:EDGE_DRY_RUN_KEY}
-sources:
-  - type: mqtt
-    name: line
-    url: mqtt://127.0.0.1:1883
-    subscriptions:
-      - topic: '#'
-rules:
+${odooSection(odoo)}${LINE_SOURCE}rules:
   - kind: state
     name: press-state
     source: line
