@@ -13,7 +13,7 @@ export const ASKED_MODULES = ['stock', 'mrp', 'maintenance', 'quality_control', 
 
 /** One need of the config: a use of an event type (or the master data pull, or a mapping) with what it needs. */
 export interface NeedAt {
-  /** What needs it, in the report's words: `downtime.started`, `inventory.moved (count)`, `the master data pull`. */
+  /** What needs it, in the report's words: `downtime.started`, `inventory.moved (inventory counts)`, `the master data pull`. */
   what: string;
   type?: EventType;
   variant?: EventVariant;
@@ -46,11 +46,10 @@ const VARIANTS: EventVariant[] = ['transfer', 'count'];
 /** Every need of the config on this Odoo: event uses (a generic mapping replaces its type's operation), and the master data pull. */
 export function needsAt(demands: ConfigDemands, major: number, apps: ReadonlySet<string>): NeedAt[] {
   const quality = qualityAppOf(apps);
-  const mapped = new Map(demands.mappings.map((m) => [m.eventType as string, m]));
+  const mapped = new Set<string>(demands.mappings.map((m) => m.eventType));
   const out: NeedAt[] = [];
   const add = (use: EventUse, variant: EventVariant | undefined) => {
-    const mapping = mapped.get(use.type);
-    if (mapping) return; // its model's rights are asked for the mapping itself
+    if (mapped.has(use.type)) return; // its model's rights are asked for the mapping itself
     const what = variant ? `${use.type} (${variant === 'count' ? 'inventory counts' : 'transfers'})` : use.type;
     out.push({
       what,
