@@ -28,6 +28,8 @@ export const EXIT = {
   damaged: 65,
   /** EX_TEMPFAIL: another agent owns the outbox (systemd tries again after RestartSec). */
   outboxInUse: 75,
+  /** EX_UNAVAILABLE: `check-config --odoo` could not reach Odoo (try again later). */
+  odooUnavailable: 69,
 } as const;
 
 const HELP = `edge-agent: plant-floor signals to Odoo, exactly once in effect
@@ -36,6 +38,9 @@ Usage:
   edge-agent run [--config FILE]           run the agent (no config and no /etc/edge-agent/config.yaml: the demo)
   edge-agent demo [--port N]               simulated plant + simulated Odoo + the agent, with its status page
   edge-agent check-config FILE [--json]    validate a config file; every problem as file:line:col: path: message
+  edge-agent check-config FILE --odoo      also ask Odoo, as the agent's user: the names the config uses, the
+                                           mapped models and fields, the rights its events need, apps, clock
+  edge-agent doctor [--config FILE]        the same as check-config --odoo for the agent's config
   edge-agent status [--json]               the running agent's state (or the outbox's, when it is not running)
   edge-agent events import FILE.jsonl      validate and commit canonical events, one JSON object per line
   edge-agent outbox list [--state S] [--type T] [--key K] [--limit N] [--json]
@@ -66,6 +71,7 @@ Options:
 Exit codes:
   0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
   65 the outbox file is damaged   75 another agent owns the outbox (its pid is named)   78 config invalid
+  69 Odoo unreachable (check-config --odoo, doctor); with --odoo, 78 is also a name or a right Odoo lacks
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -77,6 +83,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       json: { type: 'boolean', default: false },
+      odoo: { type: 'boolean', default: false },
       state: { type: 'string' },
       type: { type: 'string' },
       key: { type: 'string' },
@@ -107,10 +114,13 @@ async function main(argv: string[]): Promise<number> {
     case 'check-config': {
       const file = sub ?? values.config;
       if (!file) return usage('check-config needs a file');
+      if (values.odoo) return checkOdoo(file, Boolean(values.json));
       const { config } = loadConfigFile(file);
       out({ ok: true, file, summary: summarize(config) }, `${file}: valid\n${summarize(config)}`);
       return EXIT.ok;
     }
+    case 'doctor':
+      return checkOdoo(configPath, Boolean(values.json));
     case 'run': {
       const { runAgent } = await import('./run');
       return runAgent(values.config ?? process.env.EDGE_AGENT_CONFIG);
@@ -161,6 +171,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 type Values = Record<string, string | boolean | undefined>;
+
+async function checkOdoo(file: string, json: boolean): Promise<number> {
+  const { checkConfigWithOdoo } = await import('./check-odoo');
+  return EXIT[await checkConfigWithOdoo(file, json)];
+}
 
 async function outboxCommand(
   outbox: SqliteOutbox,

@@ -4,12 +4,14 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { registerBuiltins } from '../runtime/builtins';
 import { ConfigError } from '../errors';
-import { locate } from './locate';
+import { locate, type Position } from './locate';
 import { buildConfigSchema, type AgentConfig } from './schema';
 
 export interface LoadedConfig {
   file: string;
   config: AgentConfig;
+  /** Where a config path is in the file (a path the file leaves out: its nearest written ancestor). */
+  position(path: readonly PropertyKey[]): Position;
 }
 
 /** Read, parse and validate a config file. Throws ConfigError listing every problem as `file:line:col: path: message`. */
@@ -20,10 +22,15 @@ export function loadConfigFile(file: string): LoadedConfig {
   } catch (err) {
     throw new ConfigError([`${file}:1:1: (file): cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
   }
-  return { file, config: parseConfigText(text, file) };
+  return parseConfigSource(text, file);
 }
 
 export function parseConfigText(text: string, file = '<config>'): AgentConfig {
+  return parseConfigSource(text, file).config;
+}
+
+/** Parse and validate config text, keeping the YAML positions for later messages (the Odoo dry run). */
+export function parseConfigSource(text: string, file = '<config>'): LoadedConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -41,7 +48,13 @@ export function parseConfigText(text: string, file = '<config>'): AgentConfig {
     const problems = result.error.issues.map((issue) => formatIssue(issue, doc, lines, file));
     throw new ConfigError([...new Set(problems)]);
   }
-  return resolvePaths(result.data, file);
+  return { file, config: resolvePaths(result.data, file), position: (path) => locate(doc, lines, path) };
+}
+
+/** `file:line:col: path` for a message about one place in the config. */
+export function placeOf(loaded: LoadedConfig, path: readonly PropertyKey[]): string {
+  const p = loaded.position(path);
+  return `${loaded.file}:${p.line}:${p.column}: ${dotted(path)}`;
 }
 
 function formatIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter, file: string): string {
@@ -72,7 +85,8 @@ function describe(issue: z.core.$ZodIssue, absent: boolean): string {
   return issue.message;
 }
 
-function dotted(path: readonly PropertyKey[]): string {
+/** `rules[2].codes.E12.reason`: a config path as messages show it. */
+export function dotted(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i === 0 ? '' : '.') + String(p))).join('');
 }

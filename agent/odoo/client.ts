@@ -3,6 +3,7 @@ import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import type { Logger } from '../log';
 import { odooError, toOdooError, transportCodeOf, type OdooFailure } from './classify';
 import type { OdooConfig } from './config';
+import { ServerClock, type ClockOffset } from './server-clock';
 import { OdooError, type CallParams, type OdooClient, type OdooProtocol, type OdooServerInfo } from './types';
 
 /** Context sent with every call unless the caller overrides a key: times are UTC on the wire. */
@@ -35,6 +36,7 @@ class HttpOdooClient implements OdooClient {
   private connecting: Promise<OdooServerInfo> | undefined;
   private rpcId = 0;
   private closed = false;
+  private readonly clock = new ServerClock();
 
   constructor(
     private readonly cfg: OdooConfig,
@@ -178,6 +180,10 @@ class HttpOdooClient implements OdooClient {
     await this.call('res.users', 'context_get');
   }
 
+  serverClock(): ClockOffset | undefined {
+    return this.clock.estimate();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -236,12 +242,15 @@ class HttpOdooClient implements OdooClient {
     };
     if (body !== undefined) all['content-type'] = 'application/json';
     try {
+      const sent = Date.now();
       const res = await request(this.base + path, {
         dispatcher: this.dispatcher,
         method,
         headers: all,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+      const date = res.headers.date;
+      this.clock.add(Array.isArray(date) ? date[0] : date, sent, Date.now());
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {

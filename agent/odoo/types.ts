@@ -1,4 +1,5 @@
 import { Failure, type FailureAction } from '../errors';
+import type { ClockOffset } from './server-clock';
 
 /**
  * One interface over Odoo's two external APIs: JSON-2 (`/json/2/<model>/<method>`,
@@ -33,6 +34,8 @@ export interface OdooClient {
   call<T = unknown>(model: string, method: string, params?: CallParams): Promise<T>;
   /** A cheap request that proves Odoo answers and the key is accepted (the circuit breaker's probe). */
   probe(): Promise<void>;
+  /** Odoo's clock against this gateway's, from the Date headers of the answers so far; undefined before any. */
+  serverClock?(): ClockOffset | undefined;
   close(): Promise<void>;
 }
 

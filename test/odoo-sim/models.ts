@@ -448,6 +448,8 @@ function stripInternal(ctx: Record<string, unknown>): Record<string, unknown> {
 }
 
 // ---- model definitions ------------------------------------------------------------
+// `acl` rows are Odoo 19's ir.model.access.csv for the groups the agent's user may have
+// (17 and 18 give these groups the same rights on these models).
 
 export function defineModels(db: Database): void {
   const v = db.version;
@@ -477,6 +479,19 @@ export function defineModels(db: Database): void {
           return { lang: u.lang || 'en_US', tz: u.tz || false, uid: env.uid };
         },
       },
+      // 17: a model method about the calling user; 18+: a method of one user record.
+      has_group:
+        v >= 18
+          ? {
+              api: 'records',
+              params: ['group_ext_id'],
+              required: 1,
+              run: (env, ids, kw) => {
+                if (ids.length !== 1) throw valueError(`Expected singleton: res.users(${ids.join(', ')}${ids.length ? ',' : ''})`);
+                return env.db.userGroups.get(ids[0]!)?.has(String(kw.group_ext_id)) ?? false;
+              },
+            }
+          : { api: 'model', params: ['group_ext_id'], required: 1, run: (env, _ids, kw) => env.hasGroup(String(kw.group_ext_id)) },
     },
   });
   defs.push({
@@ -709,6 +724,10 @@ export function defineModels(db: Database): void {
     name: 'stock.location',
     description: 'Inventory Locations',
     module: 'stock',
+    acl: [
+      ['base.group_user', 'r---'],
+      ['stock.group_stock_manager', 'rwcu'],
+    ],
     recName: 'complete_name',
     order: 'complete_name, id',
     fields: {
@@ -764,6 +783,10 @@ export function defineModels(db: Database): void {
     name: 'stock.warehouse',
     description: 'Warehouse',
     module: 'stock',
+    acl: [
+      ['base.group_user', 'r---'],
+      ['stock.group_stock_manager', 'rwcu'],
+    ],
     afterWrite: (env, _ids, vals) => {
       if ('view_location_id' in vals) {
         const roots = env.db
@@ -793,6 +816,7 @@ export function defineModels(db: Database): void {
     name: 'stock.lot',
     description: 'Lot/Serial',
     module: 'stock',
+    acl: [['stock.group_stock_user', 'rwcu']],
     fields: {
       name: char('Lot/Serial Number', { required: true }),
       product_id: m2o('product.product', 'Product', { required: true }),
@@ -817,6 +841,10 @@ export function defineModels(db: Database): void {
     name: 'stock.quant',
     description: 'Quants',
     module: 'stock',
+    acl: [
+      ['base.group_user', 'r---'],
+      ['stock.group_stock_user', 'rwc-'],
+    ],
     displayName: (env, r) => env.displayName('product.product', env.browse('product.product', r.product_id as number)),
     fields: {
       product_id: m2o('product.product', 'Product', { required: true }),
@@ -852,6 +880,7 @@ export function defineModels(db: Database): void {
       // Odoo 19 takes a date for the adjustment moves (action_apply_inventory(date=None)).
       action_apply_inventory: recordMethod(
         (env, ids, kw) => {
+          if (v < 18 && !env.hasGroup('stock.group_stock_manager')) throw userError('Only a stock manager can validate an inventory adjustment.');
           const invLoc = env.db.all('stock.location').find((l) => l.usage === 'inventory');
           for (const qid of ids) {
             const q = env.browse('stock.quant', qid);
@@ -887,6 +916,10 @@ export function defineModels(db: Database): void {
     name: 'stock.picking.type',
     description: 'Picking Type',
     module: 'stock',
+    acl: [
+      ['base.group_user', 'r---'],
+      ['stock.group_stock_manager', 'rwcu'],
+    ],
     fields: {
       name: char('Operation Type', { required: true }),
       code: sel(
@@ -932,6 +965,11 @@ export function defineModels(db: Database): void {
     name: 'stock.move',
     description: 'Stock Move',
     module: 'stock',
+    acl: [
+      ['stock.group_stock_user', 'rwc-'],
+      ['mrp.group_mrp_user', 'rwcu'],
+      ['stock.group_stock_manager', 'rwcu'],
+    ],
     displayName: (env, r) => String(env.value('stock.move', r, 'reference')),
     fields: {
       ...(v >= 19 ? { description_picking: text('Description Of Picking') } : { name: char('Description', { required: true }) }),
@@ -1023,6 +1061,7 @@ export function defineModels(db: Database): void {
     name: 'stock.move.line',
     description: 'Product Moves (Stock Move Line)',
     module: 'stock',
+    acl: [['base.group_user', 'rwcu']],
     displayName: (env, r) => {
       const move = env.get('stock.move', r.move_id as number);
       return move ? String(env.value('stock.move', move, 'reference')) : String(r.id);
@@ -1091,6 +1130,7 @@ export function defineModels(db: Database): void {
     name: 'stock.picking',
     description: 'Transfer',
     module: 'stock',
+    acl: [['stock.group_stock_user', 'rwcu']],
     fields: {
       name: char('Reference', { default: '/' }),
       picking_type_id: m2o('stock.picking.type', 'Operation Type', { required: true }),
@@ -1222,6 +1262,10 @@ export function defineModels(db: Database): void {
     name: 'stock.scrap',
     description: 'Scrap',
     module: 'stock',
+    acl: [
+      ['stock.group_stock_user', 'rwc-'],
+      ['stock.group_stock_manager', 'rwcu'],
+    ],
     fields: {
       name: char('Reference', { default: 'New', required: true }),
       product_id: m2o('product.product', 'Product', { required: true }),
@@ -1308,6 +1352,10 @@ export function defineModels(db: Database): void {
     name: 'mrp.workcenter',
     description: 'Work Center',
     module: 'mrp',
+    acl: [
+      ['mrp.group_mrp_user', 'r---'],
+      ['mrp.group_mrp_manager', 'rwcu'],
+    ],
     fields: {
       name: char('Work Center', { required: true }),
       code: char('Code'),
@@ -1344,6 +1392,10 @@ export function defineModels(db: Database): void {
     name: 'mrp.workcenter.productivity.loss',
     description: 'Workcenter Productivity Losses',
     module: 'mrp',
+    acl: [
+      ['mrp.group_mrp_user', 'r---'],
+      ['mrp.group_mrp_manager', 'rwcu'],
+    ],
     order: 'sequence, id',
     fields: {
       name: char('Blocking Reason', { required: true }),
@@ -1356,6 +1408,7 @@ export function defineModels(db: Database): void {
     name: 'mrp.workcenter.productivity',
     description: 'Workcenter Productivity Log',
     module: 'mrp',
+    acl: [['mrp.group_mrp_user', 'rwcu']],
     order: 'id desc',
     displayName: (env, r) => String(env.get('mrp.workcenter', r.workcenter_id as number)?.name ?? r.id),
     fields: {
@@ -1479,6 +1532,7 @@ export function defineModels(db: Database): void {
     name: 'mrp.workorder',
     description: 'Work Order',
     module: 'mrp',
+    acl: [['mrp.group_mrp_user', 'rwcu']],
     order: 'sequence, id',
     displayName: (env, r) => `${String(env.get('mrp.production', r.production_id as number)?.name ?? '')} - ${String(r.name)}`,
     fields: {
@@ -1567,6 +1621,10 @@ export function defineModels(db: Database): void {
     name: 'mrp.routing.workcenter',
     description: 'Work Center Usage',
     module: 'mrp',
+    acl: [
+      ['mrp.group_mrp_user', 'r---'],
+      ['mrp.group_mrp_manager', 'rwcu'],
+    ],
     fields: {
       name: char('Operation', { required: true }),
       bom_id: m2o('mrp.bom', 'Bill of Material', { required: true }),
@@ -1652,6 +1710,10 @@ export function defineModels(db: Database): void {
     name: 'mrp.production',
     description: 'Production Order',
     module: 'mrp',
+    acl: [
+      ['mrp.group_mrp_user', 'rwcu'],
+      ['stock.group_stock_user', 'r---'],
+    ],
     order: 'priority desc, date_start, id',
     fields: moFields,
     prepareCreate: (env, vals) => {
@@ -1723,6 +1785,10 @@ export function defineModels(db: Database): void {
     name: 'maintenance.equipment',
     description: 'Maintenance Equipment',
     module: 'maintenance',
+    acl: [
+      ['base.group_user', 'r---'],
+      ['maintenance.group_equipment_manager', 'rwcu'],
+    ],
     displayName: (_env, r) => (r.serial_no ? `${String(r.name)}/${String(r.serial_no)}` : String(r.name)),
     fields: {
       name: char('Equipment Name', { required: true }),
@@ -1743,6 +1809,7 @@ export function defineModels(db: Database): void {
     name: 'maintenance.request',
     description: 'Maintenance Request',
     module: 'maintenance',
+    acl: [['base.group_user', 'rwcu']],
     order: 'id desc',
     fields: {
       name: char('Subjects', { required: true }),

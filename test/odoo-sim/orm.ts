@@ -56,8 +56,15 @@ export interface ModelDef {
   /** Default order, e.g. `id` or `date_start desc, id`. */
   order?: string;
   methods?: Record<string, MethodDef>;
-  /** Who may read and who may change it (default: any internal user). */
+  /** Who may read and who may change it (default: any internal user). Not used when `acl` is set. */
   access?: { read?: 'admin' | 'user'; write?: 'admin' | 'user' };
+  /**
+   * Odoo's access rules (ir.model.access): a group and its rights in the
+   * order of Odoo's CSV files, read write create unlink, `-` for none
+   * (`['mrp.group_mrp_user', 'r---']`). A user has a right when one of the
+   * user's groups has it.
+   */
+  acl?: ReadonlyArray<readonly [group: string, rights: string]>;
   /** Filled in before defaults, e.g. a sequence name. */
   prepareCreate?: (env: Env, vals: Record<string, unknown>) => void;
   /** Constraints and side effects after create/write. */
@@ -100,6 +107,30 @@ function shapeOf(def: ModelDef): ModelShape {
   return shape;
 }
 
+/** Groups that bring others with them (res.groups implied_ids in Odoo's data). */
+const IMPLIED: Record<string, string[]> = {
+  'mrp.group_mrp_manager': ['mrp.group_mrp_user'],
+  'mrp.group_mrp_user': ['stock.group_stock_user'],
+  'stock.group_stock_manager': ['stock.group_stock_user'],
+  'stock.group_stock_user': ['base.group_user'],
+  'maintenance.group_equipment_manager': ['base.group_user'],
+};
+
+/** A user's groups with every group they imply. */
+export function withImpliedGroups(groups: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const add = (g: string) => {
+    if (out.has(g)) return;
+    out.add(g);
+    for (const i of IMPLIED[g] ?? []) add(i);
+  };
+  for (const g of groups) add(g);
+  return out;
+}
+
+const RIGHT_INDEX = { read: 0, write: 1, create: 2, unlink: 3 } as const;
+export type AccessOperation = keyof typeof RIGHT_INDEX;
+
 /** The store: all tables of one database, and the undo journal of the running call. */
 export class Database {
   readonly models = new Map<string, ModelDef>();
@@ -109,6 +140,8 @@ export class Database {
   private readonly sequences = new Map<string, number>();
   private journal: Array<() => void> | undefined;
   readonly installed: Set<string>;
+  /** Each user's groups (implied ones included); administrators pass every check anyway. */
+  readonly userGroups = new Map<number, Set<string>>();
 
   constructor(
     readonly name: string,
@@ -300,14 +333,29 @@ export class Env {
     return def;
   }
 
-  /** Odoo's model access rights (ir.model.access) as far as the simulator keeps them. */
-  checkAccess(def: ModelDef, operation: 'read' | 'write' | 'create' | 'unlink' = 'read'): void {
+  /** Is the user in this group (`stock.group_stock_manager`)? */
+  hasGroup(group: string): boolean {
+    return this.isAdmin || (this.db.userGroups.get(this.uid)?.has(group) ?? false);
+  }
+
+  /** Does the user have this model access right (ir.model.access)? */
+  allowed(def: ModelDef, operation: AccessOperation): boolean {
+    if (this.isAdmin) return true;
+    if (def.acl) return def.acl.some(([group, rights]) => rights[RIGHT_INDEX[operation]] !== '-' && this.hasGroup(group));
     const need = operation === 'read' ? def.access?.read : def.access?.write;
-    if (need === 'admin' && !this.isAdmin) {
+    return need !== 'admin';
+  }
+
+  /** Odoo's model access rights (ir.model.access) as far as the simulator keeps them. */
+  checkAccess(def: ModelDef, operation: AccessOperation = 'read'): void {
+    if (!this.allowed(def, operation)) {
+      const groups = def.acl?.filter(([, rights]) => rights[RIGHT_INDEX[operation]] !== '-').map(([g]) => g) ?? [
+        this.version >= 19 ? 'Access Rights' : 'Administration/Access Rights',
+      ];
       const verb = { read: 'access', write: 'modify', create: 'create', unlink: 'delete' }[operation];
       throw accessError(
         `You are not allowed to ${verb} '${def.description}' (${def.name}) records.\n\n` +
-          `This operation is allowed for the following groups:\n\t- ${this.version >= 19 ? 'Access Rights' : 'Administration/Access Rights'}\n\n` +
+          `This operation is allowed for the following groups:\n${groups.map((g) => `\t- ${g}`).join('\n')}\n\n` +
           `Contact your administrator to request access if necessary.`,
       );
     }
@@ -1230,7 +1278,35 @@ function genericMethods(version: number): Record<string, MethodDef> {
       params: ['allfields', 'attributes'],
       run: (env, _ids, kw) => env.fieldsGet(currentModel(env), list(kw.allfields), list(kw.attributes)),
     },
+    // Model access rights of the calling user: check_access_rights on every version
+    // (deprecated since 18), has_access on an empty recordset from 18.
+    check_access_rights: {
+      api: 'model',
+      params: ['operation', 'raise_exception'],
+      required: 1,
+      run: (env, _ids, kw) => {
+        const def = env.model(currentModel(env));
+        const op = accessOperation(kw.operation);
+        if (kw.raise_exception !== false) env.checkAccess(def, op);
+        return env.allowed(def, op);
+      },
+    },
+    ...(version >= 18
+      ? {
+          has_access: {
+            api: 'records',
+            params: ['operation'],
+            required: 1,
+            run: (env, _ids, kw) => env.allowed(env.model(currentModel(env)), accessOperation(kw.operation)),
+          } satisfies MethodDef,
+        }
+      : {}),
   };
+}
+
+function accessOperation(v: unknown): AccessOperation {
+  if (typeof v === 'string' && v in RIGHT_INDEX) return v as AccessOperation;
+  throw valueError(`Invalid access mode: ${String(v)}`);
 }
 
 /** The model of the running call (set by callMethod). */

@@ -28,7 +28,7 @@ import {
 } from './errors';
 import { isFaultSpec, SimFaults, type CallInfo, type FaultKind, type FaultSpec } from './faults';
 import { defineModels } from './models';
-import { bindArguments, Database, Env, type MethodDef } from './orm';
+import { bindArguments, Database, Env, withImpliedGroups, type MethodDef } from './orm';
 import { seedBase, seedPlant } from './seed';
 import { SimState } from './state';
 
@@ -51,6 +51,12 @@ export interface OdooSimOptions {
   botTz?: string;
   /** Give the agent user administrator rights (default: a plain MRP/stock/maintenance user). */
   botIsAdmin?: boolean;
+  /**
+   * The agent user's groups (implied groups follow). Default: the manager
+   * groups of manufacturing, inventory and maintenance, so every operation
+   * may run; PLAIN_BOT_GROUPS is the user of the real test servers.
+   */
+  botGroups?: readonly string[];
   /** Create the demo plant (products, lots, work centers, equipment, orders). Default true. */
   seed?: boolean;
   /** Extra modules installed besides base/uom/product/stock/mrp/maintenance (quality_control, quality_control_oca). */
@@ -63,7 +69,7 @@ export interface OdooSimOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Behave like a server with several databases: a request without X-Odoo-Database (JSON-2) gets the no-database 404. */
   requireDbHeader?: boolean;
-  /** Clock for dates written by Odoo (date_start, date_done ...). */
+  /** Clock for dates written by Odoo (date_start, date_done ...) and for the Date header of its answers. */
   clock?: () => Date;
 }
 
@@ -123,6 +129,12 @@ const HTML_404_NODB =
   '<p>No database is selected and the requested URL was not found in the server-wide controllers.</p>\n' +
   '<p>Please verify the hostname, <a href=/web/login>login</a> and try again.</p>\n\n<!-- Alternatively, use the X-Odoo-Database header. -->\n';
 
+/** The groups of the real servers' agent user: Manufacturing / User and Inventory / User, no manager rights. */
+export const PLAIN_BOT_GROUPS: readonly string[] = ['mrp.group_mrp_user', 'stock.group_stock_user'];
+
+/** Default groups of the agent user: every right the operations could want. */
+const FULL_BOT_GROUPS: readonly string[] = ['mrp.group_mrp_manager', 'stock.group_stock_manager', 'maintenance.group_equipment_manager'];
+
 const STATUS_TEXT: Record<number, string> = { 429: 'Too Many Requests', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Time-out' };
 
 /** Start a simulator; resolves once it listens. */
@@ -143,6 +155,8 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
     seedBase(boot, { login, botEmail: opts.botEmail === undefined ? `${login}@example.com` : opts.botEmail, botTz: opts.botTz ?? 'Europe/Brussels' }),
   );
   if (opts.seed !== false) db.transaction(() => seedPlant(new Env(db, users.adminUid, { tz: 'UTC' }, true)));
+  db.userGroups.set(users.adminUid, withImpliedGroups(FULL_BOT_GROUPS));
+  db.userGroups.set(users.botUid, withImpliedGroups(opts.botIsAdmin ? FULL_BOT_GROUPS : (opts.botGroups ?? FULL_BOT_GROUPS)));
   const state = new SimState(db, users.adminUid, users.botUid);
   const keys = new Map<string, number>([
     [apiKey, users.botUid],
@@ -237,7 +251,7 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
 
   function send(res: http.ServerResponse, status: number, body: string, contentType: string, record: RequestRecord, headers: Record<string, string> = {}) {
     record.status = status;
-    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
+    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Date: db.clock().toUTCString(), ...headers });
     res.end(body);
   }
   function sendJson(res: http.ServerResponse, status: number, body: unknown, record: RequestRecord, headers: Record<string, string> = {}) {
