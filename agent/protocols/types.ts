@@ -37,6 +37,42 @@ export interface SourceAdapter {
   /** Stop reading and release everything. Safe after a failed or partial start, and safe to call twice. */
   stop(): Promise<void>;
   health(): AdapterHealth;
+  /**
+   * Write values to the device through this source's own connection (order
+   * release to a line without MQTT). Each value is checked after the write
+   * (the server's status code, or a read back) and reported one by one;
+   * never throws for a refused value. Absent on sources that cannot write.
+   */
+  write?(values: readonly WriteRequest[]): Promise<WriteResult[]>;
+}
+
+/** One value to write: where (an OPC UA NodeId, or a Modbus unit, area and address) and as what type. */
+export type WriteRequest =
+  | {
+      kind: 'opcua';
+      nodeId: string;
+      value: string | number | boolean;
+      dataType?: 'String' | 'Double' | 'Float' | 'Int16' | 'Int32' | 'UInt16' | 'UInt32' | 'Boolean';
+    }
+  | {
+      kind: 'modbus';
+      unitId: number;
+      /** Zero-based holding register address. */
+      address: number;
+      type: 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64' | 'string';
+      wordOrder?: 'ABCD' | 'CDAB' | 'BADC' | 'DCBA';
+      /** For `string`: registers to fill (two characters each; the rest padded with NUL). */
+      length?: number;
+      value: string | number;
+    };
+
+/** What became of one write: verified, or refused with the device's reason. */
+export interface WriteResult {
+  ok: boolean;
+  /** The device's own answer (an OPC UA status code name, a Modbus exception) when refused or not verified. */
+  reason?: string;
+  /** What reading it back gave, when it was read back. */
+  readBack?: unknown;
 }
 
 /** Registered by `type`; `create` never does I/O (start does). */
