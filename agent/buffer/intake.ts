@@ -4,7 +4,7 @@ import type { CanonicalEvent } from '../model/event';
 import type { FlowStore } from './flows';
 import type { KeyIndex } from './key-index';
 import type { EnqueueExtras, EnqueueResult } from './outbox';
-import type { OutboxStore } from './store';
+import { eventOf, type OutboxStore } from './store';
 
 export interface IntakeOptions {
   /** Under concurrent load, how long a batch may wait for more events (ms, 0-10). */
@@ -46,7 +46,7 @@ export class Intake {
   /** Write transactions committed by enqueue (diagnostics: events per commit). */
   commits = 0;
   private health: WriteHealth = { failingSince: null, lastError: null, failures: 0 };
-  private readonly st: { ruleState: Database.Statement; invalid: Database.Statement };
+  private readonly st: { ruleState: Database.Statement; invalid: Database.Statement; existing: Database.Statement; conflict: Database.Statement };
 
   constructor(
     private readonly store: OutboxStore,
@@ -60,6 +60,8 @@ export class Intake {
     this.st = {
       ruleState: store.db.prepare(`INSERT INTO rule_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
       invalid: store.db.prepare(`INSERT INTO invalid_input(source, origin, reason, raw, encoding, received_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      existing: store.db.prepare(`SELECT id, type, skey, body FROM events WHERE id = ?`),
+      conflict: store.db.prepare(`INSERT INTO conflicts(id, kept, refused, at) VALUES (?, ?, ?, ?)`),
     };
   }
 
@@ -161,6 +163,24 @@ export class Intake {
     } else this.store.log?.debug({ code, events }, 'outbox commit failed again');
   }
 
+  /**
+   * An id already in the queue: the same fact seen twice (a resend, a retained
+   * message) is a duplicate; the same id with other content (a MES resending a
+   * corrected message) is kept as a conflict with both versions.
+   */
+  private conflicting(e: CanonicalEvent, now: number): boolean {
+    const row = this.st.existing.get(e.id) as { id: string; type: string; skey: string; body: string } | undefined;
+    if (!row) return false; // held or rolled up by a flow: compared there as ids only
+    const kept = eventOf(row);
+    if (sameFact(kept, e)) return false;
+    this.st.conflict.run(e.id, JSON.stringify(kept), JSON.stringify(e), now);
+    this.store.log?.warn(
+      { id: e.id, kept, refused: e },
+      'an event came again with the same id and other content: the first is kept, the second is kept as a conflict for a person',
+    );
+    return true;
+  }
+
   private writeBatch(batch: Waiter[]): EnqueueResult[] {
     const now = this.store.now();
     const flows = this.flows;
@@ -169,6 +189,7 @@ export class Intake {
       const results: EnqueueResult[] = [];
       let queued = 0;
       let duplicates = 0;
+      let conflicts = 0;
       let invalid = 0;
       for (const w of batch) {
         const r: EnqueueResult = { inserted: 0, duplicates: 0 };
@@ -194,7 +215,10 @@ export class Intake {
           if (this.keys.insert(e, now)) {
             r.inserted++;
             queued++;
-          } else r.duplicates++;
+          } else {
+            r.duplicates++;
+            if (this.conflicting(e, now)) r.conflicts = (r.conflicts ?? 0) + 1;
+          }
         }
         for (const [name, value] of w.extras?.ruleState ?? []) this.st.ruleState.run(name, JSON.stringify(value));
         for (const bad of w.extras?.invalid ?? []) {
@@ -202,14 +226,37 @@ export class Intake {
           invalid++;
         }
         duplicates += r.duplicates;
+        conflicts += r.conflicts ?? 0;
         results.push(r);
       }
       this.store.bump(queued, 'pending');
       this.store.bump(duplicates, 'duplicates');
+      this.store.bump(conflicts, 'conflicts');
       this.store.bump(invalid, 'invalid');
       return results;
     });
     this.commits++;
     return out;
   }
+}
+
+/** Same type, key, time of the fact and payload (the time compared as an instant, the payload whatever its key order). */
+function sameFact(a: CanonicalEvent, b: CanonicalEvent): boolean {
+  return (
+    a.type === b.type &&
+    a.sequenceKey === b.sequenceKey &&
+    Date.parse(a.occurredAt) === Date.parse(b.occurredAt) &&
+    canonical(a.payload) === canonical(b.payload)
+  );
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }

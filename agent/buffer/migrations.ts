@@ -124,6 +124,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE heads ADD COLUMN tail INTEGER;
     `,
   },
+  {
+    version: 6,
+    name: 'conflicts: the same id with other content',
+    sql: `
+      -- An event whose id is already in the outbox but whose content differs
+      -- (a MES that resent a corrected message): the first stays, the second
+      -- is kept here for a person to see, never silently dropped.
+      CREATE TABLE conflicts (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        kept TEXT NOT NULL,
+        refused TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX conflicts_at ON conflicts(at);
+      INSERT INTO counters(name, value) VALUES ('conflicts', 0);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

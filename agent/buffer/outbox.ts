@@ -42,6 +42,8 @@ export interface EnqueueResult {
   inserted: number;
   /** Events whose id was already in the outbox: ignored and counted. */
   duplicates: number;
+  /** Of `duplicates`, those whose content differs from the event already there: kept as conflicts for a person. */
+  conflicts?: number;
   /** Of `inserted`, events a flow holds until its schedule fires. */
   held?: number;
   /** Held events of the same keys that went into the queue ahead of these events (flows.ts). */
@@ -78,6 +80,8 @@ export interface OutboxCounts {
   skipped: number;
   duplicates: number;
   invalid: number;
+  /** Events refused because their id was taken by an event with other content (listConflicts). */
+  conflicts: number;
   /** pending + inflight + retrying + parked: what counts against maxEvents. */
   unfinished: number;
 }
@@ -102,6 +106,16 @@ export interface ActionFilter {
 
 export interface InvalidRecord extends InvalidInput {
   rowid: number;
+}
+
+/** An event refused because its id was already in the outbox with other content. */
+export interface ConflictRecord {
+  id: string;
+  /** The event the outbox keeps (the first). */
+  kept: CanonicalEvent;
+  /** The event that came later with the same id. */
+  refused: CanonicalEvent;
+  at: number;
 }
 
 export interface AuditEntry {
@@ -166,6 +180,8 @@ export interface Outbox {
   /** Events held by flows now (they count against the bound). */
   readonly heldEvents: number;
   listInvalid(limit?: number): InvalidRecord[];
+  /** Newest first: events refused because their id was taken by an event with other content. */
+  listConflicts(limit?: number): ConflictRecord[];
   audit(actor: string, action: string, detail: unknown): void;
   listAudit(limit?: number): AuditEntry[];
   loadRuleState(): Array<[string, unknown]>;

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { flowArrivals } from './flows';
-import type { AuditEntry, InvalidRecord, ListFilter, OutboxCounts, OutboxRecord } from './outbox';
+import type { CanonicalEvent } from '../model/event';
+import type { AuditEntry, ConflictRecord, InvalidRecord, ListFilter, OutboxCounts, OutboxRecord } from './outbox';
 import { whereOf } from './operator-actions';
 import { toRecord, type EventRow, type OutboxStore } from './store';
 
@@ -57,6 +58,15 @@ export class Reports {
     }));
   }
 
+  listConflicts(limit = 100): ConflictRecord[] {
+    return (this.st.conflicts.all(limit) as Array<{ id: string; kept: string; refused: string; at: number }>).map((r) => ({
+      id: r.id,
+      kept: JSON.parse(r.kept) as CanonicalEvent,
+      refused: JSON.parse(r.refused) as CanonicalEvent,
+      at: r.at,
+    }));
+  }
+
   listAudit(limit = 100): AuditEntry[] {
     type Row = { at: number; actor: string; action: string; detail: string };
     return (this.st.audit.all(limit) as Row[]).map((r) => ({ at: r.at, actor: r.actor, action: r.action, detail: JSON.parse(r.detail) as unknown }));
@@ -79,6 +89,7 @@ function prepare(db: Database.Database) {
     byId: db.prepare(`SELECT * FROM events WHERE id = ?`),
     invalid: db.prepare(`SELECT * FROM invalid_input ORDER BY rowid DESC LIMIT ?`),
     audit: db.prepare(`SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT ?`),
+    conflicts: db.prepare(`SELECT id, kept, refused, at FROM conflicts ORDER BY rowid DESC LIMIT ?`),
     ruleState: db.prepare(`SELECT name, value FROM rule_state`),
     arrivals: db.prepare(
       `SELECT type, state, count(*) AS events FROM events WHERE created_at >= ? AND created_at < ? GROUP BY type, state ORDER BY type, state`,

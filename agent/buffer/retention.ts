@@ -38,6 +38,8 @@ export function prune(store: OutboxStore, doneBefore: number, invalidBefore: num
   const invalid = store.write(() => {
     const n = db.prepare(`DELETE FROM invalid_input WHERE created_at < ?`).run(invalidBefore).changes;
     store.bump(-n, 'invalid');
+    // Conflicts are kept as long as invalid input: both are input a person may want to see.
+    store.bump(-db.prepare(`DELETE FROM conflicts WHERE at < ?`).run(invalidBefore).changes, 'conflicts');
     return n;
   });
   // Released members of flows keep their ids (duplicates) as long as delivered events do.

@@ -10,6 +10,7 @@ import { OperatorActions } from './operator-actions';
 import type {
   ActionFilter,
   AuditEntry,
+  ConflictRecord,
   EnqueueExtras,
   EnqueueResult,
   InvalidRecord,
@@ -167,6 +168,10 @@ export class SqliteOutbox implements Outbox {
 
   listInvalid(limit?: number): InvalidRecord[] {
     return this.reports.listInvalid(limit);
+  }
+
+  listConflicts(limit?: number): ConflictRecord[] {
+    return this.reports.listConflicts(limit);
   }
 
   listAudit(limit?: number): AuditEntry[] {

@@ -25,7 +25,7 @@ export interface StoreOptions {
   ownerWaitMs?: number;
 }
 
-export const COUNTED = ['pending', 'inflight', 'retrying', 'parked', 'done', 'skipped', 'duplicates', 'invalid'] as const;
+export const COUNTED = ['pending', 'inflight', 'retrying', 'parked', 'done', 'skipped', 'duplicates', 'invalid', 'conflicts'] as const;
 export type CounterName = (typeof COUNTED)[number];
 
 /** A row of the events table. */
@@ -266,9 +266,14 @@ export function bodyOf(e: CanonicalEvent): string {
   return JSON.stringify({ o: e.occurredAt, r: e.receivedAt, s: e.source, p: e.payload });
 }
 
-export function toRecord(row: EventRow): OutboxRecord {
+/** The event a stored row holds. */
+export function eventOf(row: Pick<EventRow, 'id' | 'type' | 'skey' | 'body'>): CanonicalEvent {
   const b = JSON.parse(row.body) as { o: string; r: string; s: string; p: unknown };
-  const event = { id: row.id, type: row.type, sequenceKey: row.skey, occurredAt: b.o, receivedAt: b.r, source: b.s, payload: b.p } as CanonicalEvent;
+  return { id: row.id, type: row.type, sequenceKey: row.skey, occurredAt: b.o, receivedAt: b.r, source: b.s, payload: b.p } as CanonicalEvent;
+}
+
+export function toRecord(row: EventRow): OutboxRecord {
+  const event = eventOf(row);
   return {
     seq: row.seq,
     id: row.id,

@@ -50,11 +50,29 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
       const o = make();
       const e = makeEvent();
       await o.enqueue([e]);
-      const r = await o.enqueue([{ ...e, payload: { ...e.payload, reason: 'changed' } } as typeof e]);
+      // The same fact again: received later (another receivedAt), its payload's keys in another order.
+      const again = { ...e, receivedAt: new Date().toISOString(), payload: Object.fromEntries(Object.entries(e.payload).reverse()) } as typeof e;
+      const r = await o.enqueue([again]);
       assert.deepEqual(r, { inserted: 0, duplicates: 1 });
       assert.equal(o.counts().duplicates, 1);
+      assert.equal(o.counts().conflicts, 0);
       assert.equal(o.counts().pending, 1);
-      assert.equal((o.get(e.id)!.event.payload as { reason: string }).reason, 'Material shortage');
+    });
+
+    it('keeps the same id with other content as a conflict with both versions (it was dropped silently as a duplicate)', async () => {
+      const o = make();
+      const e = makeEvent();
+      await o.enqueue([e]);
+      const corrected = { ...e, payload: { ...e.payload, reason: 'changed' } } as typeof e;
+      const r = await o.enqueue([corrected]);
+      assert.deepEqual(r, { inserted: 0, duplicates: 1, conflicts: 1 });
+      assert.equal(o.counts().conflicts, 1);
+      assert.equal(o.counts().pending, 1);
+      assert.equal((o.get(e.id)!.event.payload as { reason: string }).reason, 'Material shortage', 'the first is kept');
+      const [c] = o.listConflicts();
+      assert.equal(c?.id, e.id);
+      assert.deepEqual(c?.kept, e);
+      assert.deepEqual(c?.refused, corrected);
     });
 
     it('claims only the head of each key, oldest first', async () => {
