@@ -437,22 +437,23 @@ class StatusSite {
     }
     const name = clip((form.get('user') ?? '').trim().replace(/[\u0000-\u001f\u007f]/g, ''), 64);
     const password = form.get('password') ?? '';
-    const wait = Math.max(this.limiter.blockedFor(`ip:${c.ip}`), this.limiter.blockedFor(`user:${name}`));
-    if (wait > 0) {
+    // Counted before the password check: attempts sent at once must not pass the limit together.
+    const attempt = this.limiter.begin([`ip:${c.ip}`, `user:${name}`]);
+    if (attempt.waitMs > 0) {
+      const seconds = Math.ceil(attempt.waitMs / 1000);
       this.log.warn({ user: name, ip: c.ip }, 'login refused: too many failed attempts');
-      c.res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-      this.loginForm(c, 429, next, `Too many failed attempts. Wait ${Math.ceil(wait / 1000)} s and try again.`);
+      c.res.setHeader('Retry-After', String(seconds));
+      this.loginForm(c, 429, next, `Too many failed attempts. Wait ${seconds} s and try again.`);
       return;
     }
     const user = name && password ? await verifyUser(this.usersFile, name, password) : undefined;
     if (!user) {
-      this.limiter.fail(`ip:${c.ip}`);
-      this.limiter.fail(`user:${name}`);
       this.actions.audit(`web:${name || '(empty)'}`, 'login-failed', { ip: c.ip });
       this.log.warn({ user: name, ip: c.ip }, 'failed login on the status page');
       this.loginForm(c, 401, next, 'Wrong name or password.');
       return;
     }
+    attempt.succeeded();
     // A new session id at every login (an id known before the login is worth nothing after it).
     const old = c.cookies.get(SESSION_COOKIE);
     if (old) this.sessions.destroy(old);

@@ -227,18 +227,35 @@ describe('security pieces', () => {
     );
     assert.equal(parseCookies(undefined).size, 0);
   });
-  it('limits failed logins per key within a sliding minute', () => {
+  it('limits login attempts per key within a sliding minute', () => {
     let t = 0;
     const l = new LoginLimiter(5, 60_000, () => t);
     for (let i = 0; i < 5; i++) {
-      assert.equal(l.blockedFor('ip:a'), 0);
-      l.fail('ip:a');
+      assert.equal(l.begin(['ip:a']).waitMs, 0);
       t += 1000;
     }
-    assert.equal(l.blockedFor('ip:a'), 55_000);
-    assert.equal(l.blockedFor('ip:b'), 0);
+    assert.equal(l.begin(['ip:a']).waitMs, 55_000);
+    assert.equal(l.begin(['ip:b']).waitMs, 0);
     t = 60_001;
-    assert.equal(l.blockedFor('ip:a'), 0);
+    assert.equal(l.begin(['ip:a']).waitMs, 0);
+  });
+  it('parallel logins skip the rate limit: an attempt counts from its start; only a success gives it back', () => {
+    const l = new LoginLimiter(5, 60_000, () => 0);
+    const open = Array.from({ length: 5 }, () => l.begin(['ip:a', 'user:sam']));
+    assert.ok(open.every((a) => a.waitMs === 0));
+    // Five attempts still waiting for their password check hold both keys.
+    assert.equal(l.begin(['ip:a', 'user:other']).waitMs, 60_000);
+    assert.equal(l.begin(['ip:b', 'user:sam']).waitMs, 60_000);
+    open[2]!.succeeded();
+    open[2]!.succeeded();
+    const next = l.begin(['ip:b', 'user:sam']);
+    assert.equal(next.waitMs, 0, 'one place given back by the success');
+    assert.equal(l.begin(['ip:c', 'user:sam']).waitMs, 60_000, 'and only one');
+    // A refused attempt counts nothing and gives nothing back.
+    const refused = l.begin(['user:sam']);
+    assert.equal(refused.waitMs, 60_000);
+    refused.succeeded();
+    assert.equal(l.begin(['user:sam']).waitMs, 60_000);
   });
   it('ends sessions after idle time and at the latest after the maximum', () => {
     let t = 0;

@@ -143,6 +143,20 @@ describe('status page server (view: open)', () => {
     assert.equal((await new Browser(site.url, '127.0.1.99').login('ada', PASSWORDS.admin)).status, 429);
   });
 
+  it('parallel logins skip the rate limit: 30 sent at once for one user reach the password check at most 5 times', async () => {
+    await addUser(site.usersFile, 'rita', 'supervisor', 'rita password 1');
+    const b = new Browser(site.url, '127.0.0.7');
+    const token = /name="token" value="([^"]+)"/.exec(await b.text('/login'))![1]!;
+    // 29 wrong passwords and the right one 15th, all at once.
+    const passwords = Array.from({ length: 30 }, (_, i) => (i === 14 ? 'rita password 1' : `wrong password ${i}`));
+    const replies = await Promise.all(passwords.map((password) => b.request('/login', { form: { token, next: '/', user: 'rita', password } })));
+    const statuses = replies.map((r) => r.status);
+    const count = (s: number) => statuses.filter((x) => x === s).length;
+    assert.equal(count(401) + count(303) + count(429), 30, statuses.join(' '));
+    assert.ok(count(401) <= 5, `${count(401)} wrong passwords were checked: ${statuses.join(' ')}`);
+    assert.ok(count(429) >= 24, statuses.join(' '));
+  });
+
   it('sends an anonymous retry to the login and changes nothing', async () => {
     const b = new Browser(site.url);
     const res = await b.request('/events/retry', { form: { id: site.parkedId } });
