@@ -211,8 +211,30 @@ export function sameOrigin(headers: IncomingHttpHeaders): boolean {
   return url.host.toLowerCase() === host;
 }
 
-/** A `next` target after login: a path on this server only, never another site. */
+/** A path a browser cannot read as another host: printable ASCII, no space, no backslash, no `//`. */
+function plainPath(p: string): boolean {
+  return /^\/[\x21-\x5b\x5d-\x7e]*$/.test(p) && !p.includes('//');
+}
+
+/**
+ * A `next` target after login: a plain path on this server, or `/`. Browsers
+ * drop tabs and newlines and read a backslash as `/`, so `/<tab>/evil.example` would
+ * lead to another site, and a control character cannot go into a header at
+ * all. The path must stay plain when percent-decoded, as often as that changes it.
+ */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  if (!next || next.length > 2000) return '/';
+  let p = next;
+  for (let round = 0; round < 4; round++) {
+    if (!plainPath(p)) return '/';
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(p);
+    } catch {
+      return '/';
+    }
+    if (decoded === p) return next;
+    p = decoded;
+  }
+  return '/';
 }

@@ -212,9 +212,35 @@ describe('security pieces', () => {
     assert.equal(sameOrigin(h({ origin: 'file:///x' })), false);
   });
   it('keeps redirects after login on this server', () => {
-    assert.equal(safeNext('/'), '/');
-    assert.equal(safeNext('/?x=1'), '/?x=1');
-    for (const bad of ['//evil.example/', 'http://evil.example/', '/\\evil.example', '', null, undefined]) assert.equal(safeNext(bad), '/');
+    for (const good of ['/', '/?x=1', '/#exceptions', '/login?next=%2F']) assert.equal(safeNext(good), good);
+    for (const bad of ['//evil.example/', 'http://evil.example/', '/\\evil.example', '', null, undefined, 'x/', '/a//b'])
+      assert.equal(safeNext(bad), '/', String(bad));
+  });
+  it('open redirect: a next a browser would read as another host, or that cannot go into a header, is refused', () => {
+    const bad = [
+      '/\t/evil.example',
+      '/\n/evil.example',
+      '/\r\nSet-Cookie: x=1',
+      '/ /evil.example',
+      '/a%20b',
+      '/\u00a0/evil.example',
+      '/\u2028',
+      '/\u0100',
+      '/x\u0000',
+      '/x\u007f',
+      // Percent-decoding must not make it another host either, however often.
+      '/%09/evil.example',
+      '/%0d%0a/x',
+      '/%2F%2Fevil.example',
+      '/%2fevil.example/..%2F',
+      '/%5Cevil.example',
+      '/%252F%252Fevil.example',
+      '/%25252F%25252Fevil.example',
+      '/%E0%A4%A',
+      '/%',
+      `/${'a'.repeat(2000)}`,
+    ];
+    for (const next of bad) assert.equal(safeNext(next), '/', JSON.stringify(next));
   });
   it('parses cookies', () => {
     assert.deepEqual(

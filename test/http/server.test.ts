@@ -157,6 +157,37 @@ describe('status page server (view: open)', () => {
     assert.ok(count(429) >= 24, statuses.join(' '));
   });
 
+  it('open redirect: next=/%09/evil.example (and other tricks) after a login leads to / on this server', async () => {
+    const b = new Browser(site.url, '127.0.0.8');
+    const page = await b.text('/login?next=/%09/evil.example');
+    assert.match(page, /name="next" value="\/"/);
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+    const res = await b.request('/login', { form: { token, next: '/\t/evil.example', user: 'sam', password: PASSWORDS.supervisor } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/');
+    for (const next of ['/%09/evil.example', '/%5Cevil.example', '/%2F%2Fevil.example', '/%252F%252Fevil.example', '/%20/evil.example', '//evil.example']) {
+      const r = await b.request(`/login?next=${next}`);
+      assert.equal(r.status, 303, next);
+      assert.equal(r.headers.location, '/', next);
+    }
+    assert.equal((await b.request('/login?next=/%23exceptions')).headers.location, '/#exceptions');
+  });
+
+  it('next=/%0a/x or %0d%0a answers a redirect to /, never a 500 (invalid header character)', async () => {
+    const b = new Browser(site.url, '127.0.0.9');
+    assert.equal((await b.request('/login?next=/%0a/x')).status, 200, 'the login form, without a session');
+    const token = /name="token" value="([^"]+)"/.exec(await b.text('/login?next=/%0d%0aSet-Cookie:%20evil=1'))![1]!;
+    const res = await b.request('/login', { form: { token, next: '/\r\nSet-Cookie: evil=1', user: 'sam', password: PASSWORDS.supervisor } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/');
+    for (const next of ['/%0a/x', '/%0d%0aSet-Cookie:%20evil=1', '/x%00', '/%C4%80', '/%E0%A4%A']) {
+      const r = await b.request(`/login?next=${next}`);
+      assert.equal(r.status, 303, next);
+      assert.equal(r.headers.location, '/', next);
+    }
+    assert.equal(b.jar.has('evil'), false);
+  });
+
   it('sends an anonymous retry to the login and changes nothing', async () => {
     const b = new Browser(site.url);
     const res = await b.request('/events/retry', { form: { id: site.parkedId } });
