@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { AgentActions, AgentView } from '../runtime/view';
 import { flowsJson } from '../buffer/flows';
 import { AgentError, errorMessage } from '../errors';
 import { componentLogger, type Logger } from '../log';
 import { createMetrics } from './metrics';
+import { DEFAULT_LIMITS, hostUrl, listenOn, pageServer, type RequestLimits } from './listeners';
 import { findUser, listUsers, roleAllows, verifyUser, type Role } from './users';
 import { currentValue, editCandidates, fieldPath } from './edit-value';
 import { clip } from './format';
@@ -40,111 +40,42 @@ export interface HttpHandle {
   close(): Promise<void>;
 }
 
+export interface HttpOptions {
+  port?: number;
+  host?: string;
+  /** Shorter limits for tests; the defaults are the documented ones. */
+  limits?: Partial<RequestLimits>;
+}
+
 const MAX_BODY = 16 * 1024;
 const SAMPLE_MS = 5000;
-const RETRY_BIND_MS = 30_000;
 const PARKED_SHOWN = 50;
 
-export async function startHttp(
-  running: { view: AgentView; actions: AgentActions },
-  opts?: { port?: number; host?: string },
-): Promise<{ url: string; port: number; close(): Promise<void> }> {
+/** Serve the page on the configured addresses (or `opts.host`). Fails with HTTP_LISTEN when it cannot listen. */
+export async function startHttp(running: { view: AgentView; actions: AgentActions }, opts: HttpOptions = {}): Promise<HttpHandle> {
   const agent = running.view;
+  const config = agent.config.http;
   const log = componentLogger('http');
   const site = new StatusSite(agent, running.actions, log);
-  const hosts = opts?.host ? [opts.host] : agent.config.http.bind.length ? agent.config.http.bind : ['127.0.0.1'];
-  let port = opts?.port ?? agent.config.http.port;
-  const servers: Server[] = [];
-  const retryTimers: NodeJS.Timeout[] = [];
-  let closed = false;
-
-  const newServer = () => {
-    const s = createServer((req, res) => site.handle(req, res));
-    s.headersTimeout = 20_000;
-    s.requestTimeout = 30_000;
-    s.keepAliveTimeout = 5_000;
-    s.on('clientError', (_err, socket) => socket.destroy());
-    return s;
-  };
-
-  const bindLater = (host: string) => {
-    const t = setTimeout(() => {
-      retryTimers.splice(retryTimers.indexOf(t), 1);
-      if (closed) return;
-      const s = newServer();
-      listen(s, port, host).then(
-        () => {
-          if (closed) return void s.close();
-          servers.push(s);
-          log.info({ host, port }, `status page now also on ${hostUrl(host, port)}`);
-        },
-        () => bindLater(host),
-      );
-    }, RETRY_BIND_MS);
-    t.unref();
-    retryTimers.push(t);
-  };
-
+  const hosts = opts.host ? [opts.host] : config.bind.length ? config.bind : ['127.0.0.1'];
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  let listeners;
   try {
-    for (const [i, host] of hosts.entries()) {
-      const s = newServer();
-      try {
-        await listen(s, port, host);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // A LAN address that is not up yet (DHCP at boot): serve the others and keep trying it.
-        if (i > 0 && code === 'EADDRNOTAVAIL') {
-          log.warn({ host, port }, `cannot listen on ${host} yet (address not available); trying again every ${RETRY_BIND_MS / 1000} s`);
-          bindLater(host);
-          continue;
-        }
-        throw new AgentError('HTTP_LISTEN', `status page cannot listen on ${host}:${port}: ${code ?? errorMessage(err)}`, { cause: err });
-      }
-      servers.push(s);
-      if (port === 0) port = (s.address() as AddressInfo).port;
-    }
+    listeners = await listenOn(hosts, opts.port ?? config.port, () => pageServer((req, res) => site.handle(req, res), limits), log);
   } catch (err) {
-    await Promise.all(servers.map(closeServer));
     site.stop();
     throw err;
   }
-
-  const url = hostUrl(hosts[0]!, port);
-  log.info({ bind: hosts, port, view: agent.config.http.view }, `status page on ${hosts.map((h) => hostUrl(h, port)).join(', ')}`);
+  const { port } = listeners;
+  log.info({ bind: hosts, port, view: config.view }, `status page on ${hosts.map((h) => hostUrl(h, port)).join(', ')}`);
   return {
-    url,
+    url: hostUrl(hosts[0]!, port),
     port,
     async close() {
-      if (closed) return;
-      closed = true;
-      retryTimers.forEach(clearTimeout);
       site.stop();
-      await Promise.all(servers.map(closeServer));
+      await listeners.close();
     },
   };
-}
-
-function listen(s: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    s.once('error', onError);
-    s.listen(port, host, () => {
-      s.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function closeServer(s: Server): Promise<void> {
-  return new Promise((resolve) => {
-    s.close(() => resolve());
-    s.closeAllConnections();
-  });
-}
-
-function hostUrl(host: string, port: number): string {
-  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -212,6 +143,7 @@ class StatusSite {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.route(req, res).catch((err: unknown) => {
+      if (req.socket.destroyed && err instanceof HttpError) return;
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) this.log.error({ err, path: req.url }, `status page request failed: ${errorMessage(err)}`);
       if (res.headersSent) {
@@ -607,10 +539,16 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'The form is too large.');
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY) throw new HttpError(413, 'The form is too large.');
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    // The client went away, or was cut at the request deadline: nothing for the log.
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, 'The form did not arrive whole.');
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_LIMITS } from '../../agent/http/listeners';
 import { addUser, removeUser } from '../../agent/http/users';
 import { startHttp } from '../../agent/http/server';
 import { Browser, PASSWORDS, startSite, type TestSite } from './helpers';
@@ -390,5 +394,60 @@ describe('listening', () => {
       await http.close();
       await site.close();
     }
+  });
+});
+
+/** Open a raw connection, send `head` then one byte of `trickle` per second; resolves when the server closes it. */
+function slowWriter(port: number, head: string, trickle: string): Promise<{ seconds: number; answer: string }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < trickle.length) socket.write(trickle[i++]!);
+    }, 1000);
+    socket.write(head);
+    socket.on('data', (d) => (answer += String(d)));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ seconds: (Date.now() - t0) / 1000, answer });
+    });
+  });
+}
+
+describe('request deadline', () => {
+  it('a request body sent at 1 byte/s is held about 60 s: the whole request (headers and body) is cut at the deadline', async () => {
+    const site = await startSite({ users: false });
+    const http = await startHttp(site.agent, { port: 0, host: '127.0.0.1', limits: { requestMs: 2000 } });
+    try {
+      const head = `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${http.port}\r\nOrigin: http://127.0.0.1:${http.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n`;
+      const [body, headers] = await Promise.all([
+        slowWriter(http.port, head, 'user=sam&password=' + 'x'.repeat(482)),
+        slowWriter(http.port, 'GET / HTTP/1.1\r\n', `Host: 127.0.0.1:${http.port}\r\n\r\n`),
+      ]);
+      for (const [what, r] of [
+        ['body', body],
+        ['headers', headers],
+      ] as const) {
+        // The deadline is 2 s; Node looks every 0.5 s. Slack for a busy machine, far below the 30 s of the old check.
+        assert.ok(r.seconds >= 1.9 && r.seconds < 8, `${what}: closed after ${r.seconds} s`);
+        assert.match(r.answer, /^HTTP\/1\.1 408 /, `${what}: ${JSON.stringify(r.answer)}`);
+      }
+      // The page still serves others.
+      assert.equal((await new Browser(http.url).request('/healthz')).status, 200);
+    } finally {
+      await http.close();
+      await site.close();
+    }
+  });
+
+  it('the default deadlines are what docs/status-page.md says', () => {
+    const docs = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'status-page.md'), 'utf8').replace(/\s+/g, ' ');
+    const m = /request headers within (\d+) s, a whole request within (\d+) s/.exec(docs);
+    assert.ok(m, 'the limits are stated in docs/status-page.md');
+    assert.deepEqual([Number(m[1]) * 1000, Number(m[2]) * 1000], [DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs]);
+    assert.deepEqual([DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs], [20_000, 30_000]);
   });
 });

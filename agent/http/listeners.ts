@@ -1,0 +1,132 @@
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { AgentError, errorMessage } from '../errors';
+import type { Logger } from '../log';
+
+/**
+ * The page's listening sockets: the time a client may take; one server per
+ * bind address, and addresses that are not up yet tried again.
+ */
+
+/** How long a client may take to send a request. docs/status-page.md states them (Limits). */
+export interface RequestLimits {
+  /** The request headers within this long (ms). */
+  headersMs: number;
+  /** The whole request, headers and body, within this long (ms). */
+  requestMs: number;
+}
+
+export const DEFAULT_LIMITS: RequestLimits = { headersMs: 20_000, requestMs: 30_000 };
+
+const RETRY_BIND_MS = 30_000;
+
+/** One server for one address, with the limits enforced. */
+export function pageServer(handle: RequestListener, limits: RequestLimits): Server {
+  const options = {
+    headersTimeout: Math.min(limits.headersMs, limits.requestMs),
+    requestTimeout: limits.requestMs,
+    // Node looks for requests past their time this often; its default (30 s) let a slow request live up to 60 s.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.requestMs / 4))),
+  };
+  const s = createHttpServer(options, handle);
+  s.keepAliveTimeout = 5_000;
+  s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Past its time and nothing answered yet: say so before closing.
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable && (socket as Socket).bytesWritten === 0) {
+      socket.write('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    socket.destroy();
+  });
+  return s;
+}
+
+export interface Listeners {
+  /** The port listened on (the one the system chose, for port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listen on every host. The first host must work, or this fails with
+ * HTTP_LISTEN naming the address and port. A later host whose address is not
+ * up yet (DHCP at boot) is tried again every 30 s.
+ */
+export async function listenOn(hosts: string[], port: number, newServer: () => Server, log: Logger): Promise<Listeners> {
+  const servers: Server[] = [];
+  const retryTimers: NodeJS.Timeout[] = [];
+  let closed = false;
+
+  const bindLater = (host: string) => {
+    const t = setTimeout(() => {
+      retryTimers.splice(retryTimers.indexOf(t), 1);
+      if (closed) return;
+      const s = newServer();
+      listen(s, port, host).then(
+        () => {
+          if (closed) return void s.close();
+          servers.push(s);
+          log.info({ host, port }, `status page now also on ${hostUrl(host, port)}`);
+        },
+        () => bindLater(host),
+      );
+    }, RETRY_BIND_MS);
+    t.unref();
+    retryTimers.push(t);
+  };
+
+  try {
+    for (const [i, host] of hosts.entries()) {
+      const s = newServer();
+      try {
+        await listen(s, port, host);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        // A LAN address that is not up yet (DHCP at boot): serve the others and keep trying it.
+        if (i > 0 && code === 'EADDRNOTAVAIL') {
+          log.warn({ host, port }, `cannot listen on ${host} yet (address not available); trying again every ${RETRY_BIND_MS / 1000} s`);
+          bindLater(host);
+          continue;
+        }
+        throw new AgentError('HTTP_LISTEN', `status page cannot listen on ${host}:${port}: ${code ?? errorMessage(err)}`, { cause: err });
+      }
+      servers.push(s);
+      if (port === 0) port = (s.address() as AddressInfo).port;
+    }
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+  return {
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      retryTimers.forEach(clearTimeout);
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
+
+function listen(s: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    s.once('error', onError);
+    s.listen(port, host, () => {
+      s.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(s: Server): Promise<void> {
+  return new Promise((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+}
+
+/** How people and the CLI reach the page on `host`. */
+export function hostUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
