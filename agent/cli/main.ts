@@ -24,6 +24,8 @@ export const EXIT = {
   partial: 5,
   /** EX_TEMPFAIL: another agent owns the outbox (systemd tries again after RestartSec). */
   outboxInUse: 75,
+  /** EX_UNAVAILABLE: the status page cannot listen (systemd tries again after RestartSec). */
+  pageUnavailable: 69,
 } as const;
 
 const HELP = `edge-agent: plant-floor signals to Odoo, exactly once in effect
@@ -58,6 +60,7 @@ Options:
 
 Exit codes:
   0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
+  69 the status page cannot listen (address and port named; http.optional: true runs without it)
   75 another agent owns the outbox (its pid is named)   78 config invalid
 `;
 
@@ -309,7 +312,9 @@ export function runCli(): void {
             ? EXIT.notFound
             : err.code === 'OUTBOX_IN_USE'
               ? EXIT.outboxInUse
-              : EXIT.failure;
+              : err.code === 'HTTP_LISTEN'
+                ? EXIT.pageUnavailable
+                : EXIT.failure;
       } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.exitCode = usage(errorMessage(err));
       } else {

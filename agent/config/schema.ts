@@ -86,6 +86,8 @@ export const httpConfigSchema = z
     view: z.enum(['open', 'login']).default('open'),
     /** Local users (scrypt hashes), managed with `edge-agent users`. Relative to stateDir. */
     usersFile: z.string().default('users.json'),
+    /** false: the agent does not start when the page cannot listen (exit 69). true: it runs without the page and tries again every 30 s. */
+    optional: z.boolean().default(false),
   })
   .prefault({});
 

@@ -49,9 +49,10 @@ export interface Listeners {
 /**
  * Listen on every host. The first host must work, or this fails with
  * HTTP_LISTEN naming the address and port. A later host whose address is not
- * up yet (DHCP at boot) is tried again every 30 s.
+ * up yet (DHCP at boot) is tried again every 30 s; with `retryAll` (an
+ * optional page) so is every host that fails, the first too.
  */
-export async function listenOn(hosts: string[], port: number, newServer: () => Server, log: Logger): Promise<Listeners> {
+export async function listenOn(hosts: string[], port: number, newServer: () => Server, log: Logger, retryAll: boolean): Promise<Listeners> {
   const servers: Server[] = [];
   const retryTimers: NodeJS.Timeout[] = [];
   let closed = false;
@@ -65,7 +66,7 @@ export async function listenOn(hosts: string[], port: number, newServer: () => S
         () => {
           if (closed) return void s.close();
           servers.push(s);
-          log.info({ host, port }, `status page now also on ${hostUrl(host, port)}`);
+          log.info({ host, port }, `status page now also on ${host}:${port}`);
         },
         () => bindLater(host),
       );
@@ -81,13 +82,13 @@ export async function listenOn(hosts: string[], port: number, newServer: () => S
         await listen(s, port, host);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        // A LAN address that is not up yet (DHCP at boot): serve the others and keep trying it.
-        if (i > 0 && code === 'EADDRNOTAVAIL') {
-          log.warn({ host, port }, `cannot listen on ${host} yet (address not available); trying again every ${RETRY_BIND_MS / 1000} s`);
+        const problem = `status page cannot listen on ${host}:${port}: ${code ? `${code} (${listenProblem(code)})` : errorMessage(err)}`;
+        if (retryAll || (i > 0 && code === 'EADDRNOTAVAIL')) {
+          log.warn({ host, port, code }, `${problem}; trying again every ${RETRY_BIND_MS / 1000} s`);
           bindLater(host);
           continue;
         }
-        throw new AgentError('HTTP_LISTEN', `status page cannot listen on ${host}:${port}: ${code ?? errorMessage(err)}`, { cause: err });
+        throw new AgentError('HTTP_LISTEN', problem, { cause: err });
       }
       servers.push(s);
       if (port === 0) port = (s.address() as AddressInfo).port;
@@ -105,6 +106,22 @@ export async function listenOn(hosts: string[], port: number, newServer: () => S
       await Promise.all(servers.map(closeServer));
     },
   };
+}
+
+function listenProblem(code: string): string {
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'another program, or another agent, uses this port';
+    case 'EADDRNOTAVAIL':
+      return 'this gateway has no such address';
+    case 'EACCES':
+      return 'not allowed: a port below 1024 needs privileges';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host name';
+    default:
+      return 'see http.bind and http.port';
+  }
 }
 
 function listen(s: Server, port: number, host: string): Promise<void> {

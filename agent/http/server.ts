@@ -51,7 +51,11 @@ const MAX_BODY = 16 * 1024;
 const SAMPLE_MS = 5000;
 const PARKED_SHOWN = 50;
 
-/** Serve the page on the configured addresses (or `opts.host`). Fails with HTTP_LISTEN when it cannot listen. */
+/**
+ * Serve the page on the configured addresses (or `opts.host`). Fails with
+ * HTTP_LISTEN when it cannot listen, unless `http.optional`: then it tries
+ * again every 30 s while the agent runs on.
+ */
 export async function startHttp(running: { view: AgentView; actions: AgentActions }, opts: HttpOptions = {}): Promise<HttpHandle> {
   const agent = running.view;
   const config = agent.config.http;
@@ -61,7 +65,7 @@ export async function startHttp(running: { view: AgentView; actions: AgentAction
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   let listeners;
   try {
-    listeners = await listenOn(hosts, opts.port ?? config.port, () => pageServer((req, res) => site.handle(req, res), limits), log);
+    listeners = await listenOn(hosts, opts.port ?? config.port, () => pageServer((req, res) => site.handle(req, res), limits), log, config.optional);
   } catch (err) {
     site.stop();
     throw err;

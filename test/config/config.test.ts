@@ -120,6 +120,12 @@ describe('config', () => {
     assert.match((missing as { message: string }).message, /CREDENTIALS_DIRECTORY is not set/);
   });
 
+  it('http.optional is false unless set', () => {
+    const c = parseConfigText(`plant: { id: p }\nhttp:\n  port: 8471\n`, 'plant.yaml');
+    assert.equal(c.http.optional, false);
+    assert.equal(parseConfigText(`plant: { id: p }\nhttp: { optional: true }\n`).http.optional, true);
+  });
+
   it('config.example.yaml is valid as shipped', () => {
     const saved = { ...process.env };
     process.env.ODOO_API_KEY = 'example';
