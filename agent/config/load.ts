@@ -100,7 +100,7 @@ export function summarize(config: AgentConfig): string {
     `sources ${sources.length}: ${sources.map((s) => `${s.name} (${s.type}${s.enabled === false ? ', disabled' : ''})`).join(', ') || 'none'}`,
     `rules ${config.rules.length}`,
     config.http.enabled
-      ? `status page on ${config.http.bind.map((b) => `${b}:${config.http.port}`).join(', ')}${config.http.optional ? ' (optional)' : ''}`
+      ? `status page on ${config.http.bind.map((b) => `${b}:${config.http.port}`).join(', ')}${config.http.tls ? ' (TLS)' : ''}${config.http.optional ? ' (optional)' : ''}`
       : 'status page disabled',
   ];
   return lines.join('\n');

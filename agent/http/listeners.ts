@@ -1,11 +1,13 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { AgentError, errorMessage } from '../errors';
 import type { Logger } from '../log';
 
 /**
- * The page's listening sockets: the time a client may take; one server per
- * bind address, and addresses that are not up yet tried again.
+ * The page's listening sockets: plain HTTP, or HTTPS with the configured
+ * certificate; the time a client may take; one server per bind address, and
+ * addresses that are not up yet tried again.
  */
 
 /** How long a client may take to send a request. docs/status-page.md states them (Limits). */
@@ -18,17 +20,28 @@ export interface RequestLimits {
 
 export const DEFAULT_LIMITS: RequestLimits = { headersMs: 20_000, requestMs: 30_000 };
 
+/** A TLS handshake must be done within this long; the request's own limits start after it. */
+export const TLS_HANDSHAKE_MS = 10_000;
+
+/** The page's certificate and its private key (PEM). */
+export interface PageTls {
+  certificate: string;
+  key: string;
+}
+
 const RETRY_BIND_MS = 30_000;
 
 /** One server for one address, with the limits enforced. */
-export function pageServer(handle: RequestListener, limits: RequestLimits): Server {
+export function pageServer(handle: RequestListener, limits: RequestLimits, tls: PageTls | undefined): Server {
   const options = {
     headersTimeout: Math.min(limits.headersMs, limits.requestMs),
     requestTimeout: limits.requestMs,
     // Node looks for requests past their time this often; its default (30 s) let a slow request live up to 60 s.
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.requestMs / 4))),
   };
-  const s = createHttpServer(options, handle);
+  const s = tls
+    ? createHttpsServer({ ...options, cert: tls.certificate, key: tls.key, handshakeTimeout: TLS_HANDSHAKE_MS }, handle)
+    : createHttpServer(options, handle);
   s.keepAliveTimeout = 5_000;
   s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Past its time and nothing answered yet: say so before closing.
@@ -143,7 +156,7 @@ function closeServer(s: Server): Promise<void> {
 }
 
 /** How people and the CLI reach the page on `host`. */
-export function hostUrl(host: string, port: number): string {
+export function hostUrl(host: string, port: number, tls: boolean): string {
   const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+  return `${tls ? 'https' : 'http'}://${h}:${port}`;
 }

@@ -181,9 +181,13 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
-/** A cookie the page's scripts cannot read and no other site's page can make the browser send. */
-export function cookie(name: string, value: string, opts: { maxAgeSeconds?: number } = {}): string {
+/**
+ * A cookie the page's scripts cannot read and no other site's page can make
+ * the browser send; `Secure` (sent over TLS only) when the page is served over TLS.
+ */
+export function cookie(name: string, value: string, opts: { maxAgeSeconds?: number; secure?: boolean } = {}): string {
   const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
+  if (opts.secure) parts.push('Secure');
   if (opts.maxAgeSeconds !== undefined) parts.push(`Max-Age=${opts.maxAgeSeconds}`);
   return parts.join('; ');
 }

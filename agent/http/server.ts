@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { AgentActions, AgentView } from '../runtime/view';
@@ -34,7 +34,7 @@ import { ThroughputHistory } from './throughput';
  */
 
 export interface HttpHandle {
-  /** Address of the first listener, for people and the CLI (`http://127.0.0.1:8470`). */
+  /** Address of the first listener, for people and the CLI (`http://127.0.0.1:8470`, `https://...` with TLS). */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -60,26 +60,33 @@ export async function startHttp(running: { view: AgentView; actions: AgentAction
   const agent = running.view;
   const config = agent.config.http;
   const log = componentLogger('http');
-  const site = new StatusSite(agent, running.actions, log);
+  const tls = config.tls;
+  const site = new StatusSite(agent, running.actions, log, tls !== undefined);
   const hosts = opts.host ? [opts.host] : config.bind.length ? config.bind : ['127.0.0.1'];
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   let listeners;
   try {
-    listeners = await listenOn(hosts, opts.port ?? config.port, () => pageServer((req, res) => site.handle(req, res), limits), log, config.optional);
+    listeners = await listenOn(hosts, opts.port ?? config.port, () => pageServer((req, res) => site.handle(req, res), limits, tls), log, config.optional);
   } catch (err) {
     site.stop();
     throw err;
   }
   const { port } = listeners;
-  log.info({ bind: hosts, port, view: config.view }, `status page on ${hosts.map((h) => hostUrl(h, port)).join(', ')}`);
+  if (tls) warnIfExpired(tls.certificate, log);
+  log.info({ bind: hosts, port, view: config.view, tls: tls !== undefined }, `status page on ${hosts.map((h) => hostUrl(h, port, !!tls)).join(', ')}`);
   return {
-    url: hostUrl(hosts[0]!, port),
+    url: hostUrl(hosts[0]!, port, !!tls),
     port,
     async close() {
       site.stop();
       await listeners.close();
     },
   };
+}
+
+function warnIfExpired(certificate: string, log: Logger): void {
+  const validTo = Date.parse(new X509Certificate(certificate).validTo);
+  if (validTo < Date.now()) log.warn({ validTo: new Date(validTo).toISOString() }, 'the status page certificate has expired: browsers will refuse the page');
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -119,6 +126,8 @@ class StatusSite {
     private readonly agent: AgentView,
     private readonly actions: AgentActions,
     private readonly log: Logger,
+    /** Served over TLS: cookies are marked Secure. */
+    private readonly secure: boolean,
   ) {
     this.metrics = createMetrics(agent);
     this.sample();
@@ -350,7 +359,7 @@ class StatusSite {
 
   private loginForm(c: Ctx, status: number, next: string, error?: string): void {
     const token = randomToken();
-    c.res.setHeader('Set-Cookie', cookie(LOGIN_COOKIE, token, { maxAgeSeconds: 1800 }));
+    c.res.setHeader('Set-Cookie', cookie(LOGIN_COOKIE, token, { maxAgeSeconds: 1800, secure: this.secure }));
     this.send(c.res, status, 'text/html; charset=utf-8', renderLoginPage({ title: this.title(), token, next, error, noUsers: this.noUsers(), nonce: c.nonce }));
   }
 
@@ -396,7 +405,10 @@ class StatusSite {
     const session = this.sessions.create(user.name, user.role);
     this.actions.audit(`web:${user.name}`, 'login', { ip: c.ip, role: user.role });
     this.log.info({ user: user.name, role: user.role, ip: c.ip }, 'login on the status page');
-    c.res.setHeader('Set-Cookie', [cookie(SESSION_COOKIE, session.id), cookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0 })]);
+    c.res.setHeader('Set-Cookie', [
+      cookie(SESSION_COOKIE, session.id, { secure: this.secure }),
+      cookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0, secure: this.secure }),
+    ]);
     this.redirect(c.res, next);
   }
 
@@ -408,7 +420,7 @@ class StatusSite {
     }
     this.sessions.destroy(session.id);
     this.actions.audit(`web:${session.user}`, 'logout', { ip: c.ip });
-    c.res.setHeader('Set-Cookie', cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0 }));
+    c.res.setHeader('Set-Cookie', cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: this.secure }));
     this.redirect(c.res, '/');
   }
 

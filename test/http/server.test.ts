@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEFAULT_LIMITS } from '../../agent/http/listeners';
+import { askAgent } from '../../agent/cli/status';
+import { DEFAULT_LIMITS, TLS_HANDSHAKE_MS } from '../../agent/http/listeners';
 import { addUser, removeUser } from '../../agent/http/users';
 import { startHttp } from '../../agent/http/server';
+import { makeCertificate } from '../helpers/certificate';
 import { Browser, PASSWORDS, startSite, type TestSite } from './helpers';
 
 const state = (site: TestSite, id: string) => site.agent.outbox.get(id)?.state;
@@ -106,6 +109,7 @@ describe('status page server (view: open)', () => {
     assert.ok(set, 'a session cookie');
     assert.match(set, /HttpOnly/);
     assert.match(set, /SameSite=Strict/);
+    assert.doesNotMatch(set, /Secure/, 'plain HTTP: a Secure cookie would never come back');
     assert.ok(/^edge_session=([^;]+)/.exec(set)![1]!.length >= 43, 'a long random id');
     const page = await b.text('/');
     assert.match(page, /sam <span class="role">supervisor<\/span>/);
@@ -445,9 +449,54 @@ describe('request deadline', () => {
 
   it('the default deadlines are what docs/status-page.md says', () => {
     const docs = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'status-page.md'), 'utf8').replace(/\s+/g, ' ');
-    const m = /request headers within (\d+) s, a whole request within (\d+) s/.exec(docs);
+    const m = /request headers within (\d+) s, a whole request within (\d+) s, a TLS handshake within (\d+) s/.exec(docs);
     assert.ok(m, 'the limits are stated in docs/status-page.md');
-    assert.deepEqual([Number(m[1]) * 1000, Number(m[2]) * 1000], [DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs]);
+    assert.deepEqual([Number(m[1]) * 1000, Number(m[2]) * 1000, Number(m[3]) * 1000], [DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs, TLS_HANDSHAKE_MS]);
     assert.deepEqual([DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs], [20_000, 30_000]);
+  });
+});
+
+describe('status page over TLS (http.tls)', () => {
+  let site: TestSite;
+  let dir: string;
+  let ca: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'http-tls-'));
+    const { certificateFile, keyFile } = makeCertificate(dir, 'page');
+    ca = readFileSync(certificateFile, 'utf8');
+    site = await startSite({ view: 'open', tls: { certificateFile, keyFile } });
+  });
+  after(async () => {
+    await site?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves /healthz and the page over https, checked against its certificate', async () => {
+    assert.match(site.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const b = new Browser(site.url, undefined, ca);
+    const h = await b.request('/healthz');
+    assert.equal(h.status, 200);
+    assert.equal(h.body, 'ok\n');
+    assert.match((await b.request('/')).body, /line1-plc/);
+    // Plain HTTP on that port gets no page.
+    await assert.rejects(new Browser(`http://127.0.0.1:${site.port}`).request('/healthz'));
+  });
+
+  it('marks the login and session cookies Secure over TLS', async () => {
+    const b = new Browser(site.url, undefined, ca);
+    const form = await b.request('/login');
+    assert.match(String(form.headers['set-cookie']), /^edge_login=[^;]+;.*; Secure/);
+    const res = await b.login('sam', PASSWORDS.supervisor);
+    assert.equal(res.status, 303);
+    const session = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('edge_session='));
+    assert.ok(session);
+    assert.match(session, /; HttpOnly; SameSite=Strict; Secure/);
+    assert.match(await b.text('/'), /sam <span class="role">supervisor/);
+  });
+
+  it('edge-agent status reads the running agent over TLS', async () => {
+    const http = site.agent.view.config.http;
+    const s = await askAgent({ ...http, port: site.port });
+    assert.equal(s?.running, true);
   });
 });
