@@ -6,7 +6,7 @@ import { checkAgainstOdoo, describeClock, type DryRunReport, type Finding } from
 import { APPS } from '../odoo/dry-run/needs';
 
 /** How the dry run ended; main.ts turns it into the exit code. */
-export type DryRunOutcome = 'ok' | 'configInvalid' | 'odooUnavailable';
+export type DryRunOutcome = 'ok' | 'configInvalid' | 'unavailable';
 
 /**
  * `check-config FILE --odoo` and `doctor`: validate the file, then ask Odoo
@@ -44,7 +44,7 @@ export async function checkConfigWithOdoo(file: string, json: boolean): Promise<
       : `${placeOf(loaded, ['odoo', field])}: Odoo at ${where}: ${e.message}`;
     if (json) print({ ok: false, file, summary, odoo: { url: config.odoo.url, reachable: !unavailable, error: e.message, code: e.code } });
     else process.stderr.write(`${problem}\n`);
-    if (unavailable) return 'odooUnavailable';
+    if (unavailable) return 'unavailable';
     if (e.action === 'stop') return 'configInvalid';
     throw err;
   }

@@ -28,8 +28,8 @@ export const EXIT = {
   damaged: 65,
   /** EX_TEMPFAIL: another agent owns the outbox (systemd tries again after RestartSec). */
   outboxInUse: 75,
-  /** EX_UNAVAILABLE: `check-config --odoo` could not reach Odoo (try again later). */
-  odooUnavailable: 69,
+  /** EX_UNAVAILABLE: something the command needs does not answer: Odoo (`check-config --odoo`), or the status page's address (`run`). */
+  unavailable: 69,
 } as const;
 
 const HELP = `edge-agent: plant-floor signals to Odoo, exactly once in effect
@@ -71,7 +71,8 @@ Options:
 Exit codes:
   0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
   65 the outbox file is damaged   75 another agent owns the outbox (its pid is named)   78 config invalid
-  69 Odoo unreachable (check-config --odoo, doctor); with --odoo, 78 is also a name or a right Odoo lacks
+  69 something needed does not answer: Odoo (check-config --odoo, doctor; with --odoo, 78 is also a name or a right Odoo lacks),
+     or the status page's address (run; address and port named; http.optional: true runs without the page)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -347,7 +348,9 @@ export function runCli(): void {
               ? EXIT.outboxInUse
               : err.code === 'OUTBOX_DAMAGED'
                 ? EXIT.damaged
-                : EXIT.failure;
+                : err.code === 'HTTP_LISTEN'
+                  ? EXIT.unavailable
+                  : EXIT.failure;
       } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.exitCode = usage(errorMessage(err));
       } else {

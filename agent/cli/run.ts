@@ -10,6 +10,8 @@ export const DEFAULT_CONFIG_PATH = '/etc/edge-agent/config.yaml';
  * `edge-agent run`: with a config file, the agent; with none (no argument and
  * no /etc/edge-agent/config.yaml), the demo. Runs until SIGTERM or SIGINT;
  * SIGHUP (`systemctl reload`) reads the file again and applies it.
+ * Fails with HTTP_LISTEN when the status page cannot listen, unless
+ * `http.optional`.
  */
 export async function runAgent(configPath?: string): Promise<number> {
   const path = configPath ?? (existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
@@ -20,7 +22,14 @@ export async function runAgent(configPath?: string): Promise<number> {
   const { config } = loadConfigFile(path);
   setLogLevel(config.log.level);
   const agent = await startAgent(config);
-  const http = config.http.enabled ? await (await import('../http/server')).startHttp(agent) : undefined;
+  let http;
+  try {
+    http = config.http.enabled ? await (await import('../http/server')).startHttp(agent) : undefined;
+  } catch (err) {
+    // No page, no agent (unless http.optional): the caller exits 69 and systemd tries again.
+    await agent.stop();
+    throw err;
+  }
   const onHangup = () => void reloadFrom(path, agent);
   process.on('SIGHUP', onHangup);
   const keyWatch = watchApiKey(path, agent);

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { flowsJson, type FlowJson } from '../buffer/flows';
 import type { OutboxCounts } from '../buffer/outbox';
 import { withOutbox } from './open-outbox';
@@ -9,7 +9,7 @@ import type { AgentConfig } from '../config/schema';
  * when it does not answer, read the outbox file directly.
  */
 export async function printStatus(config: AgentConfig, json: boolean): Promise<number> {
-  const live = config.http.enabled ? await askAgent(config.http.port) : undefined;
+  const live = config.http.enabled ? await askAgent(config.http) : undefined;
   if (live) {
     process.stdout.write(json ? `${JSON.stringify(live, null, 2)}\n` : `${formatLive(live)}\n`);
     return 0;
@@ -28,9 +28,15 @@ export async function printStatus(config: AgentConfig, json: boolean): Promise<n
   });
 }
 
-async function askAgent(port: number): Promise<Record<string, unknown> | undefined> {
+/**
+ * The running agent's /api/status, from the gateway itself, or undefined when
+ * it does not answer. Over TLS the page's certificate is not checked: this
+ * asks 127.0.0.1, which a certificate rarely names, and sends nothing secret.
+ */
+export async function askAgent(http: AgentConfig['http']): Promise<Record<string, unknown> | undefined> {
+  const dispatcher = http.tls ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   try {
-    const res = await request(`http://127.0.0.1:${port}/api/status`, { headersTimeout: 2000, bodyTimeout: 2000 });
+    const res = await request(`${http.tls ? 'https' : 'http'}://127.0.0.1:${http.port}/api/status`, { headersTimeout: 2000, bodyTimeout: 2000, dispatcher });
     if (res.statusCode !== 200) {
       await res.body.dump();
       return undefined;
@@ -38,6 +44,8 @@ async function askAgent(port: number): Promise<Record<string, unknown> | undefin
     return (await res.body.json()) as Record<string, unknown>;
   } catch {
     return undefined;
+  } finally {
+    await dispatcher?.close();
   }
 }
 

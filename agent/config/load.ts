@@ -113,7 +113,9 @@ export function summarize(config: AgentConfig): string {
     config.odoo ? `odoo ${config.odoo.url} database ${config.odoo.database}` : 'odoo: not configured (buffering only)',
     `sources ${sources.length}: ${sources.map((s) => `${s.name} (${s.type}${s.enabled === false ? ', disabled' : ''})`).join(', ') || 'none'}`,
     `rules ${config.rules.length}`,
-    config.http.enabled ? `status page on ${config.http.bind.map((b) => `${b}:${config.http.port}`).join(', ')}` : 'status page disabled',
+    config.http.enabled
+      ? `status page on ${config.http.bind.map((b) => `${b}:${config.http.port}`).join(', ')}${config.http.tls ? ' (TLS)' : ''}${config.http.optional ? ' (optional)' : ''}`
+      : 'status page disabled',
   ];
   return lines.join('\n');
 }

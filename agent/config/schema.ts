@@ -8,6 +8,8 @@ import { buildRulesConfigSchema } from '../rules/config';
 import { ruleKinds } from '../rules/kinds/index';
 import { odooConfigSchema } from '../odoo/config';
 import { genericMappingSchema } from '../sync/operations/generic-mapping';
+import { secretRef } from './secrets';
+import { certificateProblem } from '../http/certificate';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
 const cronExpr = z.string().refine((v) => cron.validate(v), 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)');
@@ -85,6 +87,21 @@ export const syncConfigSchema = z
   })
   .prefault({});
 
+/** The page's certificate and key, as references: the key never sits in the config file. */
+export const httpTlsSchema = z
+  .strictObject({
+    /** PEM certificate, then any intermediate certificates: ${file:/etc/edge-agent/tls/page.crt}, ${credential:NAME} or ${env:NAME}. */
+    certificate: secretRef(),
+    /** PEM private key of that certificate, unencrypted, as a secret reference (${credential:NAME} keeps it readable by root only). */
+    key: secretRef(),
+  })
+  .superRefine((t, ctx) => {
+    // Unresolved references (commands that do not serve the page) are '' here: nothing to check.
+    if (!t.certificate || !t.key) return;
+    const problem = certificateProblem(t.certificate, t.key);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+  });
+
 export const httpConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -95,6 +112,10 @@ export const httpConfigSchema = z
     view: z.enum(['open', 'login']).default('open'),
     /** Local users (scrypt hashes), managed with `edge-agent users`. Relative to stateDir. */
     usersFile: z.string().default('users.json'),
+    /** false: the agent does not start when the page cannot listen (exit 69). true: it runs without the page and tries again every 30 s. */
+    optional: z.boolean().default(false),
+    /** Serve the page over HTTPS (cookies then Secure). Without it, plain HTTP. */
+    tls: httpTlsSchema.optional(),
   })
   .prefault({});
 

@@ -6,7 +6,7 @@ import type { Role } from './users';
  * Logins, sessions and the checks every change on the status page passes:
  * a session cookie (random id, HttpOnly, SameSite=Strict, expiring), a
  * per-session token in every form (CSRF), a same-origin check on every POST,
- * and a limit on failed logins per client address and per user name.
+ * and a limit on login attempts per client address and per user name.
  * Sessions live in memory: a restart of the agent logs everybody out.
  */
 
@@ -93,13 +93,23 @@ export class Sessions {
   }
 }
 
+/** One login attempt, counted from its start. */
+export interface LoginAttempt {
+  /** 0: go on and check the password. Otherwise the milliseconds to wait; nothing was counted. */
+  waitMs: number;
+  /** The password was right: the attempt no longer counts. */
+  succeeded(): void;
+}
+
 /**
- * Failed logins per key (a client address, a user name) in a sliding window.
- * Once `limit` failures fall within `windowMs`, further attempts are refused
- * until the oldest of them has aged out.
+ * Login attempts per key (a client address, a user name) in a sliding window.
+ * An attempt counts from its start, before the password is checked, so
+ * attempts sent at once cannot pass the limit together; a login that
+ * succeeds gives its attempt back. Once `limit` attempts fall within
+ * `windowMs`, further ones are refused until the oldest has aged out.
  */
 export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
+  private readonly attempts = new Map<string, number[]>();
 
   constructor(
     private readonly limit = 5,
@@ -108,36 +118,51 @@ export class LoginLimiter {
     private readonly maxKeys = 10_000,
   ) {}
 
+  /** Count an attempt on every key, unless one of them is at its limit. */
+  begin(keys: readonly string[]): LoginAttempt {
+    const waitMs = Math.max(0, ...keys.map((k) => this.waitFor(k)));
+    if (waitMs > 0) return { waitMs, succeeded: () => undefined };
+    const t = this.now();
+    for (const key of keys) this.attempts.set(key, [...this.recent(key), t]);
+    if (this.attempts.size > this.maxKeys) this.prune();
+    let open = true;
+    return {
+      waitMs: 0,
+      succeeded: () => {
+        if (!open) return;
+        open = false;
+        for (const key of keys) {
+          const list = this.attempts.get(key);
+          const i = list ? list.lastIndexOf(t) : -1;
+          if (i >= 0) list!.splice(i, 1);
+        }
+      },
+    };
+  }
+
   /** Milliseconds until `key` may try again, or 0 when it may now. */
-  blockedFor(key: string): number {
+  private waitFor(key: string): number {
     const list = this.recent(key);
     if (list.length < this.limit) return 0;
     return Math.max(1, list[list.length - this.limit]! + this.windowMs - this.now());
   }
 
-  fail(key: string): void {
-    const list = this.recent(key);
-    list.push(this.now());
-    this.failures.set(key, list);
-    if (this.failures.size > this.maxKeys) this.prune();
-  }
-
   private recent(key: string): number[] {
     const since = this.now() - this.windowMs;
-    const list = (this.failures.get(key) ?? []).filter((t) => t > since);
-    if (list.length) this.failures.set(key, list);
-    else this.failures.delete(key);
+    const list = (this.attempts.get(key) ?? []).filter((t) => t > since);
+    if (list.length) this.attempts.set(key, list);
+    else this.attempts.delete(key);
     return list;
   }
 
   private prune(): void {
-    for (const key of [...this.failures.keys()]) this.recent(key);
+    for (const key of [...this.attempts.keys()]) this.recent(key);
     // Still too many (a flood of distinct keys): forget the oldest half rather than grow without bound.
-    if (this.failures.size > this.maxKeys) {
-      let drop = Math.floor(this.failures.size / 2);
-      for (const key of this.failures.keys()) {
+    if (this.attempts.size > this.maxKeys) {
+      let drop = Math.floor(this.attempts.size / 2);
+      for (const key of this.attempts.keys()) {
         if (drop-- <= 0) break;
-        this.failures.delete(key);
+        this.attempts.delete(key);
       }
     }
   }
@@ -156,9 +181,13 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
-/** A cookie the page's scripts cannot read and no other site's page can make the browser send. */
-export function cookie(name: string, value: string, opts: { maxAgeSeconds?: number } = {}): string {
+/**
+ * A cookie the page's scripts cannot read and no other site's page can make
+ * the browser send; `Secure` (sent over TLS only) when the page is served over TLS.
+ */
+export function cookie(name: string, value: string, opts: { maxAgeSeconds?: number; secure?: boolean } = {}): string {
   const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
+  if (opts.secure) parts.push('Secure');
   if (opts.maxAgeSeconds !== undefined) parts.push(`Max-Age=${opts.maxAgeSeconds}`);
   return parts.join('; ');
 }
@@ -186,8 +215,30 @@ export function sameOrigin(headers: IncomingHttpHeaders): boolean {
   return url.host.toLowerCase() === host;
 }
 
-/** A `next` target after login: a path on this server only, never another site. */
+/** A path a browser cannot read as another host: printable ASCII, no space, no backslash, no `//`. */
+function plainPath(p: string): boolean {
+  return /^\/[\x21-\x5b\x5d-\x7e]*$/.test(p) && !p.includes('//');
+}
+
+/**
+ * A `next` target after login: a plain path on this server, or `/`. Browsers
+ * drop tabs and newlines and read a backslash as `/`, so `/<tab>/evil.example` would
+ * lead to another site, and a control character cannot go into a header at
+ * all. The path must stay plain when percent-decoded, as often as that changes it.
+ */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  if (!next || next.length > 2000) return '/';
+  let p = next;
+  for (let round = 0; round < 4; round++) {
+    if (!plainPath(p)) return '/';
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(p);
+    } catch {
+      return '/';
+    }
+    if (decoded === p) return next;
+    p = decoded;
+  }
+  return '/';
 }

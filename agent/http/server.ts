@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { AgentActions, AgentView } from '../runtime/view';
 import { flowsJson } from '../buffer/flows';
 import { AgentError, errorMessage } from '../errors';
 import { componentLogger, type Logger } from '../log';
 import { createMetrics } from './metrics';
+import { DEFAULT_LIMITS, hostUrl, listenOn, pageServer, type RequestLimits } from './listeners';
 import { findUser, listUsers, roleAllows, verifyUser, type Role } from './users';
 import { currentValue, editCandidates, fieldPath } from './edit-value';
 import { clip } from './format';
@@ -34,117 +34,59 @@ import { ThroughputHistory } from './throughput';
  */
 
 export interface HttpHandle {
-  /** Address of the first listener, for people and the CLI (`http://127.0.0.1:8470`). */
+  /** Address of the first listener, for people and the CLI (`http://127.0.0.1:8470`, `https://...` with TLS). */
   url: string;
   port: number;
   close(): Promise<void>;
 }
 
+export interface HttpOptions {
+  port?: number;
+  host?: string;
+  /** Shorter limits for tests; the defaults are the documented ones. */
+  limits?: Partial<RequestLimits>;
+}
+
 const MAX_BODY = 16 * 1024;
 const SAMPLE_MS = 5000;
-const RETRY_BIND_MS = 30_000;
 const PARKED_SHOWN = 50;
 
-export async function startHttp(
-  running: { view: AgentView; actions: AgentActions },
-  opts?: { port?: number; host?: string },
-): Promise<{ url: string; port: number; close(): Promise<void> }> {
+/**
+ * Serve the page on the configured addresses (or `opts.host`). Fails with
+ * HTTP_LISTEN when it cannot listen, unless `http.optional`: then it tries
+ * again every 30 s while the agent runs on.
+ */
+export async function startHttp(running: { view: AgentView; actions: AgentActions }, opts: HttpOptions = {}): Promise<HttpHandle> {
   const agent = running.view;
+  const config = agent.config.http;
   const log = componentLogger('http');
-  const site = new StatusSite(agent, running.actions, log);
-  const hosts = opts?.host ? [opts.host] : agent.config.http.bind.length ? agent.config.http.bind : ['127.0.0.1'];
-  let port = opts?.port ?? agent.config.http.port;
-  const servers: Server[] = [];
-  const retryTimers: NodeJS.Timeout[] = [];
-  let closed = false;
-
-  const newServer = () => {
-    const s = createServer((req, res) => site.handle(req, res));
-    s.headersTimeout = 20_000;
-    s.requestTimeout = 30_000;
-    s.keepAliveTimeout = 5_000;
-    s.on('clientError', (_err, socket) => socket.destroy());
-    return s;
-  };
-
-  const bindLater = (host: string) => {
-    const t = setTimeout(() => {
-      retryTimers.splice(retryTimers.indexOf(t), 1);
-      if (closed) return;
-      const s = newServer();
-      listen(s, port, host).then(
-        () => {
-          if (closed) return void s.close();
-          servers.push(s);
-          log.info({ host, port }, `status page now also on ${hostUrl(host, port)}`);
-        },
-        () => bindLater(host),
-      );
-    }, RETRY_BIND_MS);
-    t.unref();
-    retryTimers.push(t);
-  };
-
+  const tls = config.tls;
+  const site = new StatusSite(agent, running.actions, log, tls !== undefined);
+  const hosts = opts.host ? [opts.host] : config.bind.length ? config.bind : ['127.0.0.1'];
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  let listeners;
   try {
-    for (const [i, host] of hosts.entries()) {
-      const s = newServer();
-      try {
-        await listen(s, port, host);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // A LAN address that is not up yet (DHCP at boot): serve the others and keep trying it.
-        if (i > 0 && code === 'EADDRNOTAVAIL') {
-          log.warn({ host, port }, `cannot listen on ${host} yet (address not available); trying again every ${RETRY_BIND_MS / 1000} s`);
-          bindLater(host);
-          continue;
-        }
-        throw new AgentError('HTTP_LISTEN', `status page cannot listen on ${host}:${port}: ${code ?? errorMessage(err)}`, { cause: err });
-      }
-      servers.push(s);
-      if (port === 0) port = (s.address() as AddressInfo).port;
-    }
+    listeners = await listenOn(hosts, opts.port ?? config.port, () => pageServer((req, res) => site.handle(req, res), limits, tls), log, config.optional);
   } catch (err) {
-    await Promise.all(servers.map(closeServer));
     site.stop();
     throw err;
   }
-
-  const url = hostUrl(hosts[0]!, port);
-  log.info({ bind: hosts, port, view: agent.config.http.view }, `status page on ${hosts.map((h) => hostUrl(h, port)).join(', ')}`);
+  const { port } = listeners;
+  if (tls) warnIfExpired(tls.certificate, log);
+  log.info({ bind: hosts, port, view: config.view, tls: tls !== undefined }, `status page on ${hosts.map((h) => hostUrl(h, port, !!tls)).join(', ')}`);
   return {
-    url,
+    url: hostUrl(hosts[0]!, port, !!tls),
     port,
     async close() {
-      if (closed) return;
-      closed = true;
-      retryTimers.forEach(clearTimeout);
       site.stop();
-      await Promise.all(servers.map(closeServer));
+      await listeners.close();
     },
   };
 }
 
-function listen(s: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    s.once('error', onError);
-    s.listen(port, host, () => {
-      s.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function closeServer(s: Server): Promise<void> {
-  return new Promise((resolve) => {
-    s.close(() => resolve());
-    s.closeAllConnections();
-  });
-}
-
-function hostUrl(host: string, port: number): string {
-  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+function warnIfExpired(certificate: string, log: Logger): void {
+  const validTo = Date.parse(new X509Certificate(certificate).validTo);
+  if (validTo < Date.now()) log.warn({ validTo: new Date(validTo).toISOString() }, 'the status page certificate has expired: browsers will refuse the page');
 }
 
 function isLoopback(address: string | undefined): boolean {
@@ -184,6 +126,8 @@ class StatusSite {
     private readonly agent: AgentView,
     private readonly actions: AgentActions,
     private readonly log: Logger,
+    /** Served over TLS: cookies are marked Secure. */
+    private readonly secure: boolean,
   ) {
     this.metrics = createMetrics(agent);
     this.sample();
@@ -212,6 +156,7 @@ class StatusSite {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.route(req, res).catch((err: unknown) => {
+      if (req.socket.destroyed && err instanceof HttpError) return;
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) this.log.error({ err, path: req.url }, `status page request failed: ${errorMessage(err)}`);
       if (res.headersSent) {
@@ -416,7 +361,7 @@ class StatusSite {
 
   private loginForm(c: Ctx, status: number, next: string, error?: string): void {
     const token = randomToken();
-    c.res.setHeader('Set-Cookie', cookie(LOGIN_COOKIE, token, { maxAgeSeconds: 1800 }));
+    c.res.setHeader('Set-Cookie', cookie(LOGIN_COOKIE, token, { maxAgeSeconds: 1800, secure: this.secure }));
     this.send(c.res, status, 'text/html; charset=utf-8', renderLoginPage({ title: this.title(), token, next, error, noUsers: this.noUsers(), nonce: c.nonce }));
   }
 
@@ -439,29 +384,33 @@ class StatusSite {
     }
     const name = clip((form.get('user') ?? '').trim().replace(/[\u0000-\u001f\u007f]/g, ''), 64);
     const password = form.get('password') ?? '';
-    const wait = Math.max(this.limiter.blockedFor(`ip:${c.ip}`), this.limiter.blockedFor(`user:${name}`));
-    if (wait > 0) {
+    // Counted before the password check: attempts sent at once must not pass the limit together.
+    const attempt = this.limiter.begin([`ip:${c.ip}`, `user:${name}`]);
+    if (attempt.waitMs > 0) {
+      const seconds = Math.ceil(attempt.waitMs / 1000);
       this.log.warn({ user: name, ip: c.ip }, 'login refused: too many failed attempts');
-      c.res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
-      this.loginForm(c, 429, next, `Too many failed attempts. Wait ${Math.ceil(wait / 1000)} s and try again.`);
+      c.res.setHeader('Retry-After', String(seconds));
+      this.loginForm(c, 429, next, `Too many failed attempts. Wait ${seconds} s and try again.`);
       return;
     }
     const user = name && password ? await verifyUser(this.usersFile, name, password) : undefined;
     if (!user) {
-      this.limiter.fail(`ip:${c.ip}`);
-      this.limiter.fail(`user:${name}`);
       this.actions.audit(`web:${name || '(empty)'}`, 'login-failed', { ip: c.ip });
       this.log.warn({ user: name, ip: c.ip }, 'failed login on the status page');
       this.loginForm(c, 401, next, 'Wrong name or password.');
       return;
     }
+    attempt.succeeded();
     // A new session id at every login (an id known before the login is worth nothing after it).
     const old = c.cookies.get(SESSION_COOKIE);
     if (old) this.sessions.destroy(old);
     const session = this.sessions.create(user.name, user.role);
     this.actions.audit(`web:${user.name}`, 'login', { ip: c.ip, role: user.role });
     this.log.info({ user: user.name, role: user.role, ip: c.ip }, 'login on the status page');
-    c.res.setHeader('Set-Cookie', [cookie(SESSION_COOKIE, session.id), cookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0 })]);
+    c.res.setHeader('Set-Cookie', [
+      cookie(SESSION_COOKIE, session.id, { secure: this.secure }),
+      cookie(LOGIN_COOKIE, '', { maxAgeSeconds: 0, secure: this.secure }),
+    ]);
     this.redirect(c.res, next);
   }
 
@@ -473,7 +422,7 @@ class StatusSite {
     }
     this.sessions.destroy(session.id);
     this.actions.audit(`web:${session.user}`, 'logout', { ip: c.ip });
-    c.res.setHeader('Set-Cookie', cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0 }));
+    c.res.setHeader('Set-Cookie', cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: this.secure }));
     this.redirect(c.res, '/');
   }
 
@@ -608,10 +557,16 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'The form is too large.');
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY) throw new HttpError(413, 'The form is too large.');
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    // The client went away, or was cut at the request deadline: nothing for the log.
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(400, 'The form did not arrive whole.');
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

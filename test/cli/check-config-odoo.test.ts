@@ -129,7 +129,7 @@ describe('edge-agent check-config --odoo', () => {
 
   it('lists the exit code in --help', async () => {
     const r = await run(['--help'], '');
-    assert.match(r.out, /69 Odoo unreachable/);
+    assert.match(r.out, /69 something needed does not answer: Odoo \(check-config --odoo/);
     assert.match(r.out, /check-config FILE --odoo/);
   });
 });

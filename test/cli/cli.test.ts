@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,7 +132,7 @@ describe('edge-agent CLI', () => {
     assert.equal(help.status, 0);
     assert.match(
       help.stdout,
-      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*\n\s+65 the outbox file is damaged\s+75 another agent owns the outbox.*78 config invalid/,
+      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*\n\s+65 the outbox file is damaged\s+75 another agent owns the outbox.*78 config invalid\n\s+69 something needed does not answer/,
     );
     assert.equal(run('frobnicate').code, 2);
   });
@@ -152,6 +153,48 @@ describe('edge-agent CLI', () => {
     } finally {
       first.kill('SIGTERM');
       await once(first, 'exit');
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  it('if the page cannot listen (port in use, bad bind address) the agent does not run on without it: exit 69 naming address and port; http.optional runs on', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'page-busy-'));
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const env = { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' };
+    const start = (name: string, http: string) => {
+      const file = join(state, `${name}.yaml`);
+      writeFileSync(file, `plant:\n  id: ${name}\nstateDir: ${join(state, name)}\nlog:\n  level: warn\nhttp:\n${http}`);
+      return file;
+    };
+    try {
+      const busy = spawnSync(process.execPath, [cli, 'run', '--config', start('busy', `  port: ${port}\n`)], { encoding: 'utf8', env, timeout: 60_000 });
+      assert.equal(busy.status, 69, `exit ${busy.status} ${busy.signal ?? ''}: ${busy.stderr}`);
+      assert.match(busy.stderr, new RegExp(`status page cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+      const nowhere = spawnSync(process.execPath, [cli, 'run', '--config', start('nowhere', `  port: ${port}\n  bind: [192.0.2.1]\n`)], {
+        encoding: 'utf8',
+        env,
+        timeout: 60_000,
+      });
+      assert.equal(nowhere.status, 69, `exit ${nowhere.status} ${nowhere.signal ?? ''}: ${nowhere.stderr}`);
+      assert.match(nowhere.stderr, new RegExp(`status page cannot listen on 192\\.0\\.2\\.1:${port}: EADDRNOTAVAIL`));
+
+      const optional = spawn(process.execPath, [cli, 'run', '--config', start('optional', `  port: ${port}\n  optional: true\n`)], { env });
+      let out = '';
+      optional.stdout.on('data', (d) => (out += String(d)));
+      try {
+        await until(() => out.includes('trying again every 30 s'), 'the optional page says it tries again', 30_000);
+        assert.match(out, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+        assert.equal(optional.exitCode, null, 'the agent runs on without its page');
+      } finally {
+        const exited = optional.exitCode === null ? once(optional, 'exit') : Promise.resolve([optional.exitCode]);
+        optional.kill('SIGTERM');
+        const [code] = (await exited) as [number | null];
+        assert.equal(code, 0);
+      }
+    } finally {
+      blocker.close();
       rmSync(state, { recursive: true, force: true });
     }
   });

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { loadConfigFile, parseConfigText } from '../../agent/config/load';
 import { resolveSecret } from '../../agent/config/secrets';
 import { ConfigError } from '../../agent/errors';
+import { makeCertificate } from '../helpers/certificate';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,6 +119,38 @@ describe('config', () => {
     const missing = resolveSecret('${credential:odoo-api-key}', {});
     assert.equal(missing.ok, false);
     assert.match((missing as { message: string }).message, /CREDENTIALS_DIRECTORY is not set/);
+  });
+
+  it('http.optional is false unless set', () => {
+    const c = parseConfigText(`plant: { id: p }\nhttp:\n  port: 8471\n`, 'plant.yaml');
+    assert.equal(c.http.optional, false);
+    assert.equal(c.http.tls, undefined);
+    assert.equal(parseConfigText(`plant: { id: p }\nhttp: { optional: true }\n`).http.optional, true);
+  });
+
+  it('http.tls: certificate and key are references, read and checked as a pair when the config loads', () => {
+    const page = makeCertificate(dir, 'page');
+    const other = makeCertificate(dir, 'other');
+    const junk = join(dir, 'junk.crt');
+    writeFileSync(junk, 'not a certificate\n');
+    const tls = (crt: string, key: string) => `plant: { id: p }\nhttp:\n  tls:\n    certificate: \${file:${crt}}\n    key: ${key}\n`;
+
+    const c = parseConfigText(tls(page.certificateFile, `\${file:${page.keyFile}}`), 'plant.yaml');
+    assert.match(c.http.tls!.certificate, /^-----BEGIN CERTIFICATE-----/);
+    assert.match(c.http.tls!.key, /^-----BEGIN PRIVATE KEY-----/);
+
+    const wrongKey = problems(tls(page.certificateFile, `\${file:${other.keyFile}}`));
+    assert.deepEqual(wrongKey, ['plant.yaml:5:10: http.tls.key: not the private key of the certificate (CN=page)']);
+    const notPem = problems(tls(junk, `\${file:${page.keyFile}}`));
+    assert.deepEqual(notPem, ['plant.yaml:4:18: http.tls.certificate: not a PEM certificate (-----BEGIN CERTIFICATE-----)']);
+    const inline = problems(tls(page.certificateFile, 'BEGIN-PRIVATE-KEY-inline'));
+    assert.equal(inline.length, 1);
+    assert.match(inline[0]!, /http\.tls\.key: must be a secret reference/);
+    assert.doesNotMatch(inline[0]!, /BEGIN-PRIVATE/, 'never quotes the key');
+    assert.match(
+      problems(`plant: { id: p }\nhttp:\n  tls: { certificate: "\${file:${page.certificateFile}}" }\n`).join('\n'),
+      /http\.tls\.key: required field is missing/,
+    );
   });
 
   it('config.example.yaml is valid as shipped, and turns on no flow and no mqttOut', () => {

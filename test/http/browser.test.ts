@@ -129,4 +129,32 @@ describe('status page in Chromium', { skip: missing }, () => {
     assert.ok(heights.length >= 3);
     for (const h of heights) assert.ok(h >= 44, `a button is only ${h}px high`);
   });
+
+  it('open redirect: a logged-in Chromium opening /login?next=/%09/<another host> stays on the status page', async () => {
+    let visited = false;
+    const evil: Server = createServer((_req, res) => {
+      visited = true;
+      res.end('another site');
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    const context = await browser.newContext();
+    try {
+      const fresh = await context.newPage();
+      fresh.setDefaultTimeout(10_000);
+      const evilHost = `127.0.0.1:${(evil.address() as AddressInfo).port}`;
+      await fresh.goto(`${site.url}/login?next=/`);
+      await fresh.fill('input[name="user"]', 'ada');
+      await fresh.fill('input[name="password"]', PASSWORDS.admin);
+      await fresh.click('button[type="submit"]');
+      await fresh.waitForURL(`${site.url}/`);
+      // Logged in, a link to the login page redirects at once. Chromium drops the tab: "/\t/host/landed" would be "//host/landed", another origin.
+      await fresh.goto(`${site.url}/login?next=/%09/${evilHost}/landed`);
+      assert.equal(fresh.url(), `${site.url}/`);
+      assert.equal(visited, false, 'the other site was never asked');
+    } finally {
+      await context.close();
+      evil.closeAllConnections();
+      await new Promise<void>((r) => evil.close(() => r()));
+    }
+  });
 });

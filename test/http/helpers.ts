@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -41,13 +42,15 @@ function event(id: string, key: string, reason: string): CanonicalEvent {
  * only buffer, adapters not started) with three users, one parked event and
  * two pending ones, and its status page on an ephemeral port.
  */
-export async function startSite(opts: { view?: 'open' | 'login'; users?: boolean } = {}): Promise<TestSite> {
+export async function startSite(
+  opts: { view?: 'open' | 'login'; users?: boolean; tls?: { certificateFile: string; keyFile: string } } = {},
+): Promise<TestSite> {
   const dir = mkdtempSync(join(tmpdir(), 'http-test-'));
   const yaml = [
     'plant: { id: test_http, name: Test Plant }',
     `stateDir: ${JSON.stringify(dir)}`,
     'outbox: { synchronous: NORMAL }',
-    `http: { view: ${opts.view ?? 'open'}, port: 0 }`,
+    `http: { view: ${opts.view ?? 'open'}, port: 0${opts.tls ? `, tls: { certificate: "\${file:${opts.tls.certificateFile}}", key: "\${file:${opts.tls.keyFile}}" }` : ''} }`,
     'sources:',
     '  - name: line1-plc',
     '    type: mqtt',
@@ -104,13 +107,18 @@ export interface Reply {
   body: string;
 }
 
-/** A small HTTP client that keeps cookies, like a browser does for one site. `localAddress` picks the client address (127.0.0.x). */
+/**
+ * A small HTTP client that keeps cookies, like a browser does for one site.
+ * `localAddress` picks the client address (127.0.0.x); `ca` is the
+ * certificate an https site is checked against.
+ */
 export class Browser {
   readonly jar = new Map<string, string>();
 
   constructor(
     readonly base: string,
     readonly localAddress?: string,
+    readonly ca?: string,
   ) {}
 
   request(path: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string | undefined> } = {}): Promise<Reply> {
@@ -128,9 +136,10 @@ export class Browser {
     }
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise((resolve, reject) => {
-      const req = httpRequest(
+      const send = this.base.startsWith('https:') ? httpsRequest : httpRequest;
+      const req = send(
         this.base + path,
-        { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, localAddress: this.localAddress, agent: false },
+        { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, localAddress: this.localAddress, agent: false, ca: this.ca },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -212,9 +212,35 @@ describe('security pieces', () => {
     assert.equal(sameOrigin(h({ origin: 'file:///x' })), false);
   });
   it('keeps redirects after login on this server', () => {
-    assert.equal(safeNext('/'), '/');
-    assert.equal(safeNext('/?x=1'), '/?x=1');
-    for (const bad of ['//evil.example/', 'http://evil.example/', '/\\evil.example', '', null, undefined]) assert.equal(safeNext(bad), '/');
+    for (const good of ['/', '/?x=1', '/#exceptions', '/login?next=%2F']) assert.equal(safeNext(good), good);
+    for (const bad of ['//evil.example/', 'http://evil.example/', '/\\evil.example', '', null, undefined, 'x/', '/a//b'])
+      assert.equal(safeNext(bad), '/', String(bad));
+  });
+  it('open redirect: a next a browser would read as another host, or that cannot go into a header, is refused', () => {
+    const bad = [
+      '/\t/evil.example',
+      '/\n/evil.example',
+      '/\r\nSet-Cookie: x=1',
+      '/ /evil.example',
+      '/a%20b',
+      '/\u00a0/evil.example',
+      '/\u2028',
+      '/\u0100',
+      '/x\u0000',
+      '/x\u007f',
+      // Percent-decoding must not make it another host either, however often.
+      '/%09/evil.example',
+      '/%0d%0a/x',
+      '/%2F%2Fevil.example',
+      '/%2fevil.example/..%2F',
+      '/%5Cevil.example',
+      '/%252F%252Fevil.example',
+      '/%25252F%25252Fevil.example',
+      '/%E0%A4%A',
+      '/%',
+      `/${'a'.repeat(2000)}`,
+    ];
+    for (const next of bad) assert.equal(safeNext(next), '/', JSON.stringify(next));
   });
   it('parses cookies', () => {
     assert.deepEqual(
@@ -227,18 +253,35 @@ describe('security pieces', () => {
     );
     assert.equal(parseCookies(undefined).size, 0);
   });
-  it('limits failed logins per key within a sliding minute', () => {
+  it('limits login attempts per key within a sliding minute', () => {
     let t = 0;
     const l = new LoginLimiter(5, 60_000, () => t);
     for (let i = 0; i < 5; i++) {
-      assert.equal(l.blockedFor('ip:a'), 0);
-      l.fail('ip:a');
+      assert.equal(l.begin(['ip:a']).waitMs, 0);
       t += 1000;
     }
-    assert.equal(l.blockedFor('ip:a'), 55_000);
-    assert.equal(l.blockedFor('ip:b'), 0);
+    assert.equal(l.begin(['ip:a']).waitMs, 55_000);
+    assert.equal(l.begin(['ip:b']).waitMs, 0);
     t = 60_001;
-    assert.equal(l.blockedFor('ip:a'), 0);
+    assert.equal(l.begin(['ip:a']).waitMs, 0);
+  });
+  it('parallel logins skip the rate limit: an attempt counts from its start; only a success gives it back', () => {
+    const l = new LoginLimiter(5, 60_000, () => 0);
+    const open = Array.from({ length: 5 }, () => l.begin(['ip:a', 'user:sam']));
+    assert.ok(open.every((a) => a.waitMs === 0));
+    // Five attempts still waiting for their password check hold both keys.
+    assert.equal(l.begin(['ip:a', 'user:other']).waitMs, 60_000);
+    assert.equal(l.begin(['ip:b', 'user:sam']).waitMs, 60_000);
+    open[2]!.succeeded();
+    open[2]!.succeeded();
+    const next = l.begin(['ip:b', 'user:sam']);
+    assert.equal(next.waitMs, 0, 'one place given back by the success');
+    assert.equal(l.begin(['ip:c', 'user:sam']).waitMs, 60_000, 'and only one');
+    // A refused attempt counts nothing and gives nothing back.
+    const refused = l.begin(['user:sam']);
+    assert.equal(refused.waitMs, 60_000);
+    refused.succeeded();
+    assert.equal(l.begin(['user:sam']).waitMs, 60_000);
   });
   it('ends sessions after idle time and at the latest after the maximum', () => {
     let t = 0;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { askAgent } from '../../agent/cli/status';
+import { DEFAULT_LIMITS, TLS_HANDSHAKE_MS } from '../../agent/http/listeners';
 import { addUser, removeUser } from '../../agent/http/users';
 import { startHttp } from '../../agent/http/server';
+import { makeCertificate } from '../helpers/certificate';
 import { Browser, PASSWORDS, startSite, type TestSite } from './helpers';
 
 const state = (site: TestSite, id: string) => site.agent.outbox.get(id)?.state;
@@ -102,6 +109,7 @@ describe('status page server (view: open)', () => {
     assert.ok(set, 'a session cookie');
     assert.match(set, /HttpOnly/);
     assert.match(set, /SameSite=Strict/);
+    assert.doesNotMatch(set, /Secure/, 'plain HTTP: a Secure cookie would never come back');
     assert.ok(/^edge_session=([^;]+)/.exec(set)![1]!.length >= 43, 'a long random id');
     const page = await b.text('/');
     assert.match(page, /sam <span class="role">supervisor<\/span>/);
@@ -141,6 +149,51 @@ describe('status page server (view: open)', () => {
   it('limits failed logins per user name across addresses', async () => {
     for (let i = 0; i < 5; i++) assert.equal((await new Browser(site.url, `127.0.1.${i + 1}`).login('ada', 'wrong password')).status, 401);
     assert.equal((await new Browser(site.url, '127.0.1.99').login('ada', PASSWORDS.admin)).status, 429);
+  });
+
+  it('parallel logins skip the rate limit: 30 sent at once for one user reach the password check at most 5 times', async () => {
+    await addUser(site.usersFile, 'rita', 'supervisor', 'rita password 1');
+    const b = new Browser(site.url, '127.0.0.7');
+    const token = /name="token" value="([^"]+)"/.exec(await b.text('/login'))![1]!;
+    // 29 wrong passwords and the right one 15th, all at once.
+    const passwords = Array.from({ length: 30 }, (_, i) => (i === 14 ? 'rita password 1' : `wrong password ${i}`));
+    const replies = await Promise.all(passwords.map((password) => b.request('/login', { form: { token, next: '/', user: 'rita', password } })));
+    const statuses = replies.map((r) => r.status);
+    const count = (s: number) => statuses.filter((x) => x === s).length;
+    assert.equal(count(401) + count(303) + count(429), 30, statuses.join(' '));
+    assert.ok(count(401) <= 5, `${count(401)} wrong passwords were checked: ${statuses.join(' ')}`);
+    assert.ok(count(429) >= 24, statuses.join(' '));
+  });
+
+  it('open redirect: next=/%09/evil.example (and other tricks) after a login leads to / on this server', async () => {
+    const b = new Browser(site.url, '127.0.0.8');
+    const page = await b.text('/login?next=/%09/evil.example');
+    assert.match(page, /name="next" value="\/"/);
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+    const res = await b.request('/login', { form: { token, next: '/\t/evil.example', user: 'sam', password: PASSWORDS.supervisor } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/');
+    for (const next of ['/%09/evil.example', '/%5Cevil.example', '/%2F%2Fevil.example', '/%252F%252Fevil.example', '/%20/evil.example', '//evil.example']) {
+      const r = await b.request(`/login?next=${next}`);
+      assert.equal(r.status, 303, next);
+      assert.equal(r.headers.location, '/', next);
+    }
+    assert.equal((await b.request('/login?next=/%23exceptions')).headers.location, '/#exceptions');
+  });
+
+  it('next=/%0a/x or %0d%0a answers a redirect to /, never a 500 (invalid header character)', async () => {
+    const b = new Browser(site.url, '127.0.0.9');
+    assert.equal((await b.request('/login?next=/%0a/x')).status, 200, 'the login form, without a session');
+    const token = /name="token" value="([^"]+)"/.exec(await b.text('/login?next=/%0d%0aSet-Cookie:%20evil=1'))![1]!;
+    const res = await b.request('/login', { form: { token, next: '/\r\nSet-Cookie: evil=1', user: 'sam', password: PASSWORDS.supervisor } });
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.location, '/');
+    for (const next of ['/%0a/x', '/%0d%0aSet-Cookie:%20evil=1', '/x%00', '/%C4%80', '/%E0%A4%A']) {
+      const r = await b.request(`/login?next=${next}`);
+      assert.equal(r.status, 303, next);
+      assert.equal(r.headers.location, '/', next);
+    }
+    assert.equal(b.jar.has('evil'), false);
   });
 
   it('sends an anonymous retry to the login and changes nothing', async () => {
@@ -345,5 +398,105 @@ describe('listening', () => {
       await http.close();
       await site.close();
     }
+  });
+});
+
+/** Open a raw connection, send `head` then one byte of `trickle` per second; resolves when the server closes it. */
+function slowWriter(port: number, head: string, trickle: string): Promise<{ seconds: number; answer: string }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < trickle.length) socket.write(trickle[i++]!);
+    }, 1000);
+    socket.write(head);
+    socket.on('data', (d) => (answer += String(d)));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ seconds: (Date.now() - t0) / 1000, answer });
+    });
+  });
+}
+
+describe('request deadline', () => {
+  it('a request body sent at 1 byte/s is held about 60 s: the whole request (headers and body) is cut at the deadline', async () => {
+    const site = await startSite({ users: false });
+    const http = await startHttp(site.agent, { port: 0, host: '127.0.0.1', limits: { requestMs: 2000 } });
+    try {
+      const head = `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${http.port}\r\nOrigin: http://127.0.0.1:${http.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n`;
+      const [body, headers] = await Promise.all([
+        slowWriter(http.port, head, 'user=sam&password=' + 'x'.repeat(482)),
+        slowWriter(http.port, 'GET / HTTP/1.1\r\n', `Host: 127.0.0.1:${http.port}\r\n\r\n`),
+      ]);
+      for (const [what, r] of [
+        ['body', body],
+        ['headers', headers],
+      ] as const) {
+        // The deadline is 2 s; Node looks every 0.5 s. Slack for a busy machine, far below the 30 s of the old check.
+        assert.ok(r.seconds >= 1.9 && r.seconds < 8, `${what}: closed after ${r.seconds} s`);
+        assert.match(r.answer, /^HTTP\/1\.1 408 /, `${what}: ${JSON.stringify(r.answer)}`);
+      }
+      // The page still serves others.
+      assert.equal((await new Browser(http.url).request('/healthz')).status, 200);
+    } finally {
+      await http.close();
+      await site.close();
+    }
+  });
+
+  it('the default deadlines are what docs/status-page.md says', () => {
+    const docs = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'status-page.md'), 'utf8').replace(/\s+/g, ' ');
+    const m = /request headers within (\d+) s, a whole request within (\d+) s, a TLS handshake within (\d+) s/.exec(docs);
+    assert.ok(m, 'the limits are stated in docs/status-page.md');
+    assert.deepEqual([Number(m[1]) * 1000, Number(m[2]) * 1000, Number(m[3]) * 1000], [DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs, TLS_HANDSHAKE_MS]);
+    assert.deepEqual([DEFAULT_LIMITS.headersMs, DEFAULT_LIMITS.requestMs], [20_000, 30_000]);
+  });
+});
+
+describe('status page over TLS (http.tls)', () => {
+  let site: TestSite;
+  let dir: string;
+  let ca: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'http-tls-'));
+    const { certificateFile, keyFile } = makeCertificate(dir, 'page');
+    ca = readFileSync(certificateFile, 'utf8');
+    site = await startSite({ view: 'open', tls: { certificateFile, keyFile } });
+  });
+  after(async () => {
+    await site?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves /healthz and the page over https, checked against its certificate', async () => {
+    assert.match(site.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const b = new Browser(site.url, undefined, ca);
+    const h = await b.request('/healthz');
+    assert.equal(h.status, 200);
+    assert.equal(h.body, 'ok\n');
+    assert.match((await b.request('/')).body, /line1-plc/);
+    // Plain HTTP on that port gets no page.
+    await assert.rejects(new Browser(`http://127.0.0.1:${site.port}`).request('/healthz'));
+  });
+
+  it('marks the login and session cookies Secure over TLS', async () => {
+    const b = new Browser(site.url, undefined, ca);
+    const form = await b.request('/login');
+    assert.match(String(form.headers['set-cookie']), /^edge_login=[^;]+;.*; Secure/);
+    const res = await b.login('sam', PASSWORDS.supervisor);
+    assert.equal(res.status, 303);
+    const session = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('edge_session='));
+    assert.ok(session);
+    assert.match(session, /; HttpOnly; SameSite=Strict; Secure/);
+    assert.match(await b.text('/'), /sam <span class="role">supervisor/);
+  });
+
+  it('edge-agent status reads the running agent over TLS', async () => {
+    const http = site.agent.view.config.http;
+    const s = await askAgent({ ...http, port: site.port });
+    assert.equal(s?.running, true);
   });
 });
