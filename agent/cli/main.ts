@@ -51,6 +51,7 @@ Usage:
   edge-agent outbox replay --since TIME [--until TIME]
                                            re-send events delivered since TIME, up to --until or now (safe: idempotent)
   edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
+  edge-agent outbox conflicts [--limit N] [--json]     events refused: their id was taken by other content
   edge-agent outbox prune                  apply the retention now
   edge-agent outbox check [--json]         check the outbox file (exit 65 when damaged)
   edge-agent outbox backup FILE            a consistent copy of the outbox, safe while the agent runs
@@ -254,6 +255,21 @@ async function outboxCommand(
       out({ replayed: n }, `${n} delivered events will be sent again`);
       return EXIT.ok;
     }
+    case 'conflicts': {
+      const rows = outbox.listConflicts(Number(values.limit ?? 50));
+      out(
+        rows,
+        rows.length
+          ? rows
+              .map(
+                (c) =>
+                  `${new Date(c.at).toISOString()}  ${c.id}\n  kept:    ${JSON.stringify(c.kept.payload)}\n  refused: ${JSON.stringify(c.refused.payload)}`,
+              )
+              .join('\n')
+          : 'no conflicts',
+      );
+      return EXIT.ok;
+    }
     case 'invalid': {
       const rows = outbox.listInvalid(Number(values.limit ?? 50));
       out(rows, rows.length ? rows.map((r) => `${r.receivedAt}  ${r.source}  ${r.origin}  ${r.reason}  ${r.raw.slice(0, 80)}`).join('\n') : 'no invalid input');
@@ -275,7 +291,7 @@ async function outboxCommand(
       return EXIT.ok;
     }
     default:
-      return usage('outbox list|show|retry|skip|edit|replay|invalid|prune|check|backup');
+      return usage('outbox list|show|retry|skip|edit|replay|invalid|conflicts|prune|check|backup');
   }
 }
 

@@ -127,6 +127,15 @@ export function createMetrics(
       this.set(at === null ? 0 : Math.max(0, (Date.now() - at) / 1000));
     },
   });
+  new Counter({
+    name: 'edge_events_conflict_total',
+    help: 'Events refused because their id was already used by an event with other content (kept for a person, see the status page).',
+    registers,
+    collect(this: Counter) {
+      this.reset();
+      this.inc(agent.outbox.counts().conflicts);
+    },
+  });
   new Gauge({
     name: 'edge_outbox_storage_ok',
     help: 'Whether events can be stored: 1 ok, 0.5 running low (disk space or the outbox bound), 0 commits fail (a full disk).',

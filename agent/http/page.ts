@@ -1,5 +1,5 @@
 import type { FlowStatus } from '../buffer/flows';
-import type { AuditEntry, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
+import type { AuditEntry, ConflictRecord, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
 import type { SyncStatus } from '../sync/worker';
 import type { Role } from './users';
 import { throughputChart } from './chart';
@@ -43,6 +43,8 @@ export interface PageModel {
   flows: Array<FlowStatus & { nextFlushAt: number | null }>;
   parked: OutboxRecord[];
   invalid: InvalidRecord[];
+  /** The latest events refused because their id was taken by an event with other content. */
+  conflicts?: ConflictRecord[];
   audit: AuditEntry[];
   /** Nonce of this response's inline script and style (Content-Security-Policy). */
   nonce: string;
@@ -254,7 +256,26 @@ function invalidSection(m: PageModel): string {
     (rows.length
       ? `<p class="muted">Input that could not be read is kept here (never dropped). The latest:</p><div class="scroll"><table><thead><tr><th>Received</th><th>Source</th><th>From</th><th>Why</th><th>Input</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
       : '<p class="muted">None.</p>') +
+    conflictsPart(m) +
     `</section>`
+  );
+}
+
+/** Events that came again with an id already used by other content: the first was kept, the later one is shown here. */
+function conflictsPart(m: PageModel): string {
+  const n = m.outbox.conflicts;
+  if (!n) return '';
+  const payload = (e: { payload: unknown }) => esc(clip(JSON.stringify(e.payload), 120));
+  const rows = (m.conflicts ?? []).map(
+    (c) =>
+      `<tr><td>${esc(formatClock(c.at, m.now))}</td><td><code>${esc(clip(c.id, 60))}</code></td><td><code>${payload(c.kept)}</code></td><td><code>${payload(c.refused)}</code></td></tr>`,
+  );
+  return (
+    `<h3 id="conflicts">Same id, other content <span class="count warn">${formatCount(n)}</span></h3>` +
+    `<p class="muted">A source sent an event again under an id already used, with other content (a corrected message?). The first was kept and sent; the later one is kept here. Send a correction under its own id if the later one is right.</p>` +
+    (rows.length
+      ? `<div class="scroll"><table><thead><tr><th>At</th><th>Event id</th><th>Kept</th><th>Refused</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+      : '')
   );
 }
 

@@ -22,7 +22,7 @@ export interface IntakeFigures {
 }
 
 /** The outbox as the page reads it. */
-export type OutboxReader = Pick<Outbox, 'counts' | 'oldestUnfinishedAt' | 'get' | 'list' | 'listInvalid' | 'listAudit'>;
+export type OutboxReader = Pick<Outbox, 'counts' | 'oldestUnfinishedAt' | 'get' | 'list' | 'listInvalid' | 'listConflicts' | 'listAudit'>;
 
 /**
  * What the status page, /metrics and `edge-agent status` see of a running
