@@ -127,7 +127,9 @@ function describe(issue: z.core.$ZodIssue, absent: boolean): string {
 
 function dotted(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i === 0 ? '' : '.') + String(p))).join('');
+  // A key that is blank or holds dots or spaces is quoted, so the path reads as one.
+  const key = (p: PropertyKey, i: number) => (/^[\w$-]+$/.test(String(p)) ? (i === 0 ? '' : '.') + String(p) : `[${JSON.stringify(String(p))}]`);
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : key(p, i))).join('');
 }
 
 function resolvePaths(config: AgentConfig, file: string): AgentConfig {
