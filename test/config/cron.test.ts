@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import cron from 'node-cron';
 import { cronProblem } from '../../agent/config/cron';
+import { propertyRuns } from '../helpers/property';
 
 describe('cron expressions', () => {
   const good = [
@@ -51,4 +53,32 @@ describe('cron expressions', () => {
       assert.match(cronProblem(expr) ?? '(taken)', reason);
     });
   }
+
+  it('what it takes, node-cron takes; it never throws on any text', (t) => {
+    const field = (min: number, max: number) =>
+      fc.oneof(
+        fc.constant('*'),
+        fc.integer({ min, max }).map(String),
+        fc.tuple(fc.integer({ min, max }), fc.integer({ min, max })).map(([a, b]) => `${Math.min(a, b)}-${Math.max(a, b)}`),
+        fc.integer({ min: 1, max: max - min + 1 }).map((s) => `*/${s}`),
+      );
+    const list = (min: number, max: number) => fc.array(field(min, max), { minLength: 1, maxLength: 3 }).map((xs) => xs.join(','));
+    const expr = fc
+      .tuple(fc.boolean(), list(0, 59), list(0, 59), list(0, 23), list(1, 28), list(1, 12), list(0, 6))
+      .map(([seconds, s, m, h, d, mo, w]) => [...(seconds ? [s] : []), m, h, d, mo, w].join(' '));
+    fc.assert(
+      fc.property(expr, (e) => {
+        assert.equal(cronProblem(e), undefined, e);
+        assert.equal(cron.validate(e), true, e);
+      }),
+      propertyRuns(t, 300),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789*/-, ?LW#@abcjmnos'.split('')), maxLength: 30 }), (e) => {
+        const problem = cronProblem(e);
+        assert.ok(problem === undefined || problem.length > 0);
+      }),
+      propertyRuns(t, 300),
+    );
+  });
 });
