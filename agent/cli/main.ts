@@ -141,7 +141,14 @@ async function main(argv: string[]): Promise<number> {
       return withOutbox(config, async (outbox) => {
         const report = await importEvents(rest[0]!, outbox);
         for (const r of report.rejected) process.stderr.write(`${rest[0]}:${r.line}: ${r.reason}\n`);
+        if (report.stopped) {
+          const s = report.stopped;
+          process.stderr.write(
+            `${rest[0]}:${s.line}: import stopped, the outbox refused: ${s.reason}; lines from ${s.line} on are not committed (import the file again later: committed lines count as duplicates)\n`,
+          );
+        }
         out(report, `${report.inserted} events committed, ${report.duplicates} already there, ${report.rejected.length} lines rejected (of ${report.lines})`);
+        if (report.stopped) return EXIT.failure;
         return report.rejected.length ? EXIT.partial : EXIT.ok;
       });
     }

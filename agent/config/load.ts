@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { registerBuiltins } from '../runtime/builtins';
-import { ConfigError } from '../errors';
+import { ConfigError, errorMessage } from '../errors';
 import { locate, type Position } from './locate';
+import { formatBytes, readRegularFile } from './read-file';
 import { buildConfigSchema, type AgentConfig } from './schema';
+import { aliasProblem, nestedTooDeep } from './yaml-checks';
 
 export interface LoadedConfig {
   file: string;
@@ -14,15 +15,48 @@ export interface LoadedConfig {
   position(path: readonly PropertyKey[]): Position;
 }
 
+/** A config file is a regular file of at most this size. */
+export const MAX_CONFIG_BYTES = 4 * 1_048_576;
+
+/** YAML nested deeper than this is refused before it is composed; a config needs fewer than ten levels. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** Aliases may expand to at most this many values (yaml's own guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Read, parse and validate a config file. Throws ConfigError listing every problem as `file:line:col: path: message`. */
 export function loadConfigFile(file: string): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`${file}:1:1: (file): cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  const read = readRegularFile(file, MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    const why = read.reason.startsWith('larger') ? `${read.reason} (a config file is at most ${formatBytes(MAX_CONFIG_BYTES)})` : read.reason;
+    throw new ConfigError([`${file}:1:1: (file): cannot read: ${why}`]);
   }
-  return parseConfigSource(text, file);
+  return parseConfigSource(decodeText(read.bytes, file), file);
+}
+
+/** The file's text; bytes that are not UTF-8 are an error at their line, never replaced. */
+function decodeText(bytes: Buffer, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (;;) {
+      const nl = bytes.indexOf(0x0a, start);
+      const end = nl === -1 ? bytes.length : nl;
+      try {
+        utf8.decode(bytes.subarray(start, end));
+      } catch {
+        break;
+      }
+      if (nl === -1) break;
+      line++;
+      start = nl + 1;
+    }
+    throw new ConfigError([`${file}:${line}:1: (file): not UTF-8 text (save the file as UTF-8)`]);
+  }
 }
 
 export function parseConfigText(text: string, file = '<config>'): AgentConfig {
@@ -31,18 +65,37 @@ export function parseConfigText(text: string, file = '<config>'): AgentConfig {
 
 /** Parse and validate config text, keeping the YAML positions for later messages (the Odoo dry run). */
 export function parseConfigSource(text: string, file = '<config>'): LoadedConfig {
+  try {
+    return parseChecked(text, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // Whatever else a file can make go wrong is still a problem of that file (exit 78, not a crash).
+    throw new ConfigError([`${file}:1:1: (config): cannot be read as a config: ${errorMessage(err)}`]);
+  }
+}
+
+function parseChecked(text: string, file: string): LoadedConfig {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const p = lines.linePos(offset);
+    return `${file}:${p.line}:${p.col}`;
+  };
+  const deep = nestedTooDeep(text, MAX_CONFIG_DEPTH, lines);
+  if (deep !== undefined) throw new ConfigError([`${at(deep)}: (yaml): nested deeper than ${MAX_CONFIG_DEPTH} levels`]);
+  // `lines` is filled by the depth check's parse of the same text.
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, stringKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-        return `${file}:${p.line}:${p.col}: (yaml): ${e.message.split('\n')[0]}`;
-      }),
-    );
+    throw new ConfigError(doc.errors.map((e) => `${at(e.pos[0])}: (yaml): ${e.message.split('\n')[0]}`));
   }
   registerBuiltins();
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (err) {
+    const alias = aliasProblem(doc, err);
+    if (alias) throw new ConfigError([`${at(alias.offset)}: (yaml): ${alias.message}`]);
+    throw err;
+  }
   const result = buildConfigSchema().safeParse(data);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => formatIssue(issue, doc, lines, file));
@@ -57,7 +110,7 @@ export function placeOf(loaded: LoadedConfig, path: readonly PropertyKey[]): str
   return `${loaded.file}:${p.line}:${p.column}: ${dotted(path)}`;
 }
 
-function formatIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter, file: string): string {
+function formatIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter, file: string): string {
   const path = issue.path as PropertyKey[];
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
@@ -88,7 +141,9 @@ function describe(issue: z.core.$ZodIssue, absent: boolean): string {
 /** `rules[2].codes.E12.reason`: a config path as messages show it. */
 export function dotted(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i === 0 ? '' : '.') + String(p))).join('');
+  // A key that is blank or holds dots or spaces is quoted, so the path reads as one.
+  const key = (p: PropertyKey, i: number) => (/^[\w$-]+$/.test(String(p)) ? (i === 0 ? '' : '.') + String(p) : `[${JSON.stringify(String(p))}]`);
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : key(p, i))).join('');
 }
 
 function resolvePaths(config: AgentConfig, file: string): AgentConfig {

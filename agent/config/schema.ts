@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { rollupRefusal } from '../buffer/flows';
@@ -10,9 +11,20 @@ import { odooConfigSchema } from '../odoo/config';
 import { genericMappingSchema } from '../sync/operations/generic-mapping';
 import { secretRef } from './secrets';
 import { certificateProblem } from '../http/certificate';
+import { cronProblem } from './cron';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
-const cronExpr = z.string().refine((v) => cron.validate(v), 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)');
+const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
+const cronExpr = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${CRON_HINT}: ${problem}` });
+  else if (!cron.validate(v)) ctx.addIssue({ code: 'custom', message: CRON_HINT });
+});
+
+/** An address to listen on: an IP address (a host name may stand for several, or change). */
+const bindAddress = z
+  .string()
+  .refine((v) => isIP(v) !== 0, "must be an IP address, like 127.0.0.1, 0.0.0.0, ::1 or the gateway's LAN address (not a host name)");
 
 /** One strict object per section: an unknown key is an error, never silently ignored. */
 export const outboxConfigSchema = z
@@ -107,7 +119,7 @@ export const httpConfigSchema = z
     enabled: z.boolean().default(true),
     port: z.number().int().min(0).max(65535).default(8470),
     /** Addresses to listen on: localhost always; add the gateway's LAN address for supervisors' tablets. */
-    bind: z.array(z.string().min(1)).default(['127.0.0.1']),
+    bind: z.array(bindAddress).default(['127.0.0.1']),
     /** `open`: anyone who reaches the page can view it; `login`: viewing needs a login too. Changes always need a login. */
     view: z.enum(['open', 'login']).default('open'),
     /** Local users (scrypt hashes), managed with `edge-agent users`. Relative to stateDir. */

@@ -1,16 +1,21 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
+import { readRegularFile } from './read-file';
 
 /**
  * Secrets never appear in the config file. A secret field holds a reference:
  *   ${env:NAME}         an environment variable
- *   ${file:/abs/path}   the first line of a file (trailing newline removed)
+ *   ${file:/abs/path}   a file's text (one trailing newline removed); a regular file of at most 64 KiB
  *   ${credential:NAME}  a systemd credential: $CREDENTIALS_DIRECTORY/NAME
  * The reference is resolved while the config is validated; an unresolved one is
  * a config error that names the reference, never a value.
  */
 export const SECRET_REF = /^\$\{(env|file|credential):([^}]+)\}$/;
+
+/** A secret file is a regular file of at most this size (a key, a password, a certificate passphrase). */
+export const MAX_SECRET_BYTES = 65_536;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export type SecretResolution = { ok: true; value: string } | { ok: false; message: string };
 
@@ -33,14 +38,17 @@ export function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env)
     if (name.includes('/')) return { ok: false, message: `unresolved secret ${ref}: a credential name has no '/'` };
     path = join(dir, name);
   }
+  const file = readRegularFile(path, MAX_SECRET_BYTES);
+  if (!file.ok) return { ok: false, message: `unresolved secret ${ref}: cannot read ${path} (${file.reason})` };
+  let text: string;
   try {
-    const value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    if (value === '') return { ok: false, message: `unresolved secret ${ref}: the file is empty` };
-    return { ok: true, value };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { ok: false, message: `unresolved secret ${ref}: cannot read ${path} (${code})` };
+    text = utf8.decode(file.bytes);
+  } catch {
+    return { ok: false, message: `unresolved secret ${ref}: ${path} is not UTF-8 text` };
   }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') return { ok: false, message: `unresolved secret ${ref}: the file is empty` };
+  return { ok: true, value };
 }
 
 let lenient = false;

@@ -1,5 +1,5 @@
 import type { Outbox } from '../buffer/outbox';
-import { OutboxFullError } from '../errors';
+import { errorMessage, OutboxFullError } from '../errors';
 import type { Logger } from '../log';
 import type { InvalidInput, Signal } from '../model/signal';
 import type { RuleEngine } from '../rules/engine';
@@ -54,7 +54,7 @@ export class Pipeline {
       source: x.signal.source,
       origin: `${x.signal.tag}${x.rule ? ` (rule ${x.rule})` : ''}`,
       reason: x.reason,
-      raw: typeof x.signal.value === 'string' ? x.signal.value : JSON.stringify(x.signal.value),
+      raw: rawText(x.signal.value),
       receivedAt: x.signal.receivedAt,
     }));
     let result;
@@ -92,5 +92,15 @@ export class Pipeline {
       this.bySource.set(name, s);
     }
     return s;
+  }
+}
+
+/** A signal's value as invalid input keeps it; a value JSON cannot write must not stop the commit. */
+function rawText(value: Signal['value']): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch (err) {
+    return `(the value could not be written as JSON: ${errorMessage(err)})`;
   }
 }

@@ -330,7 +330,7 @@ export class MqttSourceAdapter implements SourceAdapter {
         receivedAt,
       });
     } else {
-      const decoded = decodePayload(payload, sub.payload);
+      const decoded = decodePayload(payload, sub.payload, this.config);
       if (decoded.ok) {
         const meta: Record<string, unknown> = { qos, retain: packet.retain, dup: packet.dup, subscription: sub.topic };
         if (packet.messageId !== undefined) meta.messageId = packet.messageId;

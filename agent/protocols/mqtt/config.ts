@@ -48,6 +48,10 @@ export const mqttSourceSchema = z
     subscriptions: z.array(subscriptionSchema).min(1),
     /** How many received messages may wait for the outbox at once; beyond that the agent stops reading from the broker. Bounds memory. */
     maxInflight: z.number().int().min(1).max(65535).default(1000),
+    /** A message larger than this many bytes is kept as invalid input, not handed to the rules. */
+    maxPayloadBytes: z.number().int().min(1).max(268_435_456).default(1_048_576),
+    /** JSON nested deeper than this is kept as invalid input (deep nesting would overflow the stack of the code that reads it). */
+    maxDepth: z.number().int().min(1).max(256).default(64),
     /** Shortest wait, in milliseconds, before offering held messages again after the outbox refused them (the ceiling doubles up to retryMaxMs; full jitter above this). */
     retryMinMs: z.number().int().min(10).max(60_000).default(250),
     /** Longest wait, in milliseconds, between offers while the outbox refuses. */

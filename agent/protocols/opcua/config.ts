@@ -1,8 +1,8 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { secretRef } from '../../config/secrets';
+import { readRegularFile } from '../../config/read-file';
+import { MAX_SECRET_BYTES, secretRef } from '../../config/secrets';
 import { sourceBase } from '../base';
 import { parseBrowsePath, parseNodeId } from './addressing';
 
@@ -18,13 +18,12 @@ function readableFile(what: 'certificate' | 'private key') {
         ctx.addIssue({ code: 'custom', message: `the ${what} file path must be absolute` });
         return;
       }
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `cannot read the ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+      const file = readRegularFile(path, MAX_SECRET_BYTES);
+      if (!file.ok) {
+        ctx.addIssue({ code: 'custom', message: `cannot read the ${what} file ${path} (${file.reason})` });
         return;
       }
+      const text = file.bytes.toString('utf8');
       try {
         if (what === 'certificate') new X509Certificate(text);
         else createPrivateKey(text);

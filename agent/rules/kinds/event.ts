@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES, parseEvent, type CanonicalEvent, type EventType } from '../../model/event';
+import { parseJsonText } from '../../model/json-text';
 import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, rejected, ruleBase, templateSchema, unchanged } from '../base';
 import { defaultSequenceKey } from '../keys';
@@ -46,11 +47,10 @@ export type EventRuleConfig = z.output<typeof eventRuleConfigSchema>;
 export function messageToEvent(config: EventRuleConfig, signal: Signal, ctx: RuleContext): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
   let value = readValue(signal.value, config.path);
   if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value) as unknown;
-    } catch {
-      return { ok: false, reason: `the message is not a JSON event: ${describeValue(value)}` };
-    }
+    const parsed = parseJsonText(value);
+    if (!parsed.ok && parsed.tooDeep) return { ok: false, reason: `the message is JSON ${parsed.reason}` };
+    if (!parsed.ok) return { ok: false, reason: `the message is not a JSON event: ${describeValue(value)}` };
+    value = parsed.value;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: `the message is not a JSON object: ${describeValue(value)}` };

@@ -47,6 +47,8 @@ describe('MQTT source config', () => {
     assert.equal(c.reconnectPeriodMs, 2000);
     assert.equal(c.connectTimeoutMs, 10000);
     assert.equal(c.maxInflight, 1000);
+    assert.equal(c.maxPayloadBytes, 1_048_576);
+    assert.equal(c.maxDepth, 64);
     assert.equal(c.retryMinMs, 250);
     assert.equal(c.retryMaxMs, 10000);
     assert.equal(c.sessionExpiryS, 604800);
@@ -68,6 +70,8 @@ describe('MQTT source config', () => {
     ['a client id with spaces', { ...minimal, clientId: 'edge agent' }, /clientId/],
     ['certFile without keyFile', { ...minimal, tls: { certFile: '/a.pem' } }, /certFile and keyFile go together/],
     ['maxInflight 0', { ...minimal, maxInflight: 0 }, /maxInflight/],
+    ['maxDepth past what is safe to walk', { ...minimal, maxDepth: 5000 }, /maxDepth/],
+    ['maxPayloadBytes 0', { ...minimal, maxPayloadBytes: 0 }, /maxPayloadBytes/],
     ['retryMaxMs below retryMinMs', { ...minimal, retryMinMs: 5000, retryMaxMs: 1000 }, /retryMaxMs/],
     ['keepalive below 5 s', { ...minimal, keepaliveS: 1 }, /keepaliveS/],
   ];

@@ -44,6 +44,48 @@ describe('MQTT payload decoding', () => {
     });
   }
 
+  const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+
+  test('json: a message nested 6,000 deep is invalid input with the reason, kept whole (it overflowed the stack later on)', () => {
+    const r = decodePayload(b(deep(6000)), 'json');
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.match(r.reason, /^payload is JSON nested deeper than 64 levels \(at character 321\), over this source's maxDepth$/);
+    assert.equal(r.raw, deep(6000));
+  });
+
+  test('json: nesting up to maxDepth is taken; brackets inside strings do not count', () => {
+    assert.equal(decodePayload(b(deep(64)), 'json').ok, true);
+    assert.equal(decodePayload(b(deep(3)), 'json', { maxPayloadBytes: 100, maxDepth: 3 }).ok, true);
+    assert.equal(decodePayload(b(deep(4)), 'json', { maxPayloadBytes: 100, maxDepth: 3 }).ok, false);
+    const quoted = JSON.stringify({ note: '[[[[{{{{ \\" [[[[' });
+    assert.deepEqual(decodePayload(b(quoted), 'json', { maxPayloadBytes: 100, maxDepth: 1 }), { ok: true, value: JSON.parse(quoted) });
+  });
+
+  test('text: deep JSON text is text, not read as JSON', () => {
+    assert.deepEqual(decodePayload(b(deep(6000)), 'text'), { ok: true, value: deep(6000) });
+  });
+
+  test('a payload over maxPayloadBytes is invalid input with its size, kept whole (base64 for bytes)', () => {
+    const limits = { maxPayloadBytes: 4, maxDepth: 64 };
+    assert.deepEqual(decodePayload(b('12345'), 'json', limits), {
+      ok: false,
+      reason: "payload of 5 bytes is over this source's maxPayloadBytes (4)",
+      raw: '12345',
+      encoding: 'utf8',
+    });
+    assert.deepEqual(decodePayload(b('LOT 7'), 'text', limits), {
+      ok: false,
+      reason: "payload of 5 bytes is over this source's maxPayloadBytes (4)",
+      raw: 'LOT 7',
+      encoding: 'utf8',
+    });
+    const bytes = decodePayload(Buffer.from([1, 2, 0xff, 4, 5]), 'text', limits);
+    assert.equal(bytes.ok, false);
+    if (!bytes.ok) assert.deepEqual([bytes.raw, bytes.encoding], ['AQL/BAU=', 'base64']);
+    assert.equal(decodePayload(b('1234'), 'json', limits).ok, true);
+  });
+
   test('rawPayload of a slice of a larger buffer reads only that slice', () => {
     const big = Buffer.from([0x41, 0xff, 0xfe, 0x42]);
     assert.deepEqual(rawPayload(big.subarray(1, 3)), { raw: '//4=', encoding: 'base64' });

@@ -95,6 +95,7 @@ describe('rule kind `event`', () => {
       ['an array', {}, [mesEvent], { invalid: /not a JSON object/ }],
       ['text that is JSON (a text subscription)', {}, JSON.stringify(mesEvent), { id: 'MES-1001' }],
       ['text that is not JSON', {}, 'hello', { invalid: /not a JSON event/ }],
+      ['text that is JSON nested 6,000 deep (a text subscription)', {}, '['.repeat(6000) + ']'.repeat(6000), { invalid: /JSON nested deeper than 64 levels/ }],
       ['the event under a path', { path: 'event' }, { event: mesEvent }, { id: 'MES-1001' }],
     ];
   for (const [name, config, value, expect] of cases) {
