@@ -4,6 +4,7 @@ import pino from 'pino';
 import { AgentError, OutboxFullError } from '../../agent/errors';
 import type { InvalidInput, Signal } from '../../agent/model/signal';
 import { HandOver, type HandOverOptions, type Held } from '../../agent/protocols/hand-over';
+import { until } from '../helpers/until';
 
 const silent = pino({ level: 'silent' });
 
@@ -55,13 +56,7 @@ function handOver<N = undefined>(o: ReturnType<typeof outbox>, options: Partial<
   return h;
 }
 
-async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const waitFor = (what: string, cond: () => boolean, ms = 3000): Promise<void> => until(cond, what, ms);
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -72,13 +67,13 @@ describe('hand-over: keep all', () => {
     o.refuse = true;
     const h = handOver(o);
     for (const v of ['A', 'B', 'C']) h.hold(sig('scan', v));
-    await until('two refused offers', () => o.offers >= 2);
+    await waitFor('two refused offers', () => o.offers >= 2);
     assert.equal(h.size, 3);
     assert.equal(h.refusing, true);
     assert.equal(h.lastError?.code, 'OUTBOX_FULL');
     h.hold(sig('scan', 'D'));
     o.refuse = false;
-    await until('all taken', () => h.size === 0);
+    await waitFor('all taken', () => h.size === 0);
     assert.deepEqual(o.taken, ['scan=A', 'scan=B', 'scan=C', 'scan=D']);
     assert.equal(h.refusing, false);
     assert.equal(h.counts.signals, 4);
@@ -90,13 +85,13 @@ describe('hand-over: keep all', () => {
     const o = outbox();
     const h = handOver(o, { batchSize: 3 });
     for (const v of [1, 2, 3, 4, 5]) h.hold(sig('count', v));
-    await until('all taken', () => h.size === 0);
+    await waitFor('all taken', () => h.size === 0);
     assert.deepEqual(
       o.batches.map((b) => b.length),
       [3, 2],
     );
     h.hold(sig('count', 6));
-    await until('the sixth', () => h.size === 0);
+    await waitFor('the sixth', () => h.size === 0);
     assert.equal(o.batches.at(-1)?.length, 1);
     await h.stop(100);
   });
@@ -114,9 +109,9 @@ describe('hand-over: keep all', () => {
     assert.deepEqual(told, ['full']);
     h.hold(sig('scan', 'D')); // read before the source stopped: kept all the same
     assert.equal(h.size, 4);
-    await until('refused', () => o.offers >= 1);
+    await waitFor('refused', () => o.offers >= 1);
     o.refuse = false;
-    await until('all taken', () => h.size === 0);
+    await waitFor('all taken', () => h.size === 0);
     assert.deepEqual(told, ['full', 'space']);
     assert.equal(h.full, false);
     assert.deepEqual(o.taken, ['scan=A', 'scan=B', 'scan=C', 'scan=D']);
@@ -131,12 +126,12 @@ describe('hand-over: keep all', () => {
     h.hold(sig('m', 1), 'first');
     h.holdInvalid(bad('not JSON'), 'second');
     h.hold(sig('m', 3), 'third');
-    await until('the undecodable one committed', () => o.taken.includes('invalid:not JSON'));
+    await waitFor('the undecodable one committed', () => o.taken.includes('invalid:not JSON'));
     await sleep(30);
     assert.deepEqual(committed, [], 'nothing reported while the first is not committed');
     assert.equal(h.size, 3);
     o.refuse = false;
-    await until('all committed', () => committed.length === 3);
+    await waitFor('all committed', () => committed.length === 3);
     assert.deepEqual(committed, ['first', 'second', 'third']);
     assert.deepEqual(o.taken, ['invalid:not JSON', 'm=1', 'm=3']);
     assert.equal(h.counts.invalid, 1, 'the undecodable one was committed once');
@@ -151,7 +146,7 @@ describe('hand-over: keep all', () => {
     const refused: string[] = [];
     const h = handOver(o, { onRefused: (err) => refused.push((err as AgentError).code) }, log);
     h.hold(sig('scan', 'X'));
-    await until('three offers', () => o.offers >= 3);
+    await waitFor('three offers', () => o.offers >= 3);
     assert.equal(h.refusing, true);
     assert.equal(h.lastError?.code, 'DISK_IO');
     assert.ok(refused.length >= 2 && refused.every((c) => c === 'DISK_IO'));
@@ -159,7 +154,7 @@ describe('hand-over: keep all', () => {
     assert.equal(errors.length, 1, 'one error line per spell, not one per retry');
     assert.equal(errors[0]!.code, 'DISK_IO');
     o.refuse = false;
-    await until('taken', () => h.size === 0);
+    await waitFor('taken', () => h.size === 0);
     assert.deepEqual(o.taken, ['scan=X']);
     assert.ok(lines.some((l) => l.level === 30 && /takes scans again|takes signals again/.test(l.msg)));
     await h.stop(100);
@@ -170,7 +165,7 @@ describe('hand-over: keep all', () => {
     o.refuse = true;
     const h = handOver(o, { retry: { initialMs: 1, maxMs: 60, floorMs: 40 } });
     h.hold(sig('scan', 'A'));
-    await until('five offers', () => o.offers >= 5);
+    await waitFor('five offers', () => o.offers >= 5);
     const gaps = o.offeredAt.slice(1).map((t, i) => t - o.offeredAt[i]!);
     for (const g of gaps) {
       assert.ok(g >= 39, `a wait of ${g} ms is below the floor`);
@@ -187,7 +182,7 @@ describe('hand-over: keep all', () => {
     const h = handOver<number>(o, { limit: 2, onCommitted: (items) => committed.push(...items.map((i) => i.note)) });
     h.hold(sig('m', 1), 1);
     h.hold(sig('m', 2), 2);
-    await until('offered', () => o.offers === 1);
+    await waitFor('offered', () => o.offers === 1);
     h.hold(sig('m', 3), 3);
     assert.equal(h.full, true);
     assert.equal(
@@ -198,7 +193,7 @@ describe('hand-over: keep all', () => {
     assert.equal(h.full, false);
     o.gate = null;
     open();
-    await until('the third committed', () => committed.includes(3));
+    await waitFor('the third committed', () => committed.includes(3));
     assert.deepEqual(committed, [3], 'forgotten items are never reported, even though their offer went through');
     await h.stop(100);
   });
@@ -211,9 +206,9 @@ describe('hand-over: keep all', () => {
       },
     });
     h.hold(sig('m', 1));
-    await until('first', () => h.size === 0);
+    await waitFor('first', () => h.size === 0);
     h.hold(sig('m', 2));
-    await until('second', () => o.taken.length === 2);
+    await waitFor('second', () => o.taken.length === 2);
     await h.stop(100);
   });
 });
@@ -250,7 +245,7 @@ describe('hand-over: latest value per tag', () => {
       const o = outbox();
       const h = handOver(o, { policy: 'latest-per-tag', limit });
       for (const [tag, v] of held) h.hold(sig(tag, v));
-      await until('taken', () => h.size === 0);
+      await waitFor('taken', () => h.size === 0);
       assert.deepEqual(o.taken, taken);
       assert.equal(h.counts.coalesced, coalesced);
       await h.stop(100);
@@ -264,15 +259,15 @@ describe('hand-over: latest value per tag', () => {
     o.refuse = true;
     const h = handOver(o, { policy: 'latest-per-tag', limit: 3 });
     for (const s of [sig('a', 1), sig('b', 1), sig('c', 1)]) h.hold(s);
-    await until('offered', () => o.offers === 1);
+    await waitFor('offered', () => o.offers === 1);
     for (const s of [sig('a', 2), sig('b', 2), sig('a', 3), sig('b', 3)]) h.hold(s);
     assert.equal(h.counts.coalesced, 2, 'the waiting changes folded');
     assert.equal(h.size, 5, 'the batch under way is not folded');
     open();
-    await until('refused and folded', () => h.size === 3);
+    await waitFor('refused and folded', () => h.size === 3);
     o.gate = null;
     o.refuse = false;
-    await until('taken', () => h.size === 0);
+    await waitFor('taken', () => h.size === 0);
     assert.deepEqual(o.taken, ['c=1', 'a=3', 'b=3']);
     assert.equal(h.counts.coalesced, 4);
     await h.stop(100);
@@ -313,17 +308,17 @@ describe('hand-over: per poll group', () => {
     h.holdPoll('press/state', [at('press/state', 'running', 1)]);
     assert.equal(h.holds('press/counters'), true);
     assert.equal(h.holds('press/state'), true);
-    await until('state taken', () => !h.holds('press/state'));
-    await until('counters refused twice', () => h.counts.refusals >= 2);
+    await waitFor('state taken', () => !h.holds('press/state'));
+    await waitFor('counters refused twice', () => h.counts.refusals >= 2);
     assert.deepEqual(o.taken, ['running=1']);
     assert.deepEqual(committed, ['press/state']);
     assert.deepEqual(h.refusedGroups(), [{ group: 'press/counters', held: 2, code: 'OUTBOX_FULL' }]);
     assert.equal(h.holds('press/counters'), true);
     // the other group goes on being polled and handed over meanwhile
     h.holdPoll('press/state', [at('press/state', 'running', 0)]);
-    await until('state again', () => o.taken.length === 2);
+    await waitFor('state again', () => o.taken.length === 2);
     failing.clear();
-    await until('counters taken', () => !h.holds('press/counters'));
+    await waitFor('counters taken', () => !h.holds('press/counters'));
     assert.deepEqual(o.taken, ['running=1', 'running=0', 'good=1', 'scrap=2']);
     assert.deepEqual(h.refusedGroups(), []);
     assert.equal(h.refusing, false);
@@ -352,7 +347,7 @@ describe('hand-over: start and stop', () => {
     const h = handOver(o, { retry: { initialMs: 10_000, maxMs: 10_000, floorMs: 10_000 } });
     h.hold(sig('scan', 'A'));
     h.hold(sig('scan', 'B'));
-    await until('refused', () => o.offers === 1);
+    await waitFor('refused', () => o.offers === 1);
     const t = Date.now();
     const left = await h.stop(2000);
     assert.ok(Date.now() - t < 1000, 'no waiting for the next retry, nor after a refusal');
@@ -372,7 +367,7 @@ describe('hand-over: start and stop', () => {
     const h = handOver(o, { retry: { initialMs: 10_000, maxMs: 10_000, floorMs: 10_000 }, batchSize: 1 });
     h.hold(sig('scan', 'A'));
     h.hold(sig('scan', 'B'));
-    await until('refused', () => o.offers === 1);
+    await waitFor('refused', () => o.offers === 1);
     o.refuse = false;
     assert.deepEqual(await h.stop(2000), []);
     assert.deepEqual(o.taken, ['scan=A', 'scan=B']);
@@ -385,7 +380,7 @@ describe('hand-over: start and stop', () => {
     const committed: unknown[] = [];
     const h = handOver(o, { onCommitted: (items) => committed.push(...items) });
     h.hold(sig('scan', 'A'));
-    await until('offered', () => o.offers === 1);
+    await waitFor('offered', () => o.offers === 1);
     const t = Date.now();
     const left = await h.stop(100);
     assert.ok(Date.now() - t < 1000);
@@ -407,7 +402,7 @@ describe('hand-over: start and stop', () => {
     h.start();
     await stopping;
     assert.equal(h.hold(sig('scan', 'B')), true);
-    await until('both taken', () => o.taken.length === 2);
+    await waitFor('both taken', () => o.taken.length === 2);
     assert.deepEqual(o.taken, ['scan=A', 'scan=B']);
     await h.stop(100);
   });
@@ -419,7 +414,7 @@ describe('hand-over: start and stop', () => {
     await h.stop(500);
     h.start();
     h.hold(sig('scan', 'B'));
-    await until('taken', () => o.taken.length === 2);
+    await waitFor('taken', () => o.taken.length === 2);
     assert.equal(h.counts.signals, 2);
     await h.stop(100);
   });

@@ -17,6 +17,7 @@ import { SyncWorker } from '../../agent/sync/worker';
 import { downtimeStarted } from '../helpers/events';
 import { claimedRecord as rec, testSyncConfig } from '../helpers/sync';
 import { startOdooSim, type OdooSim } from '../odoo-sim';
+import { until } from '../helpers/until';
 
 /**
  * While a run of a key is out, the worker claims the key's next run; it sends
@@ -32,14 +33,6 @@ let n = 0;
 function stop(key: string, i: number, workcenter: string): CanonicalEvent {
   n++;
   return downtimeStarted('prefetch-test', key, `${key}-${i}-${n}`, workcenter, Date.UTC(2026, 10, 26, 6, 0, 0) + n * 1000);
-}
-
-async function until(cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function setup(name: string, concurrency: number) {

@@ -11,6 +11,7 @@ import { RateLimiter } from '../../agent/sync/rate-limit';
 import { SyncWorker } from '../../agent/sync/worker';
 import { makeProduction } from '../helpers/events';
 import { testSyncConfig } from '../helpers/sync';
+import { until } from '../helpers/until';
 
 const dir = mkdtempSync(join(tmpdir(), 'rate-limit-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,13 +105,6 @@ describe('rate limit (agent/sync/rate-limit.ts)', () => {
       log: pino({ level: 'silent' }),
       now: clock.now,
     });
-    const until = async (cond: () => boolean) => {
-      const end = Date.now() + 5000;
-      while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out (${calls} calls)`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    };
     try {
       await outbox.enqueue(Array.from({ length: 10 }, (_, i) => makeProduction(`MO-${i}`, 1)));
       worker.start();

@@ -14,6 +14,7 @@ import { SyncWorker } from '../../agent/sync/worker';
 import { downtimeStarted } from '../helpers/events';
 import { testSyncConfig } from '../helpers/sync';
 import { startOdooSim } from '../odoo-sim';
+import { until } from '../helpers/until';
 
 const dir = mkdtempSync(join(tmpdir(), 'runs-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,14 +22,6 @@ const log = pino({ level: 'silent' });
 
 function stop(key: string, i: number, workcenter: string): CanonicalEvent {
   return downtimeStarted('runs-test', key, `${key}-${i}`, workcenter, Date.UTC(2026, 10, 26, 6, 0, 0) + i * 1000);
-}
-
-async function until(cond: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 it("sends a key's consecutive events in one ordered load(), and holds back the rest of a key behind a bad row", async () => {

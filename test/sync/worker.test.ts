@@ -11,6 +11,7 @@ import type { Operation, OperationOutcome } from '../../agent/sync/operations/ty
 import { SyncWorker, type SyncWorkerConfig } from '../../agent/sync/worker';
 import { makeEvent, makeProduction } from '../helpers/events';
 import { testSyncConfig } from '../helpers/sync';
+import { until } from '../helpers/until';
 
 const dir = mkdtempSync(join(tmpdir(), 'worker-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -94,14 +95,6 @@ function wholeLoadOp(
       return failed ? events.map(() => failed) : r;
     });
   return op;
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('sync worker', () => {

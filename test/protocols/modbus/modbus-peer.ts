@@ -5,6 +5,7 @@
  */
 import { ServerTCP, type IServiceVector } from 'modbus-serial';
 import type { Socket } from 'node:net';
+import { until } from '../../helpers/until';
 
 type Area = 'holding' | 'input' | 'coil' | 'discrete';
 type Callback<T> = (err: Error | null, value: T) => void;
@@ -126,11 +127,5 @@ export class ModbusPeer {
   }
 }
 
-/** Poll until `check` is true; fail with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Poll until `check` is true; fail with `what` after `timeoutMs` (the tests' one poll-until). */
+export const waitFor = (check: () => boolean, timeoutMs: number, what: string): Promise<void> => until(check, what, timeoutMs);

@@ -6,6 +6,7 @@ import { connect, type MqttClient } from 'mqtt';
 import type { InvalidInput, Signal } from '../../../agent/model/signal';
 import type { AdapterContext } from '../../../agent/protocols/types';
 import { mqttSourceSchema, type MqttSourceConfig, type MqttSourceInput } from '../../../agent/protocols/mqtt/config';
+import { until } from '../../helpers/until';
 
 /** Test doubles and small helpers for the MQTT tests. */
 
@@ -50,14 +51,8 @@ export function sourceConfig(input: Omit<MqttSourceInput, 'type'> & { type?: 'mq
   return mqttSourceSchema.parse({ type: 'mqtt', ...input });
 }
 
-/** Poll until `check` is true (or throw after `timeoutMs`, naming `what`). */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** Poll until `check` is true (or throw after `timeoutMs`, naming `what`): the tests' one poll-until, with `what` first. */
+export const waitFor = (what: string, check: () => boolean, timeoutMs = 5000): Promise<void> => until(check, what, timeoutMs);
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,6 +4,9 @@ import pino from 'pino';
 import { OutboxFullError } from '../../../agent/errors';
 import type { InvalidInput, Signal } from '../../../agent/model/signal';
 import type { AdapterContext } from '../../../agent/protocols/types';
+import { until } from '../../helpers/until';
+
+export { until };
 
 export const silentLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
@@ -15,14 +18,6 @@ export function hasSocat(): boolean {
 export function hasPython3(): boolean {
   const r = spawnSync('python3', ['-c', 'import fcntl, select'], { stdio: 'ignore' });
   return !r.error && r.status === 0;
-}
-
-export async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**
