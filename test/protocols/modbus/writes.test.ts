@@ -5,39 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { ModbusAdapter } from '../../../agent/protocols/modbus/adapter';
-import { modbusSourceSchema, type ModbusSourceConfig } from '../../../agent/protocols/modbus/config';
-import type { Signal } from '../../../agent/model/signal';
-import type { AdapterContext, WriteRequest } from '../../../agent/protocols/types';
+import type { WriteRequest } from '../../../agent/protocols/types';
 import { FLOAT_EXAMPLE } from './fixtures';
+import { outbox, tcpConfig as config } from './helpers';
 import { ModbusPeer, waitFor } from './modbus-peer';
-
-const silent = pino({ level: 'silent' });
-
-function outbox() {
-  const accepted: Signal[] = [];
-  const ctx: AdapterContext = {
-    log: silent,
-    stateDir: '/nonexistent',
-    emit: async (signals) => {
-      accepted.push(...signals);
-    },
-    reject: async () => undefined,
-  };
-  return { ctx, accepted };
-}
-
-function config(port: number, devices: unknown[], over: Record<string, unknown> = {}): ModbusSourceConfig {
-  return modbusSourceSchema.parse({
-    name: 'release-line',
-    type: 'modbus',
-    transport: { kind: 'tcp', host: '127.0.0.1', port },
-    backoff: { initialMs: 20, maxMs: 200 },
-    devices,
-    ...over,
-  });
-}
 
 /** A unit with one slow poll group, so tests that only write have a source to write through. */
 const quietUnit = (unitId: number, timeoutMs = 500) => ({
