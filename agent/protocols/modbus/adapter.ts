@@ -1,10 +1,11 @@
 import { errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { HandOver } from '../hand-over';
-import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
+import type { AdapterContext, AdapterHealth, SourceAdapter, WriteRequest, WriteResult } from '../types';
 import type { ModbusSourceConfig } from './config';
 import { ModbusConnection } from './connection';
 import { Poller } from './polling';
+import { RegisterWriter } from './writes';
 
 /** How long stop() waits for signals already handed to the outbox. */
 const STOP_EMIT_WAIT_MS = 2000;
@@ -21,7 +22,8 @@ const EMIT_RETRY_FLOOR_MS = 10;
  * times out is skipped for a growing time, so it costs the others at most one
  * of its own timeouts per try. A group is not polled while the hand-over holds
  * what it read: a refused group waits until its signals are accepted; nothing
- * it read is dropped.
+ * it read is dropped. Writes (order release) wait for the loop too and go
+ * between two poll groups.
  */
 export class ModbusAdapter implements SourceAdapter {
   readonly name: string;
@@ -32,6 +34,7 @@ export class ModbusAdapter implements SourceAdapter {
   private readonly poller: Poller;
   /** What each poll group read, until the outbox took it. */
   private readonly held: HandOver;
+  private readonly writer: RegisterWriter;
   private running = false;
   private loop: Promise<void> | null = null;
   private sleepTimer: NodeJS.Timeout | null = null;
@@ -53,6 +56,7 @@ export class ModbusAdapter implements SourceAdapter {
       deliver: (group, signals) => this.held.holdPoll(group.name, signals),
       noteError,
     });
+    this.writer = new RegisterWriter(config, this.log, this.connection, { wake: () => this.wake() });
     this.held = new HandOver(ctx, this.log, {
       policy: 'per-poll-group',
       // one poll of every group at most: a group is not polled while it holds anything
@@ -81,6 +85,7 @@ export class ModbusAdapter implements SourceAdapter {
       // Not expected: every failure inside the loop is handled. Reported so it cannot go unnoticed.
       this.log.error({ err }, 'modbus poll loop stopped unexpectedly; the source is not being read');
       this.noteError(err, 'MODBUS_LOOP_FAILED');
+      this.writer.refuseWaiting('the poll loop stopped unexpectedly');
     });
   }
 
@@ -92,8 +97,14 @@ export class ModbusAdapter implements SourceAdapter {
     const loop = this.loop;
     this.loop = null;
     if (loop) await loop;
+    this.writer.refuseWaiting('the source stopped');
     // what the outbox does not take now is read again at the next start
     await this.held.stop(STOP_EMIT_WAIT_MS);
+  }
+
+  /** Write holding registers between two polls; each value read back. Never rejects. */
+  write(values: readonly WriteRequest[]): Promise<WriteResult[]> {
+    return this.writer.submit(values, this.running);
   }
 
   health(): AdapterHealth {
@@ -112,6 +123,8 @@ export class ModbusAdapter implements SourceAdapter {
         paused: paused.length > 0,
         pausedGroups: paused,
         overruns: p.overruns,
+        writes: this.writer.written,
+        writesRefused: this.writer.refused,
         devices: p.devices.map((d) => d.health()),
       },
     };
@@ -121,7 +134,12 @@ export class ModbusAdapter implements SourceAdapter {
     while (this.running) {
       const conn = this.connection.current;
       if (!conn) {
+        this.writer.refuseWaiting(`not connected (${this.connection.description})`);
         await this.connection.connect();
+        continue;
+      }
+      if (this.writer.waiting) {
+        await this.writer.runWaiting(conn);
         continue;
       }
       const now = Date.now();

@@ -206,16 +206,35 @@ export class ModbusConnection {
   }
 
   /** One read request, with the device's unit id and timeout. Rejects when the connection drops. */
-  read(conn: OpenConnection, device: DeviceConfig, request: ReadRequest): Promise<number[] | boolean[]> {
+  async read(conn: OpenConnection, device: Pick<DeviceConfig, 'unitId' | 'timeoutMs'>, request: ReadRequest): Promise<number[] | boolean[]> {
+    const res = await this.request(
+      conn,
+      device.unitId,
+      device.timeoutMs,
+      (client) => client[READ[request.area]](request.address, request.count) as Promise<{ data: number[] | boolean[] }>,
+    );
+    return isBitArea(request.area) ? (res.data as boolean[]).slice(0, request.count) : (res.data as number[]);
+  }
+
+  /** Write holding registers from `address`: function 16 (write multiple registers), or function 6 for one register. */
+  async writeHolding(conn: OpenConnection, unitId: number, timeoutMs: number, address: number, words: readonly number[], fn: 6 | 16): Promise<void> {
+    if (fn === 6 && words.length !== 1) throw new RangeError('function 6 writes one register');
+    await this.request<unknown>(conn, unitId, timeoutMs, (client) =>
+      fn === 6 ? client.writeRegister(address, words[0]!) : client.writeRegisters(address, [...words]),
+    );
+  }
+
+  /** One request at a time on `conn`, with the unit id and timeout. Rejects when the connection drops. */
+  private request<T>(conn: OpenConnection, unitId: number, timeoutMs: number, send: (client: ModbusRTU) => Promise<T>): Promise<T> {
     const client = conn.client;
-    client.setID(device.unitId);
-    client.setTimeout(device.timeoutMs);
-    const op = client[READ[request.area]](request.address, request.count) as Promise<{ data: number[] | boolean[] }>;
+    client.setID(unitId);
+    client.setTimeout(timeoutMs);
+    const op = send(client);
     return new Promise((resolve, reject) => {
       let settled = false;
       // The library has its own timeout; this one only guards against a callback that never comes.
-      const guard = setTimeout(() => finish(timeoutError()), device.timeoutMs + 1000);
-      const finish = (err: unknown, data?: number[] | boolean[]) => {
+      const guard = setTimeout(() => finish(timeoutError()), timeoutMs + 1000);
+      const finish = (err: unknown, data?: T) => {
         if (settled) return;
         settled = true;
         clearTimeout(guard);
@@ -226,7 +245,7 @@ export class ModbusConnection {
       const abort = (err: Error) => finish(err);
       conn.abort = abort;
       op.then(
-        (res) => finish(null, isBitArea(request.area) ? (res.data as boolean[]).slice(0, request.count) : (res.data as number[])),
+        (res) => finish(null, res),
         (err: unknown) => finish(err),
       );
     });

@@ -14,6 +14,12 @@ export const MODBUS_EXCEPTIONS: Record<number, string> = {
   11: 'gateway target device failed to respond',
 };
 
+/** An exception as a sentence: "Illegal data address (exception 2)". */
+export function exceptionReason(code: number): string {
+  const name = MODBUS_EXCEPTIONS[code] ?? 'unknown exception';
+  return `${name[0]!.toUpperCase()}${name.slice(1)} (exception ${code})`;
+}
+
 export type ReadFailure =
   | { kind: 'timeout'; message: string }
   | { kind: 'exception'; code: number; message: string }

@@ -8,12 +8,14 @@
  * repair can miss (session closed by the server, a subscription terminated or
  * silent, browse paths that moved after a server restart) and then builds a
  * whole new client, with backoff. Nothing of the old client is kept.
+ *
+ * Writes (order release) go through the same session (writes.ts).
  */
 import type { DataValue } from 'node-opcua';
 import { AgentError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { HandOver } from '../hand-over';
-import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
+import type { AdapterContext, AdapterHealth, SourceAdapter, WriteRequest, WriteResult } from '../types';
 import { countRejected, pkiDirFor } from './certs';
 import type { OpcuaSourceConfig } from './config';
 import { OpcuaConnection } from './connection';
@@ -21,6 +23,7 @@ import { dataValueToSignal, type RawDataValue } from './decode';
 import type { PlannedItem } from './items';
 import { routeLibraryLogs } from './library-logs';
 import { ensureOwnCertificate, type OwnCertificate } from './own-certificate';
+import { writeValues } from './writes';
 
 /** Signals handed to the rules in one emit at most. */
 const EMIT_BATCH = 1000;
@@ -42,6 +45,8 @@ export class OpcuaSource implements SourceAdapter {
   private lastDataAt: string | null = null;
   private rejectedCount = 0;
   private rejectedCheckedAt = 0;
+  private written = 0;
+  private writesRefused = 0;
   private readonly itemCount: number;
   /** Receive time of the changes being handled now: one publish (thousands of changes) shares one. */
   private receivedNow: string | null = null;
@@ -111,6 +116,33 @@ export class OpcuaSource implements SourceAdapter {
     this.lastDataAt = receivedAt;
   }
 
+  /** Write through the current session; refused (never thrown) while not connected. */
+  async write(values: readonly WriteRequest[]): Promise<WriteResult[]> {
+    const session = this.connection.session;
+    let results: WriteResult[];
+    if (!session) {
+      const reason = `not connected to ${this.cfg.endpointUrl} (${this.connection.state})`;
+      results = values.map(() => ({ ok: false, reason }));
+    } else {
+      try {
+        results = await writeValues(session, values, this.cfg.requestTimeoutMs);
+      } catch (err) {
+        const reason = `the write failed: ${errorMessage(err)}`;
+        results = values.map(() => ({ ok: false, reason }));
+      }
+    }
+    results.forEach((r, i) => {
+      if (r.ok) {
+        this.written += 1;
+        return;
+      }
+      this.writesRefused += 1;
+      const v = values[i]!;
+      this.log.warn({ nodeId: v.kind === 'opcua' ? v.nodeId : undefined, reason: r.reason }, 'OPC UA write refused');
+    });
+    return results;
+  }
+
   stop(): Promise<void> {
     if (!this.running) return this.stopping ?? Promise.resolve();
     this.stopping ??= this.doStop();
@@ -162,6 +194,8 @@ export class OpcuaSource implements SourceAdapter {
         queued: this.held.size,
         coalesced: this.held.counts.coalesced,
         emitted: this.held.counts.signals,
+        writes: this.written,
+        writesRefused: this.writesRefused,
         pkiDir: this.pkiDir,
         ownCertificate: this.own?.thumbprint ?? null,
       },

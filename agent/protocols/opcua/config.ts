@@ -161,7 +161,7 @@ function buildSchema() {
         .default('odoo-edge-agent'),
       /** How long the server keeps the agent's session (and its subscriptions) after the connection drops, ms. */
       requestedSessionTimeoutMs: z.number().int().min(10_000).max(3_600_000).default(120_000),
-      /** Time limit for each request to the server (connect, browse, create subscription), ms. */
+      /** Time limit for each request to the server (connect, browse, create subscription, write), ms. */
       requestTimeoutMs: z.number().int().min(1000).max(300_000).default(15_000),
       reconnect: z
         .strictObject({

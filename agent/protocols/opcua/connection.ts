@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { UserTokenType, type DataValue, type UserIdentityInfo } from 'node-opcua';
+import { UserTokenType, type ClientSession, type DataValue, type UserIdentityInfo } from 'node-opcua';
 import { errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { backoffDelay, sleep } from '../../retry';
@@ -73,6 +73,11 @@ export class OpcuaConnection implements LinkOwner {
   get connected(): boolean {
     const link = this.link;
     return !!link && this.state === 'connected' && link.isConnected;
+  }
+
+  /** The session to write through, or null while not connected. */
+  get session(): ClientSession | null {
+    return this.connected ? (this.link?.session ?? null) : null;
   }
 
   get counts(): { subscriptions: number; items: number; failed: PlannedItem[] } {

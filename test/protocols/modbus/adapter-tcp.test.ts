@@ -1,43 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
-import { OutboxFullError } from '../../../agent/errors';
 import { ModbusAdapter } from '../../../agent/protocols/modbus/adapter';
-import { modbusSourceSchema, type ModbusSourceConfig } from '../../../agent/protocols/modbus/config';
 import type { Signal } from '../../../agent/model/signal';
-import type { AdapterContext } from '../../../agent/protocols/types';
 import { WORD_FIXTURES } from './fixtures';
+import { outbox, tcpConfig as config } from './helpers';
 import { ModbusPeer, waitFor } from './modbus-peer';
-
-const silent = pino({ level: 'silent' });
-
-/** An outbox stand-in: records what it accepted; `refuse` decides per call whether to reject as full. */
-function outbox(refuse: (call: number) => boolean = () => false) {
-  const accepted: Signal[] = [];
-  let calls = 0;
-  const ctx: AdapterContext = {
-    log: silent,
-    stateDir: '/nonexistent',
-    emit: async (signals) => {
-      calls++;
-      if (refuse(calls)) throw new OutboxFullError(100);
-      accepted.push(...signals);
-    },
-    reject: async () => undefined,
-  };
-  return { ctx, accepted, calls: () => calls };
-}
-
-function config(port: number, devices: unknown[], over: Record<string, unknown> = {}): ModbusSourceConfig {
-  return modbusSourceSchema.parse({
-    name: 'line-1',
-    type: 'modbus',
-    transport: { kind: 'tcp', host: '127.0.0.1', port },
-    backoff: { initialMs: 20, maxMs: 200 },
-    devices,
-    ...over,
-  });
-}
 
 type DeviceDetail = { unitId: number; status: string; exceptionCode: number | null; exception: string | null; consecutiveTimeouts: number; reads: number };
 const devicesOf = (a: ModbusAdapter) => (a.health().details as { devices: DeviceDetail[] }).devices;

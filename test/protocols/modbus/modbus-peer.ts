@@ -1,7 +1,9 @@
 /**
  * A real Modbus TCP server (modbus-serial ServerTCP) for the tests and the
  * bench: a register map per unit id, units that never answer, units that
- * answer every request with an exception, and request counters.
+ * answer every request with an exception, and request counters. Holding
+ * registers already in the map can be written (function 16, and 6 on units
+ * that only know 6), except read-only ones.
  */
 import { ServerTCP, type IServiceVector } from 'modbus-serial';
 import type { Socket } from 'node:net';
@@ -18,6 +20,14 @@ export class ModbusPeer {
   readonly failingUnits = new Map<number, number>();
   /** Read requests received per unit id. */
   readonly requests = new Map<number, number>();
+  /** Holding registers (`unit:address`) that refuse writes with exception 2, as a PLC's read-only range does. */
+  readonly readOnly = new Set<string>();
+  /** Units that answer function 16 with exception 1 (illegal function): only function 6 works. */
+  readonly singleWriteUnits = new Set<number>();
+  /** Write requests received: unit, function, first address, registers. */
+  readonly writes: Array<{ unit: number; fn: 6 | 16; address: number; words: number[] }> = [];
+  /** Set by a test to hold write answers back (ms), e.g. to cut the connection while one is in flight. */
+  writeDelayMs = 0;
   port = 0;
   private server: ServerTCP | null = null;
 
@@ -115,8 +125,28 @@ export class ModbusPeer {
     }
   }
 
+  /** Write registers all or nothing: every address must exist and be writable. */
+  private store(unit: number, fn: 6 | 16, addr: number, words: number[], cb: Callback<void>): void {
+    this.writes.push({ unit, fn, address: addr, words });
+    if (this.silentUnits.has(unit)) return;
+    const answer = (err: Error | null) => (this.writeDelayMs > 0 ? setTimeout(() => cb(err, undefined), this.writeDelayMs) : cb(err, undefined));
+    try {
+      if (fn === 16 && this.singleWriteUnits.has(unit)) throw Object.assign(new Error('illegal function'), { modbusErrorCode: 1 });
+      words.forEach((_, i) => {
+        this.lookup(unit, 'holding', addr + i);
+        if (this.readOnly.has(`${unit}:${addr + i}`)) throw Object.assign(new Error('read-only'), { modbusErrorCode: 2 });
+      });
+      words.forEach((w, i) => this.maps.set(`${unit}:holding:${addr + i}`, w));
+      answer(null);
+    } catch (err) {
+      answer(err as Error);
+    }
+  }
+
   private vector(): IServiceVector {
     return {
+      setRegisterArray: (addr: number, words: number[], unit: number, cb: Callback<void>) => this.store(unit, 16, addr, words, cb),
+      setRegister: (addr: number, word: number, unit: number, cb: Callback<void>) => this.store(unit, 6, addr, [word], cb),
       getMultipleHoldingRegisters: (addr: number, length: number, unit: number, cb: Callback<number[]>) => this.many(unit, 'holding', addr, length, cb),
       getMultipleInputRegisters: (addr: number, length: number, unit: number, cb: Callback<number[]>) => this.many(unit, 'input', addr, length, cb),
       getHoldingRegister: (addr: number, unit: number, cb: Callback<number>) => this.one(unit, 'holding', addr, cb),

@@ -19,6 +19,8 @@ import {
   SecurityPolicy,
   StatusCodes,
   Variant,
+  type DataValue,
+  type StatusCode,
   VariantArrayType,
   setErrorLogger,
   setWarningLogger,
@@ -39,13 +41,31 @@ export interface TestServerOptions {
   /** Add this many extra Double variables Bulk.V00000.. that all change every bulkTickMs. */
   bulk?: number;
   bulkTickMs?: number;
+  /** How long the server takes to answer a write to SlowSetpoint, ms (default 2000). */
+  slowWriteMs?: number;
+  /** SpeedSetpoint accepts any Double but keeps at most this (a PLC clamping a setpoint; default 100). */
+  speedLimit?: number;
 }
+
+/** Variables for order release tests, by browse name: writable, read-only, not writable by the user, write-only, slow, clamping. */
+export const RELEASE_VARIABLES = [
+  'OrderNumber',
+  'TargetQuantity',
+  'BatchCount',
+  'CycleTime',
+  'SerialNumber',
+  'Recipe',
+  'StartCommand',
+  'SlowSetpoint',
+  'SpeedSetpoint',
+] as const;
+export type ReleaseVariable = (typeof RELEASE_VARIABLES)[number];
 
 export interface TestServer {
   port: number;
   endpointUrl: string;
   /** NodeIds of the machine variables (namespace index as the server assigned it). */
-  nodeIds: { counter: string; stateCode: string; temperature: string; bigCounter: string; bulk(i: number): string };
+  nodeIds: { counter: string; stateCode: string; temperature: string; bigCounter: string; bulk(i: number): string; release(name: ReleaseVariable): string };
   namespaceUri: string;
   /** Index of the test namespace on this server (for browse paths such as /Objects/<ns>:Line1/<ns>:Counter). */
   namespaceIndex: number;
@@ -54,6 +74,10 @@ export interface TestServer {
   setStateCode(value: number): void;
   /** Current counter value. */
   counter(): number;
+  /** What a release variable holds on the server now. */
+  valueOf(name: ReleaseVariable): unknown;
+  /** Requests of one service the server received so far, e.g. "WriteRequest", "ReadRequest". */
+  requestCount(service: string): number;
   /** Delete every subscription on the server but keep the sessions (a server that silently loses subscriptions). */
   dropSubscriptions(): number;
   /** Close every session from the server side, with its subscriptions (an administrator kicking clients, a session timeout). */
@@ -156,6 +180,69 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   const set = (v: UAVariable, dataType: DataType, value: unknown) =>
     v.setValueFromSource(new Variant({ dataType, arrayType: VariantArrayType.Scalar, value }), StatusCodes.Good, new Date());
 
+  // order release: what the agent writes
+  const release = new Map<ReleaseVariable, UAVariable>();
+  const releaseVariable = (name: ReleaseVariable, dataType: string | number, value: unknown, access: Record<string, string> = {}) =>
+    release.set(
+      name,
+      ns.addVariable({
+        componentOf: line,
+        browseName: name,
+        nodeId: `s=Line1.${name}`,
+        dataType,
+        accessLevel: 'CurrentRead | CurrentWrite',
+        userAccessLevel: 'CurrentRead | CurrentWrite',
+        ...access,
+        value: { dataType: typeof dataType === 'number' ? DataType.Double : DataType[dataType as keyof typeof DataType], value },
+      }),
+    );
+  releaseVariable('OrderNumber', 'String', '');
+  releaseVariable('TargetQuantity', 'Double', 0);
+  releaseVariable('BatchCount', 'Int32', 0);
+  releaseVariable('CycleTime', 290 /* Duration, a subtype of Double */, 0);
+  releaseVariable('SerialNumber', 'String', 'SN-0001', { accessLevel: 'CurrentRead', userAccessLevel: 'CurrentRead' });
+  releaseVariable('Recipe', 'Int32', 7, { userAccessLevel: 'CurrentRead' });
+  releaseVariable('StartCommand', 'Boolean', false, { accessLevel: 'CurrentWrite', userAccessLevel: 'CurrentWrite' });
+  let slowSetpoint = 0;
+  release.set(
+    'SlowSetpoint',
+    ns.addVariable({
+      componentOf: line,
+      browseName: 'SlowSetpoint',
+      nodeId: 's=Line1.SlowSetpoint',
+      dataType: 'Double',
+      minimumSamplingInterval: 100,
+      value: {
+        get: () => new Variant({ dataType: DataType.Double, value: slowSetpoint }),
+        set: (variant: Variant, callback: (err: Error | null, statusCode?: StatusCode) => void) => {
+          setTimeout(() => {
+            slowSetpoint = variant.value as number;
+            callback(null, StatusCodes.Good);
+          }, options.slowWriteMs ?? 2000);
+        },
+      },
+    }),
+  );
+
+  let speedSetpoint = 0;
+  release.set(
+    'SpeedSetpoint',
+    ns.addVariable({
+      componentOf: line,
+      browseName: 'SpeedSetpoint',
+      nodeId: 's=Line1.SpeedSetpoint',
+      dataType: 'Double',
+      minimumSamplingInterval: 100,
+      value: {
+        get: () => new Variant({ dataType: DataType.Double, value: speedSetpoint }),
+        set: (variant: Variant) => {
+          speedSetpoint = Math.min(variant.value as number, options.speedLimit ?? 100);
+          return StatusCodes.Good;
+        },
+      },
+    }),
+  );
+
   const bulkVars: UAVariable[] = [];
   if (options.bulk && options.bulk > 0) {
     const bulk = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Bulk', nodeId: 's=Bulk' });
@@ -202,6 +289,9 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     );
   }
 
+  const requests = new Map<string, number>();
+  server.on('request', (request: object) => requests.set(request.constructor.name, (requests.get(request.constructor.name) ?? 0) + 1));
+
   await server.start();
   let stopped = false;
   return {
@@ -215,6 +305,13 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       temperature: `ns=${nsIndex};s=Line1.Temperature`,
       bigCounter: `ns=${nsIndex};s=Line1.BigCounter`,
       bulk: (i: number) => `ns=${nsIndex};s=Bulk.${bulkName(i)}`,
+      release: (name: ReleaseVariable) => `ns=${nsIndex};s=Line1.${name}`,
+    },
+    // the stored value itself: readValue() would refuse the write-only StartCommand
+    valueOf: (name: ReleaseVariable) => {
+      if (name === 'SlowSetpoint') return slowSetpoint;
+      if (name === 'SpeedSetpoint') return speedSetpoint;
+      return (release.get(name) as unknown as { $dataValue: DataValue }).$dataValue.value.value;
     },
     setTemperature(value: number) {
       temperature = value;
@@ -225,6 +322,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       set(stateVar, DataType.Int16, value);
     },
     counter: () => counter,
+    requestCount: (service: string) => requests.get(service) ?? 0,
     dropSubscriptions() {
       let n = 0;
       for (const session of server.engine.getSessions()) {
