@@ -1,5 +1,5 @@
 /** What the sync worker does with an event whose delivery failed. */
-export type FailureAction = 'retry' | 'park' | 'stop' | 'release';
+export type FailureAction = 'retry' | 'park' | 'stop' | 'down' | 'release';
 
 /**
  * The agent's one failure shape: a stable `code`, the `cause` it wraps, and
@@ -7,9 +7,11 @@ export type FailureAction = 'retry' | 'park' | 'stop' | 'release';
  *   retry    the event keeps its place and goes again after a backoff;
  *   park     the event needs a person;
  *   stop     nothing can succeed until a person fixes the link: pause all sending, park nothing;
+ *   down     no answer from Odoo (refused, reset, DNS, timeout): not the event's fault; hand it
+ *            back without counting an attempt and pause sending until a probe gets an answer;
  *   release  hand the event back without counting an attempt.
  * Failures that are not about delivery (config, outbox, sources) have no action.
- * `retryable`: trying again later can succeed (by default: the action is retry).
+ * `retryable`: trying again later can succeed (by default: the action is retry or down).
  */
 export class Failure extends Error {
   readonly code: string;
@@ -21,7 +23,7 @@ export class Failure extends Error {
     this.name = 'Failure';
     this.code = code;
     this.action = options.action;
-    this.retryable = options.retryable ?? options.action === 'retry';
+    this.retryable = options.retryable ?? (options.action === 'retry' || options.action === 'down');
   }
 }
 

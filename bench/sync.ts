@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { RunPolicy } from '../agent/buffer/outbox';
 import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
+import { syncConfigSchema } from '../agent/config/schema';
 import { eventId } from '../agent/model/event-ids';
 import type { CanonicalEvent } from '../agent/model/event';
 import { createOdooClient } from '../agent/odoo/client';
@@ -13,12 +14,15 @@ import { odooConfigSchema } from '../agent/odoo/config';
 import { createOperationRegistry } from '../agent/sync/operations/index';
 import { externalId, odooDatetime } from '../agent/sync/operations/odoo-calls';
 import { SyncWorker } from '../agent/sync/worker';
-import { figure, median, type Figure } from './figure';
+import { startTcpProxy } from '../test/protocols/opcua/tcp-proxy';
+import { figure, median, percentile, type Figure } from './figure';
 
 const log = pino({ level: 'silent' });
 /** Events per drain with 64 keys (one key drains a quarter of it). Short drains measure start-up, not delivery. */
 const EVENTS = Number(process.env.BENCH_SYNC_EVENTS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Events per drain with link cuts: at the product's pace (2,000 events/s at most) a drain without cuts takes 10 s or more, so cuts at 6 and 12 s fall in it. */
+const CUT_EVENTS = Number(process.env.BENCH_SYNC_CUT_EVENTS ?? 20_000);
 
 function downtimes(n: number, keyOf: (i: number) => string, tag: string, workcenter = 'Assembly Line 1'): CanonicalEvent[] {
   const t0 = Date.UTC(2026, 10, 1);
@@ -124,6 +128,77 @@ async function drain(sim: Target, dir: string, events: CanonicalEvent[], tag: st
   await c.close();
   await outbox.close();
   return events.length / s;
+}
+
+/**
+ * Cuts of the link during a drain: the k-th starts k * everyMs after the drain
+ * began and lasts forMs, give or take up to jitterMs (drawn at random, so the
+ * agent's probes, one a second, do not fall in step with whole-second cuts).
+ */
+interface Cuts {
+  everyMs: number;
+  forMs: number;
+  jitterMs: number;
+  /** Stop once this many cuts were followed by a delivery (the drain need not finish). */
+  stopAfter?: number;
+}
+
+/**
+ * Drain through a TCP relay in front of the simulator, cut as `cuts` says
+ * (open connections reset, new ones refused), with the product's default
+ * sync settings (pace, circuit, backoff). Returns events/s and, for each cut,
+ * how long after the link came back the first event was delivered.
+ */
+async function drainThroughCuts(sim: Target, dir: string, events: CanonicalEvent[], tag: string, cuts?: Cuts): Promise<{ rate: number; resumes: number[] }> {
+  const proxy = await startTcpProxy(Number(new URL(sim.url).port));
+  const outbox = new SqliteOutbox({ path: join(dir, `cuts-${tag}.db`), synchronous: 'FULL' });
+  await outbox.enqueue(events);
+  const c = client({ ...sim, url: `http://127.0.0.1:${proxy.port}` });
+  const resumes: number[] = [];
+  let restoredAt: number | null = null;
+  const worker = new SyncWorker({
+    outbox,
+    client: c,
+    operations: createOperationRegistry(),
+    config: syncConfigSchema.parse({}),
+    xmlidModule: 'edge_bench',
+    log,
+    observe: (o) => {
+      if (o.result !== 'done' || restoredAt === null) return;
+      resumes.push(Date.now() - restoredAt);
+      restoredAt = null;
+    },
+  });
+  const start = process.hrtime.bigint();
+  worker.start();
+  const began = Date.now();
+  let nextCut = cuts ? began + cuts.everyMs : Infinity;
+  let cutEnds = Infinity;
+  const deadline = began + 300_000;
+  while (outbox.counts().done < events.length && !(cuts?.stopAfter && resumes.length >= cuts.stopAfter)) {
+    await new Promise((r) => setTimeout(r, 2));
+    const now = Date.now();
+    if (cuts && now >= nextCut) {
+      proxy.block(true);
+      proxy.cut();
+      cutEnds = now + cuts.forMs + Math.round((Math.random() * 2 - 1) * cuts.jitterMs);
+      nextCut += cuts.everyMs;
+    }
+    if (now >= cutEnds) {
+      proxy.block(false);
+      restoredAt = now;
+      cutEnds = Infinity;
+    }
+    if (now > deadline) throw new Error(`drain with cuts did not finish in 300 s (${JSON.stringify(outbox.counts())})`);
+  }
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  const done = outbox.counts().done;
+  proxy.block(false);
+  await worker.stop();
+  await c.close();
+  await outbox.close();
+  await proxy.close();
+  return { rate: done / s, resumes };
 }
 
 /** Raw better-sqlite3 work of the same drain: claim heads and mark them done, no Odoo; events/s. */
@@ -248,6 +323,53 @@ export async function run(): Promise<Figure[]> {
         median(unordered),
         '>= 0.8',
         'ordered over 64 keys vs the same events with no order constraint',
+      ),
+    );
+    // The link cut and restored: product sync settings, the simulator behind a TCP relay (decision 32).
+    const withCuts: number[] = [];
+    const withoutCuts: number[] = [];
+    const resumes: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      withoutCuts.push(
+        (
+          await drainThroughCuts(
+            sim,
+            dir,
+            downtimes(CUT_EVENTS, (i) => `WC-${i % 64}`, `plain-${r}`),
+            `plain-${r}`,
+          )
+        ).rate,
+      );
+      const cut = await drainThroughCuts(
+        sim,
+        dir,
+        downtimes(CUT_EVENTS, (i) => `WC-${i % 64}`, `cut-${r}`),
+        `cut-${r}`,
+        { everyMs: 6000, forMs: 3000, jitterMs: 500 },
+      );
+      withCuts.push(cut.rate);
+      resumes.push(...cut.resumes);
+    }
+    const series = downtimes(30_000, (i) => `WC-${i % 64}`, 'resume');
+    resumes.push(...(await drainThroughCuts(sim, dir, series, 'resume', { everyMs: 4000, forMs: 2500, jitterMs: 1000, stopAfter: 10 })).resumes);
+    figures.push(
+      figure(
+        'sync_resume_after_cut_p95',
+        'ms',
+        percentile(resumes, 95),
+        2000,
+        '<= 1',
+        `first delivery after the link came back, p95 of ${resumes.length} cuts (those of the drains below, and 1.5-3.5 s cuts every 4 s); product sync settings, the simulator behind a TCP relay; baseline: the 2 s budget`,
+      ),
+    );
+    figures.push(
+      figure(
+        'sync_drain_with_cuts_vs_without',
+        'events/s',
+        median(withCuts),
+        median(withoutCuts),
+        '>= 0.5',
+        `${CUT_EVENTS} events over 64 keys, the link cut for 3 s (+-0.5 s) every 6 s, the first at 6 s; baseline: the same drain without cuts; product sync settings, the simulator behind a TCP relay`,
       ),
     );
     const per = await perRequest(sim, dir, 300, 'req');

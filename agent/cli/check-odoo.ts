@@ -37,7 +37,7 @@ export async function checkConfigWithOdoo(file: string, json: boolean): Promise<
   } catch (err) {
     const e = toOdooError(err);
     // Odoo away (or overloaded): try again later. A refused key, a wrong database, an untrusted certificate: the config's doing.
-    const unavailable = e.action === 'retry';
+    const unavailable = e.action === 'retry' || e.action === 'down';
     const field = e.code === 'ODOO_AUTH' ? 'apiKey' : e.code === 'ODOO_NO_DATABASE' ? 'database' : 'url';
     const problem = unavailable
       ? `edge-agent: cannot reach Odoo at ${where}: ${e.message}`

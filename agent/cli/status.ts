@@ -3,6 +3,8 @@ import { flowsJson, type FlowJson } from '../buffer/flows';
 import type { OutboxCounts } from '../buffer/outbox';
 import { withOutbox } from './open-outbox';
 import type { AgentConfig } from '../config/schema';
+import { backlogLine, odooLine, type HeadlineInput } from '../http/headline';
+import type { SyncStatus } from '../sync/worker';
 
 /**
  * `edge-agent status`: ask the running agent (its /api/status on localhost);
@@ -11,7 +13,7 @@ import type { AgentConfig } from '../config/schema';
 export async function printStatus(config: AgentConfig, json: boolean): Promise<number> {
   const live = config.http.enabled ? await askAgent(config.http) : undefined;
   if (live) {
-    process.stdout.write(json ? `${JSON.stringify(live, null, 2)}\n` : `${formatLive(live)}\n`);
+    process.stdout.write(json ? `${JSON.stringify(live, null, 2)}\n` : `${formatLive(live, Date.now())}\n`);
     return 0;
   }
   return withOutbox(config, (outbox) => {
@@ -19,10 +21,12 @@ export async function printStatus(config: AgentConfig, json: boolean): Promise<n
     const oldest = outbox.oldestUnfinishedAt();
     const flows = flowsJson(outbox.flowStatus());
     const offline = { running: false, outbox: { ...counts, oldestUnfinishedAt: oldest ? new Date(oldest).toISOString() : null }, flows };
+    const now = Date.now();
+    const waiting = `waiting: ${backlogLine(headlineInput({ now, startedAt: now, odooConfigured: Boolean(config.odoo), sync: undefined, counts, oldestUnfinishedAt: oldest, held: flows.reduce((n, f) => n + f.held, 0) })).text}`;
     process.stdout.write(
       json
         ? `${JSON.stringify(offline, null, 2)}\n`
-        : `agent: not running (read from ${config.outbox.path})\n${formatCounts(counts)}${oldest ? `\noldest unfinished since ${new Date(oldest).toISOString()}` : ''}${flows.map((f) => `\n${formatFlow(f)}`).join('')}\n`,
+        : `agent: not running (read from ${config.outbox.path})\n${waiting}\n${formatCounts(counts)}${flows.map((f) => `\n${formatFlow(f)}`).join('')}\n`,
     );
     return 0;
   });
@@ -49,23 +53,53 @@ export async function askAgent(http: AgentConfig['http']): Promise<Record<string
   }
 }
 
+const NO_COUNTS: OutboxCounts = {
+  pending: 0,
+  inflight: 0,
+  retrying: 0,
+  parked: 0,
+  done: 0,
+  skipped: 0,
+  duplicates: 0,
+  invalid: 0,
+  conflicts: 0,
+  unfinished: 0,
+};
+
+/** The page's headline input for its Odoo and backlog lines (only its safety line reads the outbox bound and refusals). */
+function headlineInput(i: Omit<HeadlineInput, 'maxEvents' | 'refused'>): HeadlineInput {
+  return { ...i, maxEvents: Infinity, refused: 0 };
+}
+
 function formatCounts(c: { [k: string]: number } | OutboxCounts): string {
   return `outbox: pending ${c.pending}, in flight ${c.inflight}, retrying ${c.retrying}, parked ${c.parked}, done ${c.done}, skipped ${c.skipped}, duplicates ${c.duplicates}, invalid ${c.invalid}`;
 }
 
-function formatLive(s: Record<string, unknown>): string {
+/**
+ * The running agent's /api/status as lines: Odoo and the backlog in the
+ * page's words (how long Odoo has been down, how old the oldest waiting
+ * event is), then the counts, sources and flows.
+ */
+export function formatLive(s: Record<string, unknown>, now: number): string {
   const lines = ['agent: running'];
-  const outbox = s.outbox as Record<string, number> | undefined;
-  if (outbox) lines.push(formatCounts(outbox));
-  const odoo = s.odoo as { circuit?: string; server?: { serverVersion?: string } | null } | undefined;
-  if (odoo)
-    lines.push(
-      `odoo: ${odoo.circuit === 'closed' ? 'up' : `down (${odoo.circuit})`}${odoo.server?.serverVersion ? `, version ${odoo.server.serverVersion}` : ''}`,
-    );
+  const outbox = s.outbox as (OutboxCounts & { oldestUnfinishedAt: string | null }) | undefined;
+  const sync = (s.odoo as SyncStatus | null | undefined) ?? undefined;
+  const flows = (s.flows as FlowJson[] | undefined) ?? [];
+  const headline = headlineInput({
+    now,
+    startedAt: typeof s.startedAt === 'string' ? Date.parse(s.startedAt) : now,
+    odooConfigured: sync !== undefined,
+    sync,
+    counts: outbox ?? NO_COUNTS,
+    oldestUnfinishedAt: outbox?.oldestUnfinishedAt ? Date.parse(outbox.oldestUnfinishedAt) : null,
+    held: flows.reduce((n, f) => n + f.held, 0),
+  });
+  lines.push(`odoo: ${odooLine(headline).text}`);
+  if (outbox) lines.push(`waiting: ${backlogLine(headline).text}`, formatCounts(outbox));
   const sources = s.sources as Array<{ name: string; type: string; connected: boolean; lastDataAt: string | null }> | undefined;
   for (const src of sources ?? [])
     lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
-  for (const f of (s.flows as FlowJson[] | undefined) ?? []) lines.push(formatFlow(f));
+  for (const f of flows) lines.push(formatFlow(f));
   return lines.join('\n');
 }
 

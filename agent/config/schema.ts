@@ -85,11 +85,13 @@ export const syncConfigSchema = z
       .prefault({}),
     circuit: z
       .strictObject({
-        /** Consecutive transient failures that open the circuit (stop sending). */
+        /** Requests in a row that fail whole with an answer (5xx, lock conflicts, 429) and open the circuit (stop sending). No answer at all opens it at once. */
         failureThreshold: z.number().int().min(1).default(5),
-        /** First probe this long after opening; doubles up to maxProbeIntervalMs. */
+        /** After Odoo answered with a failure (or refused the key): first probe this long after opening; doubles up to maxProbeIntervalMs. */
         probeIntervalMs: z.number().int().min(100).default(5000),
         maxProbeIntervalMs: z.number().int().min(100).default(60_000),
+        /** While Odoo gives no answer (refused, reset, DNS, timeout): probe this often, however long it lasts. */
+        linkProbeIntervalMs: z.number().int().min(100).max(10_000).default(1000),
       })
       .prefault({}),
     /** Event types whose parked head does not block later events of its key (telemetry-like types). All others block. */

@@ -82,7 +82,7 @@ export function createMetrics(
   });
   const requests = new Counter({
     name: 'edge_odoo_requests_total',
-    help: 'Requests to Odoo by event type and result (done, retry, park, stop, split).',
+    help: 'Requests to Odoo by event type and result (done, retry, park, stop, down, split).',
     labelNames: ['type', 'result'],
     registers,
   });

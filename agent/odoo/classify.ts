@@ -3,7 +3,10 @@ import { OdooError, type ErrorAction, type LoadResult } from './types';
 /**
  * The one place that decides what a failed Odoo call means for the event that
  * caused it (docs/odoo-client.md, "Classifying failures"):
- *   retry  the event keeps its place and is sent again after a back-off;
+ *   retry  the event's own transient trouble (a lock conflict, 429, a 5xx
+ *          answer): it keeps its place and is sent again after a back-off;
+ *   down   no answer at all (refused, reset, DNS, timeout): the link is down,
+ *          not the event; it goes back unsent and sending pauses until a probe answers;
  *   park   the event needs a person (Odoo's message is kept with it);
  *   stop   nothing can succeed until a person fixes the connection (key, TLS,
  *          database name): pause all sending and raise an alarm; park nothing.
@@ -130,11 +133,11 @@ function byName(f: OdooFailure): Classification | undefined {
 
 function byTransport(code: string): Classification {
   if (TLS_CODES.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_')) return { action: 'stop', code: 'ODOO_TLS' };
-  if (TIMEOUT_CODES.has(code)) return { action: 'retry', code: 'ODOO_TIMEOUT' };
+  if (TIMEOUT_CODES.has(code)) return { action: 'down', code: 'ODOO_TIMEOUT' };
   // ECONNREFUSED, ECONNRESET, ENOTFOUND, EAI_AGAIN, EPIPE, EHOSTUNREACH, ENETUNREACH,
   // UND_ERR_SOCKET, UND_ERR_CLOSED, UND_ERR_ABORTED and anything else on the way:
   // the network or the server is away; the event itself is fine.
-  return { action: 'retry', code: 'ODOO_UNREACHABLE' };
+  return { action: 'down', code: 'ODOO_UNREACHABLE' };
 }
 
 function byStatus(status: number, hasName: boolean): Classification {
@@ -183,9 +186,10 @@ export function classify(f: OdooFailure): Classification {
 /** Build the OdooError for a failure (the client throws it). */
 export function odooError(f: OdooFailure, cause?: unknown): OdooError {
   const c = classify(f);
-  const prefix = f.status !== undefined ? `HTTP ${f.status}` : f.transportCode;
-  const who = f.name ?? prefix;
-  const message = who ? `${who}: ${explainOdooMessage(f.message)}` : explainOdooMessage(f.message);
+  // Named once: Odoo's exception, else the HTTP status or the transport code, unless the text already says it.
+  const who = shortName(f.name) ?? (f.status !== undefined ? `HTTP ${f.status}` : f.transportCode);
+  const text = explainOdooMessage(f.message);
+  const message = who && !text.includes(who) ? `${who}: ${text}` : text;
   return new OdooError(message, {
     action: c.action,
     code: c.code,

@@ -27,18 +27,21 @@ export interface Outcomes {
   failed: number;
   /** Odoo refused the agent's credentials: stop all sending. */
   stop: Error | undefined;
+  /** Odoo gave no answer: the link is down; the events went back unsent. */
+  down: Error | undefined;
   /** What the request's observation reports, and the failure it names. */
-  result: 'done' | 'retry' | 'park' | 'stop';
+  result: 'done' | 'retry' | 'park' | 'stop' | 'down';
   error: Error | undefined;
 }
 
 /**
  * Map one request's results (one per record, in order) to settlements: done
  * with Odoo's ids, retry after a backoff, park for a person, or released
- * without an attempt (a held-back event, or all of them when sending stops).
+ * without an attempt (a held-back event, an event whose request got no
+ * answer, or all of them when sending stops).
  */
 export function mapOutcomes(records: OutboxRecord[], results: Result[], opts: OutcomeOptions): Outcomes {
-  const out: Outcomes = { settlements: [], sent: 0, retried: 0, parked: [], failed: 0, stop: undefined, result: 'done', error: undefined };
+  const out: Outcomes = { settlements: [], sent: 0, retried: 0, parked: [], failed: 0, stop: undefined, down: undefined, result: 'done', error: undefined };
   let first: Error | undefined;
   records.forEach((rec, i) => {
     const r = results[i]!;
@@ -56,6 +59,9 @@ export function mapOutcomes(records: OutboxRecord[], results: Result[], opts: Ou
     } else if (action === 'stop') {
       out.stop = r;
       out.settlements.push({ seq: rec.seq, outcome: 'release' });
+    } else if (action === 'down') {
+      out.down ??= r;
+      out.settlements.push({ seq: rec.seq, outcome: 'release' });
     } else if (action === 'retry') {
       const retryAfterMs = r instanceof OdooError ? r.retryAfterMs : undefined;
       const delay = backoffDelay(rec.attempts + 1, opts.backoff, { retryAfterMs, random: opts.random });
@@ -69,6 +75,9 @@ export function mapOutcomes(records: OutboxRecord[], results: Result[], opts: Ou
   if (out.stop) {
     out.result = 'stop';
     out.error = out.stop;
+  } else if (out.down) {
+    out.result = 'down';
+    out.error = out.down;
   } else if (first) {
     out.result = actionOf(first) === 'retry' ? 'retry' : out.failed === results.length ? 'park' : 'done';
     out.error = first;
@@ -102,9 +111,8 @@ export function errorClass(err: Error): string {
   return err instanceof Failure ? err.code : err.name;
 }
 
-/** Why the event failed, as the outbox keeps it and a person reads it: its class, then the message. */
+/** Why the event failed, as the outbox keeps it and a person reads it: its class (unless the message names it), then the message. */
 export function reasonOf(err: Error): string {
-  if (err instanceof OdooError && err.odooName) return `${shortName(err.odooName)}: ${err.message}`;
-  if (err instanceof Failure && !err.message.startsWith(err.code)) return `${err.code}: ${err.message}`;
-  return err.message;
+  const cls = err instanceof OdooError && err.odooName ? shortName(err.odooName) : err instanceof Failure ? err.code : undefined;
+  return cls && !err.message.includes(cls) ? `${cls}: ${err.message}` : err.message;
 }

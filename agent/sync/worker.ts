@@ -40,7 +40,7 @@ export interface RequestObservation {
   type: string;
   events: number;
   durationMs: number;
-  result: 'done' | 'retry' | 'park' | 'stop' | 'split';
+  result: 'done' | 'retry' | 'park' | 'stop' | 'down' | 'split';
   errorClass?: string;
 }
 
@@ -100,6 +100,8 @@ export class SyncWorker {
   private stats = { sent: 0, parked: 0, retried: 0, requests: 0 };
   private lastSuccessAt: number | null = null;
   private lastError: { message: string; at: number } | null = null;
+  /** The last probe failure logged as a warning: the same one again within a minute is not repeated. */
+  private probeWarned: { reason: string; at: number } | null = null;
 
   constructor(private readonly opts: SyncWorkerOptions) {
     this.outbox = opts.outbox;
@@ -308,7 +310,7 @@ export class SyncWorker {
     this.stats.parked += o.parked.length;
     for (const { record: r, reason } of o.parked)
       this.log.warn({ id: r.id, type: r.type, key: r.sequenceKey, reason }, 'event parked: a person must retry, edit or skip it');
-    const sending = this.running && this.circuit.state === 'closed' && !o.stop;
+    const sending = this.running && this.circuit.state === 'closed' && !o.stop && !o.down;
     const successor = this.prefetch.takeSuccessor(unit, results, o.settlements, sending);
     // When all went well, claim the next heads in the same transaction (one commit, not two).
     const room = o.failed === 0 && sending ? this.claimRoom(this.active - 1) - (successor ? 1 : 0) : 0;
@@ -319,13 +321,19 @@ export class SyncWorker {
 
     if (o.failed < results.length) {
       this.lastSuccessAt = now;
-      this.circuit.success();
+      // A request that was out when the link went down came back done: Odoo answers.
+      if (this.circuit.success()) this.log.info('Odoo answers: sending resumes, oldest first');
     }
     if (o.error) this.lastError = { message: reasonOf(o.error), at: now };
     if (o.stop) {
       this.circuit.authFailure(now, reasonOf(o.stop));
       this.releaseReady();
       this.log.error({ reason: reasonOf(o.stop) }, "Odoo refused the agent's credentials: sending stopped until a probe with the key succeeds");
+    } else if (o.down) {
+      // No answer says the link is down at once; the events lose nothing by it.
+      const opened = this.circuit.unreachable(now, reasonOf(o.down));
+      this.releaseReady();
+      if (opened) this.log.warn({ reason: reasonOf(o.down) }, 'Odoo unreachable: circuit open, sending paused, probing');
     } else if (o.result === 'retry' && o.failed === results.length && this.circuit.transientFailure(now, reasonOf(o.error!))) {
       this.releaseReady();
       this.log.warn({ reason: reasonOf(o.error!) }, 'Odoo unreachable: circuit open, sending paused, probing');
@@ -369,15 +377,23 @@ export class SyncWorker {
       else await this.client.probe();
       if (this.circuit.state !== 'closed') this.log.info({ server: this.server }, 'Odoo answers: sending resumes, oldest first');
       this.circuit.probeSucceeded();
+      this.probeWarned = null;
     } catch (err) {
       const e = asError(err);
-      const auth = actionOf(e) === 'stop';
-      this.circuit.probeFailed(this.now(), reasonOf(e), auth);
-      this.lastError = { message: reasonOf(e), at: this.now() };
-      this.log.warn(
-        { reason: reasonOf(e), nextProbeInMs: this.circuit.nextProbeAt - this.now() },
-        auth ? 'Odoo still refuses the credentials' : 'Odoo probe failed',
-      );
+      const action = actionOf(e);
+      const now = this.now();
+      const reason = reasonOf(e);
+      this.circuit.probeFailed(now, reason, action === 'stop' ? 'auth' : action === 'down' ? 'no-answer' : 'answered');
+      this.lastError = { message: reason, at: now };
+      // Probes run every second while the link is down: say each new reason, the same one once a minute.
+      const repeated = this.probeWarned?.reason === reason && now - this.probeWarned.at < 60_000;
+      if (this.running && !repeated) {
+        this.probeWarned = { reason, at: now };
+        this.log.warn(
+          { reason, nextProbeInMs: this.circuit.nextProbeAt - now },
+          action === 'stop' ? 'Odoo still refuses the credentials' : 'Odoo probe failed',
+        );
+      }
     } finally {
       this.probing = false;
       this.schedule(this.circuit.state === 'closed' ? 0 : this.circuit.nextProbeAt - this.now());

@@ -11,7 +11,7 @@ export function testSyncConfig(over: Partial<SyncWorkerConfig> = {}): SyncWorker
     batchSize: 50,
     claimLimit: 500,
     backoff: { initialMs: 10, maxMs: 50 },
-    circuit: { failureThreshold: 10, probeIntervalMs: 20, maxProbeIntervalMs: 40 },
+    circuit: { failureThreshold: 10, probeIntervalMs: 20, maxProbeIntervalMs: 40, linkProbeIntervalMs: 20 },
     skippableTypes: [],
     ...over,
   };

@@ -5,18 +5,18 @@ import { OdooError, type ErrorAction } from '../../agent/odoo/types';
 
 /** Every row of ODOO.md "Classifying errors" and DESIGN.md "Errors are classified once", plus the edges around them. */
 const table: Array<[string, OdooFailure, ErrorAction, string]> = [
-  // transport: retry
-  ['connect timeout', { transportCode: 'UND_ERR_CONNECT_TIMEOUT', message: 'Connect Timeout Error' }, 'retry', 'ODOO_TIMEOUT'],
-  ['headers (read) timeout', { transportCode: 'UND_ERR_HEADERS_TIMEOUT', message: 'Headers Timeout Error' }, 'retry', 'ODOO_TIMEOUT'],
-  ['body timeout', { transportCode: 'UND_ERR_BODY_TIMEOUT', message: 'Body Timeout Error' }, 'retry', 'ODOO_TIMEOUT'],
-  ['socket closed by the other side', { transportCode: 'UND_ERR_SOCKET', message: 'other side closed' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['connection refused', { transportCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8069' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['connection reset', { transportCode: 'ECONNRESET', message: 'read ECONNRESET' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['DNS name unknown', { transportCode: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND erp.example.com' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['DNS temporary failure', { transportCode: 'EAI_AGAIN', message: 'getaddrinfo EAI_AGAIN erp.example.com' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['broken pipe', { transportCode: 'EPIPE', message: 'write EPIPE' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['network unreachable', { transportCode: 'ENETUNREACH', message: 'connect ENETUNREACH' }, 'retry', 'ODOO_UNREACHABLE'],
-  ['socket timeout', { transportCode: 'ETIMEDOUT', message: 'connect ETIMEDOUT' }, 'retry', 'ODOO_TIMEOUT'],
+  // transport: no answer, the link is down (not the event)
+  ['connect timeout', { transportCode: 'UND_ERR_CONNECT_TIMEOUT', message: 'Connect Timeout Error' }, 'down', 'ODOO_TIMEOUT'],
+  ['headers (read) timeout', { transportCode: 'UND_ERR_HEADERS_TIMEOUT', message: 'Headers Timeout Error' }, 'down', 'ODOO_TIMEOUT'],
+  ['body timeout', { transportCode: 'UND_ERR_BODY_TIMEOUT', message: 'Body Timeout Error' }, 'down', 'ODOO_TIMEOUT'],
+  ['socket closed by the other side', { transportCode: 'UND_ERR_SOCKET', message: 'other side closed' }, 'down', 'ODOO_UNREACHABLE'],
+  ['connection refused', { transportCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8069' }, 'down', 'ODOO_UNREACHABLE'],
+  ['connection reset', { transportCode: 'ECONNRESET', message: 'read ECONNRESET' }, 'down', 'ODOO_UNREACHABLE'],
+  ['DNS name unknown', { transportCode: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND erp.example.com' }, 'down', 'ODOO_UNREACHABLE'],
+  ['DNS temporary failure', { transportCode: 'EAI_AGAIN', message: 'getaddrinfo EAI_AGAIN erp.example.com' }, 'down', 'ODOO_UNREACHABLE'],
+  ['broken pipe', { transportCode: 'EPIPE', message: 'write EPIPE' }, 'down', 'ODOO_UNREACHABLE'],
+  ['network unreachable', { transportCode: 'ENETUNREACH', message: 'connect ENETUNREACH' }, 'down', 'ODOO_UNREACHABLE'],
+  ['socket timeout', { transportCode: 'ETIMEDOUT', message: 'connect ETIMEDOUT' }, 'down', 'ODOO_TIMEOUT'],
   // TLS: stop (a person must fix trust), not retry forever
   ['self-signed certificate', { transportCode: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, 'stop', 'ODOO_TLS'],
   ['expired certificate', { transportCode: 'CERT_HAS_EXPIRED', message: 'certificate has expired' }, 'stop', 'ODOO_TLS'],
@@ -160,13 +160,20 @@ describe('odooError', () => {
     assert.equal(e.retryable, false);
     assert.equal(e.status, 422);
     assert.equal(e.odooName, 'odoo.exceptions.UserError');
-    assert.match(e.message, /UserError: Nope/);
+    assert.equal(e.message, 'UserError: Nope');
   });
 
   it('names the transport code when there is no response', () => {
-    const e = odooError({ transportCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
-    assert.equal(e.odooName, 'ECONNREFUSED');
+    const e = odooError({ transportCode: 'UND_ERR_SOCKET', message: 'other side closed' });
+    assert.equal(e.odooName, 'UND_ERR_SOCKET');
     assert.equal(e.retryable, true);
+    assert.equal(e.message, 'UND_ERR_SOCKET: other side closed');
+  });
+
+  it('"ECONNREFUSED: ECONNREFUSED: connect ECONNREFUSED": a name the text already says is not added again', () => {
+    assert.equal(odooError({ transportCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8069' }).message, 'connect ECONNREFUSED 127.0.0.1:8069');
+    assert.equal(odooError({ status: 503, message: 'HTTP 503' }).message, 'HTTP 503');
+    assert.equal(odooError({ status: 502, message: 'Bad Gateway' }).message, 'HTTP 502: Bad Gateway');
   });
 });
 
@@ -180,7 +187,7 @@ describe('toOdooError', () => {
     const inner = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     const outer = Object.assign(new Error('other side closed', { cause: inner }), { code: 'UND_ERR_SOCKET' });
     const e = toOdooError(outer);
-    assert.equal(e.action, 'retry');
+    assert.equal(e.action, 'down');
     assert.equal(e.odooName, 'ECONNRESET');
   });
 

@@ -28,22 +28,23 @@ for (const version of [19, 18] as const) {
       await sim.close();
     });
 
-    it('refused connection -> retry; works again once Odoo listens', async () => {
+    it('refused connection -> down (the link, not the event); works again once Odoo listens', async () => {
       sim.faults.set({ kind: 'refuse' });
-      // A call racing the close can see the socket die (UND_ERR_SOCKET, also retry); after that, refused.
+      // A call racing the close can see the socket die (UND_ERR_SOCKET, also down); after that, refused.
       await new Promise((r) => setTimeout(r, 50));
       const e = await odooError(count(client));
-      assert.equal(e.action, 'retry');
+      assert.equal(e.action, 'down');
       assert.equal(e.odooName, 'ECONNREFUSED');
+      assert.equal(e.message.split('ECONNREFUSED').length, 2, `named once: ${e.message}`);
       sim.faults.clear('refuse');
       await new Promise((r) => setTimeout(r, 50));
       assert.ok((await count(client)) > 0);
     });
 
-    it('no answer -> headers timeout -> retry', async () => {
+    it('no answer -> headers timeout -> down', async () => {
       sim.faults.set({ kind: 'hang', calls: 1 });
       const e = await odooError(count(client));
-      assert.equal(e.action, 'retry');
+      assert.equal(e.action, 'down');
       assert.equal(e.code, 'ODOO_TIMEOUT');
       assert.equal(e.odooName, 'UND_ERR_HEADERS_TIMEOUT');
       assert.ok((await count(client)) > 0, 'the next call goes through');
@@ -108,7 +109,7 @@ for (const version of [19, 18] as const) {
       assert.equal(sim.state.records('mrp.workcenter.productivity', [['date_start', '=', '2025-02-01 06:00:00']]).length, 1);
     });
 
-    it('commit then dropped answer -> retry; the resend by external id finds the same record', async () => {
+    it('commit then dropped answer -> down (sent again once Odoo answers); the resend by external id finds the same record', async () => {
       const xmlid = `edge_f.drop_${version}`;
       const args = {
         kwargs: {
@@ -118,7 +119,7 @@ for (const version of [19, 18] as const) {
       };
       sim.faults.set({ kind: 'dropAfterCommit', calls: 1, method: 'load' });
       const e = await odooError(client.call('mrp.workcenter.productivity', 'load', args));
-      assert.equal(e.action, 'retry');
+      assert.equal(e.action, 'down');
       const committed = sim.state.byXmlid(xmlid);
       assert.ok(committed, 'the write was committed before the answer was lost');
       const res = await client.call<LoadResult>('mrp.workcenter.productivity', 'load', args);

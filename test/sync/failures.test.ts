@@ -39,7 +39,7 @@ describe('failures', () => {
     assert.ok(e instanceof Failure);
     assert.deepEqual([actionOf(e), errorClass(e), e.retryAfterMs], ['retry', 'ODOO_RATE_LIMITED', 3000]);
     const refused = toOdooError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8069'), { code: 'ECONNREFUSED' }));
-    assert.deepEqual([actionOf(refused), errorClass(refused)], ['retry', 'ECONNREFUSED']);
+    assert.deepEqual([actionOf(refused), errorClass(refused), refused.retryable], ['down', 'ECONNREFUSED', true]);
   });
 
   it('anything that is not a Failure parks under its name, whatever fields it carries', () => {

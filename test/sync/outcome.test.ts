@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OdooError } from '../../agent/odoo/types';
+import { odooError } from '../../agent/odoo/classify';
 import { HeldBackError, OperationError } from '../../agent/sync/operations/types';
 import { actionOf, errorClass, mapOutcomes, reasonOf, type Result } from '../../agent/sync/outcome';
 import { claimedRecord as rec } from '../helpers/sync';
@@ -8,18 +8,13 @@ import { claimedRecord as rec } from '../helpers/sync';
 const now = 1_000_000;
 const opts = { now, backoff: { initialMs: 100, maxMs: 1000 }, random: () => 0.5, skippable: new Set(['maintenance.requested']) };
 const done = (id: number) => ({ odooIds: { 'mrp.workcenter.productivity': id } });
-const validation = () =>
-  new OdooError('odoo.exceptions.ValidationError: Wrong value for loss_id', {
-    action: 'park',
-    code: 'ODOO_VALIDATION',
-    odooName: 'odoo.exceptions.ValidationError',
-  });
-const unavailable = (retryAfterMs?: number) =>
-  new OdooError('HTTP 503: Service Unavailable', { action: 'retry', code: 'ODOO_UNAVAILABLE', status: 503, retryAfterMs });
-const refused = () =>
-  new OdooError('ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8069', { action: 'retry', code: 'ODOO_UNREACHABLE', odooName: 'ECONNREFUSED' });
-const denied = () =>
-  new OdooError('odoo.exceptions.AccessDenied: Access Denied', { action: 'stop', code: 'ODOO_AUTH', odooName: 'odoo.exceptions.AccessDenied' });
+// Failures as the client makes them (classify.ts).
+const validation = () => odooError({ status: 422, name: 'odoo.exceptions.ValidationError', message: 'Wrong value for loss_id' });
+const unavailable = (retryAfterSeconds?: number) =>
+  odooError({ status: 503, message: 'Service Unavailable', retryAfter: retryAfterSeconds === undefined ? undefined : String(retryAfterSeconds) });
+const conflict = () => odooError({ status: 409, message: 'Conflict' });
+const refused = () => odooError({ transportCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:8069' });
+const denied = () => odooError({ status: 401, name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' });
 
 describe('sync outcomes', () => {
   it('records done events with their Odoo ids', () => {
@@ -32,12 +27,12 @@ describe('sync outcomes', () => {
   });
 
   it('retries a transient failure after a jittered backoff that grows with the attempts, Retry-After a floor', () => {
-    const o = mapOutcomes([rec(1, 'A'), rec(2, 'B', { attempts: 3 }), rec(3, 'C')], [unavailable(), refused(), unavailable(2000)], opts);
+    const o = mapOutcomes([rec(1, 'A'), rec(2, 'B', { attempts: 3 }), rec(3, 'C')], [unavailable(), conflict(), unavailable(2)], opts);
     assert.deepEqual(o.settlements, [
       // attempt 1: up to 100 ms, half of it with random 0.5
       { seq: 1, outcome: 'retry', nextAttemptAt: now + 50, error: 'ODOO_UNAVAILABLE: HTTP 503: Service Unavailable', code: 'ODOO_UNAVAILABLE' },
       // attempt 4: up to 800 ms
-      { seq: 2, outcome: 'retry', nextAttemptAt: now + 400, error: 'ECONNREFUSED: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8069', code: 'ECONNREFUSED' },
+      { seq: 2, outcome: 'retry', nextAttemptAt: now + 400, error: 'ODOO_CONCURRENCY: HTTP 409: Conflict', code: 'ODOO_CONCURRENCY' },
       { seq: 3, outcome: 'retry', nextAttemptAt: now + 2000, error: 'ODOO_UNAVAILABLE: HTTP 503: Service Unavailable', code: 'ODOO_UNAVAILABLE' },
     ]);
     assert.deepEqual([o.retried, o.failed, o.result], [3, 3, 'retry']);
@@ -57,7 +52,7 @@ describe('sync outcomes', () => {
     const maintenance = rec(2, 'EQ-1', { type: 'maintenance.requested' });
     const o = mapOutcomes([rec(1, 'A'), maintenance], [validation(), new OperationError('UNKNOWN_REFERENCE', 'unknown equipment "Press 9" in Odoo')], opts);
     assert.deepEqual(o.settlements, [
-      { seq: 1, outcome: 'park', reason: 'ValidationError: odoo.exceptions.ValidationError: Wrong value for loss_id', code: 'ValidationError', blocking: true },
+      { seq: 1, outcome: 'park', reason: 'ValidationError: Wrong value for loss_id', code: 'ValidationError', blocking: true },
       { seq: 2, outcome: 'park', reason: 'UNKNOWN_REFERENCE: unknown equipment "Press 9" in Odoo', code: 'UNKNOWN_REFERENCE', blocking: false },
     ]);
     assert.deepEqual(
@@ -76,6 +71,19 @@ describe('sync outcomes', () => {
     assert.deepEqual([o.sent, o.parked.length, o.failed, o.result, errorClass(o.error!)], [1, 1, 2, 'done', 'ValidationError']);
     const held = mapOutcomes([rec(1, 'A')], [new HeldBackError('A')], opts);
     assert.deepEqual([held.result, held.error], ['done', undefined], 'a hand-back alone is no failure to report');
+  });
+
+  it('a WAN cut pushed events into per-event retry waits: no answer hands them back without an attempt, and says the link is down', () => {
+    const o = mapOutcomes([rec(1, 'A', { attempts: 2 }), rec(2, 'B')], [refused(), refused()], opts);
+    assert.deepEqual(o.settlements, [
+      { seq: 1, outcome: 'release' },
+      { seq: 2, outcome: 'release' },
+    ]);
+    assert.deepEqual([o.retried, o.failed, o.result], [0, 2, 'down']);
+    assert.equal(o.error, o.down, 'the failure is reported');
+    assert.equal(reasonOf(o.down!), 'connect ECONNREFUSED 127.0.0.1:8069');
+    const late = mapOutcomes([rec(1, 'A'), rec(2, 'B')], [done(1), refused()], opts);
+    assert.deepEqual([late.sent, late.result, late.settlements[1]!.outcome], [1, 'down', 'release'], 'a partial answer still reports the link');
   });
 
   it('releases everything on an authentication failure and reports stop, whatever else failed', () => {
@@ -97,12 +105,14 @@ describe('sync outcomes', () => {
     ]);
   });
 
-  it('names each failure by its class and reason', () => {
+  it('"ECONNREFUSED: ECONNREFUSED: connect ECONNREFUSED": each failure names its class once, then the reason', () => {
     const table: Array<[Error, string, string, string]> = [
-      [validation(), 'park', 'ValidationError', 'ValidationError: odoo.exceptions.ValidationError: Wrong value for loss_id'],
-      [refused(), 'retry', 'ECONNREFUSED', 'ECONNREFUSED: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:8069'],
+      [validation(), 'park', 'ValidationError', 'ValidationError: Wrong value for loss_id'],
+      [refused(), 'down', 'ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8069'],
       [unavailable(), 'retry', 'ODOO_UNAVAILABLE', 'ODOO_UNAVAILABLE: HTTP 503: Service Unavailable'],
-      [denied(), 'stop', 'AccessDenied', 'AccessDenied: odoo.exceptions.AccessDenied: Access Denied'],
+      [denied(), 'stop', 'AccessDenied', 'AccessDenied: Access Denied'],
+      [odooError({ status: 504, message: 'HTTP 504' }), 'retry', 'ODOO_UNAVAILABLE', 'ODOO_UNAVAILABLE: HTTP 504'],
+      [odooError({ transportCode: 'UND_ERR_SOCKET', message: 'other side closed' }), 'down', 'UND_ERR_SOCKET', 'UND_ERR_SOCKET: other side closed'],
       [new OperationError('NEEDS_DECISION', 'Odoo returned a wizard'), 'park', 'NEEDS_DECISION', 'NEEDS_DECISION: Odoo returned a wizard'],
       [new OperationError('NOT_CREATED', 'NOT_CREATED by Odoo', 'retry'), 'retry', 'NOT_CREATED', 'NOT_CREATED by Odoo'],
       [new HeldBackError('WC-1'), 'release', 'HELD_BACK', 'HELD_BACK: held back: an earlier event of WC-1 in the same batch was not sent'],

@@ -22,7 +22,7 @@ const config = (over: Partial<SyncWorkerConfig> = {}): SyncWorkerConfig =>
   testSyncConfig({
     concurrency: 4,
     maxRequestsPerSecond: 10_000,
-    circuit: { failureThreshold: 3, probeIntervalMs: 20, maxProbeIntervalMs: 40 },
+    circuit: { failureThreshold: 3, probeIntervalMs: 20, maxProbeIntervalMs: 40, linkProbeIntervalMs: 20 },
     skippableTypes: ['maintenance.requested'],
     ...over,
   });
@@ -31,7 +31,7 @@ const config = (over: Partial<SyncWorkerConfig> = {}): SyncWorkerConfig =>
 function fakeClient(state: { down: boolean; probes: number; auth?: boolean }): OdooClient {
   const fail = () => {
     if (state.auth) throw new OdooError('invalid API key', { action: 'stop', code: 'HTTP_401', status: 401 });
-    if (state.down) throw new OdooError('connect ECONNREFUSED', { action: 'retry', code: 'ECONNREFUSED' });
+    if (state.down) throw new OdooError('connect ECONNREFUSED 127.0.0.1:8069', { action: 'down', code: 'ODOO_UNREACHABLE', odooName: 'ECONNREFUSED' });
   };
   return {
     info: { major: 19, serverVersion: '19.0', protocol: 'json2' },

@@ -271,7 +271,8 @@ export class MqttSourceAdapter implements SourceAdapter {
   }
 
   private onClose(): void {
-    if (this.connected) this.log.warn('mqtt: connection closed');
+    // Closing it ourselves on stop is no trouble to report.
+    if (this.connected && !this.stopping) this.log.warn('mqtt: connection closed');
     this.connected = false;
     // Held QoS 1/2 messages of the closed connection that are not committed:
     // the broker still owns them and sends them again after reconnecting.
