@@ -15,22 +15,9 @@ import { bodyOf, toRecord, type EventRow, type OutboxStore } from './store';
  */
 export class KeyIndex {
   private readonly st: ReturnType<typeof prepare>;
-  /**
-   * Keys whose heads row exists with its tail in the given bucket, as this
-   * connection last wrote or saw it: an insert into that bucket would leave
-   * the row as it is, so it is not run. Emptied when a write transaction fails
-   * and when another connection committed; a key's entry goes when its head moves.
-   */
-  private readonly tailBuckets = new Map<string, number>();
 
   constructor(private readonly store: OutboxStore) {
     this.st = prepare(store.db);
-    store.onWrite(
-      (otherWrote) => {
-        if (otherWrote) this.tailBuckets.clear();
-      },
-      () => this.tailBuckets.clear(),
-    );
   }
 
   /** Put one event in the queue (its key's head when the key has none). False when its id is already there. */
@@ -38,12 +25,7 @@ export class KeyIndex {
     const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
     const seq = Number(info.lastInsertRowid);
-    const bucket = bucketOf(seq);
-    if (this.tailBuckets.get(e.sequenceKey) !== bucket) {
-      this.st.insertHead.run(e.sequenceKey, seq, seq);
-      if (this.tailBuckets.size >= TAIL_CACHE) this.tailBuckets.clear();
-      this.tailBuckets.set(e.sequenceKey, bucket);
-    }
+    this.st.insertHead.run(e.sequenceKey, seq, seq);
     return true;
   }
 
@@ -54,7 +36,6 @@ export class KeyIndex {
    * have become the head, and nothing newer than the key's tail is open.
    */
   advance(skey: string, from: number): void {
-    this.tailBuckets.delete(skey);
     const head = this.st.headOf.get(skey) as { seq: number; tail: number | null } | undefined;
     const start = Math.min(from, head?.seq ?? from);
     type Head = { seq: number; state: EventState; next_at: number | null };
@@ -158,9 +139,6 @@ function prepare(db: Database.Database) {
     headsPending: db.prepare(`UPDATE heads SET state = 'pending', next_at = NULL WHERE state = 'inflight'`),
   };
 }
-
-/** Keys whose tail bucket is remembered; the memory is emptied when it is full. */
-const TAIL_CACHE = 65_536;
 
 /** The key index's bucket of a seq (migration 5: `seq >> 10`). */
 export function bucketOf(seq: number): number {
