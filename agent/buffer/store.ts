@@ -1,5 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AgentError } from '../errors';
 import type { Logger } from '../log';
@@ -84,8 +85,6 @@ export class OutboxStore {
       this.db.pragma('temp_store = MEMORY');
       // After a checkpoint the WAL file shrinks back to this size (it would keep its largest size otherwise).
       this.db.pragma(`journal_size_limit = ${4 * 1024 * 1024}`);
-      // The agent looks at the file's structure before it trusts it (about 2 s per million events).
-      if (opts.role === 'agent' && file) refuseDamage(this.db, opts.path, 'quick_check');
       if (lock || !file) {
         const applied = migrate(this.db);
         if (applied.length) this.log?.info({ applied }, 'outbox schema migrated');
@@ -200,17 +199,17 @@ export function structureProblems(db: Database.Database, check: 'quick_check' | 
   return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
 }
 
-function refuseDamage(db: Database.Database, path: string, check: 'quick_check' | 'integrity_check'): void {
-  let problems: string[];
-  try {
-    problems = structureProblems(db, check, 5);
-  } catch (err) {
-    db.close();
-    throw new OutboxDamagedError(path, (err as Error).message, err);
-  }
-  if (problems.length === 0) return;
-  db.close();
-  throw new OutboxDamagedError(path, problems.join('; '));
+/**
+ * The agent's look at the file's structure (`quick_check`: pages and b-trees, about 2 s per
+ * million events), in a worker thread on a read-only connection of its own so a large outbox
+ * does not hold up the start: resolves when sound, rejects with OutboxDamagedError naming the file.
+ */
+export function checkStructure(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(join(__dirname, 'structure-check-worker.js'), { workerData: { path, max: 5 } });
+    worker.once('message', (problems: string[]) => (problems.length ? reject(new OutboxDamagedError(path, problems.join('; '))) : resolve()));
+    worker.once('error', reject);
+  });
 }
 
 /** Open the file in WAL mode; a file that is not a database (a damaged header) is named, not a stack trace. */

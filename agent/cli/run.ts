@@ -33,11 +33,14 @@ export async function runAgent(configPath?: string): Promise<number> {
   const onHangup = () => void reloadFrom(path, agent);
   process.on('SIGHUP', onHangup);
   const keyWatch = watchApiKey(path, agent);
-  await waitForSignal();
+  // Runs until a signal, or until the look at the outbox file finds damage (the caller exits 65).
+  let damage: unknown;
+  await Promise.race([waitForSignal(), agent.structureChecked.then(() => new Promise<void>(() => undefined)).catch((err: unknown) => void (damage = err))]);
   clearInterval(keyWatch);
   process.off('SIGHUP', onHangup);
   await http?.close();
   await agent.stop();
+  if (damage) throw damage;
   return 0;
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { checkStructure, OutboxDamagedError } from '../buffer/store';
 import { registerBuiltins } from './builtins';
 import type { AgentConfig } from '../config/schema';
 import { AgentError, errorMessage } from '../errors';
@@ -36,6 +37,8 @@ export interface RunningAgent {
   readonly masterData: MasterDataCache;
   readonly schedules: Schedules;
   readonly startedAt: number;
+  /** Settles when the look at the outbox file's structure (in the background, from the start) is over; rejects with OutboxDamagedError on damage. */
+  readonly structureChecked: Promise<void>;
   /** Apply a new configuration without a restart (SIGHUP). Throws RELOAD_NEEDS_RESTART, leaving everything as it was, for sections that change only at a start. */
   reload(config: AgentConfig): Promise<ReloadResult>;
   stop(): Promise<void>;
@@ -65,6 +68,7 @@ class Agent implements RunningAgent {
   readonly pipeline: Pipeline;
   readonly masterData: MasterDataCache;
   readonly startedAt = Date.now();
+  readonly structureChecked: Promise<void>;
   readonly view: AgentView;
   readonly actions: AgentActions;
   private current: AgentConfig;
@@ -98,6 +102,8 @@ class Agent implements RunningAgent {
       log: this.part('outbox'),
       flows: config.schedules.flows,
     });
+    this.structureChecked = this.checkOutboxFile(config.outbox.path);
+    this.structureChecked.catch(() => undefined); // the caller of run decides what damage ends
     const engine = new RuleEngine(config.rules);
     engine.loadState(this.outbox.loadRuleState());
     this.masterData = new MasterDataCache(this.outbox.masterData, this.part('master-data'));
@@ -158,6 +164,20 @@ class Agent implements RunningAgent {
     await this.startMqttOut(config);
     this.startJobs(config);
     this.log.info({ plant: config.plant.id, sources: this.adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(this.link) }, 'agent started');
+  }
+
+  private async checkOutboxFile(path: string): Promise<void> {
+    const t0 = Date.now();
+    try {
+      await checkStructure(path);
+      this.log.info({ ms: Date.now() - t0 }, 'outbox file structure checked');
+    } catch (err) {
+      if (err instanceof OutboxDamagedError) {
+        this.log.error({ file: path }, err.message);
+        throw err;
+      }
+      this.log.warn({ err }, `the outbox file's structure could not be checked: ${errorMessage(err)}`);
+    }
   }
 
   /**

@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { migrate, SCHEMA_VERSION } from '../../agent/buffer/migrations';
 import type { Outbox } from '../../agent/buffer/outbox';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
-import { checkOutboxFile } from '../../agent/buffer/store';
+import { checkOutboxFile, checkStructure } from '../../agent/buffer/store';
+import { damageMiddlePage } from '../helpers/sqlite-file';
 import { makeEvent } from '../helpers/events';
 import { outboxContract } from './outbox-contract';
 
@@ -230,16 +231,13 @@ describe('sqlite outbox', () => {
     await agent.close();
   });
 
-  it('refuses a file damaged in the middle (at open, naming the file and what to do), and outbox check lists the damage', async () => {
+  it('finds a file damaged in the middle (the structure check the agent runs at start, naming the file and what to do), and outbox check lists the damage', async () => {
     const path = join(dir, 'damaged-middle.db');
     await filled(path, 3000);
-    const size = statSync(path).size;
-    // Overwrite a page in the middle of the file with noise.
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(size / 4096 / 2) * 4096);
-    closeSync(fd);
-    assert.throws(
-      () => new SqliteOutbox({ path }),
+    await checkStructure(path); // sound before the damage
+    damageMiddlePage(path);
+    await assert.rejects(
+      checkStructure(path),
       (e: Error & { code?: string }) => e.code === 'OUTBOX_DAMAGED' && e.message.includes(path) && /restore the last backup/.test(e.message),
     );
     assert.ok(checkOutboxFile(path).length > 0, 'the full check (edge-agent outbox check) names the damage');

@@ -1,3 +1,4 @@
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 /**
@@ -19,4 +20,12 @@ export function withFile<T>(path: string, fn: (db: Database.Database) => T): T {
   } finally {
     db.close();
   }
+}
+
+/** Overwrite a page in the middle of the file with noise (damage SQLite finds only when it reads that page). */
+export function damageMiddlePage(path: string): void {
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(size / 4096 / 2) * 4096);
+  closeSync(fd);
 }
