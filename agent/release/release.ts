@@ -44,6 +44,7 @@ export interface ReleaseStatus {
 }
 
 const STATUS_EVERY_MS = 60_000;
+const CONNECT_GRACE_MS = 3000;
 
 /**
  * Order release, Odoo -> plant: follows the plant's open orders in Odoo
@@ -70,9 +71,11 @@ export class OrderRelease {
   private lastStatusAt = 0;
   private readonly claimed = new Map<string, string | null>();
   private readonly now: () => number;
+  private readonly startedAt: number;
 
   constructor(private readonly deps: OrderReleaseDeps) {
     this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
     this.follower = new ReleaseFollower(deps.config, deps.store, this.now);
     this.topics = releaseTopics(deps.config.mqtt, deps.plant);
     this.writes = new LineWrites(deps.config.writes, deps.adapters, deps.log, (wc, detail) => this.problem('write-refused', wc, detail));
@@ -165,7 +168,8 @@ export class OrderRelease {
     if (this.stopped) return undefined;
     const link = this.deps.odoo();
     if (!link || !link.connected()) {
-      this.unreachable(link ? 'Odoo is not reachable now' : 'no Odoo link is configured');
+      // The link connects in its first seconds: not yet a reason to say Odoo is away.
+      if (this.now() - this.startedAt >= CONNECT_GRACE_MS || !link) this.unreachable(link ? 'Odoo is not reachable now' : 'no Odoo link is configured');
       return undefined;
     }
     let change: ReleaseChange;

@@ -62,10 +62,11 @@ export interface ReleaseSite {
 
 /** An agent with the release on, reading the simulator and publishing on `broker` under `prefix`. */
 export async function startReleaseAgent(
-  sim: OdooSim | { url: string; db: string; apiKey: string },
+  sim: { url: string; db: string; apiKey: string; login?: string },
   brokerUrl: string,
   prefix: string,
   extra = '',
+  release = '  workcenters: [CNC Machining, Assembly Line 1]',
 ): Promise<ReleaseSite> {
   const dir = mkdtempSync(join(tmpdir(), 'release-test-'));
   const envName = `REL_KEY_${process.pid}`;
@@ -74,7 +75,7 @@ export async function startReleaseAgent(
     'plant: { id: rel_test }',
     `stateDir: ${JSON.stringify(dir)}`,
     'outbox: { synchronous: NORMAL }',
-    `odoo: { url: ${JSON.stringify(sim.url)}, database: ${JSON.stringify(sim.db)}, apiKey: "\${env:${envName}}" }`,
+    `odoo: { url: ${JSON.stringify(sim.url)}, database: ${JSON.stringify(sim.db)}, apiKey: "\${env:${envName}}"${'version' in sim ? '' : sim.login ? `, username: ${JSON.stringify(sim.login)}` : ''} }`,
     `mqttOut: { url: ${JSON.stringify(brokerUrl)}, clientId: ${JSON.stringify(uniqueClientId('rel-agent'))}, status: { topic: ${JSON.stringify(`${prefix}/agent`)} } }`,
     'sources:',
     '  - { name: plc, type: mqtt, url: "mqtt://127.0.0.1:1", subscriptions: [{ topic: "plc/#" }] }',
@@ -82,7 +83,7 @@ export async function startReleaseAgent(
     '  - { name: cnc-order, kind: order, source: plc, tag: "plc/order", workcenter: CNC Machining }',
     '  - { name: cnc-count, kind: counter, source: plc, tag: "plc/count", workcenter: CNC Machining }',
     'release:',
-    '  workcenters: [CNC Machining, Assembly Line 1]',
+    release,
     '  pollSeconds: 1',
     `  mqtt: { prefix: ${JSON.stringify(prefix)}, ackTopic: ${JSON.stringify(`${prefix}/ack`)} }`,
     extra,
