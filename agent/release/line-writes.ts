@@ -131,10 +131,11 @@ export class LineWrites {
 /** The write requests for a line's configured targets. */
 export function requestsFor(config: LineWriteConfig, value: LineOrder | null): WriteRequest[] {
   const out: WriteRequest[] = [];
-  const add = (target: LineWriteTarget | undefined, text: string, number: number) => {
+  // `natural`: what the value is when the target names no type (an order and a product are text, a quantity a number).
+  const add = (target: LineWriteTarget | undefined, text: string, number: number, natural: 'text' | 'number') => {
     if (!target) return;
     if ('nodeId' in target) {
-      const numeric = target.dataType !== undefined && target.dataType !== 'String' && target.dataType !== 'Boolean';
+      const numeric = target.dataType === undefined ? natural === 'number' : target.dataType !== 'String' && target.dataType !== 'Boolean';
       out.push({ kind: 'opcua', nodeId: target.nodeId, value: numeric ? number : text, ...(target.dataType ? { dataType: target.dataType } : {}) });
     } else {
       out.push({
@@ -148,9 +149,9 @@ export function requestsFor(config: LineWriteConfig, value: LineOrder | null): W
       });
     }
   };
-  add(config.order, value?.order ?? '', value ? orderNumber(value.order) : 0);
-  add(config.quantity, value ? String(value.quantity) : '', value?.quantity ?? 0);
-  add(config.product, value?.product ?? '', 0);
+  add(config.order, value?.order ?? '', value ? orderNumber(value.order) : 0, 'text');
+  add(config.quantity, value ? String(value.quantity) : '', value?.quantity ?? 0, 'number');
+  add(config.product, value?.product ?? '', 0, 'text');
   return out;
 }
 
