@@ -110,12 +110,12 @@ export class ReleaseFollower {
     const next = full ? await this.readFull(reader) : await this.readIncremental(reader);
     const change = this.apply(next.orders, full, asOf);
     change.requests = reader.requests;
+    // The cursor: the latest write_date seen, or when the read began by Odoo's clock if that is later
+    // (what committed before then is read; the overlap covers transactions under way then).
     const cursors = { ...this.cursors };
+    const began = odooFromIso(new Date(asOf + (odoo.serverClock?.()?.offsetMs ?? 0)).toISOString());
     for (const m of MODELS) {
-      const seen = next.maxWrite[m];
-      if (seen && (!cursors[m] || seen > cursors[m])) cursors[m] = seen;
-      // Nothing of this model yet: from a little before now by Odoo's clock.
-      if (!cursors[m]) cursors[m] = odooFromIso(new Date(asOf + (odoo.serverClock?.()?.offsetMs ?? 0) - 60_000).toISOString());
+      for (const c of [next.maxWrite[m], began]) if (c && (!cursors[m] || c > cursors[m])) cursors[m] = c;
     }
     const meta: Record<string, string> = { asOf: String(asOf) };
     for (const m of MODELS) meta[`cursor:${m}`] = cursors[m]!;
