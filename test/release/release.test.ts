@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { releaseSection } from '../../agent/http/release-section';
 import { startBroker, uniquePrefix, type TestBroker } from '../helpers/broker';
 import { until } from '../helpers/until';
 import { startOdooSim, type OdooSim } from '../odoo-sim';
@@ -173,6 +174,10 @@ describe('order release (simulator + broker)', () => {
       assert.ok(Date.parse(String(status.asOf)) < Date.now(), 'asOf: when Odoo was last read');
       assert.equal(status.orders, had);
       assert.ok(release.status().asOf! <= Date.now());
+      const page = releaseSection(release.status(), Date.now());
+      assert.match(page, /Odoo unreachable/);
+      assert.match(page, /as of .* ago|as of/);
+      assert.match(page, /unknown work center/, 'problems counted on the page');
     } finally {
       sim.faults.clear();
     }
