@@ -11,6 +11,7 @@ const groups: Record<string, () => Promise<{ run(): Promise<Figure[]> }>> = {
   modbus: () => import('./modbus'),
   mqtt: () => import('./mqtt'),
   opcua: () => import('./opcua'),
+  release: () => import('./release'),
 };
 
 async function main(): Promise<void> {

@@ -142,6 +142,39 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO counters(name, value) VALUES ('conflicts', 0);
     `,
   },
+  {
+    version: 7,
+    name: 'order release',
+    sql: `
+      -- The released orders as last read from Odoo (body: the order as the
+      -- release keeps it), republished after a restart while Odoo is away.
+      CREATE TABLE release_orders (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        as_of INTEGER NOT NULL,
+        acked_at INTEGER,
+        acked_version TEXT,
+        acked_by TEXT
+      );
+      -- Cursors (per model), when Odoo was last read, and the like.
+      CREATE TABLE release_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      -- What the release could not use (an unknown work center, foreign
+      -- content on its topics, an acknowledgement of an unknown order, a
+      -- refused write): one row per kind and subject, counted.
+      CREATE TABLE release_problems (
+        rowid INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        raw TEXT,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE UNIQUE INDEX release_problems_subject ON release_problems(kind, subject);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -5,6 +5,7 @@ import { Delivery } from './delivery';
 import { FlowStore, readFlowStatus, type FlowDefinition, type FlowStatus, type FlushResult } from './flows';
 import { Intake, type WriteHealth } from './intake';
 import { KeyIndex } from './key-index';
+import { ReleaseStore } from './release-store';
 import { MasterDataStore } from './master-data-store';
 import { OperatorActions } from './operator-actions';
 import type {
@@ -62,6 +63,8 @@ export class SqliteOutbox implements Outbox {
   private readonly flowDefinitions: readonly FlowDefinition[];
   /** Master data pulled from Odoo, kept in the same file. */
   readonly masterData: MasterDataStore;
+  /** Released orders, their cursors and problems (order release). */
+  readonly release: ReleaseStore;
 
   private readonly filePath: string;
 
@@ -88,6 +91,7 @@ export class SqliteOutbox implements Outbox {
       this.actions = new OperatorActions(this.store, keys);
       this.reports = new Reports(this.store);
       this.masterData = new MasterDataStore(this.store);
+      this.release = new ReleaseStore(this.store);
     } catch (err) {
       this.store.close();
       throw asDamage(err, opts.path);

@@ -1,3 +1,6 @@
+import cron from 'node-cron';
+import { z } from 'zod';
+
 /**
  * Checks a schedule's cron expression field by field. node-cron's own
  * validation lets through ranges that run backwards (minute `1-0`) and steps
@@ -115,3 +118,12 @@ function isName(token: string, field: Field): boolean {
 
 const FULL_MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 const FULL_WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
+
+/** A config field holding a cron expression, checked by cronProblem and by node-cron itself. */
+export const cronExpr = z.string().superRefine((v, ctx) => {
+  const problem = cronProblem(v);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${CRON_HINT}: ${problem}` });
+  else if (!cron.validate(v)) ctx.addIssue({ code: 'custom', message: CRON_HINT });
+});

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
-import cron from 'node-cron';
 import { z } from 'zod';
 import { rollupRefusal } from '../buffer/flows';
 import { EVENT_TYPES } from '../model/event';
 import { mqttOutSchema } from '../protocols/mqtt/config';
+import { releaseConfigSchema } from '../release/config';
 import { adapterKinds, type SourceConfigBase } from '../protocols/registry';
 import { buildRulesConfigSchema } from '../rules/config';
 import { ruleKinds } from '../rules/kinds/index';
@@ -11,15 +11,9 @@ import { odooConfigSchema } from '../odoo/config';
 import { genericMappingSchema } from '../sync/operations/generic-mapping';
 import { secretRef } from './secrets';
 import { certificateProblem } from '../http/certificate';
-import { cronProblem } from './cron';
+import { cronExpr } from './cron';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
-const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
-const cronExpr = z.string().superRefine((v, ctx) => {
-  const problem = cronProblem(v);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${CRON_HINT}: ${problem}` });
-  else if (!cron.validate(v)) ctx.addIssue({ code: 'custom', message: CRON_HINT });
-});
 
 /** An address to listen on: an IP address (a host name may stand for several, or change). */
 const bindAddress = z
@@ -199,6 +193,32 @@ function uniqueNames(list: Array<{ name: string }>, ctx: z.RefinementCtx, what: 
   });
 }
 
+/** The release's writes go through sources that can write, to targets of their kind; its MQTT needs the agent's own connection. */
+function checkRelease(cfg: { release?: z.output<typeof releaseConfigSchema>; mqttOut?: unknown; sources: unknown[] }, ctx: z.RefinementCtx): void {
+  const r = cfg.release;
+  if (!r?.enabled) return;
+  if (r.mqtt.enabled && !cfg.mqttOut)
+    ctx.addIssue({ code: 'custom', path: ['release', 'mqtt'], message: 'publishing released orders needs the mqttOut section (the broker)' });
+  const sources = new Map((cfg.sources as Array<{ name: string; type: string }>).map((x) => [x.name, x.type]));
+  r.writes.forEach((w, i) => {
+    const type = sources.get(w.source);
+    if (type !== 'opcua' && type !== 'modbus') {
+      const message = type ? `source "${w.source}" is of type ${type}; writes go through an opcua or modbus source` : `no source named "${w.source}"`;
+      ctx.addIssue({ code: 'custom', path: ['release', 'writes', i, 'source'], message });
+      return;
+    }
+    for (const field of ['order', 'quantity', 'product'] as const) {
+      const t = w[field];
+      if (t && 'nodeId' in t !== (type === 'opcua'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['release', 'writes', i, field],
+          message: type === 'opcua' ? 'an opcua source writes to a nodeId' : 'a modbus source writes to unitId and address',
+        });
+    }
+  });
+}
+
 /** Built on demand so every registered adapter and rule kind is part of it. */
 export function buildConfigSchema() {
   return z
@@ -225,6 +245,8 @@ export function buildConfigSchema() {
       schedules: schedulesConfigSchema,
       /** Agent state (online/offline) published on MQTT as retained birth and last-will messages. */
       mqttOut: mqttOutSchema.optional(),
+      /** Order release, Odoo -> plant (docs/order-release.md). */
+      release: releaseConfigSchema.optional(),
     })
     .superRefine((cfg, ctx) => {
       uniqueNames(cfg.sources as Array<{ name: string }>, ctx, 'source', 'sources');
@@ -239,6 +261,7 @@ export function buildConfigSchema() {
           });
         }
       });
+      checkRelease(cfg, ctx);
       const mapped = new Map<string, number>();
       cfg.sync.mappings.forEach((m, i) => {
         const first = mapped.get(m.eventType);

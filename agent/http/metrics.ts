@@ -234,5 +234,34 @@ export function createMetrics(
 
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 
+  if (agent.release) {
+    new Gauge({
+      name: 'edge_release_orders',
+      help: 'Orders the release holds (open orders of this plant, as last read from Odoo).',
+      registers,
+      collect(this: Gauge) {
+        this.set(agent.release?.()?.orders ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'edge_release_age_seconds',
+      help: 'Age of the released list: seconds since Odoo was last read (-1 when never).',
+      registers,
+      collect(this: Gauge) {
+        const at = agent.release?.()?.asOf ?? null;
+        this.set(at === null ? -1 : (Date.now() - at) / 1000);
+      },
+    });
+    new Counter({
+      name: 'edge_release_problems_total',
+      help: 'What the release could not use, by kind (unknown work center, foreign content, unknown acknowledgement, refused write).',
+      labelNames: ['kind'],
+      registers,
+      collect(this: Counter<'kind'>) {
+        this.reset();
+        for (const [kind, n] of Object.entries(agent.release?.()?.problems.counts ?? {})) this.inc({ kind }, n ?? 0);
+      },
+    });
+  }
   return registry;
 }

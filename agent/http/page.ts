@@ -1,6 +1,8 @@
 import type { FlowStatus } from '../buffer/flows';
 import type { AuditEntry, ConflictRecord, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
+import type { ReleaseStatus } from '../release/release';
 import type { SyncStatus } from '../sync/worker';
+import { releaseSection } from './release-section';
 import type { Role } from './users';
 import { throughputChart } from './chart';
 import { clip, esc, formatAge, formatClock, formatCount, formatSpan } from './format';
@@ -39,6 +41,8 @@ export interface PageModel {
   outbox: OutboxCounts & { oldestUnfinishedAt: number | null };
   throughput: { last5: MinuteCounts[]; last60: MinuteCounts[] };
   sources: SourceView[];
+  /** Order release, when configured. */
+  release?: ReleaseStatus;
   /** Batch and roll-up flows with what each holds and when it releases next (ms). */
   flows: Array<FlowStatus & { nextFlushAt: number | null }>;
   parked: OutboxRecord[];
@@ -73,6 +77,7 @@ export function renderStatusMain(m: PageModel): string {
     `<main id="status" data-updated="${esc(formatClock(m.now, m.now))}">${headlineBox(m.headline)}` +
     `<div class="grid">${odooCard(m)}${outboxCard(m)}${throughputCard(m)}</div>` +
     sourcesSection(m) +
+    releaseSection(m.release, m.now) +
     flowsSection(m) +
     exceptionSection(m) +
     invalidSection(m) +

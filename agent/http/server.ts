@@ -335,6 +335,7 @@ class StatusSite {
       outbox: { ...counts, oldestUnfinishedAt },
       throughput: { last5: this.throughput.series(5, now), last60: this.throughput.series(60, now) },
       sources: a.sources(),
+      ...(a.release?.() ? { release: a.release()! } : {}),
       flows,
       parked: a.outbox.list({ state: 'parked', limit: PARKED_SHOWN }),
       invalid: a.outbox.listInvalid(5),
@@ -585,6 +586,7 @@ export function statusJson(agent: AgentView): Record<string, unknown> {
     sources: agent.sources(),
     flows: flowsJson(agent.flows()),
     pipeline: intakeJson(agent.intake()),
+    ...(agent.release?.() ? { release: agent.release() } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { formatIssues, isValidatedEvent, parseEvent, type CanonicalEvent } from 
 import type { Signal } from '../model/signal';
 import { isRestorable } from './base';
 import { buildRulesConfigSchema, type RuleConfig } from './config';
+import { claimCurrentOrder, type CurrentOrderClaim } from './current-order';
 import { isFactKey } from './keys';
 import { ruleKinds, type RuleKind } from './kinds';
 import type { FactStore, Rule, RuleContext } from './types';
@@ -206,6 +207,30 @@ export class RuleEngine {
       stateChanges.set(key, JSON.parse(json));
     }
     return { events, invalid, stateChanges, unmatched };
+  }
+
+  /**
+   * A claim from outside the rules (the order release) on a work center's
+   * current order; the latest claim by time wins. Returns the facts that
+   * changed, to persist like `stateChanges` (empty when a later claim holds).
+   */
+  claimCurrentOrder(workcenter: string, claim: CurrentOrderClaim): Map<string, unknown> {
+    const pending = new Map<string, unknown>();
+    const facts: FactStore = {
+      get: (key) => (pending.has(key) ? pending.get(key) : this.facts.get(key)),
+      set: (key, value) => pending.set(key, value === null ? undefined : value),
+    };
+    const changes = new Map<string, unknown>();
+    if (!claimCurrentOrder(facts, workcenter, claim)) return changes;
+    for (const [key, value] of pending) {
+      if (value === undefined) this.facts.delete(key);
+      else this.facts.set(key, value);
+      const json = toJson(value);
+      if (this.saved.get(key) === json) continue;
+      this.saved.set(key, json);
+      changes.set(key, JSON.parse(json));
+    }
+    return changes;
   }
 
   /**

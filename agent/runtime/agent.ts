@@ -13,6 +13,7 @@ import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
 import { MasterDataCache } from '../sync/master-data';
+import { OrderRelease } from '../release/release';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
 import { SyncWorker, type RequestObservation } from '../sync/worker';
@@ -35,6 +36,8 @@ export interface RunningAgent {
   readonly client: OdooClient | undefined;
   readonly adapters: SourceAdapter[];
   readonly masterData: MasterDataCache;
+  /** Order release, when configured. */
+  readonly release: OrderRelease | undefined;
   readonly schedules: Schedules;
   readonly startedAt: number;
   /** Settles when the look at the outbox file's structure (in the background, from the start) is over; rejects with OutboxDamagedError on damage. */
@@ -79,6 +82,7 @@ class Agent implements RunningAgent {
   private readonly listeners: Array<(o: RequestObservation) => void> = [];
   private link: { client: OdooClient; worker: SyncWorker } | undefined;
   private mqttOut: MqttStatusPublisher | undefined;
+  private orderRelease: OrderRelease | undefined;
   private jobs: Schedules | undefined;
   private stopped = false;
   /** One reload at a time; a stop waits for it. */
@@ -162,6 +166,7 @@ class Agent implements RunningAgent {
     if (this.opts.withoutSources) this.sourceSet.describe(config.sources);
     else await this.sourceSet.apply(config.sources);
     await this.startMqttOut(config);
+    await this.startRelease(config);
     this.startJobs(config);
     this.log.info({ plant: config.plant.id, sources: this.adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(this.link) }, 'agent started');
   }
@@ -215,12 +220,21 @@ class Agent implements RunningAgent {
       changed.push('odoo');
     }
     const sources = this.opts.withoutSources ? (this.sourceSet.describe(next.sources), { started: [], stopped: [] }) : await this.sourceSet.apply(next.sources);
-    if (!same(prev.mqttOut, next.mqttOut)) {
+    const mqttChanged = !same(prev.mqttOut, next.mqttOut);
+    if (mqttChanged || changed.includes('odoo') || !same(prev.release, next.release)) {
+      await this.orderRelease?.stop();
+      this.orderRelease = undefined;
+    }
+    if (mqttChanged) {
       await this.mqttOut?.stop().catch(() => undefined);
       await this.startMqttOut(next);
       changed.push('mqttOut');
     }
-    if (changed.includes('odoo') || !same(prev.schedules, next.schedules)) {
+    if (!this.orderRelease && next.release?.enabled) {
+      await this.startRelease(next);
+      changed.push('release');
+    }
+    if (changed.includes('odoo') || changed.includes('release') || !same(prev.schedules, next.schedules)) {
       this.jobs?.stop();
       this.startJobs(next);
       changed.push('schedules');
@@ -236,6 +250,7 @@ class Agent implements RunningAgent {
     await this.busy;
     this.storage.stop();
     this.jobs?.stop();
+    await this.orderRelease?.stop();
     await this.mqttOut?.stop().catch(() => undefined);
     await this.sourceSet.stopAll();
     await this.stopLink();
@@ -289,13 +304,37 @@ class Agent implements RunningAgent {
     await this.mqttOut.start().catch((err: unknown) => this.log.error({ err }, `MQTT status publisher did not start: ${errorMessage(err)}`));
   }
 
+  private async startRelease(config: AgentConfig): Promise<void> {
+    this.orderRelease = undefined;
+    if (!config.release?.enabled) return;
+    this.orderRelease = new OrderRelease({
+      config: config.release,
+      plant: config.plant.id,
+      store: this.outbox.release,
+      log: this.part('release'),
+      odoo: () => (this.link ? { client: this.link.client, connected: () => this.link!.worker.status().circuit === 'closed' } : undefined),
+      mqtt: () => this.mqttOut,
+      adapters: () => this.adapters,
+      claim: (workcenter, claim) => this.pipeline.claimCurrentOrder(workcenter, claim),
+      currentClaim: (workcenter) => this.pipeline.currentOrderClaim(workcenter),
+    });
+    await this.orderRelease.start().catch((err: unknown) => this.log.error({ err }, `order release did not start: ${errorMessage(err)}`));
+  }
+
+  /** The order release, when configured (tests, the demo). */
+  get release(): OrderRelease | undefined {
+    return this.orderRelease;
+  }
+
   private startJobs(config: AgentConfig): void {
     const link = this.link;
+    const release = this.orderRelease;
     this.jobs = startSchedules(config, {
       outbox: this.outbox,
       log: this.part('schedules'),
       masterData: this.masterData,
       released: () => this.worker?.wake(),
+      release: release && config.release ? { cron: config.release.resync, resync: () => release.read('full') } : undefined,
       odoo: link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined,
     });
   }
@@ -309,6 +348,7 @@ class Agent implements RunningAgent {
       flows: () => this.outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: this.jobs?.nextRun(`flow:${f.name}`) ?? null })),
       intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
       storage: () => this.storage.status(),
+      release: () => this.orderRelease?.status(),
       onRequest: (l) => this.listeners.push(l),
     };
     // The configuration the agent runs with now (a reload replaces it).
@@ -338,7 +378,7 @@ class Agent implements RunningAgent {
 }
 
 export interface ReloadResult {
-  /** Parts rebuilt: rules, odoo, mqttOut, schedules. */
+  /** Parts rebuilt: rules, odoo, mqttOut, release, schedules. */
   changed: string[];
   sourcesStarted: string[];
   sourcesStopped: string[];

@@ -2,6 +2,7 @@ import type { Outbox } from '../buffer/outbox';
 import { errorMessage, OutboxFullError } from '../errors';
 import type { Logger } from '../log';
 import type { InvalidInput, Signal } from '../model/signal';
+import { currentOrderClaim, type CurrentOrderClaim } from '../rules/current-order';
 import type { RuleEngine } from '../rules/engine';
 import type { MasterDataLookup } from '../rules/types';
 
@@ -76,6 +77,28 @@ export class Pipeline {
       this.opts.log.warn({ invalid: invalid.map((i) => ({ source: i.source, origin: i.origin, reason: i.reason })) }, 'input kept as invalid');
     // Held events wait for their flow; events a flow released ahead of these are ready to send.
     if (result.inserted - (result.held ?? 0) > 0 || result.released) this.opts.committed?.();
+  }
+
+  /**
+   * A work center's current order as the order release sees it; kept with the
+   * rules' state when no later claim (a tag, a scan) holds. Resolves once
+   * committed; true when it changed the work center's current order or claim.
+   */
+  async claimCurrentOrder(workcenter: string, claim: CurrentOrderClaim): Promise<boolean> {
+    const changes = this.engine.claimCurrentOrder(workcenter, claim);
+    if (changes.size === 0) return false;
+    try {
+      await this.outbox.enqueue([], { ruleState: [...changes] });
+    } catch (err) {
+      this.engine.loadState(this.outbox.loadRuleState());
+      throw err;
+    }
+    return true;
+  }
+
+  /** The claim behind a work center's current order, as the rules hold it now. */
+  currentOrderClaim(workcenter: string): CurrentOrderClaim | undefined {
+    return currentOrderClaim({ get: (k) => this.engine.fact(k) }, workcenter);
   }
 
   async reject(input: InvalidInput): Promise<void> {

@@ -9,7 +9,7 @@ import type { OdooClient } from '../odoo/types';
 import type { MasterDataCache } from '../sync/master-data';
 
 /** The fixed jobs, and one `flow:<name>` per configured batch or roll-up flow. */
-export type JobName = 'retention' | 'masterData' | 'reconciliation' | `flow:${string}`;
+export type JobName = 'retention' | 'masterData' | 'reconciliation' | 'release' | `flow:${string}`;
 
 export interface Schedules {
   stop(): void;
@@ -25,6 +25,8 @@ export interface ScheduleDeps {
   /** The Odoo link, when delivery is configured. */
   odoo?: { client: OdooClient; connected(): boolean };
   masterData: MasterDataCache;
+  /** The order release's full read of Odoo, when the release is configured. */
+  release?: { cron: string; resync(): Promise<unknown> };
   /** Called after a flow put events in the queue (wakes the sync worker). */
   released?: () => void;
   now?: () => number;
@@ -34,7 +36,8 @@ const DAY = 86_400_000;
 
 /**
  * The scheduled jobs, from config (cron expressions): retention, master-data
- * refresh, daily reconciliation report, and each batch or roll-up flow.
+ * refresh, daily reconciliation report, the order release's full read, and
+ * each batch or roll-up flow.
  */
 export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedules {
   const now = deps.now ?? Date.now;
@@ -57,6 +60,7 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
     reconciliation: async () => writeReconciliation(config, deps.outbox, now(), deps.log),
   };
   for (const name of Object.keys(fixed) as Array<keyof typeof fixed>) jobs.set(name, { cron: config.schedules[name], run: fixed[name] });
+  if (deps.release) jobs.set('release', { cron: deps.release.cron, run: () => deps.release!.resync() });
   for (const flow of config.schedules.flows) {
     jobs.set(`flow:${flow.name}`, { cron: flow.cron, run: async () => flushFlow(deps, flow.name) });
   }

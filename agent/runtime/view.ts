@@ -1,6 +1,7 @@
 import type { FlowStatus, FlushResult } from '../buffer/flows';
 import type { ActionFilter, Outbox, OutboxRecord } from '../buffer/outbox';
 import type { AgentConfig } from '../config/schema';
+import type { ReleaseStatus } from '../release/release';
 import type { AdapterHealth } from '../protocols/types';
 import type { RequestObservation, SyncStatus } from '../sync/worker';
 import type { StorageStatus } from './storage-watch';
@@ -40,6 +41,8 @@ export interface AgentView {
   intake(): IntakeFigures;
   /** Whether events can be stored, and how close the gateway is to not being able to. */
   storage(): StorageStatus;
+  /** Order release (Odoo -> plant); undefined when not configured. */
+  release?(): ReleaseStatus | undefined;
   /** Every settled request to Odoo (metrics subscribe here). */
   onRequest(listener: (o: RequestObservation) => void): void;
 }

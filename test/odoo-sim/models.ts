@@ -456,6 +456,14 @@ export function defineModels(db: Database): void {
   const defs: ModelDef[] = [];
 
   defs.push({
+    name: 'res.company',
+    description: 'Companies',
+    module: 'base',
+    access: { read: 'user', write: 'admin' },
+    fields: { name: char('Company Name', { required: true }) },
+  });
+
+  defs.push({
     name: 'res.users',
     description: 'User',
     module: 'base',
@@ -1007,6 +1015,13 @@ export function defineModels(db: Database): void {
       picking_id: m2o('stock.picking', 'Transfer'),
       scrap_id: m2o('stock.scrap', 'Scrap operation'),
       move_line_ids: o2m('stock.move.line', 'move_id', 'Operations'),
+      has_tracking: computed('selection', 'Product with Tracking', (env, r) => env.get('product.product', r.product_id as number)?.tracking ?? 'none', {
+        selection: [
+          ['serial', 'By Unique Serial Number'],
+          ['lot', 'By Lots'],
+          ['none', 'By Quantity'],
+        ],
+      }),
       lot_ids: computed(
         'many2many',
         'Serial Numbers',
@@ -1681,6 +1696,8 @@ export function defineModels(db: Database): void {
     workorder_ids: o2m('mrp.workorder', 'production_id', 'Work Orders'),
     date_start: datetime('Start'),
     date_finished: datetime('End'),
+    date_deadline: datetime('Deadline'),
+    company_id: m2o('res.company', 'Company', { default: (env: Env) => env.db.all('res.company').sort((a, b) => a.id - b.id)[0]?.id ?? false }),
     origin: char('Source'),
     consumption: sel(
       [

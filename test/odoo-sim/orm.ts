@@ -153,6 +153,9 @@ export class Database {
   }
 
   define(def: ModelDef): void {
+    // Every Odoo model has these two magic columns, set by the ORM on each create and write.
+    def.fields.create_date ??= { type: 'datetime', string: 'Created on', readonly: true };
+    def.fields.write_date ??= { type: 'datetime', string: 'Last Updated on', readonly: true };
     this.models.set(def.name, def);
     if (!this.tables.has(def.name)) this.tables.set(def.name, new Map());
   }
@@ -197,11 +200,16 @@ export class Database {
     else t.delete(id);
   }
 
-  /** Store a record (new or changed); undone if the call fails. */
+  /**
+   * Store a record (new or changed); undone if the call fails. Stamps
+   * `write_date` (and `create_date` when new) with the clock, to the second,
+   * as Odoo reads them back.
+   */
   put(model: string, rec: Rec): void {
     const prev = this.table(model).get(rec.id);
     this.journal?.push(() => this.setRaw(model, rec.id, prev));
-    this.setRaw(model, rec.id, Object.freeze({ ...rec }) as Rec);
+    const at = formatDatetime(this.clock());
+    this.setRaw(model, rec.id, Object.freeze({ ...rec, create_date: prev?.create_date ?? rec.create_date ?? at, write_date: at }) as Rec);
   }
 
   remove(model: string, id: number): void {

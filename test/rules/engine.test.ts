@@ -125,7 +125,7 @@ describe('RuleEngine: stateChanges', () => {
   it('reports only what changed, and a cleared fact as null', () => {
     const engine = engineOf(plant);
     const r1 = engine.process([sig('press1/order', 'WH/MO/00001', 0, { source: 'mes' })], CTX);
-    assert.deepEqual([...r1.stateChanges.keys()].sort(), ['press1-order', 'workcenter:Press 1:production']);
+    assert.deepEqual([...r1.stateChanges.keys()].sort(), ['press1-order', 'workcenter:Press 1:production', 'workcenter:Press 1:production-claim']);
     const r2 = engine.process([sig('Press1.OilTemp', 50, 1)], CTX);
     assert.equal(r2.stateChanges.size, 0, 'an armed threshold below its limit changes nothing');
     const r3 = engine.process([sig('press1/order', '', 2, { source: 'mes' })], CTX);

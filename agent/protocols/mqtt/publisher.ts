@@ -3,7 +3,7 @@ import { AgentError, errorCode, errorMessage } from '../../errors';
 import { componentLogger, type Logger } from '../../log';
 import type { MqttOutConfig } from './config';
 import { clientOptions, safeUrl } from './connection';
-import { topicNameProblem } from './topic';
+import { topicFilterProblem, topicMatches, topicNameProblem } from './topic';
 
 /**
  * The agent's own MQTT connection (`mqttOut:`). On every connect it publishes
@@ -31,6 +31,9 @@ export interface PublishOptions {
   qos?: 0 | 1 | 2;
 }
 
+/** A message on a filter another part listens to; `retained` when the broker kept it (sent on subscribing). */
+export type MessageListener = (topic: string, payload: Buffer, retained: boolean) => void;
+
 export interface AgentState {
   state: 'online' | 'offline';
   plant: string;
@@ -56,6 +59,8 @@ export class MqttStatusPublisher {
   private lastError: { message: string; code?: string; at: string } | null = null;
   private lastLogged = '';
   private counts = { births: 0, published: 0, failed: 0 };
+  /** Filters other parts listen to on this connection (acknowledgements, retained topics), subscribed again on every connect. */
+  private readonly listeners: Array<{ filter: string; qos: 0 | 1 | 2; onMessage: MessageListener; subscribed: () => void }> = [];
 
   constructor(opts: MqttStatusPublisherOptions) {
     this.config = opts.config;
@@ -90,6 +95,12 @@ export class MqttStatusPublisher {
         else this.counts.births++;
       });
     });
+    client.on('message', (topic, payload, packet) => {
+      for (const l of this.listeners) if (topicMatches(l.filter, topic)) l.onMessage(topic, payload, packet.retain);
+    });
+    client.on('connect', () => {
+      for (const l of this.listeners) this.subscribeNow(client, l);
+    });
     client.on('close', () => {
       this.connected = false;
     });
@@ -120,6 +131,30 @@ export class MqttStatusPublisher {
           resolve();
         }
       });
+    });
+  }
+
+  /**
+   * Listen to a topic filter on this connection (a clean session: subscribed
+   * again after every reconnect, when the broker also sends the filter's
+   * retained messages again). `onMessage` must not throw. Resolves when the
+   * broker first acknowledged the subscription (its retained messages come
+   * right after); rejects with MQTT_BAD_TOPIC for an invalid filter.
+   */
+  subscribe(filter: string, qos: 0 | 1 | 2, onMessage: MessageListener): Promise<void> {
+    const problem = topicFilterProblem(filter);
+    if (problem) return Promise.reject(new AgentError('MQTT_BAD_TOPIC', `cannot subscribe to '${filter}': ${problem}`));
+    return new Promise((subscribed) => {
+      const listener = { filter, qos, onMessage, subscribed };
+      this.listeners.push(listener);
+      if (this.client?.connected) this.subscribeNow(this.client, listener);
+    });
+  }
+
+  private subscribeNow(client: MqttClient, l: { filter: string; qos: 0 | 1 | 2; subscribed: () => void }): void {
+    client.subscribe(l.filter, { qos: l.qos }, (err) => {
+      if (err) this.noteError(err);
+      else l.subscribed();
     });
   }
 

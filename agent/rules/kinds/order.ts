@@ -3,6 +3,7 @@ import { eventId } from '../../model/event-ids';
 import type { CanonicalEvent } from '../../model/event';
 import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
+import { claimCurrentOrder } from '../current-order';
 import { productionFactKey, productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template-language';
@@ -84,7 +85,8 @@ function createOrderRule(config: OrderRuleConfig): Rule<OrderState> {
 
     if (next === state.production) {
       // Same order: only repair the fact if it went missing.
-      if (next !== null && ctx.facts.get(factKey) !== next) ctx.facts.set(factKey, next);
+      if (next !== null && ctx.facts.get(factKey) !== next)
+        claimCurrentOrder(ctx.facts, config.workcenter, { production: next, at: time.iso, by: `rule:${config.name}` });
       return unchanged(state);
     }
     if (next !== null && config.requireKnownOrder && ctx.masterData && !ctx.masterData.production(next)) {
@@ -127,7 +129,8 @@ function createOrderRule(config: OrderRuleConfig): Rule<OrderState> {
         ),
       );
     }
-    ctx.facts.set(factKey, next ?? undefined);
+    // Another source (the release, a scan) may have said something later: the latest by time wins.
+    claimCurrentOrder(ctx.facts, config.workcenter, { production: next, at: time.iso, by: `rule:${config.name}` });
     return { state: { production: next, at: time.iso }, events };
   }
 

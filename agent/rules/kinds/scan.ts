@@ -5,6 +5,7 @@ import type { Signal } from '../../model/signal';
 import { isGs1Code, isGtin, splitSymbology } from './scan-gs1';
 import { type ProductMatch, findProduct, lookupScan } from './scan-lookup';
 import { type RestorableRule, isBadQuality, rejected, ruleBase, sourceTimeOf, tagPatternSchema, unchanged } from '../base';
+import { claimCurrentOrder } from '../current-order';
 import { productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import type { MasterDataLookup, RuleContext, RuleOutput } from '../types';
@@ -65,7 +66,7 @@ export const scanRuleConfigSchema = z.strictObject({
   itemEvent: z.enum(['auto', 'material.consumed', 'inventory.moved']).default('auto'),
   /** What an order scan sends besides setting the current order. */
   orderEvent: z.enum(['none', 'workorder.started']).default('none'),
-  /** Work center named in workorder.started events. */
+  /** The scanner's work center: named in workorder.started events, and an order scan makes the order its current order (what its counters count for). */
   workcenter: z.string().min(1).optional(),
   /** Quantity of an item when its label carries none (GS1 AI 30, 37, 310n) and no quantity was scanned. */
   defaultQuantity: z.number().positive().default(1),
@@ -230,6 +231,9 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
           return invalid(`manufacturing order "${step.value}" is not known or not open in Odoo`);
         }
         c.order = step.value;
+        // The scanner's work center is on this order now, unless something said otherwise later.
+        if (this.config.workcenter !== undefined)
+          claimCurrentOrder(ctx.facts, this.config.workcenter, { production: step.value, at: time.iso, by: `rule:${this.config.name}` });
         delete c.waiting;
         delete c.quantity;
         if (this.config.orderEvent === 'workorder.started') {
