@@ -15,6 +15,12 @@ export interface Rule<S = unknown> {
   /** The state before the first signal. Must be JSON-serialisable. */
   initialState(): S;
   apply(state: S, signal: Signal, ctx: RuleContext): RuleOutput<S>;
+  /**
+   * Set by rules that must wait for something to map a signal (JSONata
+   * expressions evaluate asynchronously). The engine then uses this instead of
+   * `apply`, one signal at a time, in `processAsync`.
+   */
+  applyAsync?(state: S, signal: Signal, ctx: RuleContext): Promise<RuleOutput<S>>;
 }
 
 export interface RuleOutput<S> {
