@@ -4,6 +4,7 @@ import type { Signal } from '../model/signal';
 import { isRestorable } from './base';
 import { buildRulesConfigSchema, type RuleConfig } from './config';
 import { isFactKey } from './keys';
+import { convertUnits } from './units';
 import { ruleKinds, type RuleKind } from './kinds';
 import type { FactStore, Rule, RuleContext, RuleOutput } from './types';
 
@@ -208,17 +209,33 @@ export class RuleEngine {
         const valid: CanonicalEvent[] = [];
         let failure: string | undefined;
         for (const event of output.events) {
-          if (isValidatedEvent(event)) {
-            valid.push(event);
-            continue;
+          let checked: CanonicalEvent;
+          if (isValidatedEvent(event)) checked = event;
+          else {
+            const r = parseEvent(event);
+            if (!r.ok) {
+              const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';
+              failure = `${type} event is not valid: ${r.reason}`;
+              break;
+            }
+            checked = r.event;
           }
-          const r = parseEvent(event);
-          if (!r.ok) {
-            const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';
-            failure = `${type} event is not valid: ${r.reason}`;
+          // A quantity in a unit of its own goes in the unit Odoo counts it in, or not at all.
+          const converted = convertUnits(checked, ctx.masterData);
+          if (!converted.ok) {
+            failure = converted.reason;
             break;
           }
-          valid.push(r.event);
+          if (converted.event === checked) {
+            valid.push(checked);
+            continue;
+          }
+          const again = parseEvent(converted.event);
+          if (!again.ok) {
+            failure = `${checked.type} event is not valid once converted to ${String((converted.event.payload as { uom?: unknown }).uom)}: ${again.reason}`;
+            break;
+          }
+          valid.push(again.event);
         }
         if (failure !== undefined) {
           invalid.push({ signal, rule: name, reason: failure });
