@@ -188,23 +188,28 @@ export async function mapMessageAsync(config: TemplateRuleConfig, signal: Signal
   const s = scopeOf(config, signal, ctx);
   if (typeof s === 'string') return { ok: false, reason: s };
   const results: FieldResults = new Map();
+  const pending: Array<Promise<string | undefined>> = [];
   for (const [label, text] of mappingFields(config)) {
-    if (typeof text !== 'string') {
-      results.set(label, text);
-      continue;
-    }
-    if (!isExpression(text)) {
-      results.set(label, renderTemplate(text, s.scope));
-      continue;
-    }
-    try {
-      results.set(label, await compileExpression(text).evaluate(s.scope, s.bindings));
-    } catch (err) {
-      const e = err instanceof ExpressionError ? err : new ExpressionError(String(err), undefined, undefined);
-      const where = e.offset !== undefined ? ` at character ${e.offset + 1}` : '';
-      return { ok: false, reason: `${label} '${text}' failed${where}: ${e.message}${e.code ? ` (${e.code})` : ''}` };
+    if (typeof text !== 'string') results.set(label, text);
+    else if (!isExpression(text)) results.set(label, renderTemplate(text, s.scope));
+    else {
+      // All fields of one message evaluate together; the first failure in field order is the reason.
+      pending.push(
+        compileExpression(text)
+          .evaluate(s.scope, s.bindings)
+          .then(
+            (v) => void results.set(label, v),
+            (err: unknown) => {
+              const e = err instanceof ExpressionError ? err : new ExpressionError(String(err), undefined, undefined);
+              const where = e.offset !== undefined ? ` at character ${e.offset + 1}` : '';
+              return `${label} '${text}' failed${where}: ${e.message}${e.code ? ` (${e.code})` : ''}`;
+            },
+          ),
+      );
     }
   }
+  const failure = (await Promise.all(pending)).find((reason) => reason !== undefined);
+  if (failure !== undefined) return { ok: false, reason: failure };
   return buildEvent(config, results, signal, ctx);
 }
 
