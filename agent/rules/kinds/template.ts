@@ -133,19 +133,24 @@ type Mapped = { ok: true; event: CanonicalEvent } | { ok: false; reason: string 
 /** What one message's mapping fields gave, by field (`type`, `payload.reason`, ...). */
 type FieldResults = Map<string, unknown>;
 
-interface MessageScope {
-  scope: Record<string, unknown>;
-  /** `$maps` and `$fact` for expressions. */
-  bindings: Record<string, unknown>;
-}
-
 /** True when any field of the rule is an expression: the rule then maps asynchronously. */
 export function hasExpressions(config: TemplateRuleConfig): boolean {
   return mappingFields(config).some(([, text]) => typeof text === 'string' && isExpression(text));
 }
 
-/** Every mapping field of a rule with its label, in the order they are reported. */
+const fieldLists = new WeakMap<TemplateRuleConfig, Array<[string, unknown]>>();
+
+/** Every mapping field of a rule with its label, in the order they are reported (listed once per rule). */
 function mappingFields(config: TemplateRuleConfig): Array<[string, unknown]> {
+  let out = fieldLists.get(config);
+  if (!out) {
+    out = listFields(config);
+    fieldLists.set(config, out);
+  }
+  return out;
+}
+
+function listFields(config: TemplateRuleConfig): Array<[string, unknown]> {
   const out: Array<[string, unknown]> = [['type', config.type]];
   if (config.occurredAt !== undefined) out.push(['occurredAt', config.occurredAt]);
   for (const [field, value] of Object.entries(config.payload)) out.push([`payload.${field}`, value]);
@@ -154,10 +159,11 @@ function mappingFields(config: TemplateRuleConfig): Array<[string, unknown]> {
   return out;
 }
 
-function scopeOf(config: TemplateRuleConfig, signal: Signal, ctx: RuleContext): MessageScope | string {
+/** What templates and expressions read: the message and where it came from (see the kind's description). */
+function scopeOf(config: TemplateRuleConfig, signal: Signal, ctx: RuleContext): Record<string, unknown> | string {
   const value = readValue(signal.value, config.path);
   if (config.path !== undefined && value === undefined) return `nothing at '${config.path}' in the message`;
-  const base = {
+  return {
     value,
     tag: signal.tag,
     topic: signal.tag,
@@ -165,38 +171,39 @@ function scopeOf(config: TemplateRuleConfig, signal: Signal, ctx: RuleContext): 
     sourceTime: signal.sourceTime,
     receivedAt: signal.receivedAt,
     meta: signal.meta ?? {},
+    facts: ctx.facts,
     plant: ctx.plant,
   };
-  return { scope: { ...base, facts: ctx.facts }, bindings: { maps: config.maps, fact: (key: string) => ctx.facts.get(key) } };
 }
 
 /** Map one message whose rule has no expressions, or say why it cannot be an event. Pure; exported for tests. */
 export function mapMessage(config: TemplateRuleConfig, signal: Signal, ctx: RuleContext): Mapped {
-  const s = scopeOf(config, signal, ctx);
-  if (typeof s === 'string') return { ok: false, reason: s };
+  const scope = scopeOf(config, signal, ctx);
+  if (typeof scope === 'string') return { ok: false, reason: scope };
   const results: FieldResults = new Map();
   for (const [label, text] of mappingFields(config)) {
     if (typeof text === 'string' && isExpression(text))
       return { ok: false, reason: `${label} is an expression: this rule maps asynchronously (mapMessageAsync)` };
-    results.set(label, typeof text === 'string' ? renderTemplate(text, s.scope) : text);
+    results.set(label, typeof text === 'string' ? renderTemplate(text, scope) : text);
   }
   return buildEvent(config, results, signal, ctx);
 }
 
 /** Map one message, evaluating the rule's expressions; a failing expression gives the reason, naming its field. */
 export async function mapMessageAsync(config: TemplateRuleConfig, signal: Signal, ctx: RuleContext): Promise<Mapped> {
-  const s = scopeOf(config, signal, ctx);
-  if (typeof s === 'string') return { ok: false, reason: s };
+  const scope = scopeOf(config, signal, ctx);
+  if (typeof scope === 'string') return { ok: false, reason: scope };
+  const bindings = { maps: config.maps, fact: (key: string) => ctx.facts.get(key) };
   const results: FieldResults = new Map();
   const pending: Array<Promise<string | undefined>> = [];
   for (const [label, text] of mappingFields(config)) {
     if (typeof text !== 'string') results.set(label, text);
-    else if (!isExpression(text)) results.set(label, renderTemplate(text, s.scope));
+    else if (!isExpression(text)) results.set(label, renderTemplate(text, scope));
     else {
       // All fields of one message evaluate together; the first failure in field order is the reason.
       pending.push(
         compileExpression(text)
-          .evaluate(s.scope, s.bindings)
+          .evaluate(scope, bindings)
           .then(
             (v) => void results.set(label, v),
             (err: unknown) => {
@@ -214,7 +221,19 @@ export async function mapMessageAsync(config: TemplateRuleConfig, signal: Signal
 }
 
 function nothing(v: unknown): boolean {
-  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+  return v === undefined || v === null || v === '' || (typeof v === 'string' && v.charCodeAt(0) <= 32 && v.trim() === '');
+}
+
+const labelLists = new WeakMap<TemplateRuleConfig, Array<[string, string]>>();
+
+/** Each payload field with its label (`payload.reason`), listed once per rule. */
+function payloadLabels(config: TemplateRuleConfig): Array<[string, string]> {
+  let out = labelLists.get(config);
+  if (!out) {
+    out = Object.keys(config.payload).map((field) => [field, `payload.${field}`]);
+    labelLists.set(config, out);
+  }
+  return out;
 }
 
 /** The event from what the fields gave. */
@@ -242,8 +261,8 @@ function buildEvent(config: TemplateRuleConfig, results: FieldResults, signal: S
   // A field that gives nothing is left out, so an optional field with no data is simply absent.
   const payload: Record<string, unknown> = {};
   const empty: string[] = [];
-  for (const field of Object.keys(config.payload)) {
-    const v = results.get(`payload.${field}`);
+  for (const [field, label] of payloadLabels(config)) {
+    const v = results.get(label);
     if (nothing(v)) empty.push(field);
     else payload[field] = v;
   }
