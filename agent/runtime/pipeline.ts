@@ -43,20 +43,32 @@ export class Pipeline {
 
   async emit(signals: Signal[]): Promise<void> {
     if (signals.length === 0) return;
-    if (!this.engine.needsAsync) return this.commit(signals, (ctx) => this.engine.process(signals, ctx));
+    // Synchronous rules, and no batch still in asynchronous rules (a reload may just have replaced them).
+    if (!this.engine.needsAsync && this.inAsyncRules === 0) return this.commit(signals, (ctx) => this.engine.process(signals, ctx));
     // Rules that map asynchronously: one batch at a time through the rules, so
     // their state moves as if synchronously; each batch's commit is queued
     // before the next batch enters the rules, so commits keep arrival order.
-    let queued!: () => void;
-    const mine = new Promise<void>((resolve) => (queued = resolve));
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
     const before = this.rulesTurn;
     this.rulesTurn = mine;
+    this.inAsyncRules++;
+    let done = false;
+    const queued = () => {
+      if (done) return;
+      done = true;
+      this.inAsyncRules--;
+      release();
+    };
     await before;
-    return this.commit(signals, (ctx) => this.engine.processAsync(signals, ctx), queued);
+    const engine = this.engine;
+    return this.commit(signals, (ctx) => (engine.needsAsync ? engine.processAsync(signals, ctx) : engine.process(signals, ctx)), queued);
   }
 
   /** The end of the last batch's turn through asynchronous rules. */
   private rulesTurn: Promise<void> = Promise.resolve();
+  /** Batches waiting for or in their turn through asynchronous rules. */
+  private inAsyncRules = 0;
 
   private async commit(signals: Signal[], rules: (ctx: ProcessContext) => ProcessResult | Promise<ProcessResult>, queued?: () => void): Promise<void> {
     let out: ProcessResult;
