@@ -3,7 +3,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { registerBuiltins } from '../runtime/builtins';
 import { ConfigError, errorMessage } from '../errors';
-import { locate, type Position } from './locate';
+import { locate, locateInside, type Position } from './locate';
 import { formatBytes, readRegularFile } from './read-file';
 import { buildConfigSchema, type AgentConfig } from './schema';
 import { aliasProblem, nestedTooDeep } from './yaml-checks';
@@ -98,7 +98,7 @@ function parseChecked(text: string, file: string): LoadedConfig {
   }
   const result = buildConfigSchema().safeParse(data);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => formatIssue(issue, doc, lines, file));
+    const problems = result.error.issues.map((issue) => formatIssue(issue, doc, lines, file, text));
     throw new ConfigError([...new Set(problems)]);
   }
   return { file, config: resolvePaths(result.data, file), position: (path) => locate(doc, lines, path) };
@@ -110,8 +110,14 @@ export function placeOf(loaded: LoadedConfig, path: readonly PropertyKey[]): str
   return `${loaded.file}:${p.line}:${p.column}: ${dotted(path)}`;
 }
 
-function formatIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter, file: string): string {
+function formatIssue(issue: z.core.$ZodIssue, doc: Document, lines: LineCounter, file: string, text: string): string {
   const path = issue.path as PropertyKey[];
+  // A check that knows the character inside the value (a mapping expression) names it.
+  const offset = issue.code === 'custom' ? (issue.params as { offset?: unknown } | undefined)?.offset : undefined;
+  if (typeof offset === 'number') {
+    const pos = locateInside(doc, lines, text, path, offset);
+    return `${file}:${pos.line}:${pos.column}: ${dotted(path)}: ${issue.message}`;
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
       .map((key) => {

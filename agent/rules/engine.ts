@@ -5,14 +5,16 @@ import { isRestorable } from './base';
 import { buildRulesConfigSchema, type RuleConfig } from './config';
 import { claimCurrentOrder, type CurrentOrderClaim } from './current-order';
 import { isFactKey } from './keys';
+import { convertUnits } from './units';
 import { ruleKinds, type RuleKind } from './kinds';
-import type { FactStore, Rule, RuleContext } from './types';
+import type { FactStore, Rule, RuleContext, RuleOutput } from './types';
 
 /**
  * The rule engine: applies every matching rule to each signal, in config
  * order, and keeps each rule's state and the shared facts in memory.
  *
- * It is synchronous and never throws for a signal: a rule that fails, or an
+ * It never throws for a signal (`processAsync` when a rule maps
+ * asynchronously, else the synchronous `process`): a rule that fails, or an
  * event that does not pass the canonical schema, makes that signal invalid for
  * that rule (with the reason) and leaves that rule's state and facts as they
  * were. The caller persists `stateChanges` in the same transaction as the
@@ -114,12 +116,50 @@ export class RuleEngine {
     return this.facts.get(key);
   }
 
+  /** True when a rule maps asynchronously (JSONata expressions): use `processAsync`. */
+  get needsAsync(): boolean {
+    return this.slots.some((s) => s.rule.applyAsync !== undefined);
+  }
+
   /**
    * Apply every matching rule to each signal, in order; update the in-memory
    * state; return the valid events, the invalid signals and what state
-   * changed. Never throws for a signal.
+   * changed. Never throws for a signal. A rule that maps asynchronously
+   * (`needsAsync`) makes its signals invalid here: call `processAsync`.
    */
   process(signals: readonly Signal[], ctx: ProcessContext): ProcessResult {
+    const run = this.run(signals, ctx);
+    let step = run.next();
+    while (!step.done) {
+      step.value.catch(() => undefined);
+      step = run.throw(new Error('this rule maps asynchronously; the engine must be called with processAsync'));
+    }
+    return step.value;
+  }
+
+  /**
+   * `process` for rules that map asynchronously: one signal and one rule at a
+   * time, in the same order, with the same results. The caller must not start
+   * another call on this engine before this one has resolved.
+   */
+  async processAsync(signals: readonly Signal[], ctx: ProcessContext): Promise<ProcessResult> {
+    const run = this.run(signals, ctx);
+    let step = run.next();
+    while (!step.done) {
+      let output: RuleOutput<unknown>;
+      try {
+        output = await step.value;
+      } catch (err) {
+        step = run.throw(err);
+        continue;
+      }
+      step = run.next(output);
+    }
+    return step.value;
+  }
+
+  /** The work of `process`: yields a rule's pending output when it maps asynchronously, and is resumed with it. */
+  private *run(signals: readonly Signal[], ctx: ProcessContext): Generator<Promise<RuleOutput<unknown>>, ProcessResult, RuleOutput<unknown>> {
     const events: CanonicalEvent[] = [];
     const invalid: InvalidSignal[] = [];
     const touched = new Map<string, string>();
@@ -155,7 +195,7 @@ export class RuleEngine {
         let stateJson: string;
         let factJson: Map<string, string> | undefined;
         try {
-          output = slot.rule.apply(slot.state, signal, ruleCtx);
+          output = slot.rule.applyAsync ? yield slot.rule.applyAsync(slot.state, signal, ruleCtx) : slot.rule.apply(slot.state, signal, ruleCtx);
           if (!output || typeof output !== 'object' || !Array.isArray(output.events)) throw new Error('the rule returned no result');
           stateJson = toJson(output.state);
           if (pending.size > 0) {
@@ -170,17 +210,33 @@ export class RuleEngine {
         const valid: CanonicalEvent[] = [];
         let failure: string | undefined;
         for (const event of output.events) {
-          if (isValidatedEvent(event)) {
-            valid.push(event);
-            continue;
+          let checked: CanonicalEvent;
+          if (isValidatedEvent(event)) checked = event;
+          else {
+            const r = parseEvent(event);
+            if (!r.ok) {
+              const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';
+              failure = `${type} event is not valid: ${r.reason}`;
+              break;
+            }
+            checked = r.event;
           }
-          const r = parseEvent(event);
-          if (!r.ok) {
-            const type = event && typeof event === 'object' && 'type' in event ? String((event as { type: unknown }).type) : 'event';
-            failure = `${type} event is not valid: ${r.reason}`;
+          // A quantity in a unit of its own goes in the unit Odoo counts it in, or not at all.
+          const converted = convertUnits(checked, ctx.masterData);
+          if (!converted.ok) {
+            failure = converted.reason;
             break;
           }
-          valid.push(r.event);
+          if (converted.event === checked) {
+            valid.push(checked);
+            continue;
+          }
+          const again = parseEvent(converted.event);
+          if (!again.ok) {
+            failure = `${checked.type} event is not valid once converted to ${String((converted.event.payload as { uom?: unknown }).uom)}: ${again.reason}`;
+            break;
+          }
+          valid.push(again.event);
         }
         if (failure !== undefined) {
           invalid.push({ signal, rule: name, reason: failure });

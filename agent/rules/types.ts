@@ -15,6 +15,12 @@ export interface Rule<S = unknown> {
   /** The state before the first signal. Must be JSON-serialisable. */
   initialState(): S;
   apply(state: S, signal: Signal, ctx: RuleContext): RuleOutput<S>;
+  /**
+   * Set by rules that must wait for something to map a signal (JSONata
+   * expressions evaluate asynchronously). The engine then uses this instead of
+   * `apply`, one signal at a time, in `processAsync`.
+   */
+  applyAsync?(state: S, signal: Signal, ctx: RuleContext): Promise<RuleOutput<S>>;
 }
 
 export interface RuleOutput<S> {
@@ -41,11 +47,27 @@ export interface FactStore {
   set(key: string, value: unknown): void;
 }
 
+/** A unit of measure as Odoo defines it, the same for every version. */
+export interface Unit {
+  id: number;
+  name: string;
+  /** Units convert only within one group: `category:<id>` (Odoo 17/18) or `chain:<root unit id>` (Odoo 19, one reference chain). */
+  group: string;
+  /** How many of the group's reference unit one of this unit is (kg in a g-based group: 1000). */
+  perReference: number;
+  /** Quantities in this unit are multiples of this (0.01); undefined when unknown. */
+  rounding?: number;
+}
+
 export interface MasterDataLookup {
   /** Find a product by barcode, GTIN or internal reference. */
-  product(code: string): { id: number; defaultCode?: string; barcode?: string; name: string; tracking?: 'none' | 'lot' | 'serial' } | undefined;
+  product(code: string): { id: number; defaultCode?: string; barcode?: string; name: string; tracking?: 'none' | 'lot' | 'serial'; uomId?: number } | undefined;
   /** Find an open manufacturing order by name. */
-  production(name: string): { id: number; name: string; state: string; productId: number } | undefined;
+  production(name: string): { id: number; name: string; state: string; productId: number; uomId?: number } | undefined;
+  /** Find a unit of measure by its name in Odoo (`kg`); absent where units are not pulled. */
+  unit?(name: string): Unit | undefined;
+  /** A unit of measure by its Odoo id. */
+  unitById?(id: number): Unit | undefined;
   /** Find a lot or serial number, optionally of one product. */
   lot(name: string, productId?: number): { id: number; name: string; productId: number } | undefined;
 }

@@ -3,7 +3,7 @@ import { errorMessage, OutboxFullError } from '../errors';
 import type { Logger } from '../log';
 import type { InvalidInput, Signal } from '../model/signal';
 import { currentOrderClaim, type CurrentOrderClaim } from '../rules/current-order';
-import type { RuleEngine } from '../rules/engine';
+import type { ProcessContext, ProcessResult, RuleEngine } from '../rules/engine';
 import type { MasterDataLookup } from '../rules/types';
 
 export interface PipelineCounters {
@@ -44,13 +44,49 @@ export class Pipeline {
 
   async emit(signals: Signal[]): Promise<void> {
     if (signals.length === 0) return;
-    // Refuse before the rules run: their state only moves for signals that will be committed.
-    if (!this.outbox.hasRoom(signals.length)) {
-      this.counters.refused += signals.length;
-      throw new OutboxFullError(this.outbox.counts().unfinished);
+    // Synchronous rules, and no batch still in asynchronous rules (a reload may just have replaced them).
+    if (!this.engine.needsAsync && this.inAsyncRules === 0) return this.commit(signals, (ctx) => this.engine.process(signals, ctx));
+    // Rules that map asynchronously: one batch at a time through the rules, so
+    // their state moves as if synchronously; each batch's commit is queued
+    // before the next batch enters the rules, so commits keep arrival order.
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const before = this.rulesTurn;
+    this.rulesTurn = mine;
+    this.inAsyncRules++;
+    let done = false;
+    const queued = () => {
+      if (done) return;
+      done = true;
+      this.inAsyncRules--;
+      release();
+    };
+    await before;
+    const engine = this.engine;
+    return this.commit(signals, (ctx) => (engine.needsAsync ? engine.processAsync(signals, ctx) : engine.process(signals, ctx)), queued);
+  }
+
+  /** The end of the last batch's turn through asynchronous rules. */
+  private rulesTurn: Promise<void> = Promise.resolve();
+  /** Batches waiting for or in their turn through asynchronous rules. */
+  private inAsyncRules = 0;
+
+  private async commit(signals: Signal[], rules: (ctx: ProcessContext) => ProcessResult | Promise<ProcessResult>, queued?: () => void): Promise<void> {
+    let out: ProcessResult;
+    try {
+      // Refuse before the rules run: their state only moves for signals that will be committed.
+      if (!this.outbox.hasRoom(signals.length)) {
+        this.counters.refused += signals.length;
+        throw new OutboxFullError(this.outbox.counts().unfinished);
+      }
+      const now = new Date().toISOString();
+      const ran = rules({ plant: this.opts.plant, now, masterData: this.opts.masterData?.() });
+      // Synchronous rules commit in the same turn, as before there were asynchronous ones.
+      out = ran instanceof Promise ? await ran : ran;
+    } catch (err) {
+      queued?.();
+      throw err;
     }
-    const now = new Date().toISOString();
-    const out = this.engine.process(signals, { plant: this.opts.plant, now, masterData: this.opts.masterData?.() });
     const invalid: InvalidInput[] = out.invalid.map((x) => ({
       source: x.signal.source,
       origin: `${x.signal.tag}${x.rule ? ` (rule ${x.rule})` : ''}`,
@@ -60,7 +96,13 @@ export class Pipeline {
     }));
     let result;
     try {
-      result = await this.outbox.enqueue(out.events, { ruleState: [...out.stateChanges], invalid });
+      let enqueued;
+      try {
+        enqueued = this.outbox.enqueue(out.events, { ruleState: [...out.stateChanges], invalid });
+      } finally {
+        queued?.();
+      }
+      result = await enqueued;
     } catch (err) {
       // Not committed: bring the rules' memory back to what the outbox holds.
       this.engine.loadState(this.outbox.loadRuleState());

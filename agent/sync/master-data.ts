@@ -1,7 +1,7 @@
 import type { MasterDataStore } from '../buffer/master-data-store';
 import type { Logger } from '../log';
 import type { OdooClient } from '../odoo/types';
-import type { MasterDataLookup } from '../rules/types';
+import type { MasterDataLookup, Unit } from '../rules/types';
 
 type Product = NonNullable<ReturnType<MasterDataLookup['product']>>;
 type Production = NonNullable<ReturnType<MasterDataLookup['production']>>;
@@ -27,6 +27,8 @@ export class MasterDataCache implements MasterDataLookup {
   private productions = new Map<string, Production>();
   private lots = new Map<string, Lot[]>();
   private workcenters = new Map<string, Workcenter>();
+  private units = new Map<string, Unit>();
+  private unitIds = new Map<number, Unit>();
   private refreshed: number | null = null;
 
   constructor(
@@ -60,6 +62,14 @@ export class MasterDataCache implements MasterDataLookup {
     return productId === undefined ? list[0] : list.find((l) => l.productId === productId);
   }
 
+  unit(name: string): Unit | undefined {
+    return this.units.get(name.trim());
+  }
+
+  unitById(id: number): Unit | undefined {
+    return this.unitIds.get(id);
+  }
+
   workcenter(nameOrCode: string): Workcenter | undefined {
     return this.workcenters.get(nameOrCode.trim());
   }
@@ -75,6 +85,7 @@ export class MasterDataCache implements MasterDataLookup {
       lots: this.lots.size,
       productions: this.productions.size,
       workcenters: new Set([...this.workcenters.values()].map((w) => w.id)).size,
+      units: this.unitIds.size,
     };
   }
 
@@ -82,19 +93,20 @@ export class MasterDataCache implements MasterDataLookup {
   async refresh(odoo: OdooClient): Promise<Record<string, number>> {
     const read = <T>(model: string, domain: unknown[], fields: string[], extra: Record<string, unknown> = {}) =>
       odoo.call<T[]>(model, 'search_read', { kwargs: { domain, fields, ...extra } });
-    const [products, lots, productions, workcenters] = await Promise.all([
-      read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string }>(
+    const [products, lots, productions, workcenters, units] = await Promise.all([
+      read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string; uom_id?: Many2one }>(
         'product.product',
         [],
-        ['id', 'name', 'default_code', 'barcode', 'tracking'],
+        ['id', 'name', 'default_code', 'barcode', 'tracking', 'uom_id'],
       ),
       read<{ id: number; name: string; product_id: Many2one }>('stock.lot', [], ['id', 'name', 'product_id'], { limit: MAX_LOTS, order: 'id desc' }),
-      read<{ id: number; name: string; state: string; product_id: Many2one }>(
+      read<{ id: number; name: string; state: string; product_id: Many2one; product_uom_id?: Many2one }>(
         'mrp.production',
         [['state', 'in', ['confirmed', 'progress', 'to_close']]],
-        ['id', 'name', 'state', 'product_id'],
+        ['id', 'name', 'state', 'product_id', 'product_uom_id'],
       ),
       read<{ id: number; name: string; code: string | false }>('mrp.workcenter', [], ['id', 'name', 'code']),
+      readUnits(odoo),
     ]);
     const rows: Array<[string, string, unknown]> = [];
     for (const p of products) {
@@ -104,16 +116,29 @@ export class MasterDataCache implements MasterDataLookup {
         ...(p.default_code ? { defaultCode: p.default_code } : {}),
         ...(p.barcode ? { barcode: p.barcode } : {}),
         ...(p.tracking ? { tracking: p.tracking as Product['tracking'] } : {}),
+        ...(p.uom_id ? { uomId: p.uom_id[0] } : {}),
       };
       rows.push(['product', String(p.id), value]);
     }
     for (const l of lots) if (l.product_id) rows.push(['lot', String(l.id), { id: l.id, name: l.name, productId: l.product_id[0] } satisfies Lot]);
     for (const m of productions)
-      if (m.product_id) rows.push(['production', String(m.id), { id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production]);
+      if (m.product_id)
+        rows.push([
+          'production',
+          String(m.id),
+          {
+            id: m.id,
+            name: m.name,
+            state: m.state,
+            productId: m.product_id[0],
+            ...(m.product_uom_id ? { uomId: m.product_uom_id[0] } : {}),
+          } satisfies Production,
+        ]);
     for (const w of workcenters) rows.push(['workcenter', String(w.id), { id: w.id, name: w.name, ...(w.code ? { code: w.code } : {}) } satisfies Workcenter]);
+    for (const u of units) rows.push(['uom', String(u.id), u]);
     this.store.replace(
       rows.map(([kind, key, value]) => ({ kind, key, value })),
-      ['product', 'lot', 'production', 'workcenter'],
+      ['product', 'lot', 'production', 'workcenter', 'uom'],
       Date.now(),
     );
     this.load();
@@ -128,6 +153,8 @@ export class MasterDataCache implements MasterDataLookup {
     const productions = new Map<string, Production>();
     const lots = new Map<string, Lot[]>();
     const workcenters = new Map<string, Workcenter>();
+    const units = new Map<string, Unit>();
+    const unitIds = new Map<number, Unit>();
     for (const row of this.store.rows()) {
       const v = row.value as Record<string, unknown>;
       switch (row.kind) {
@@ -153,12 +180,48 @@ export class MasterDataCache implements MasterDataLookup {
           if (w.code) workcenters.set(w.code, w);
           break;
         }
+        case 'uom': {
+          const u = v as unknown as Unit;
+          units.set(u.name, u);
+          unitIds.set(u.id, u);
+          break;
+        }
       }
     }
     this.products = products;
     this.productions = productions;
     this.lots = lots;
     this.workcenters = workcenters;
+    this.units = units;
+    this.unitIds = unitIds;
     this.refreshed = this.store.refreshedAt();
   }
+}
+
+/**
+ * Odoo's units of measure, the same shape for every version. Odoo 17/18:
+ * `category_id` groups the units, `factor` is how many of a unit make one
+ * reference unit. Odoo 19 has no categories: each unit points to the unit it
+ * is defined from (`relative_uom_id`, `relative_factor`), `factor` is how many
+ * reference units one of it is, and `parent_path` starts with the root of its
+ * chain; units with the same root convert into each other.
+ */
+async function readUnits(odoo: OdooClient): Promise<Unit[]> {
+  const chains = odoo.info
+    ? odoo.info.major >= 19
+    : 'relative_uom_id' in (await odoo.call<Record<string, unknown>>('uom.uom', 'fields_get', { kwargs: { attributes: ['type'] } }));
+  const fields = chains ? ['id', 'name', 'factor', 'rounding', 'parent_path'] : ['id', 'name', 'factor', 'rounding', 'category_id'];
+  const rows = await odoo.call<Array<{ id: number; name: string; factor: number; rounding?: number; parent_path?: string | false; category_id?: Many2one }>>(
+    'uom.uom',
+    'search_read',
+    { kwargs: { domain: [], fields } },
+  );
+  const out: Unit[] = [];
+  for (const r of rows) {
+    if (!(r.factor > 0)) continue;
+    const group = chains ? (r.parent_path ? `chain:${r.parent_path.split('/')[0]}` : undefined) : r.category_id ? `category:${r.category_id[0]}` : undefined;
+    if (group === undefined) continue;
+    out.push({ id: r.id, name: r.name, group, perReference: chains ? r.factor : 1 / r.factor, ...(r.rounding ? { rounding: r.rounding } : {}) });
+  }
+  return out;
 }

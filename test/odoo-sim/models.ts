@@ -600,12 +600,69 @@ export function defineModels(db: Database): void {
       },
     },
   });
-  defs.push({
-    name: 'uom.uom',
-    description: 'Product Unit of Measure',
-    module: 'uom',
-    fields: { name: char('Unit', { required: true }), rounding: float('Rounding Precision', { default: 0.01 }), active: bool('Active', { default: true }) },
-  });
+  if (v >= 19) {
+    // Odoo 19: no categories; a unit is defined from another (relative_uom_id, relative_factor),
+    // `factor` is how many root units one of it is, `parent_path` starts with its chain's root.
+    const parentOf = (env: Env, r: Rec): Rec | undefined => (typeof r.relative_uom_id === 'number' ? env.get('uom.uom', r.relative_uom_id) : undefined);
+    const chain = (env: Env, r: Rec): Rec[] => {
+      const out: Rec[] = [];
+      for (let u: Rec | undefined = r; u && out.length < 50; u = parentOf(env, u)) out.unshift(u);
+      return out;
+    };
+    defs.push({
+      name: 'uom.uom',
+      description: 'Product Unit of Measure',
+      module: 'uom',
+      fields: {
+        name: char('Unit Name', { required: true }),
+        relative_factor: float('Contains', { default: 1, required: true }),
+        relative_uom_id: m2o('uom.uom', 'Reference Unit'),
+        factor: computed('float', 'Absolute Quantity', (env, r) => chain(env, r).reduce((f, u) => f * num(u.relative_factor || 1), 1), { stored: true }),
+        parent_path: computed(
+          'char',
+          'Parent Path',
+          (env, r) =>
+            chain(env, r)
+              .map((u) => `${u.id}/`)
+              .join(''),
+          { stored: true },
+        ),
+        // All units share the 'Product Unit' decimal precision.
+        rounding: computed('float', 'Rounding Precision', () => 0.01),
+        active: bool('Active', { default: true }),
+      },
+    });
+  } else {
+    defs.push({
+      name: 'uom.category',
+      description: 'Product UoM Categories',
+      module: 'uom',
+      fields: { name: char('Unit of Measure Category', { required: true }) },
+    });
+    defs.push({
+      name: 'uom.uom',
+      description: 'Product Unit of Measure',
+      module: 'uom',
+      fields: {
+        name: char('Unit of Measure', { required: true }),
+        category_id: m2o('uom.category', 'Category', { required: true, default: (env: Env) => env.db.all('uom.category')[0]?.id ?? false }),
+        // How many of this unit make one reference unit of its category (g: 1000 when kg is the reference).
+        factor: float('Ratio', { default: 1, required: true }),
+        factor_inv: computed('float', 'Bigger Ratio', (_env, r) => (num(r.factor) ? 1 / num(r.factor) : 0)),
+        uom_type: sel(
+          [
+            ['bigger', 'Bigger than the reference Unit of Measure'],
+            ['reference', 'Reference Unit of Measure for this category'],
+            ['smaller', 'Smaller than the reference Unit of Measure'],
+          ],
+          'Type',
+          { default: 'reference', required: true },
+        ),
+        rounding: float('Rounding Precision', { default: 0.01 }),
+        active: bool('Active', { default: true }),
+      },
+    });
+  }
 
   const productFields: Record<string, FieldDef> = {
     name: char('Name', { required: true }),

@@ -27,9 +27,7 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
     const id = env.create('ir.module.module', { name, shortdesc, state: env.db.installed.has(name) ? 'installed' : 'uninstalled' });
     env.bindXmlid(`base.module_${name}`, 'ir.module.module', id);
   }
-  const units = env.create('uom.uom', { name: 'Units', rounding: 1 });
-  env.bindXmlid('uom.product_uom_unit', 'uom.uom', units);
-  env.bindXmlid('uom.product_uom_kgm', 'uom.uom', env.create('uom.uom', { name: 'kg', rounding: 0.001 }));
+  seedUnits(env);
 
   // Odoo 17/18 file partner and virtual locations under views; 19 keeps them at the top.
   const loc = (name: string, usage: string, xmlid: string | undefined, parent: number | false, extra: Record<string, unknown> = {}) => {
@@ -129,6 +127,38 @@ export function seedModule(env: Env, name: string): void {
     env.bindXmlid('quality_control_oca.qc_test_template_category_generic', 'qc.test.category', env.create('qc.test.category', { name: 'Generic' }));
     env.bindXmlid('quality_control_oca.qc_test_template_category_referenced', 'qc.test.category', env.create('qc.test.category', { name: 'Referenced' }));
   }
+}
+
+/**
+ * Units, Dozens, kg, g and Hours as each version defines them: categories and
+ * ratios to the category's reference (17/18), or chains of units defined from
+ * one another (19, where g is the root and kg is 1000 g).
+ */
+function seedUnits(env: Env): void {
+  const bind = (name: string, id: number) => env.bindXmlid(`uom.${name}`, 'uom.uom', id);
+  if (env.version >= 19) {
+    const units = env.create('uom.uom', { name: 'Units' });
+    bind('product_uom_unit', units);
+    bind('product_uom_dozen', env.create('uom.uom', { name: 'Dozens', relative_factor: 12, relative_uom_id: units }));
+    const g = env.create('uom.uom', { name: 'g' });
+    bind('product_uom_gram', g);
+    bind('product_uom_kgm', env.create('uom.uom', { name: 'kg', relative_factor: 1000, relative_uom_id: g }));
+    bind('product_uom_hour', env.create('uom.uom', { name: 'Hours' }));
+    return;
+  }
+  const category = (name: string, xmlid: string) => {
+    const id = env.create('uom.category', { name });
+    env.bindXmlid(`uom.${xmlid}`, 'uom.category', id);
+    return id;
+  };
+  const unit = category('Unit', 'product_uom_categ_unit');
+  const weight = category('Weight', 'product_uom_categ_kgm');
+  const time = category('Working Time', 'uom_categ_wtime');
+  bind('product_uom_unit', env.create('uom.uom', { name: 'Units', category_id: unit, rounding: 1 }));
+  bind('product_uom_dozen', env.create('uom.uom', { name: 'Dozens', category_id: unit, factor: 1 / 12, uom_type: 'bigger', rounding: 1 }));
+  bind('product_uom_kgm', env.create('uom.uom', { name: 'kg', category_id: weight, rounding: 0.001 }));
+  bind('product_uom_gram', env.create('uom.uom', { name: 'g', category_id: weight, factor: 1000, uom_type: 'smaller', rounding: 0.01 }));
+  bind('product_uom_hour', env.create('uom.uom', { name: 'Hours', category_id: time, factor: 8, uom_type: 'smaller' }));
 }
 
 export function seedPlant(env: Env): void {

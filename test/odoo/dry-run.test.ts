@@ -49,6 +49,19 @@ ${odooSection(odoo)}${LINE_SOURCE}rules:
       product: "{{value.code}}"
       quantity: "{{value.qty}}"
       location: "{{value.where}}"
+  - kind: template
+    name: mes-stops
+    source: line
+    tag: mes/stops
+    type: downtime.ended
+    maps:
+      lossReasons:
+        E1: ${names.loss}
+        E2: Equipmnt Failur
+    payload:
+      downtimeId: "= value.id"
+      workcenter: "= value.machine"
+      reason: "= $lookup($maps.lossReasons, value.code)"
 sync:
   mappings:
     - eventType: scrap.reported
@@ -105,6 +118,13 @@ function commonChecks(run: Run, expect: { major: number; correctWorkcenter: stri
   assert.equal(loaded.position(loss[0]!.path).line, lineOf(text, 'reason: Equipmnt Failure'));
 
   assert.deepEqual(at('rules[0].codes.13.reason'), [], `${expect.correctLoss} is there`);
+
+  // A value map's targets that land in a named field are names Odoo must have, each at its line.
+  const mapped = at('rules[3].maps.lossReasons.E2');
+  assert.equal(mapped.length, 1, `the misspelled mapped loss reason is reported: ${JSON.stringify(report.findings)}`);
+  assert.match(mapped[0]!.message, /no loss reason "Equipmnt Failur" in Odoo/);
+  assert.equal(loaded.position(mapped[0]!.path).line, lineOf(text, 'E2: Equipmnt Failur'));
+  assert.deepEqual(at('rules[3].maps.lossReasons.E1'), [], `${expect.correctLoss} in the map is there`);
   assert.deepEqual(at('rules[1].workcenter'), [], `${expect.correctWorkcenter} is there`);
   assert.deepEqual(at('rules[0].reason'), [], 'the default loss reason (Equipment Failure) is there');
 
@@ -135,14 +155,14 @@ describe('Odoo dry run against the simulator', () => {
       });
       after(() => sim.close());
 
-      it('names a misspelled work center and loss reason at their lines, and the rights the user lacks', async () => {
+      it('names a misspelled work center and loss reason (also one a value map sends) at their lines, and the rights the user lacks', async () => {
         const run = await dryRun(
           { url: sim.url, database: sim.db, username: sim.login, apiKey: sim.apiKey },
           { workcenter: 'CNC1', loss: 'Setup and Adjustments' },
         );
         commonChecks(run, { major: version, correctWorkcenter: 'CNC1 (a code)', correctLoss: 'Setup and Adjustments' });
         assert.equal(run.report.server.protocol, version >= 19 ? 'json2' : 'jsonrpc');
-        assert.equal(run.report.findings.length, version < 18 ? 5 : 4, JSON.stringify(run.report.findings, null, 2));
+        assert.equal(run.report.findings.length, version < 18 ? 6 : 5, JSON.stringify(run.report.findings, null, 2));
       });
 
       it('asks one search_read per model for all its names, and each right once', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { EventOf } from '../../agent/model/event';
+import { mapMessageAsync, templateRuleConfigSchema } from '../../agent/rules/kinds/template';
 import { downtimeEnded } from '../../agent/sync/operations/downtime-ended';
 import { downtimeStarted } from '../../agent/sync/operations/downtime-started';
 import { maintenanceRequested } from '../../agent/sync/operations/maintenance-requested';
@@ -53,6 +55,39 @@ onEveryOdoo('downtime and maintenance operations', (s) => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.date_start, odoo('09:00'));
     assert.equal(rows[0]!.date_end, odoo('09:30'));
+  });
+
+  test("a MES stop with duration_s, mapped by a template rule's expressions, is one closed downtime with Odoo's own loss reason (nothing renamed in Odoo)", async () => {
+    const fx = new Fixtures(s.t);
+    const wc = await fx.workcenter();
+    const reason = await fx.lossName();
+    const rule = templateRuleConfigSchema.parse({
+      kind: 'template',
+      name: 'mes-stops',
+      source: 'mes',
+      tag: 'mes/stops',
+      type: 'downtime.ended',
+      // The MES's own codes on the left, Odoo's loss reasons as Odoo names them on the right.
+      maps: { lossReasons: { 'MAT-01': reason } },
+      payload: {
+        downtimeId: "= 'mes-' & value.stopId",
+        workcenter: '= value.machine',
+        reason: "= $lookup($maps.lossReasons, value.code) ?: 'Equipment Failure'",
+        startedAt: '= $fromMillis($toMillis(value.time) - value.duration_s * 1000)',
+      },
+      occurredAt: '= value.time',
+    });
+    const message = { stopId: `${s.t.run}-9`, machine: wc.name, code: 'MAT-01', time: at('11:40'), duration_s: 1500 };
+    const signal = { source: 'mes', tag: 'mes/stops', value: message, quality: 'good' as const, sourceTime: at('11:41'), receivedAt: at('11:41') };
+    const mapped = await mapMessageAsync(rule, signal, { plant: 'p1', now: at('11:41'), facts: { get: () => undefined, set: () => undefined } });
+    assert.ok(mapped.ok, mapped.ok ? '' : mapped.reason);
+    await end.execute(mapped.event as EventOf<'downtime.ended'>, s.t.ctx);
+    const rows = await records(wc.id);
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0]!.date_start, odoo('11:15'));
+    assert.equal(rows[0]!.date_end, odoo('11:40'));
+    const [loss] = await read(s.t.odoo, 'mrp.workcenter.productivity.loss', [['name', '=', reason]], ['id']);
+    assert.equal(m2o(rows[0]!.loss_id), loss!.id);
   });
 
   test('batch: one load for many starts; an unknown reason or work center fails only its own event (and holds back the rest of its key)', async () => {

@@ -44,4 +44,42 @@ describe('Pipeline', () => {
     assert.match(invalid[0]!.raw, /could not be written as JSON/);
     await outbox.close();
   });
+
+  it('batches emitted together through rules with expressions: rules in arrival order, commits in that order, facts of the first seen by the second', async () => {
+    const outbox = new SqliteOutbox({ path: join(dir, 'async.db'), log });
+    const engine = RuleEngine.fromConfig([
+      { kind: 'order', name: 'press-order', source: 'plc', tag: 'order', workcenter: 'Press 1' },
+      {
+        kind: 'template',
+        name: 'counts',
+        source: 'plc',
+        tag: 'count',
+        type: 'production.reported',
+        payload: { production: "= $fact('workcenter:Press 1:production')", totalQuantity: '= value * 2' },
+      },
+    ]);
+    assert.equal(engine.needsAsync, true);
+    const pipeline = new Pipeline(outbox, engine, { plant: 'plant1', log });
+    const signal = (tag: string, value: Signal['value'], s: number): Signal => {
+      const t = new Date(Date.UTC(2026, 10, 26, 8, 0, s)).toISOString();
+      return { source: 'plc', tag, value, quality: 'good', sourceTime: t, receivedAt: t };
+    };
+    await Promise.all([
+      pipeline.emit([signal('order', 'WH/MO/00001', 1), signal('count', 1, 2)]),
+      pipeline.emit([signal('count', 2, 3), signal('order', 'WH/MO/00002', 4)]),
+      pipeline.emit([signal('count', 3, 5)]),
+      pipeline.emit([signal('count', 'x', 6)]),
+    ]);
+    assert.deepEqual(
+      outbox.list().map((r) => [(r.event.payload as { production: string }).production, (r.event.payload as { totalQuantity: number }).totalQuantity]),
+      [
+        ['WH/MO/00001', 2],
+        ['WH/MO/00001', 4],
+        ['WH/MO/00002', 6],
+      ],
+    );
+    assert.match(outbox.listInvalid()[0]!.reason, /payload\.totalQuantity .* failed/);
+    assert.equal(pipeline.counters.signals, 6);
+    await outbox.close();
+  });
 });

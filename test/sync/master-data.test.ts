@@ -71,3 +71,32 @@ it('writes the daily reconciliation report of what arrived and where it stands',
   ]);
   await outbox.close();
 });
+
+for (const version of [17, 18, 19] as const) {
+  it(`pulls Odoo ${version}'s units of measure: same category (17/18) or same reference chain (19) converts, with each product's and order's unit`, async () => {
+    const sim = await startOdooSim({ version });
+    process.env.MD_TEST_KEY = sim.apiKey;
+    const client = createOdooClient(odooConfigSchema.parse({ url: sim.url, database: sim.db, username: sim.login, apiKey: '${env:MD_TEST_KEY}' }), log);
+    const outbox = new SqliteOutbox({ path: join(dir, `units-${version}.db`) });
+    try {
+      const cache = new MasterDataCache(outbox.masterData);
+      await client.connect();
+      const counts = await cache.refresh(client);
+      assert.ok(counts.units! >= 5, JSON.stringify(counts));
+      const [g, kg, units, dozens, hours] = ['g', 'kg', 'Units', 'Dozens', 'Hours'].map((n) => cache.unit(n)!);
+      assert.equal(g!.group, kg!.group);
+      assert.equal(units!.group, dozens!.group);
+      assert.notEqual(kg!.group, units!.group);
+      assert.notEqual(hours!.group, units!.group);
+      assert.equal(Math.round((kg!.perReference / g!.perReference) * 1e9) / 1e9, 1000);
+      assert.equal(Math.round((dozens!.perReference / units!.perReference) * 1e9) / 1e9, 12);
+      assert.equal(cache.unitById(kg!.id)?.name, 'kg');
+      assert.equal(cache.product('RM-STEEL')?.uomId, kg!.id);
+      assert.equal(cache.production('WH/MO/00001')?.uomId, units!.id);
+    } finally {
+      await outbox.close();
+      await client.close();
+      await sim.close();
+    }
+  });
+}

@@ -122,7 +122,7 @@ export function needsOf(type: EventType, variant: EventVariant | undefined, majo
 /** The agent's pull job reads these every few minutes (agent/sync/master-data.ts). */
 export const MASTER_DATA_NEEDS: Needs = {
   app: 'mrp',
-  models: [m('product.product', R), m('stock.lot', R), m('mrp.production', R), m('mrp.workcenter', R)],
+  models: [m('product.product', R), m('stock.lot', R), m('mrp.production', R), m('mrp.workcenter', R), m('uom.uom', R)],
   groups: [],
 };
 

@@ -9,6 +9,7 @@ import type { StateRuleConfig } from '../../rules/kinds/state';
 import type { TemplateRuleConfig } from '../../rules/kinds/template';
 import type { ThresholdRuleConfig } from '../../rules/kinds/threshold';
 import { isTemplate } from '../../rules/template-language';
+import { compileExpression, expressionProblem, isExpression } from '../../rules/expression';
 import type { GenericMapping } from '../../sync/operations/generic-mapping';
 
 /**
@@ -150,12 +151,13 @@ function ruleDemands(rule: { kind: string }, at: ConfigPath, out: ConfigDemands)
     }
     case 'template': {
       const c = rule as TemplateRuleConfig;
-      if (isTemplate(c.type)) {
+      if (isTemplate(c.type) || isExpression(c.type)) {
         for (const type of EVENT_TYPES) use(type, false);
         return;
       }
       const type = c.type as EventType;
       constants(type, c.payload, [...at, 'payload'], out);
+      mapTargets(type, c, at, out);
       use(type, true, variantOf(type, c.payload.kind));
       return;
     }
@@ -186,9 +188,22 @@ function ruleDemands(rule: { kind: string }, at: ConfigPath, out: ConfigDemands)
 /** A template field that holds no placeholder is a constant: when it names a record, Odoo must have it. */
 function constants(type: string, fields: Record<string, unknown>, at: ConfigPath, out: ConfigDemands): void {
   for (const [field, value] of Object.entries(fields)) {
-    if (typeof value !== 'string' || isTemplate(value) || value.trim() === '') continue;
+    if (typeof value !== 'string' || isTemplate(value) || isExpression(value) || value.trim() === '') continue;
     const kind = payloadReference(type, field);
     if (kind) out.references.push({ kind, name: value.trim(), path: [...at, field] });
+  }
+}
+
+/** A field whose expression reads a value map may send any of the map's values: when the field names a record, Odoo must have each. */
+function mapTargets(type: string, c: TemplateRuleConfig, at: ConfigPath, out: ConfigDemands): void {
+  for (const [field, value] of Object.entries(c.payload)) {
+    const kind = payloadReference(type, field);
+    if (!kind || typeof value !== 'string' || !isExpression(value) || expressionProblem(value) !== undefined) continue;
+    for (const { name } of compileExpression(value).mapsRead) {
+      for (const [code, target] of Object.entries(c.maps[name] ?? {})) {
+        if (typeof target === 'string' && target.trim() !== '') out.references.push({ kind, name: target.trim(), path: [...at, 'maps', name, code] });
+      }
+    }
   }
 }
 

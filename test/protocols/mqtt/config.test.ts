@@ -149,7 +149,7 @@ describe('the MQTT parts of config.example.yaml', () => {
     assert.deepEqual(src, bare);
     assert.equal(problems(doc.mqttOut, mqttOutSchema), '');
     assert.deepEqual(mqttOutSchema.parse(doc.mqttOut), mqttOutSchema.parse({ url: (doc.mqttOut as { url: string }).url }));
-    assert.equal(doc.rules.length, 2);
+    assert.equal(doc.rules.length, 3);
     for (const r of doc.rules) {
       const parsed = ruleConfigSchema.safeParse(r);
       assert.equal(parsed.success, true, parsed.success ? '' : JSON.stringify(parsed.error.issues));
