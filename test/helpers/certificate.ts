@@ -36,9 +36,13 @@ export function issueCertificate(dir: string, name: string, ca: CertificateFiles
   const keyFile = join(dir, `${name}.key`);
   const request = join(dir, `${name}.csr`);
   const extensions = join(dir, `${name}.ext`);
-  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', keyFile, '-out', request], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', keyFile, '-out', request],
+    {
+      stdio: 'ignore',
+    },
+  );
   writeFileSync(extensions, `subjectAltName=IP:127.0.0.1\nextendedKeyUsage=${use === 'server' ? 'serverAuth' : 'clientAuth'}\n`);
   const args = ['x509', '-req', '-in', request, '-CA', ca.certificateFile, '-CAkey', ca.keyFile, '-CAcreateserial', '-days', '1'];
   args.push('-extfile', extensions, '-out', certificateFile);

@@ -77,21 +77,21 @@ export type MqttSourceInput = z.input<typeof mqttSourceSchema>;
  */
 export const mqttOutSchema = z
   .strictObject({
-  /** Set false to keep the section but not connect. */
-  enabled: z.boolean().default(true),
-  ...connectionFields,
-  /** Client id at the broker. Default: `edge-agent.<plant>`. */
-  clientId: clientIdField.optional(),
-  status: z
-    .strictObject({
-      /** Topic of the agent's state. `{plant}` is replaced by the plant id. */
-      topic: topicName.default('edge-agent/{plant}/status'),
-      /** QoS of the state messages and the last will. */
-      qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
-      /** Keep the last state at the broker so a newcomer sees it at once. */
-      retain: z.boolean().default(true),
-    })
-    .prefault({}),
+    /** Set false to keep the section but not connect. */
+    enabled: z.boolean().default(true),
+    ...connectionFields,
+    /** Client id at the broker. Default: `edge-agent.<plant>`. */
+    clientId: clientIdField.optional(),
+    status: z
+      .strictObject({
+        /** Topic of the agent's state. `{plant}` is replaced by the plant id. */
+        topic: topicName.default('edge-agent/{plant}/status'),
+        /** QoS of the state messages and the last will. */
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+        /** Keep the last state at the broker so a newcomer sees it at once. */
+        retain: z.boolean().default(true),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => tlsUrlProblem(c, ctx));
 

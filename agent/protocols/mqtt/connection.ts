@@ -177,7 +177,11 @@ export function explainTlsError(err: unknown, conn: Pick<ConnectionConfig, 'url'
   else if (code === 'CERT_HAS_EXPIRED') message = `the broker's certificate has expired: ${code}`;
   else if (code === 'CERT_NOT_YET_VALID') message = `the broker's certificate is not valid yet (check the gateway's clock): ${code}`;
   else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') message = `the broker's certificate is not for the host in url (${safeUrl(conn.url)}): ${raw}`;
-  else if (/^ERR_SSL_(TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_DECRYPT_ERROR|SSLV3_ALERT_CERTIFICATE_UNKNOWN|TLSV1_ALERT_ACCESS_DENIED)$/.test(code)) {
+  else if (
+    /^ERR_SSL_(TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_DECRYPT_ERROR|SSLV3_ALERT_CERTIFICATE_UNKNOWN|TLSV1_ALERT_ACCESS_DENIED)$/.test(
+      code,
+    )
+  ) {
     message = conn.tls?.certFile
       ? `the broker refused the agent's client certificate (tls.certFile ${conn.tls.certFile}): ${code}`
       : `the broker refused the connection during the TLS handshake: ${code}`;

@@ -66,7 +66,15 @@ describe('MQTT over TLS (Mosquitto with a TLS listener and client certificates)'
   function source(name: string, tls: Record<string, unknown>) {
     const ctx = recordingContext();
     const adapter = new MqttSourceAdapter(
-      sourceConfig({ name, url: broker.url, clientId: `tls-${name}-${process.pid}`, clean: true, reconnectPeriodMs: 200, subscriptions: [{ topic: `tls/${name}/#`, qos: 1 }], tls }),
+      sourceConfig({
+        name,
+        url: broker.url,
+        clientId: `tls-${name}-${process.pid}`,
+        clean: true,
+        reconnectPeriodMs: 200,
+        subscriptions: [{ topic: `tls/${name}/#`, qos: 1 }],
+        tls,
+      }),
       ctx,
       { plant: 'tls' },
     );
@@ -102,7 +110,11 @@ describe('MQTT over TLS (Mosquitto with a TLS listener and client certificates)'
     for (const { adapter, ctx } of [viaFile, viaSecret]) {
       await waitFor(`${adapter.name}: all 20 committed`, () => numbers(ctx.signals).includes(20));
       const got = numbers(ctx.signals).filter((n) => n > 0);
-      assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => i + 1), `${adapter.name}: each message once, in order`);
+      assert.deepEqual(
+        got,
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        `${adapter.name}: each message once, in order`,
+      );
       await waitFor(`${adapter.name}: acknowledged`, () => (adapter.health().details!.acked as number) >= 21);
       assert.equal(adapter.health().lastError, null);
     }
@@ -161,7 +173,11 @@ describe('MQTT over TLS (Mosquitto with a TLS listener and client certificates)'
     assert.ok(!out.success);
     process.env.MQTT_TLS_TEST_KEY = 'k';
     try {
-      const both = mqttSourceSchema.safeParse({ ...minimal, url: 'mqtts://broker:8883', tls: { certFile: '/a.crt', keyFile: '/a.key', key: '${env:MQTT_TLS_TEST_KEY}' } });
+      const both = mqttSourceSchema.safeParse({
+        ...minimal,
+        url: 'mqtts://broker:8883',
+        tls: { certFile: '/a.crt', keyFile: '/a.key', key: '${env:MQTT_TLS_TEST_KEY}' },
+      });
       assert.ok(!both.success);
       assert.match(JSON.stringify(both.error.issues), /keyFile or key, not both/);
       const inline = mqttSourceSchema.safeParse({ ...minimal, url: 'mqtts://broker:8883', tls: { certFile: '/a.crt', key: '-----BEGIN PRIVATE KEY-----' } });
