@@ -35,6 +35,8 @@ export interface SoakOptions {
   /** Simulator version when no ODOO_URL (default 19). */
   simVersion?: 17 | 18 | 19;
   progress?: (line: string) => void;
+  /** Stop early (Ctrl-C): no more rounds, no reconciliation, everything started is stopped. */
+  abort?: AbortSignal;
 }
 
 export interface SoakSummary {
@@ -65,7 +67,7 @@ const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
 const LOSS = 'Material Availability';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function agentConfig(o: { run: string; stateDir: string; odooPort: number; database: string; plant: Plant; workcenters: string[] }): string {
+function agentConfig(o: { run: string; stateDir: string; odooPort: number; database: string; login: string; plant: Plant; workcenters: string[] }): string {
   const { plant, run, workcenters: wc } = o;
   const downtime = (name: string, source: string, tag: string, id: string, workcenter: string) =>
     `  - { kind: template, name: ${name}, source: ${source}, tag: "${tag}", type: downtime.started, id: "${id}", sequenceKey: soak-${source}, ` +
@@ -75,7 +77,7 @@ function agentConfig(o: { run: string; stateDir: string; odooPort: number; datab
     `stateDir: ${JSON.stringify(o.stateDir)}`,
     'outbox: { path: outbox.db }',
     'http: { enabled: false }',
-    `odoo: { url: "http://127.0.0.1:${o.odooPort}", database: ${JSON.stringify(o.database)}, apiKey: "\${env:SOAK_ODOO_KEY}", timeouts: { connectMs: 2000, headersMs: 10000, bodyMs: 10000 } }`,
+    `odoo: { url: "http://127.0.0.1:${o.odooPort}", database: ${JSON.stringify(o.database)}, username: ${JSON.stringify(o.login)}, apiKey: "\${env:SOAK_ODOO_KEY}", timeouts: { connectMs: 2000, headersMs: 10000, bodyMs: 10000 } }`,
     'sync: { concurrency: 4, maxRequestsPerSecond: 50, batchSize: 20, backoff: { initialMs: 100, maxMs: 2000 } }',
     'sources:',
     `  - { name: mes, type: mqtt, url: "${plant.mqttUrl}", clientId: soak-${run}-agent, reconnectPeriodMs: 500, subscriptions: [{ topic: "soak/${run}/#", qos: 1 }] }`,
@@ -177,7 +179,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     skipped.push(...plant.skipped);
 
     const configFile = join(work, 'agent.yaml');
-    writeFileSync(configFile, agentConfig({ run, stateDir, odooPort: wan.port, database: odoo.database, plant, workcenters: names }));
+    writeFileSync(configFile, agentConfig({ run, stateDir, odooPort: wan.port, database: odoo.database, login: odoo.login, plant, workcenters: names }));
     const logFile = join(work, 'agent.log');
     const env = { ...process.env, SOAK_ODOO_KEY: odoo.apiKey, EDGE_AGENT_LOG_LEVEL: process.env.SOAK_AGENT_LOG_LEVEL ?? 'info' };
     const start = (): ChildProcess => {
@@ -208,6 +210,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     await makeSession(plant.mqttUrl, `soak-${run}-agent`, `soak/${run}/#`);
     plant.run(opts.tickMs ?? 50);
     for (const [i, round] of rounds.entries()) {
+      if (opts.abort?.aborted) throw new Error(`stopped after ${i} rounds`);
       const child = start();
       let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
       const gone = new Promise<void>((resolve) =>
@@ -267,6 +270,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
     }
 
     // The end: the plant stops talking, the WAN, Odoo and the disk come back, and one last run delivers everything.
+    if (opts.abort?.aborted) throw new Error('stopped after the last round');
     await plant.quiet();
     for (const t of timers) clearTimeout(t);
     timers.clear();

@@ -10,6 +10,7 @@
  * first. With ODOO_URL (and ODOO_DB, ODOO_API_KEY, ODOO_ADMIN_API_KEY) it
  * delivers to that Odoo instead of the simulator, without fault storms.
  */
+import { format } from 'node:util';
 import { runSoak, type SoakSummary } from './driver';
 
 function option(argv: string[], name: string, envName: string): string | undefined {
@@ -34,6 +35,8 @@ export function failed(s: SoakSummary): boolean {
 }
 
 async function main(): Promise<void> {
+  // stdout is the summary alone: what libraries print (node-opcua's warnings) goes to stderr.
+  console.log = console.info = console.warn = (...args: unknown[]) => process.stderr.write(`${format(...args)}\n`);
   const argv = process.argv.slice(2);
   const kills = whole(option(argv, 'kills', 'SOAK_KILLS'), 'kills', 200);
   const seed = whole(option(argv, 'seed', 'SOAK_SEED') ?? process.env.EDGE_TEST_SEED, 'seed', Math.floor(Math.random() * 2 ** 32));
@@ -46,7 +49,15 @@ async function main(): Promise<void> {
     lifeMs = [Number(m[1]), Number(m[2])];
   }
   process.stderr.write(`soak: seed ${seed} (again: npm run soak -- --seed ${seed} --kills ${kills})\n`);
-  const summary = await runSoak({ kills, seed, tickMs, lifeMs, progress: (line) => process.stderr.write(`${line}\n`) });
+  // Ctrl-C or SIGTERM: the round under way ends, then everything the soak started is stopped and unmounted.
+  const stop = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('soak: stopping after this round\n');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const summary = await runSoak({ kills, seed, tickMs, lifeMs, abort: stop.signal, progress: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   process.exitCode = failed(summary) ? 1 : 0;
 }

@@ -7,7 +7,7 @@ import type { StormFault } from './plan';
 /**
  * The Odoo the soak delivers to: the simulator as a process of its own (so it
  * outlives everything the driver does to the agent), or a real Odoo when
- * ODOO_URL is set (ODOO_DB, ODOO_API_KEY; ODOO_ADMIN_USER and
+ * ODOO_URL is set (ODOO_DB, ODOO_USER, ODOO_API_KEY; ODOO_ADMIN_USER and
  * ODOO_ADMIN_API_KEY to make the work centers). Fault storms need the
  * simulator.
  */
@@ -17,6 +17,8 @@ export interface SoakOdoo {
   host: string;
   port: number;
   database: string;
+  /** The agent's login (JSON-RPC on 17/18 needs it). */
+  login: string;
   /** The agent's API key. */
   apiKey: string;
   /** A client allowed to make work centers and read everything back. */
@@ -42,7 +44,7 @@ async function control(base: string, method: 'POST' | 'DELETE', body?: unknown):
 export async function startSoakOdoo(simVersion: 17 | 18 | 19): Promise<SoakOdoo> {
   const env = process.env;
   if (env.ODOO_URL) {
-    const missing = ['ODOO_DB', 'ODOO_API_KEY', 'ODOO_ADMIN_API_KEY'].filter((n) => !env[n]);
+    const missing = ['ODOO_DB', 'ODOO_USER', 'ODOO_API_KEY', 'ODOO_ADMIN_API_KEY'].filter((n) => !env[n]);
     if (missing.length > 0) throw new Error(`ODOO_URL is set but ${missing.join(', ')} is not`);
     const url = new URL(env.ODOO_URL);
     if (url.protocol !== 'http:')
@@ -55,6 +57,7 @@ export async function startSoakOdoo(simVersion: 17 | 18 | 19): Promise<SoakOdoo>
       host: url.hostname,
       port: Number(url.port || 80),
       database: env.ODOO_DB!,
+      login: env.ODOO_USER!,
       apiKey: env.ODOO_API_KEY!,
       admin,
       stormsSkipped: 'fault storms need the Odoo simulator (ODOO_URL is set)',
@@ -88,6 +91,7 @@ export async function startSoakOdoo(simVersion: 17 | 18 | 19): Promise<SoakOdoo>
     host: url.hostname,
     port: Number(url.port),
     database: field('database'),
+    login: field('login'),
     apiKey: field('api key'),
     admin,
     stormsSkipped: undefined,
