@@ -20,6 +20,11 @@ export function seededRandom(seed: number): () => number {
  * own timing still varies.
  */
 export function testRandom(t: TestContext): () => number {
+  return seededRandom(testSeed(t));
+}
+
+/** The seed testRandom draws from (EDGE_TEST_SEED, else a new one), printed the same way: for a test that hands its seed on. */
+export function testSeed(t: TestContext): number {
   const given = process.env.EDGE_TEST_SEED;
   const seed = given !== undefined && given !== '' ? Number(given) : Math.floor(Math.random() * 2 ** 32);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`EDGE_TEST_SEED must be a whole number >= 0, not "${given}"`);
@@ -27,5 +32,5 @@ export function testRandom(t: TestContext): () => number {
   // At once, so the seed is on record even if the test hangs and is killed; and with the test's result.
   process.stdout.write(`${t.name}: ${line}\n`);
   t.diagnostic(line);
-  return seededRandom(seed);
+  return seed;
 }

@@ -5,8 +5,9 @@
  *        [--login edge-bot] [--api-key KEY] [--no-seed] [--modules quality_control]
  *        [--host 127.0.0.1] [--latency-ms 20]
  *
- * The first line printed is the URL; the next lines give the database, login
- * and API key (also ODOO_SIM_API_KEY from the environment). Faults are set
+ * The first line printed is the URL; the next lines give the database, login,
+ * API key (also ODOO_SIM_API_KEY from the environment) and the administrator's
+ * API key (to make master data as a person would). Faults are set
  * over HTTP: POST /__sim/faults {"kind":"status","status":503,"forMs":10000}.
  */
 import { startOdooSim, type OdooSimOptions } from './server';
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   }
   const sim = await startOdooSim(opts);
   process.stdout.write(`${sim.url}\n`);
-  process.stdout.write(`database: ${sim.db}\nversion: ${sim.version}\nlogin: ${sim.login}\napi key: ${sim.apiKey}\n`);
+  process.stdout.write(`database: ${sim.db}\nversion: ${sim.version}\nlogin: ${sim.login}\napi key: ${sim.apiKey}\nadmin api key: ${sim.adminApiKey}\n`);
   const stop = () => {
     void sim.close().then(() => process.exit(0));
   };

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -10,24 +9,7 @@ import { startHttp } from '../../agent/http/server';
 import { OutboxFullError } from '../../agent/errors';
 import type { Signal } from '../../agent/model/signal';
 import { startAgent } from '../../agent/runtime/agent';
-
-/** A file system of its own, 12 MB, so the test can fill it (needs root: mount). */
-function smallDisk(): { dir: string; unmount(): void } | string {
-  const dir = join('/tmp', `edge-disk-full-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=12m', 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    return `cannot mount a small tmpfs to fill (${(r.stderr || r.error?.message || '').trim()}): run as root`;
-  }
-  return {
-    dir,
-    unmount: () => {
-      spawnSync('umount', [dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+import { smallDisk } from '../helpers/small-disk';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -60,7 +42,7 @@ const signal = (i: number): Signal => {
 };
 
 it('a full disk raises the alarm (page, /readyz, /metrics) at the first failed commit, loses nothing stored, and ingest resumes once space returns', async (t) => {
-  const disk = smallDisk();
+  const disk = smallDisk('edge-disk-full', 12);
   if (typeof disk === 'string') return t.skip(disk);
   t.after(() => disk.unmount());
   const config = parseConfigText(

@@ -7,7 +7,7 @@ import type { InvalidInput } from '../../model/signal';
 import { HandOver, type Held } from '../hand-over';
 import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
 import type { MqttSourceConfig, MqttSubscription } from './config';
-import { clientOptions, defaultClientId, safeUrl } from './connection';
+import { clientOptions, defaultClientId, explainTlsError, safeUrl } from './connection';
 import { decodePayload, rawPayload } from './decode';
 import { topicMatches } from './topic';
 
@@ -200,7 +200,7 @@ export class MqttSourceAdapter implements SourceAdapter {
     client.on('reconnect', () => {
       this.counts.reconnects++;
     });
-    client.on('error', (err) => this.noteError(err, 'connection'));
+    client.on('error', (err) => this.noteError(explainTlsError(err, c), 'connection'));
     this.client = client;
     client.connect();
     this.log.info(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sourceBase } from '../base';
-import { clientIdField, connectionFields, tlsSchema } from './connection';
+import { clientIdField, connectionFields, tlsSchema, tlsUrlProblem } from './connection';
 import { topicFilterProblem, topicNameProblem } from './topic';
 
 /**
@@ -64,6 +64,7 @@ export const mqttSourceSchema = z
       seen.add(s.topic);
     });
     if (c.retryMaxMs < c.retryMinMs) ctx.addIssue({ code: 'custom', path: ['retryMaxMs'], message: 'must be at least retryMinMs' });
+    tlsUrlProblem(c, ctx);
   });
 
 export type MqttSourceConfig = z.output<typeof mqttSourceSchema>;
@@ -74,23 +75,25 @@ export type MqttSourceInput = z.input<typeof mqttSourceSchema>;
  * itself (a retained `online` message on connect, `offline` as last will and on
  * clean shutdown) and publishes what other parts hand it (released orders).
  */
-export const mqttOutSchema = z.strictObject({
-  /** Set false to keep the section but not connect. */
-  enabled: z.boolean().default(true),
-  ...connectionFields,
-  /** Client id at the broker. Default: `edge-agent.<plant>`. */
-  clientId: clientIdField.optional(),
-  status: z
-    .strictObject({
-      /** Topic of the agent's state. `{plant}` is replaced by the plant id. */
-      topic: topicName.default('edge-agent/{plant}/status'),
-      /** QoS of the state messages and the last will. */
-      qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
-      /** Keep the last state at the broker so a newcomer sees it at once. */
-      retain: z.boolean().default(true),
-    })
-    .prefault({}),
-});
+export const mqttOutSchema = z
+  .strictObject({
+    /** Set false to keep the section but not connect. */
+    enabled: z.boolean().default(true),
+    ...connectionFields,
+    /** Client id at the broker. Default: `edge-agent.<plant>`. */
+    clientId: clientIdField.optional(),
+    status: z
+      .strictObject({
+        /** Topic of the agent's state. `{plant}` is replaced by the plant id. */
+        topic: topicName.default('edge-agent/{plant}/status'),
+        /** QoS of the state messages and the last will. */
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+        /** Keep the last state at the broker so a newcomer sees it at once. */
+        retain: z.boolean().default(true),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => tlsUrlProblem(c, ctx));
 
 export type MqttOutConfig = z.output<typeof mqttOutSchema>;
 export type MqttOutInput = z.input<typeof mqttOutSchema>;

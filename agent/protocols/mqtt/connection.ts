@@ -39,16 +39,29 @@ export const tlsSchema = z
     caFile: z.string().min(1).optional(),
     /** PEM client certificate, when the broker authenticates clients by certificate. */
     certFile: z.string().min(1).optional(),
-    /** PEM private key of the client certificate. */
+    /** PEM private key of the client certificate, as a file (absolute, or relative to the state directory). Or `key`. */
     keyFile: z.string().min(1).optional(),
+    /** PEM private key of the client certificate, as a secret reference (${credential:NAME}, ${file:/path}, ${env:NAME}). Or `keyFile`. */
+    key: secretRef().optional(),
     /** Passphrase of the private key, as a secret reference (${env:NAME}, ${file:/path}, ${credential:NAME}). */
     keyPassphrase: secretRef().optional(),
     /** Check the broker's certificate and host name. Turn off only on a test bench. */
     rejectUnauthorized: z.boolean().default(true),
   })
-  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
-    message: 'certFile and keyFile go together',
+  .superRefine((t, ctx) => {
+    if (t.keyFile !== undefined && t.key !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: 'give the client key once: keyFile or key, not both' });
+    } else if ((t.certFile === undefined) !== (t.keyFile === undefined && t.key === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'certFile and keyFile go together (or certFile and key)' });
+    }
   });
+
+/** A problem with `tls` on a plain mqtt:// URL: mqtt.js would silently connect without TLS. */
+export function tlsUrlProblem(c: { url: string; tls?: unknown }, ctx: z.RefinementCtx): void {
+  if (c.tls !== undefined && c.url.startsWith('mqtt://')) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'tls is set but the URL is mqtt:// (no TLS); use mqtts://host:8883' });
+  }
+}
 
 export const connectionFields = {
   /** Broker address: mqtt://host:1883 or mqtts://host:8883. */
@@ -129,6 +142,7 @@ export function clientOptions(conn: ConnectionConfig, clientId: string, clean: b
     if (t.caFile) opts.ca = readPem(t.caFile, baseDir, 'CA file');
     if (t.certFile) opts.cert = readPem(t.certFile, baseDir, 'certificate file');
     if (t.keyFile) opts.key = readPem(t.keyFile, baseDir, 'key file');
+    if (t.key) opts.key = Buffer.from(t.key);
     if (t.keyPassphrase !== undefined) (opts as IClientOptions & { passphrase?: string }).passphrase = t.keyPassphrase;
     opts.rejectUnauthorized = t.rejectUnauthorized;
   }
@@ -136,6 +150,48 @@ export function clientOptions(conn: ConnectionConfig, clientId: string, clean: b
 }
 
 function quiet(): void {}
+
+/** Node's codes for a broker certificate that the configured CAs do not vouch for. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+]);
+
+/**
+ * A TLS failure of a broker connection said in the plant's words (which side
+ * refused what, and which option to look at), as AgentError `MQTT_TLS_REFUSED`
+ * with the original as cause; any other error is returned as it is.
+ */
+export function explainTlsError(err: unknown, conn: Pick<ConnectionConfig, 'url' | 'tls'>): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return err;
+  const raw = (err as Error).message ?? String(err);
+  const ca = conn.tls?.caFile ? `tls.caFile ${conn.tls.caFile}` : "the system's trusted CAs (set tls.caFile for a plant CA)";
+  let message: string | undefined;
+  if (UNTRUSTED.has(code)) message = `the broker's certificate is not signed by a CA the agent trusts (${ca}): ${code}`;
+  else if (code === 'CERT_HAS_EXPIRED') message = `the broker's certificate has expired: ${code}`;
+  else if (code === 'CERT_NOT_YET_VALID') message = `the broker's certificate is not valid yet (check the gateway's clock): ${code}`;
+  else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') message = `the broker's certificate is not for the host in url (${safeUrl(conn.url)}): ${raw}`;
+  else if (
+    /^ERR_SSL_(TLSV1_ALERT_UNKNOWN_CA|SSLV3_ALERT_BAD_CERTIFICATE|TLSV1_ALERT_DECRYPT_ERROR|SSLV3_ALERT_CERTIFICATE_UNKNOWN|TLSV1_ALERT_ACCESS_DENIED)$/.test(
+      code,
+    )
+  ) {
+    message = conn.tls?.certFile
+      ? `the broker refused the agent's client certificate (tls.certFile ${conn.tls.certFile}): ${code}`
+      : `the broker refused the connection during the TLS handshake: ${code}`;
+  } else if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+    message = `the broker asks for a client certificate (set tls.certFile and tls.keyFile): ${code}`;
+  } else if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    message = `the broker does not speak TLS on this port (an mqtts:// URL to a plain listener?): ${code}`;
+  }
+  return message === undefined ? err : new AgentError('MQTT_TLS_REFUSED', message, { cause: err });
+}
 
 /** The broker address without user or password, for logs and health. */
 export function safeUrl(url: string): string {

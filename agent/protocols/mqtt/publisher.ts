@@ -2,7 +2,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import { componentLogger, type Logger } from '../../log';
 import type { MqttOutConfig } from './config';
-import { clientOptions, safeUrl } from './connection';
+import { clientOptions, explainTlsError, safeUrl } from './connection';
 import { topicFilterProblem, topicMatches, topicNameProblem } from './topic';
 
 /**
@@ -104,7 +104,7 @@ export class MqttStatusPublisher {
     client.on('close', () => {
       this.connected = false;
     });
-    client.on('error', (err) => this.noteError(err));
+    client.on('error', (err) => this.noteError(explainTlsError(err, c)));
     this.client = client;
   }
 

@@ -22,7 +22,7 @@ import { OpcuaConnection } from './connection';
 import { dataValueToSignal, type RawDataValue } from './decode';
 import type { PlannedItem } from './items';
 import { routeLibraryLogs } from './library-logs';
-import { ensureOwnCertificate, type OwnCertificate } from './own-certificate';
+import { clearLeftoverPkiLock, ensureOwnCertificate, type OwnCertificate } from './own-certificate';
 import { writeValues } from './writes';
 
 /** Signals handed to the rules in one emit at most. */
@@ -83,6 +83,12 @@ export class OpcuaSource implements SourceAdapter {
     }
     if (this.cfg.securityMode === 'None' && typeof this.cfg.auth === 'object' && 'username' in this.cfg.auth) {
       this.log.warn('securityMode None with a user name: the password may cross the network unencrypted; use SignAndEncrypt');
+    }
+    if (clearLeftoverPkiLock(this.pkiDir)) {
+      this.log.warn(
+        { pkiDir: this.pkiDir },
+        'removed the PKI lock left by an agent that was killed while holding it (it would have held this start for two minutes)',
+      );
     }
     try {
       this.own = await ensureOwnCertificate(this.pkiDir, this.cfg.applicationName);

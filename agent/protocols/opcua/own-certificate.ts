@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OPCUACertificateManager, getHostname, makeApplicationUrn } from 'node-opcua';
 import { OWN_CERTIFICATE, OWN_PRIVATE_KEY, applicationUriOf, readCertificateFile, thumbprintOf } from './certs';
@@ -15,6 +15,30 @@ export interface OwnCertificate {
 }
 
 const pending = new Map<string, Promise<OwnCertificate>>();
+
+/** When this process started (ms since epoch). */
+const PROCESS_STARTED_AT = Date.now() - process.uptime() * 1000;
+
+/**
+ * node-opcua guards a PKI folder with a lock directory, `<pkiDir>/mutex.lock`,
+ * that its holder removes when it exits normally; one killed while holding it
+ * (SIGKILL, power loss) leaves it behind, and every later process waits two
+ * minutes for it to go stale before it may use the folder: the OPC UA source,
+ * and the sources started after it, hang at start. A lock older than this
+ * process was left by an earlier one (only one agent owns a state directory):
+ * remove it. A lock taken since this process started (another source of this
+ * agent making its certificate) is left alone. True when one was removed.
+ */
+export function clearLeftoverPkiLock(pkiDir: string): boolean {
+  const lock = join(pkiDir, 'mutex.lock');
+  try {
+    if (statSync(lock).mtimeMs >= PROCESS_STARTED_AT) return false;
+    rmSync(lock, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false; // no lock
+  }
+}
 
 /**
  * The agent's own application certificate in `<pkiDir>/own`: created on first
@@ -36,6 +60,7 @@ async function create(pkiDir: string, applicationName: string): Promise<OwnCerti
   const privateKeyFile = join(pkiDir, OWN_PRIVATE_KEY);
   let created = false;
   if (!existsSync(certificateFile) || !existsSync(privateKeyFile)) {
+    clearLeftoverPkiLock(pkiDir);
     const cm = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
     try {
       await cm.initialize(); // creates the folders and the private key when missing

@@ -2,6 +2,8 @@
  * PKI helpers behind `edge-agent certs list|trust|reject`, on real certificates
  * (made once for the file by the same code the agent uses).
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import { AgentError } from '../../../agent/errors';
 import { countRejected, listCertificates, rejectCertificate, trustCertificate } from '../../../agent/protocols/opcua/certs';
 import { certsCommand, pkiDirsOf } from '../../../agent/cli/certs';
-import { ensureOwnCertificate, type OwnCertificate } from '../../../agent/protocols/opcua/own-certificate';
+import { clearLeftoverPkiLock, ensureOwnCertificate, type OwnCertificate } from '../../../agent/protocols/opcua/own-certificate';
 import { tempDir } from './helpers';
 
 describe('opcua certificates', () => {
@@ -142,5 +144,52 @@ describe('opcua certificates', () => {
     await assert.rejects(certsCommand(config, 'trust', [], false, write), (e: AgentError) => e.code === 'USAGE');
     await assert.rejects(certsCommand(config, 'trust', ['xyz'], false, write), (e: AgentError) => e.code === 'USAGE');
     await assert.rejects(certsCommand(config, 'frobnicate', [], false, write), (e: AgentError) => e.code === 'USAGE');
+  });
+});
+
+describe('opcua PKI lock', () => {
+  const tmp = tempDir('opcua-pki-lock');
+  after(() => tmp.remove());
+  const ownCertificate = join(__dirname, '..', '..', '..', 'agent', 'protocols', 'opcua', 'own-certificate.js');
+
+  it('soak: an agent SIGKILLed while it held the PKI lock held the next start of its OPC UA source for two minutes; the next start removes the lock and goes on', async () => {
+    const pki = join(tmp.dir, 'pki');
+    // An agent making its certificate holds node-opcua's lock on the folder; it is SIGKILLed right then.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { OPCUACertificateManager } = require('node-opcua');
+         const cm = new OPCUACertificateManager({ rootFolder: ${JSON.stringify(pki)}, disableFileWatchers: true });
+         cm.initialize().then(() => cm.withLock2(() => { process.stdout.write('locked\\n'); return new Promise(() => undefined); }));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.on('data', (b: Buffer) => b.toString().includes('locked') && resolve());
+      holder.once('exit', (code) => reject(new Error(`the lock holder ended by itself (${code})`)));
+    });
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    assert.ok(existsSync(join(pki, 'mutex.lock')), 'the killed holder left its lock');
+
+    // The next agent process makes its certificate at once instead of waiting for the lock to go stale.
+    const t0 = Date.now();
+    const next = spawnSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(ownCertificate)}).ensureOwnCertificate(${JSON.stringify(pki)}, 'odoo-edge-agent').then((c) => console.log(c.created))`],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(next.status, 0, `${next.stderr} (killed: ${String(next.signal)})`);
+    assert.equal(next.stdout.split('\n')[0], 'true');
+    assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
+  });
+
+  it('a lock taken since this process started (another source making its certificate) is left alone', () => {
+    const pki = join(tmp.dir, 'pki-busy');
+    mkdirSync(join(pki, 'mutex.lock'), { recursive: true });
+    assert.equal(clearLeftoverPkiLock(pki), false);
+    assert.ok(existsSync(join(pki, 'mutex.lock')));
+    assert.equal(clearLeftoverPkiLock(join(tmp.dir, 'no-pki')), false);
   });
 });
