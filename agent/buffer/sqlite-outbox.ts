@@ -6,6 +6,7 @@ import { FlowStore, readFlowStatus, type FlowDefinition, type FlowStatus, type F
 import { Intake, type WriteHealth } from './intake';
 import { KeyIndex } from './key-index';
 import { MasterDataStore } from './master-data-store';
+import { OrderSyncStore } from './order-sync-store';
 import { OperatorActions } from './operator-actions';
 import type {
   ActionFilter,
@@ -62,6 +63,8 @@ export class SqliteOutbox implements Outbox {
   private readonly flowDefinitions: readonly FlowDefinition[];
   /** Master data pulled from Odoo, kept in the same file. */
   readonly masterData: MasterDataStore;
+  /** The per-order sync view's and the reconciliation's reads, Odoo's side of orders, and the reconciliation runs. */
+  readonly orderSync: OrderSyncStore;
 
   private readonly filePath: string;
 
@@ -91,6 +94,7 @@ export class SqliteOutbox implements Outbox {
       this.actions = new OperatorActions(this.store, keys);
       this.reports = new Reports(this.store);
       this.masterData = new MasterDataStore(this.store);
+      this.orderSync = new OrderSyncStore(this.store);
     } catch (err) {
       this.store.close();
       throw asDamage(err, opts.path);
@@ -207,6 +211,11 @@ export class SqliteOutbox implements Outbox {
 
   replay(since: number, until: number, actor: string): number {
     return this.actions.replay(since, until, actor);
+  }
+
+  /** Send these done events again, by id (the ids a reconciliation found missing in Odoo). */
+  replayIds(ids: readonly string[], actor: string): number {
+    return this.actions.replayIds(ids, actor);
   }
 
   prune(doneBefore: number, invalidBefore: number): PruneResult {

@@ -15,6 +15,9 @@ import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
 import { SyncWorker, type RequestObservation } from '../sync/worker';
+import { OrderSync } from '../sync/order-sync';
+import { RateLimiter, takeAll } from '../sync/rate-limit';
+import { runReconcileJob, type StoredRun } from '../sync/reconcile/job';
 import { SourceSet } from './sources';
 import { StorageWatch } from './storage-watch';
 import type { AgentActions, AgentView } from './view';
@@ -34,6 +37,8 @@ export interface RunningAgent {
   readonly client: OdooClient | undefined;
   readonly adapters: SourceAdapter[];
   readonly masterData: MasterDataCache;
+  /** The per-order sync view (Odoo's side read every orders.refreshSeconds). */
+  readonly orderSync: OrderSync;
   readonly schedules: Schedules;
   readonly startedAt: number;
   /** Apply a new configuration without a restart (SIGHUP). Throws RELOAD_NEEDS_RESTART, leaving everything as it was, for sections that change only at a start. */
@@ -64,6 +69,7 @@ class Agent implements RunningAgent {
   readonly outbox: SqliteOutbox;
   readonly pipeline: Pipeline;
   readonly masterData: MasterDataCache;
+  readonly orderSync: OrderSync;
   readonly startedAt = Date.now();
   readonly view: AgentView;
   readonly actions: AgentActions;
@@ -125,6 +131,17 @@ class Agent implements RunningAgent {
       stored: () => this.outbox.counts().unfinished + this.outbox.heldEvents,
       write: () => this.outbox.writeHealth(),
       log: this.part('storage'),
+    });
+    // Reading Odoo for the view waits for the sync worker's limit too, and for its own (2 requests a second).
+    const ordersLimit = new RateLimiter(2, 1);
+    this.orderSync = new OrderSync({
+      store: this.outbox.orderSync,
+      odoo: () => {
+        const link = this.link;
+        return link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined;
+      },
+      beforeRequest: () => takeAll([ordersLimit, ...(this.worker ? [this.worker.limiter] : [])]),
+      log: this.part('orders'),
     });
     this.view = this.makeView();
     this.actions = this.makeActions();
@@ -277,6 +294,22 @@ class Agent implements RunningAgent {
       masterData: this.masterData,
       released: () => this.worker?.wake(),
       odoo: link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined,
+      orders: this.orderSync,
+      reconcile: link
+        ? () => {
+            const until = Date.now();
+            return runReconcileJob({
+              store: this.outbox.orderSync,
+              client: link.client,
+              config: this.current,
+              since: until - this.current.reconcile.windowHours * 3_600_000,
+              until,
+              shared: [link.worker.limiter],
+              log: this.part('reconcile'),
+              by: 'schedule',
+            });
+          }
+        : undefined,
     });
   }
 
@@ -290,6 +323,8 @@ class Agent implements RunningAgent {
       intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
       storage: () => this.storage.status(),
       onRequest: (l) => this.listeners.push(l),
+      orders: () => this.orderSync.view(),
+      lastReconcile: () => this.outbox.orderSync.lastRun<StoredRun['result']>(),
     };
     // The configuration the agent runs with now (a reload replaces it).
     return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;
