@@ -58,7 +58,7 @@ const ORDER_TYPES = [
   'quality.recorded',
 ];
 
-const PROD = `json_extract(body, '$.payload.production')`;
+const PROD = `json_extract(body, '$.p.production')`;
 
 export class OrderSyncStore {
   private readonly st: ReturnType<typeof prepare>;
@@ -187,13 +187,13 @@ function prepare(db: Database.Database) {
     byOrder: db.prepare(
       `SELECT ${PROD} AS prod, type, state, count(*) AS n,
               max(CASE WHEN state = 'done' THEN updated_at END) AS last_done,
-              CASE WHEN type IN ('material.consumed', 'scrap.reported') THEN sum(json_extract(body, '$.payload.quantity')) END AS qty,
-              CASE WHEN type = 'material.consumed' THEN json_extract(body, '$.payload.product') END AS product
+              CASE WHEN type IN ('material.consumed', 'scrap.reported') THEN sum(json_extract(body, '$.p.quantity')) END AS qty,
+              CASE WHEN type = 'material.consumed' THEN json_extract(body, '$.p.product') END AS product
        FROM events WHERE type IN (${types}) AND ${PROD} IS NOT NULL
        GROUP BY prod, type, state, product`,
     ),
     latestTotals: db.prepare(
-      `SELECT ${PROD} AS prod, json_extract(body, '$.payload.totalQuantity') AS total, state FROM events
+      `SELECT ${PROD} AS prod, json_extract(body, '$.p.totalQuantity') AS total, state FROM events
        WHERE seq IN (SELECT max(seq) FROM events WHERE type = 'production.reported' AND state != 'skipped' GROUP BY ${PROD})`,
     ),
     latestDone: db.prepare(`SELECT ${PROD} AS prod, max(seq) AS seq FROM events WHERE type = ? AND state = 'done' AND ${PROD} IS NOT NULL GROUP BY prod`),

@@ -85,13 +85,18 @@ for (const version of [19, 18] as const) {
       const lineId = outbox.get(consumed.id)!.odooIds!['stock.move.line'] as number;
       await admin.call('mrp.workcenter.productivity', 'unlink', { ids: [stopId] });
       await admin.call('stock.move.line', 'write', { ids: [lineId], kwargs: { vals: { quantity: 6 } } });
+      const moId = outbox.get(produced.id)!.odooIds!['mrp.production'] as number;
+      await admin.call('mrp.production', 'write', { ids: [moId], kwargs: { vals: { qty_producing: 9 } } });
 
       const r = await run();
       assert.deepEqual(r.missing.map((m) => m.id).sort(), [start.id, end.id].sort(), 'both events of the deleted stop');
       assert.equal(r.byType['downtime.started']!.missing, 1);
       assert.deepEqual(
         r.differs.map((d) => [d.id, d.differences]),
-        [[consumed.id, [{ field: 'quantity', event: 4, odoo: 6 }]]],
+        [
+          [consumed.id, [{ field: 'quantity', event: 4, odoo: 6 }]],
+          [produced.id, [{ field: 'qty_producing', event: 1, odoo: 9 }]],
+        ],
       );
       assert.equal(
         replayCommand(r, ' --config /etc/edge-agent/config.yaml'),
@@ -108,7 +113,7 @@ for (const version of [19, 18] as const) {
       await deliver(outbox, bot, []);
       const again = await run();
       assert.equal(again.missing.length, 0, JSON.stringify(again.missing));
-      assert.equal(totals(again).differs, 1, 'the edited quantity stays a difference: the agent never overwrites a consumption line');
+      assert.equal(totals(again).differs, 2, 'the edited quantities stay differences: a replay of the stop does not touch them');
     });
 
     it('keeps to the window and the types asked for', async () => {
