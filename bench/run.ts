@@ -11,6 +11,7 @@ const groups: Record<string, () => Promise<{ run(): Promise<Figure[]> }>> = {
   modbus: () => import('./modbus'),
   mqtt: () => import('./mqtt'),
   opcua: () => import('./opcua'),
+  reconcile: () => import('./reconcile'),
 };
 
 async function main(): Promise<void> {

@@ -20,7 +20,7 @@ export interface ReconcileOptions {
   until: number;
   /** Only these event types (default all). */
   types?: string[];
-  /** Events read from the outbox per page (default 1000). */
+  /** Events read from the outbox per page (default 2000): the downtime stops of a page are searched for duplicates in one request. */
   pageSize?: number;
   /** Record ids per search_read (default 500). */
   idsPerCall?: number;
@@ -80,7 +80,7 @@ export async function reconcile(store: OrderSyncStore, odoo: OdooClient, opts: R
   const started = now();
   if (opts.types) checkTypes(opts.types);
   const major = odoo.info?.major ?? (await odoo.connect()).major;
-  const pageSize = opts.pageSize ?? 1000;
+  const pageSize = opts.pageSize ?? 2000;
   const idsPerCall = opts.idsPerCall ?? 500;
   const keep = opts.keep ?? 1000;
   const report: ReconcileReport = {
@@ -162,12 +162,12 @@ export async function reconcile(store: OrderSyncStore, odoo: OdooClient, opts: R
       await readAll('mrp.workcenter', wcs, ['id', 'name', 'code']);
       await readAll('mrp.workcenter.productivity.loss', losses, ['id', 'name']);
       const starts = [...new Set(downtime.map((r) => r.date_start).filter((x): x is string => typeof x === 'string'))];
-      for (let i = 0; i < starts.length; i += idsPerCall) {
+      for (let i = 0; i < starts.length; i += pageSize) {
         const same = await searchRead(
           'mrp.workcenter.productivity',
           [
             ['workcenter_id', 'in', [...wcs]],
-            ['date_start', 'in', starts.slice(i, i + idsPerCall)],
+            ['date_start', 'in', starts.slice(i, i + pageSize)],
           ],
           ['id', 'workcenter_id', 'date_start'],
         );
