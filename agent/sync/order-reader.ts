@@ -56,6 +56,8 @@ export async function readOdooOrders(odoo: OdooClient, names: readonly string[],
       [
         ['raw_material_production_id', 'in', moIds],
         ['state', '!=', 'cancel'],
+        // A scrap of a component on the order is a raw move too (Odoo's mrp links it): it counts as scrap, not consumption.
+        ['scrap_id', '=', false],
       ],
       ['id', 'raw_material_production_id', 'product_id'],
     );

@@ -116,6 +116,22 @@ for (const version of [19, 18] as const) {
       assert.equal(totals(again).differs, 2, 'the edited quantities stay differences: a replay of the stop does not touch them');
     });
 
+    it('finds a stop written twice (a second record of the same work center and start)', async () => {
+      const stopId = outbox.get(start.id)!.odooIds!['mrp.workcenter.productivity'] as number;
+      const [rec] = await admin.call<Array<{ workcenter_id: [number, string]; loss_id: [number, string]; date_start: string }>>(
+        'mrp.workcenter.productivity',
+        'search_read',
+        { kwargs: { domain: [['id', '=', stopId]], fields: ['workcenter_id', 'loss_id', 'date_start'] } },
+      );
+      const twin = await admin.call<number | number[]>('mrp.workcenter.productivity', 'create', {
+        kwargs: { vals_list: [{ workcenter_id: rec!.workcenter_id[0], loss_id: rec!.loss_id[0], date_start: rec!.date_start }] },
+      });
+      const r = await run();
+      assert.deepEqual(r.duplicated.map((d) => d.id).sort(), [start.id, end.id].sort());
+      assert.match(r.duplicated[0]!.what!, new RegExp(`2 records of one stop: .*${Array.isArray(twin) ? twin[0] : twin}`));
+      await admin.call('mrp.workcenter.productivity', 'unlink', { ids: Array.isArray(twin) ? twin : [twin] });
+    });
+
     it('keeps to the window and the types asked for', async () => {
       const none = await reconcile(outbox.orderSync, bot, { since: 0, until: 1, xmlidModule: 'edge_rt' });
       assert.equal(none.checked, 0);
