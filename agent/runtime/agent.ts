@@ -217,7 +217,7 @@ class Agent implements RunningAgent {
       await this.startMqttOut(next);
       changed.push('mqttOut');
     }
-    if (changed.includes('odoo') || !same(prev.schedules, next.schedules)) {
+    if (changed.includes('odoo') || !same(prev.schedules, next.schedules) || !same(prev.reconcile, next.reconcile) || !same(prev.orders, next.orders)) {
       this.jobs?.stop();
       this.startJobs(next);
       changed.push('schedules');

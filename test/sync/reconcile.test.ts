@@ -151,3 +151,46 @@ describe('reconcile: bad input', () => {
     );
   });
 });
+
+describe('reconcile in a running agent', () => {
+  it('the scheduled job checks the window, keeps its result for the page and metrics; "off" schedules nothing', async () => {
+    const { parseConfigText } = await import('../../agent/config/load');
+    const { startAgent } = await import('../../agent/runtime/agent');
+    const sim = await startOdooSim({ version: 19 });
+    const bot = makeClient(sim.url, sim.db, sim.login, sim.apiKey);
+    const state = mkdtempSync(join(dir, 'agent-'));
+    const yaml = (schedule: string) =>
+      [
+        'plant: { id: rt }',
+        `stateDir: ${JSON.stringify(state)}`,
+        'http: { enabled: false }',
+        'odoo: { url: "http://127.0.0.1:1", database: x, apiKey: "${env:EDGE_RT_UNUSED}" }',
+        `reconcile: { schedule: "${schedule}", windowHours: 1 }`,
+      ].join('\n');
+    process.env.EDGE_RT_UNUSED = 'unused';
+    const agent = await startAgent(parseConfigText(yaml('0 0 1 1 *'), 'agent.yaml'), { withoutSources: true, client: bot, log });
+    try {
+      await agent.outbox.enqueue([event('downtime.started', 'workcenter:CNC1', { downtimeId: 'sched', workcenter: 'CNC1', reason: 'Material Availability' })]);
+      await until(() => agent.outbox.counts().done === 1, 'delivered');
+      assert.equal(agent.view.lastReconcile!(), undefined);
+      assert.ok(agent.schedules.nextRun('reconcile'), 'scheduled');
+      await agent.schedules.run('reconcile');
+      const last = agent.view.lastReconcile!()!;
+      assert.equal(last.result.checked, 1);
+      assert.equal(last.result.by, 'schedule');
+      assert.equal(last.result.byType['downtime.started']!.ok, 1);
+      assert.ok(Date.parse(last.result.until) - Date.parse(last.result.since) === 3_600_000, 'windowHours');
+    } finally {
+      await agent.stop();
+    }
+    const off = await startAgent(parseConfigText(yaml('off'), 'agent.yaml'), { withoutSources: true, client: bot, log });
+    try {
+      assert.equal(off.schedules.nextRun('reconcile'), null);
+      await assert.rejects(off.schedules.run('reconcile'), /no scheduled job reconcile/);
+    } finally {
+      await off.stop();
+      await bot.close();
+      await sim.close();
+    }
+  });
+});
