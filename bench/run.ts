@@ -13,6 +13,7 @@ const groups: Record<string, () => Promise<{ run(): Promise<Figure[]> }>> = {
   opcua: () => import('./opcua'),
   release: () => import('./release'),
   mapping: () => import('./mapping'),
+  reconcile: () => import('./reconcile'),
 };
 
 async function main(): Promise<void> {

@@ -175,6 +175,27 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE UNIQUE INDEX release_problems_subject ON release_problems(kind, subject);
     `,
   },
+  {
+    version: 8,
+    name: "odoo's side of orders, reconciliation runs",
+    sql: `
+      -- What Odoo held for each manufacturing order the outbox names, as last
+      -- read (value: state, quantities, consumption and scrap), and when: the
+      -- per-order sync view works from it while Odoo is out of reach.
+      CREATE TABLE odoo_orders (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        read_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- Each reconciliation against Odoo: its window and what it found (JSON).
+      CREATE TABLE reconcile_runs (
+        rowid INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        result TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -100,6 +100,29 @@ export class OperatorActions {
     });
   }
 
+  /** Send these done events again (a reconciliation found their records missing in Odoo). Returns how many; ids not done are left as they are. */
+  replayIds(ids: readonly string[], actor: string): number {
+    return this.store.write(() => {
+      const now = this.store.now();
+      const touched = new Map<string, number>();
+      let n = 0;
+      for (const id of ids) {
+        const row = this.st.byId.get(id) as EventRow | undefined;
+        if (!row || row.state !== 'done') continue;
+        this.st.replay.run(now, row.seq);
+        touch(touched, row.skey, row.seq);
+        n++;
+      }
+      if (n) {
+        this.store.bump(-n, 'done');
+        this.store.bump(n, 'pending');
+      }
+      this.keys.advanceAll(touched);
+      this.audit(actor, 'replay', { ids: [...ids], events: n });
+      return n;
+    });
+  }
+
   private move(from: EventState, to: CounterName): void {
     this.store.bump(-1, from as CounterName);
     this.store.bump(1, to);

@@ -7,6 +7,7 @@ import { Intake, type WriteHealth } from './intake';
 import { KeyIndex } from './key-index';
 import { ReleaseStore } from './release-store';
 import { MasterDataStore } from './master-data-store';
+import { OrderSyncStore } from './order-sync-store';
 import { OperatorActions } from './operator-actions';
 import type {
   ActionFilter,
@@ -65,6 +66,8 @@ export class SqliteOutbox implements Outbox {
   readonly masterData: MasterDataStore;
   /** Released orders, their cursors and problems (order release). */
   readonly release: ReleaseStore;
+  /** The per-order sync view's and the reconciliation's reads, Odoo's side of orders, and the reconciliation runs. */
+  readonly orderSync: OrderSyncStore;
 
   private readonly filePath: string;
 
@@ -92,6 +95,7 @@ export class SqliteOutbox implements Outbox {
       this.reports = new Reports(this.store);
       this.masterData = new MasterDataStore(this.store);
       this.release = new ReleaseStore(this.store);
+      this.orderSync = new OrderSyncStore(this.store);
     } catch (err) {
       this.store.close();
       throw asDamage(err, opts.path);
@@ -208,6 +212,11 @@ export class SqliteOutbox implements Outbox {
 
   replay(since: number, until: number, actor: string): number {
     return this.actions.replay(since, until, actor);
+  }
+
+  /** Send these done events again, by id (the ids a reconciliation found missing in Odoo). */
+  replayIds(ids: readonly string[], actor: string): number {
+    return this.actions.replayIds(ids, actor);
   }
 
   prune(doneBefore: number, invalidBefore: number): PruneResult {

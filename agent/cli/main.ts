@@ -20,6 +20,8 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** `reconcile` found records missing, duplicated or differing in Odoo. */
+  discrepancies: 3,
   /** EX_CONFIG: systemd's unit does not restart on it (RestartPreventExitStatus=78). */
   configInvalid: 78,
   notFound: 4,
@@ -50,6 +52,12 @@ Usage:
   edge-agent outbox edit ID FIELD VALUE    correct one payload field (VALUE is JSON, or text); the original is kept
   edge-agent outbox replay --since TIME [--until TIME]
                                            re-send events delivered since TIME, up to --until or now (safe: idempotent)
+  edge-agent outbox replay ID...           re-send these delivered events (the line reconcile prints for missing records)
+  edge-agent orders [--all] [--json]       per open order: Odoo's state and quantities as last read next to what the
+                                           plant reported, and a verdict (in-sync, pending, parked, differs, unknown)
+  edge-agent reconcile [--since TIME] [--until TIME] [--type T[,T]] [--json]
+                                           read back from Odoo what events delivered in the window wrote: missing,
+                                           duplicated, differing, per type (default window: reconcile.windowHours to now)
   edge-agent outbox invalid [--limit N] [--json]       input that could not be understood
   edge-agent outbox conflicts [--limit N] [--json]     events refused: their id was taken by other content
   edge-agent outbox prune                  apply the retention now
@@ -70,7 +78,8 @@ Options:
   --json          machine-readable output
 
 Exit codes:
-  0 ok   1 failure   2 usage error   4 not found   5 partly done (some lines rejected)
+  0 ok   1 failure   2 usage error   3 reconcile found records missing, duplicated or differing in Odoo
+  4 not found   5 partly done (some lines rejected)
   65 the outbox file is damaged   75 another agent owns the outbox (its pid is named)   78 config invalid
   69 something needed does not answer: Odoo (check-config --odoo, doctor; with --odoo, 78 is also a name or a right Odoo lacks),
      or the status page's address (run; address and port named; http.optional: true runs without the page)
@@ -98,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       role: { type: 'string' },
       'password-file': { type: 'string' },
+      all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -165,6 +175,22 @@ async function main(argv: string[]): Promise<number> {
     case 'flows': {
       const config = localConfig();
       return withOutbox(config, (outbox) => flowsCommand(outbox, sub, rest, actor, out));
+    }
+    case 'orders': {
+      const { printOrders } = await import('./orders-reconcile');
+      return printOrders(localConfig(), Boolean(values.json), Boolean(values.all));
+    }
+    case 'reconcile': {
+      const { reconcileCommand } = await import('./orders-reconcile');
+      return reconcileCommand({
+        configPath,
+        since: values.since,
+        until: values.until,
+        type: values.type,
+        json: Boolean(values.json),
+        actor,
+        configArg: values.config ? ` --config ${values.config}` : '',
+      });
     }
     case 'users': {
       const { usersCommand } = await import('./users');
@@ -255,9 +281,14 @@ async function outboxCommand(
       return EXIT.ok;
     }
     case 'replay': {
+      if (args.length && values.since === undefined) {
+        const n = outbox.replayIds(args, actor);
+        out({ replayed: n }, `${n} delivered events will be sent again${n < args.length ? ` (${args.length - n} not found or not delivered)` : ''}`);
+        return n ? EXIT.ok : EXIT.notFound;
+      }
       const since = Date.parse(String(values.since ?? ''));
       const until = values.until ? Date.parse(String(values.until)) : Date.now();
-      if (Number.isNaN(since) || Number.isNaN(until)) return usage('replay --since TIME [--until TIME] (ISO 8601)');
+      if (Number.isNaN(since) || Number.isNaN(until)) return usage('replay --since TIME [--until TIME] (ISO 8601), or replay ID...');
       const n = outbox.replay(since, until, actor);
       out({ replayed: n }, `${n} delivered events will be sent again`);
       return EXIT.ok;

@@ -172,6 +172,28 @@ export const schedulesConfigSchema = z
   })
   .prefault({});
 
+/** The per-order sync view (docs/status-page.md). */
+export const ordersConfigSchema = z
+  .strictObject({
+    /** Read Odoo's side of the orders the outbox names this often (seconds) while Odoo answers; 0: never (the view shows what was last read). */
+    refreshSeconds: z.number().int().min(0).max(86_400).default(60),
+  })
+  .prefault({});
+
+/** Reconciliation against Odoo (docs/reconcile.md). */
+export const reconcileConfigSchema = z
+  .strictObject({
+    /** When the agent reconciles on its own (cron), or "off". Default daily at 05:40. */
+    schedule: z.union([z.literal('off'), cronExpr]).default('40 5 * * *'),
+    /** The scheduled run checks events delivered in this many hours before it (25: a day, and an hour of overlap). */
+    windowHours: z.number().min(1).max(744).default(25),
+    /** Requests per second at most for reconciliation; inside the agent it also waits for the sync worker's limit (sync.maxRequestsPerSecond), shared with delivery. */
+    maxRequestsPerSecond: z.number().min(0.1).max(1000).default(2),
+    /** Record ids per read (search_read). */
+    idsPerCall: z.number().int().min(10).max(2000).default(500),
+  })
+  .prefault({});
+
 /** Every registered adapter kind's source schema, picked by `type`; each kind reads its own fields from what it parsed. */
 function sourcesSchema(): z.ZodDefault<z.ZodArray<z.ZodType<SourceConfigBase>>> {
   const schemas = adapterKinds.map((k) => k.configSchema);
@@ -243,6 +265,8 @@ export function buildConfigSchema() {
       rules: buildRulesConfigSchema(ruleKinds).default([]),
       http: httpConfigSchema,
       schedules: schedulesConfigSchema,
+      orders: ordersConfigSchema,
+      reconcile: reconcileConfigSchema,
       /** Agent state (online/offline) published on MQTT as retained birth and last-will messages. */
       mqttOut: mqttOutSchema.optional(),
       /** Order release, Odoo -> plant (docs/order-release.md). */

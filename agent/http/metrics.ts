@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AgentView } from '../runtime/view';
 import { EVENT_STATES } from '../buffer/outbox';
 import type { CircuitState } from '../sync/circuit';
+import { ORDER_VERDICTS } from '../sync/order-view';
 
 /**
  * The agent's Prometheus metrics, in a registry of their own (never the
@@ -231,6 +232,52 @@ export function createMetrics(
       for (const s of agent.sources()) this.set({ source: s.name }, s.lastDataAt ? Date.parse(s.lastDataAt) / 1000 : 0);
     },
   });
+
+  if (agent.orders) {
+    const orders = agent.orders.bind(agent);
+    new Gauge({
+      name: 'edge_orders',
+      help: 'Open orders in the per-order sync view, by verdict (in-sync, pending, parked, differs, unknown).',
+      labelNames: ['verdict'],
+      registers,
+      collect(this: Gauge<'verdict'>) {
+        const v = orders();
+        for (const verdict of ORDER_VERDICTS) this.set({ verdict }, v.counts[verdict]);
+      },
+    });
+    new Gauge({
+      name: 'edge_orders_odoo_read_age_seconds',
+      help: "Age of the oldest read of Odoo's side among the orders in the view (-1: never read).",
+      registers,
+      collect(this: Gauge) {
+        const at = orders().odooReadAt;
+        this.set(at === null ? -1 : (Date.now() - at) / 1000);
+      },
+    });
+  }
+  if (agent.lastReconcile) {
+    const last = agent.lastReconcile.bind(agent);
+    new Gauge({
+      name: 'edge_reconcile_events',
+      help: 'The last reconciliation against Odoo: delivered events checked, by type and result (ok, missing, duplicated, differs, unverifiable).',
+      labelNames: ['type', 'result'],
+      registers,
+      collect(this: Gauge<'type' | 'result'>) {
+        this.reset();
+        for (const [type, c] of Object.entries(last()?.result.byType ?? {}))
+          for (const result of ['ok', 'missing', 'duplicated', 'differs', 'unverifiable'] as const) this.set({ type, result }, c[result]);
+      },
+    });
+    new Gauge({
+      name: 'edge_reconcile_last_run_timestamp_seconds',
+      help: 'When the last reconciliation against Odoo finished (Unix time; 0 = never).',
+      registers,
+      collect(this: Gauge) {
+        const run = last();
+        this.set(run ? run.finishedAt / 1000 : 0);
+      },
+    });
+  }
 
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 

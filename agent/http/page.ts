@@ -8,6 +8,9 @@ import { throughputChart } from './chart';
 import { clip, esc, formatAge, formatClock, formatCount, formatSpan } from './format';
 import type { Headline, Level } from './headline';
 import type { MinuteCounts } from './throughput';
+import { ordersSection, reconcileSection } from './page-orders';
+import type { OrderSyncView } from '../sync/order-view';
+import type { StoredRun } from '../sync/reconcile/job';
 
 /**
  * The status page, rendered on the server as one HTML document: inline CSS,
@@ -50,6 +53,10 @@ export interface PageModel {
   /** The latest events refused because their id was taken by an event with other content. */
   conflicts?: ConflictRecord[];
   audit: AuditEntry[];
+  /** The per-order sync view, when the agent makes one. */
+  orders?: OrderSyncView;
+  /** The latest reconciliation against Odoo. */
+  reconcile?: StoredRun;
   /** Nonce of this response's inline script and style (Content-Security-Policy). */
   nonce: string;
 }
@@ -80,6 +87,8 @@ export function renderStatusMain(m: PageModel): string {
     releaseSection(m.release, m.now) +
     flowsSection(m) +
     exceptionSection(m) +
+    ordersSection(m.orders, m.now) +
+    reconcileSection(m.reconcile, m.now) +
     invalidSection(m) +
     auditSection(m) +
     `</main>`

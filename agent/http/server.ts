@@ -183,6 +183,7 @@ class StatusSite {
       '/readyz': { GET: (c) => this.readyz(c) },
       '/metrics': { GET: (c) => this.metricsText(c) },
       '/api/status': { GET: (c) => this.apiStatus(c) },
+      '/api/orders': { GET: (c) => this.apiOrders(c) },
       '/': { GET: (c) => this.statusPage(c) },
       '/login': { GET: (c) => this.loginPage(c), POST: (c) => this.login(c) },
       '/logout': { POST: (c) => this.logout(c) },
@@ -292,6 +293,20 @@ class StatusSite {
     this.json(c.res, 200, statusJson(this.agent));
   }
 
+  private apiOrders(c: Ctx): void {
+    // `edge-agent orders` asks from the gateway itself, without a login.
+    if (!this.mayView(c) && !isLoopback(c.ip)) {
+      this.json(c.res, 401, { error: 'login required (http.view is login)' });
+      return;
+    }
+    const view = this.agent.orders?.();
+    if (!view) {
+      this.json(c.res, 404, { error: 'this agent makes no order view' });
+      return;
+    }
+    this.json(c.res, 200, view);
+  }
+
   private statusPage(c: Ctx): void {
     if (!this.mayView(c)) {
       this.redirect(c.res, '/login?next=/');
@@ -341,6 +356,8 @@ class StatusSite {
       invalid: a.outbox.listInvalid(5),
       conflicts: a.outbox.listConflicts(5),
       audit: a.outbox.listAudit(50),
+      orders: a.orders?.(),
+      reconcile: a.lastReconcile?.(),
       nonce: c.nonce,
     };
     this.send(c.res, 200, 'text/html; charset=utf-8', partial ? renderStatusMain(model) : renderStatusPage(model));

@@ -17,6 +17,9 @@ import { OrderRelease } from '../release/release';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
 import { SyncWorker, type RequestObservation } from '../sync/worker';
+import { OrderSync } from '../sync/order-sync';
+import { RateLimiter, takeAll } from '../sync/rate-limit';
+import { runReconcileJob, type StoredRun } from '../sync/reconcile/job';
 import { SourceSet } from './sources';
 import { StorageWatch } from './storage-watch';
 import type { AgentActions, AgentView } from './view';
@@ -38,6 +41,8 @@ export interface RunningAgent {
   readonly masterData: MasterDataCache;
   /** Order release, when configured. */
   readonly release: OrderRelease | undefined;
+  /** The per-order sync view (Odoo's side read every orders.refreshSeconds). */
+  readonly orderSync: OrderSync;
   readonly schedules: Schedules;
   readonly startedAt: number;
   /** Settles when the look at the outbox file's structure (in the background, from the start) is over; rejects with OutboxDamagedError on damage. */
@@ -70,6 +75,7 @@ class Agent implements RunningAgent {
   readonly outbox: SqliteOutbox;
   readonly pipeline: Pipeline;
   readonly masterData: MasterDataCache;
+  readonly orderSync: OrderSync;
   readonly startedAt = Date.now();
   readonly structureChecked: Promise<void>;
   readonly view: AgentView;
@@ -135,6 +141,17 @@ class Agent implements RunningAgent {
       stored: () => this.outbox.counts().unfinished + this.outbox.heldEvents,
       write: () => this.outbox.writeHealth(),
       log: this.part('storage'),
+    });
+    // Reading Odoo for the view waits for the sync worker's limit too, and for its own (2 requests a second).
+    const ordersLimit = new RateLimiter(2, 1);
+    this.orderSync = new OrderSync({
+      store: this.outbox.orderSync,
+      odoo: () => {
+        const link = this.link;
+        return link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined;
+      },
+      beforeRequest: () => takeAll([ordersLimit, ...(this.worker ? [this.worker.limiter] : [])]),
+      log: this.part('orders'),
     });
     this.view = this.makeView();
     this.actions = this.makeActions();
@@ -234,7 +251,13 @@ class Agent implements RunningAgent {
       await this.startRelease(next);
       changed.push('release');
     }
-    if (changed.includes('odoo') || changed.includes('release') || !same(prev.schedules, next.schedules)) {
+    if (
+      changed.includes('odoo') ||
+      changed.includes('release') ||
+      !same(prev.schedules, next.schedules) ||
+      !same(prev.reconcile, next.reconcile) ||
+      !same(prev.orders, next.orders)
+    ) {
       this.jobs?.stop();
       this.startJobs(next);
       changed.push('schedules');
@@ -336,6 +359,22 @@ class Agent implements RunningAgent {
       released: () => this.worker?.wake(),
       release: release && config.release ? { cron: config.release.resync, resync: () => release.read('full') } : undefined,
       odoo: link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined,
+      orders: this.orderSync,
+      reconcile: link
+        ? () => {
+            const until = Date.now();
+            return runReconcileJob({
+              store: this.outbox.orderSync,
+              client: link.client,
+              config: this.current,
+              since: until - this.current.reconcile.windowHours * 3_600_000,
+              until,
+              shared: [link.worker.limiter],
+              log: this.part('reconcile'),
+              by: 'schedule',
+            });
+          }
+        : undefined,
     });
   }
 
@@ -350,6 +389,8 @@ class Agent implements RunningAgent {
       storage: () => this.storage.status(),
       release: () => this.orderRelease?.status(),
       onRequest: (l) => this.listeners.push(l),
+      orders: () => this.orderSync.view(),
+      lastReconcile: () => this.outbox.orderSync.lastRun<StoredRun['result']>(),
     };
     // The configuration the agent runs with now (a reload replaces it).
     return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;

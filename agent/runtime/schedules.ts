@@ -9,7 +9,7 @@ import type { OdooClient } from '../odoo/types';
 import type { MasterDataCache } from '../sync/master-data';
 
 /** The fixed jobs, and one `flow:<name>` per configured batch or roll-up flow. */
-export type JobName = 'retention' | 'masterData' | 'reconciliation' | 'release' | `flow:${string}`;
+export type JobName = 'retention' | 'masterData' | 'reconciliation' | 'release' | 'reconcile' | `flow:${string}`;
 
 export interface Schedules {
   stop(): void;
@@ -27,6 +27,10 @@ export interface ScheduleDeps {
   masterData: MasterDataCache;
   /** The order release's full read of Odoo, when the release is configured. */
   release?: { cron: string; resync(): Promise<unknown> };
+  /** Reconciliation against Odoo over the configured window (reconcile.schedule; skipped while Odoo does not answer). */
+  reconcile?: () => Promise<unknown>;
+  /** The per-order sync view, refreshed every orders.refreshSeconds. */
+  orders?: { refresh(): Promise<unknown> };
   /** Called after a flow put events in the queue (wakes the sync worker). */
   released?: () => void;
   now?: () => number;
@@ -61,6 +65,18 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
   };
   for (const name of Object.keys(fixed) as Array<keyof typeof fixed>) jobs.set(name, { cron: config.schedules[name], run: fixed[name] });
   if (deps.release) jobs.set('release', { cron: deps.release.cron, run: () => deps.release!.resync() });
+  if (deps.odoo && deps.reconcile && config.reconcile.schedule !== 'off') {
+    const run = deps.reconcile;
+    const odoo = deps.odoo;
+    jobs.set('reconcile', {
+      cron: config.reconcile.schedule,
+      run: async () => {
+        if (odoo.connected()) return run();
+        deps.log.info('reconcile skipped: Odoo is not reachable now');
+        return undefined;
+      },
+    });
+  }
   for (const flow of config.schedules.flows) {
     jobs.set(`flow:${flow.name}`, { cron: flow.cron, run: async () => flushFlow(deps, flow.name) });
   }
@@ -88,8 +104,21 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
     };
     first = setTimeout(tryFirst, 500);
   }
+  // The per-order view: Odoo's side read every refreshSeconds (one refresh at a time; a failed read keeps the cache).
+  let ordersTimer: NodeJS.Timeout | undefined;
+  let ordersFirst: NodeJS.Timeout | undefined;
+  if (deps.orders && config.orders.refreshSeconds > 0) {
+    const orders = deps.orders;
+    const tick = () => orders.refresh().catch((err: unknown) => deps.log.warn({ err }, `orders view refresh failed: ${errorMessage(err)}`));
+    ordersTimer = setInterval(tick, config.orders.refreshSeconds * 1000);
+    ordersTimer.unref();
+    ordersFirst = setTimeout(tick, 1000);
+    ordersFirst.unref();
+  }
   return {
     stop: () => {
+      if (ordersTimer) clearInterval(ordersTimer);
+      if (ordersFirst) clearTimeout(ordersFirst);
       if (first) clearTimeout(first);
       for (const t of tasks.values()) void t.stop();
     },

@@ -4,6 +4,8 @@ import type { AgentConfig } from '../config/schema';
 import type { ReleaseStatus } from '../release/release';
 import type { AdapterHealth } from '../protocols/types';
 import type { RequestObservation, SyncStatus } from '../sync/worker';
+import type { OrderSyncView } from '../sync/order-view';
+import type { StoredRun } from '../sync/reconcile/job';
 import type { StorageStatus } from './storage-watch';
 
 export interface SourceStatus extends AdapterHealth {
@@ -45,6 +47,10 @@ export interface AgentView {
   release?(): ReleaseStatus | undefined;
   /** Every settled request to Odoo (metrics subscribe here). */
   onRequest(listener: (o: RequestObservation) => void): void;
+  /** The per-order sync view as last made (from the outbox and Odoo's side as last read). */
+  orders?(): OrderSyncView;
+  /** The latest reconciliation against Odoo, or undefined when none ran. */
+  lastReconcile?(): StoredRun | undefined;
 }
 
 /** What people may do to a running agent, each written to the audit log; the agent sends again at once where that applies. */

@@ -23,3 +23,19 @@ export class RateLimiter {
     return Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
   }
 }
+
+/**
+ * Wait until every limiter gives a token: a reader that shares the sync
+ * worker's limiter (and has its own, lower one) never makes Odoo see more
+ * requests than the worker's limit allows. Each wait is a timer, never a spin.
+ */
+export async function takeAll(limiters: readonly RateLimiter[], signal?: AbortSignal): Promise<void> {
+  for (const l of limiters) {
+    for (;;) {
+      signal?.throwIfAborted();
+      const wait = l.tryTake();
+      if (wait === 0) break;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

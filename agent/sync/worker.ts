@@ -78,7 +78,8 @@ export class SyncWorker {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly skippable: Set<string>;
-  private readonly limiter: RateLimiter;
+  /** Requests per second to Odoo; readers of Odoo in the same agent (orders view, reconciliation) wait for it too. */
+  readonly limiter: RateLimiter;
   private readonly idlePollMs: number;
   /** Types whose operation sends a key's consecutive events in one ordered call. */
   private readonly runs: RunPolicy | undefined;

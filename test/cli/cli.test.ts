@@ -132,7 +132,7 @@ describe('edge-agent CLI', () => {
     assert.equal(help.status, 0);
     assert.match(
       help.stdout,
-      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+4 not found\s+5 partly done.*\n\s+65 the outbox file is damaged\s+75 another agent owns the outbox.*78 config invalid\n\s+69 something needed does not answer/,
+      /Exit codes:\n\s+0 ok\s+1 failure\s+2 usage error\s+3 reconcile found records missing, duplicated or differing in Odoo\n\s+4 not found\s+5 partly done.*\n\s+65 the outbox file is damaged\s+75 another agent owns the outbox.*78 config invalid\n\s+69 something needed does not answer/,
     );
     assert.equal(run('frobnicate').code, 2);
   });

@@ -1396,6 +1396,11 @@ export function defineModels(db: Database): void {
     },
   });
 
+  function scrapOrderLink(env: Env, moId: number, productId: number): Record<string, number> {
+    const finished = env.db.all('stock.move').some((m) => m.production_id === moId && m.product_id === productId && !m.scrap_id);
+    return finished ? { production_id: moId } : { raw_material_production_id: moId };
+  }
+
   function doScrap(env: Env, ids: number[]): boolean {
     // Like Odoo: no check of the state, so validating a done scrap scraps again.
     for (const sid of ids) {
@@ -1411,6 +1416,8 @@ export function defineModels(db: Database): void {
         scrap_id: sid,
         scrapped: true,
         state: 'confirmed',
+        // Like Odoo's mrp: a scrap on an order joins its finished moves (the finished product) or its raw moves (anything else).
+        ...(typeof s.production_id === 'number' ? scrapOrderLink(env, s.production_id, s.product_id as number) : {}),
       });
       env.create('stock.move.line', { move_id: moveId, quantity: s.scrap_qty, lot_id: s.lot_id || false });
       moveDone(env, moveId);

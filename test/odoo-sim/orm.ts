@@ -310,6 +310,9 @@ export function localToUtc(local: string, tz: string): string {
 type DomainTerm = unknown;
 
 /** One call's environment: the user, the context, and the ORM operations. */
+/** Sets of long `in` lists, per list (a domain's list is one array for the whole search). */
+const IN_SETS = new WeakMap<unknown[], Set<unknown>>();
+
 export class Env {
   constructor(
     readonly db: Database,
@@ -673,7 +676,16 @@ export class Env {
     this.checkAccess(def);
     if (!Array.isArray(domain)) throw valueError(`Invalid domain ${JSON.stringify(domain)}`);
     const activeTest = this.context.active_test !== false && def.fields.active !== undefined && !mentions(domain, 'active');
-    let recs = this.db.all(model).filter((r) => (!activeTest || r.active !== false) && this.matches(model, r, domain));
+    // A domain that is a plain AND holding ['id', 'in', ids] looks at those records only (reads by id stay fast on large tables).
+    const byIds = !domain.some((t) => t === '|' || t === '!')
+      ? domain.find((t) => Array.isArray(t) && t[0] === 'id' && t[1] === 'in' && Array.isArray(t[2]))
+      : undefined;
+    const candidates = byIds
+      ? [...new Set((byIds as [string, string, unknown[]])[2])]
+          .map((id) => (typeof id === 'number' ? this.db.get(model, id) : undefined))
+          .filter((r): r is Rec => r !== undefined)
+      : this.db.all(model);
+    let recs = candidates.filter((r) => (!activeTest || r.active !== false) && this.matches(model, r, domain));
     recs = this.sort(model, recs, opts.order || def.order || 'id');
     const offset = opts.offset ?? 0;
     const limit = opts.limit === false || opts.limit === null || opts.limit === undefined ? undefined : opts.limit;
@@ -800,6 +812,12 @@ export class Env {
       case 'child_of':
       case 'parent_of': {
         const list = Array.isArray(right) ? right : [right];
+        // Long lists of plain values: one Set per list (a search over many records asks the same list each time).
+        if (!relational && list.length > 16 && list.every((r) => typeof r === 'number' || (typeof r === 'string' && r !== ''))) {
+          let set = IN_SETS.get(list);
+          if (!set) IN_SETS.set(list, (set = new Set(list)));
+          return flat.some((v) => set.has(v));
+        }
         return flat.some((v) => list.some((r) => eq(v, r)));
       }
       case 'not in': {
