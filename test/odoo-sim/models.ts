@@ -390,8 +390,15 @@ function markDone(env: Env, moId: number): unknown {
   if (num(mo.qty_producing) === 0) {
     const tracked = product.tracking !== 'none';
     if (tracked && productionLots(env, mo).length === 0) {
-      if (product.tracking === 'serial' && num(mo.product_qty) !== 1) {
+      if (product.tracking === 'serial' && num(mo.product_qty) !== 1 && env.version >= 18) {
         return { ...wizard('stock.assign.serial', 'Assign Serial Numbers', { default_production_id: moId }) };
+      }
+      if (product.tracking === 'serial' && env.version < 18) {
+        // Odoo 17's _set_quantities: one serial of its own, 1 produced; with skip_backorder the order closes short.
+        const serial = env.create('stock.lot', { name: String(env.db.nextSequence('stock.lot.serial')).padStart(7, '0'), product_id: product.id });
+        env.write('mrp.production', [moId], { lot_producing_id: serial, qty_producing: 1 });
+        applyQtyProducing(env, moId);
+        return markDone(env, moId);
       }
       // action_generate_serial(): makes a lot and returns None, so button_mark_done returns None too.
       const lotId = env.create('stock.lot', { name: String(env.db.nextSequence('stock.lot.serial')).padStart(7, '0'), product_id: product.id });

@@ -42,7 +42,12 @@ export function workorderStarted(opts: OperationOptions = {}): Operation<EventOf
     async execute(event, ctx): Promise<OperationOutcome> {
       const { mo, wo } = await resolveWorkorder(event, ctx, opts);
       const odooIds = { 'mrp.workorder': wo.id, 'mrp.production': mo.id };
-      if (wo.state === 'progress' || wo.state === 'done') return { odooIds, alreadyApplied: true };
+      if (wo.state === 'done') return { odooIds, alreadyApplied: true };
+      if (wo.state === 'progress') {
+        // Already started: make sure the plant's (earlier) start time is there, in case an attempt stopped after the button.
+        await stampStart(ctx, wo.id, mo.id, event.occurredAt);
+        return { odooIds, alreadyApplied: true };
+      }
       if (wo.state === 'cancel') throw new OperationError('WORKORDER_CLOSED', `cannot start work order "${wo.name}" of ${mo.name}: it is cancelled in Odoo`);
       try {
         await ctx.odoo.call('mrp.workorder', 'button_start', { ids: [wo.id] });
@@ -75,13 +80,23 @@ export function workorderStarted(opts: OperationOptions = {}): Operation<EventOf
       if (after.state !== 'progress' && after.state !== 'done') {
         throw new OperationError('NOT_STARTED', `button_start returned but work order "${wo.name}" of ${mo.name} is still ${after.state}`);
       }
-      const at = odooDatetime(event.occurredAt);
-      await startTimeLogs(ctx, wo.id, event.occurredAt);
-      if (after.date_start !== at) await stampWorkorder(ctx, wo.id, { date_start: at });
-      // The order started when its first work order did (button_start stamped "now" on it).
-      const order = await readOne<{ date_start: string | false }>(ctx, 'mrp.production', mo.id, ['date_start'], `manufacturing order ${mo.name}`);
-      if (typeof order.date_start === 'string' && order.date_start > at) await stampProduction(ctx, mo.id, { date_start: at });
+      await stampStart(ctx, wo.id, mo.id, event.occurredAt);
       return { odooIds };
     },
   };
+}
+
+/**
+ * The plant's start time where button_start put the server's: the open time
+ * log, the work order's date_start and the order's, each only moved earlier
+ * (a replay writes nothing; an earlier start from elsewhere is kept).
+ */
+async function stampStart(ctx: OperationContext, workorderId: number, productionId: number, occurredAt: string): Promise<void> {
+  const at = odooDatetime(occurredAt);
+  await startTimeLogs(ctx, workorderId, occurredAt);
+  const wo = await readOne<{ date_start: string | false }>(ctx, 'mrp.workorder', workorderId, ['date_start'], `work order ${workorderId}`);
+  if (typeof wo.date_start !== 'string' || wo.date_start > at) await stampWorkorder(ctx, workorderId, { date_start: at });
+  // The order started when its first work order did (button_start stamped "now" on it).
+  const order = await readOne<{ date_start: string | false }>(ctx, 'mrp.production', productionId, ['date_start'], `manufacturing order ${productionId}`);
+  if (typeof order.date_start === 'string' && order.date_start > at) await stampProduction(ctx, productionId, { date_start: at });
 }
