@@ -88,6 +88,12 @@ export const syncConfigSchema = z
         linkProbeIntervalMs: z.number().int().min(100).max(10_000).default(1000),
       })
       .prefault({}),
+    /**
+     * A work-order start that Odoo refuses because the work center is blocked (an open downtime, whose
+     * end may still be on its way on the work center's key after an outage) is retried with backoff for
+     * this long from its first refusal, then parked.
+     */
+    blockedStartWaitMs: z.number().int().min(0).max(86_400_000).default(600_000),
     /** Event types whose parked head does not block later events of its key (telemetry-like types). All others block. */
     skippableTypes: z.array(eventType).default(['maintenance.requested', 'quality.recorded']),
     /** Generic mappings: an event type written into any model's fields through a keyed load(). */

@@ -96,6 +96,12 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 
 /** Messages that mean a concurrency conflict whatever exception carries them. */
 const CONCURRENCY_MESSAGE = /could not serialize access|deadlock detected|could not obtain lock|concurrent update/i;
+/**
+ * UserErrors that are really a missing right: Odoo 17 refuses an inventory
+ * adjustment to anyone outside Inventory / Administrator with a UserError,
+ * not an AccessError. Classified as the AccessError would be (ODOO_ACCESS).
+ */
+const RIGHTS_MESSAGE = /Only a stock manager can validate an inventory adjustment/i;
 /** A database that does not exist (wrong `database:` in config): nothing will work until it is fixed. */
 const NO_DATABASE_MESSAGE = /database "[^"]*" does not exist/i;
 
@@ -126,6 +132,7 @@ function byName(f: OdooFailure): Classification | undefined {
     if (NO_DATABASE_MESSAGE.test(f.message)) return { action: 'stop', code: 'ODOO_NO_DATABASE' };
     return { action: 'retry', code: 'ODOO_DATABASE_UNAVAILABLE' };
   }
+  if (RIGHTS_MESSAGE.test(f.message)) return { action: 'park', code: 'ODOO_ACCESS' };
   const park = PARK_NAMES[short];
   if (park) return { action: 'park', code: park };
   return undefined;

@@ -217,6 +217,13 @@ class HttpOdooClient implements OdooClient {
       args = [valsList];
       kw = rest;
     }
+    // write()'s argument is `vals` in BaseModel but `values` in many overrides
+    // (mrp.workorder, mail.thread on 17/18): only its position is the same.
+    if (method === 'write' && ids !== undefined && 'vals' in kw) {
+      const { vals, ...rest } = kw;
+      args = [ids, vals];
+      kw = rest;
+    }
     return this.jsonRpc('object', 'execute_kw', [this.cfg.database, this.uid ?? 0, this.cfg.apiKey, model, method, args, kw]);
   }
 

@@ -295,7 +295,7 @@ class Agent implements RunningAgent {
     const worker = new SyncWorker({
       outbox: this.outbox,
       client,
-      operations: createOperationRegistry({ genericMappings: config.sync.mappings }),
+      operations: createOperationRegistry({ genericMappings: config.sync.mappings, blockedStartWaitMs: config.sync.blockedStartWaitMs }),
       config: config.sync,
       xmlidModule: `edge_${config.plant.id}`,
       log: this.part('sync'),

@@ -1,6 +1,6 @@
 import type { Outbox, OutboxRecord, RunPolicy, Settlement } from '../buffer/outbox';
 import type { Logger } from '../log';
-import type { OdooClient, OdooServerInfo } from '../odoo/types';
+import { OdooError, type OdooClient, type OdooServerInfo } from '../odoo/types';
 import type { BackoffPolicy } from '../retry';
 import { Circuit, type CircuitOptions, type CircuitState } from './circuit';
 import type { OperationContext, OperationRegistry } from './operations/types';
@@ -335,7 +335,13 @@ export class SyncWorker {
       const opened = this.circuit.unreachable(now, reasonOf(o.down));
       this.releaseReady();
       if (opened) this.log.warn({ reason: reasonOf(o.down) }, 'Odoo unreachable: circuit open, sending paused, probing');
-    } else if (o.result === 'retry' && o.failed === results.length && this.circuit.transientFailure(now, reasonOf(o.error!))) {
+    } else if (
+      // Only Odoo's own failing answers speak about the link; an operation's retry (a state in Odoo, such as a blocked work center) does not.
+      o.result === 'retry' &&
+      o.failed === results.length &&
+      o.error instanceof OdooError &&
+      this.circuit.transientFailure(now, reasonOf(o.error))
+    ) {
       this.releaseReady();
       this.log.warn({ reason: reasonOf(o.error!) }, 'Odoo unreachable: circuit open, sending paused, probing');
     }

@@ -115,7 +115,7 @@ function moveDone(env: Env, moveId: number): void {
     const qty = num(line.quantity);
     quantAdd(env, productId, line.location_id as number, lotId, -qty);
     quantAdd(env, productId, line.location_dest_id as number, lotId, qty);
-    env.set('stock.move.line', line.id, { state: 'done', picked: true });
+    env.set('stock.move.line', line.id, { state: 'done', picked: true, date: env.now() });
   }
   env.set('stock.move', moveId, { state: 'done', picked: true, date: env.now() });
 }
@@ -241,7 +241,7 @@ function createProductionMoves(env: Env, moId: number): void {
     const factor = qty / (num(bom.product_qty) || 1);
     for (const line of env.db.all('mrp.bom.line').filter((l) => l.bom_id === bom.id)) {
       const demand = round(num(line.product_qty) * factor);
-      createMove(env, {
+      const moveId = createMove(env, {
         name: mo.name,
         product_id: line.product_id,
         product_uom_qty: demand,
@@ -251,6 +251,7 @@ function createProductionMoves(env: Env, moId: number): void {
         state: 'confirmed',
         unit_factor: qty ? demand / qty : 0,
       });
+      reserveMove(env, moveId);
     }
   }
   createMove(env, {
@@ -263,6 +264,29 @@ function createProductionMoves(env: Env, moId: number): void {
     state: 'confirmed',
     unit_factor: 1,
   });
+}
+
+/**
+ * stock.move._action_assign, reduced: reserve what the source location holds,
+ * lot by lot (oldest quant first), as unpicked move lines; the move's
+ * quantity is what got reserved.
+ */
+function reserveMove(env: Env, moveId: number): void {
+  const move = env.browse('stock.move', moveId);
+  let rest = num(move.product_uom_qty);
+  let reserved = 0;
+  const quants = env.db
+    .all('stock.quant')
+    .filter((q) => q.product_id === move.product_id && q.location_id === move.location_id && num(q.quantity) > 0)
+    .sort((a, b) => a.id - b.id);
+  for (const q of quants) {
+    if (rest <= 1e-9) break;
+    const take = round(Math.min(rest, num(q.quantity)));
+    env.create('stock.move.line', { move_id: moveId, quantity: take, lot_id: q.lot_id || false, picked: false });
+    rest = round(rest - take);
+    reserved = round(reserved + take);
+  }
+  if (reserved > 0) env.set('stock.move', moveId, { quantity: reserved, state: rest > 1e-9 ? 'partially_available' : 'assigned' });
 }
 
 function productionLocation(env: Env): number {
@@ -366,8 +390,15 @@ function markDone(env: Env, moId: number): unknown {
   if (num(mo.qty_producing) === 0) {
     const tracked = product.tracking !== 'none';
     if (tracked && productionLots(env, mo).length === 0) {
-      if (product.tracking === 'serial' && num(mo.product_qty) !== 1) {
+      if (product.tracking === 'serial' && num(mo.product_qty) !== 1 && env.version >= 18) {
         return { ...wizard('stock.assign.serial', 'Assign Serial Numbers', { default_production_id: moId }) };
+      }
+      if (product.tracking === 'serial' && env.version < 18) {
+        // Odoo 17's _set_quantities: one serial of its own, 1 produced; with skip_backorder the order closes short.
+        const serial = env.create('stock.lot', { name: String(env.db.nextSequence('stock.lot.serial')).padStart(7, '0'), product_id: product.id });
+        env.write('mrp.production', [moId], { lot_producing_id: serial, qty_producing: 1 });
+        applyQtyProducing(env, moId);
+        return markDone(env, moId);
       }
       // action_generate_serial(): makes a lot and returns None, so button_mark_done returns None too.
       const lotId = env.create('stock.lot', { name: String(env.db.nextSequence('stock.lot.serial')).padStart(7, '0'), product_id: product.id });
@@ -441,6 +472,17 @@ function markDone(env: Env, moId: number): unknown {
   }
   return true;
 }
+
+/** write(self, values): the 17/18 signature of mrp.workorder's and mail.thread's write. */
+const valuesWrite: MethodDef = {
+  api: 'records',
+  params: ['values'],
+  required: 1,
+  run: (env, ids, kw) => {
+    env.write(String(env.context.__model), ids, (kw.values ?? {}) as Record<string, unknown>);
+    return true;
+  },
+};
 
 function stripInternal(ctx: Record<string, unknown>): Record<string, unknown> {
   const { __model: _m, ...rest } = ctx;
@@ -1097,6 +1139,17 @@ export function defineModels(db: Database): void {
       date: datetime('Date Scheduled', { default: (env: Env) => env.now() }),
     },
     afterWrite: (env, ids, vals, created) => {
+      if ('date' in vals && !created && env.version >= 19) {
+        // A done move's date is its lines' date too (stock.move.write, 19 only).
+        for (const mid of ids) {
+          if (env.browse('stock.move', mid).state !== 'done') continue;
+          for (const l of movesLines(env, mid)) env.set('stock.move.line', l.id, { date: vals.date });
+        }
+      }
+      if ('picked' in vals && !created) {
+        // stock.move._inverse_picked: every line of the move takes the move's value, on every write of it.
+        for (const mid of ids) for (const l of movesLines(env, mid)) if (l.state !== 'done') env.set('stock.move.line', l.id, { picked: !!vals.picked });
+      }
       if (!('quantity' in vals)) return;
       for (const mid of ids) {
         const move = env.browse('stock.move', mid);
@@ -1149,6 +1202,9 @@ export function defineModels(db: Database): void {
       location_dest_id: m2o('stock.location', 'To', { required: true }),
       picked: bool('Picked', { default: false }),
       state: sel(moveStates, 'Status', { default: 'draft' }),
+      date: datetime('Date', { default: (env: Env) => env.now() }),
+      quantity_product_uom: computed('float', 'Quantity in Product UoM', (_env, r) => num(r.quantity)),
+      is_inventory: computed('boolean', 'Inventory', (env, r) => !!(typeof r.move_id === 'number' && env.get('stock.move', r.move_id)?.is_inventory)),
       picking_id: computed(
         'many2one',
         'Transfer',
@@ -1175,6 +1231,21 @@ export function defineModels(db: Database): void {
         vals.state ??= move.state;
       }
     },
+    beforeUnlink: (env, ids) => {
+      const moves = new Set<number>();
+      for (const lid of ids) {
+        const line = env.browse('stock.move.line', lid);
+        if (line.state === 'done' || line.state === 'cancel') {
+          throw userError('Deleting product moves after the transfer is done?\n\nTry changing the “done” quantity to 0 instead.');
+        }
+        if (typeof line.move_id === 'number') moves.add(line.move_id);
+      }
+      // The move's quantity is the sum of the lines that stay.
+      for (const mid of moves) {
+        const rest = movesLines(env, mid).filter((l) => !ids.includes(l.id));
+        env.set('stock.move', mid, { quantity: round(rest.reduce((sum, l) => sum + num(l.quantity), 0)) });
+      }
+    },
     afterWrite: (env, ids) => {
       const moves = new Set<number>();
       for (const lid of ids) {
@@ -1190,9 +1261,10 @@ export function defineModels(db: Database): void {
       for (const mid of moves) {
         const lines = movesLines(env, mid);
         const total = round(lines.reduce((s, l) => s + num(l.quantity), 0));
-        // A move is picked once all its lines are (stock.move._compute_picked).
+        // A move is picked once any of its lines is (stock.move._compute_picked; 18 and 19 unpick it when none is).
         const vals: Record<string, unknown> = { quantity: total };
-        if (lines.length > 0 && lines.every((l) => l.picked)) vals.picked = true;
+        if (lines.some((l) => l.picked)) vals.picked = true;
+        else if (lines.length > 0 && env.version >= 18) vals.picked = false;
         env.set('stock.move', mid, vals);
       }
     },
@@ -1393,6 +1465,7 @@ export function defineModels(db: Database): void {
         return doScrap(env, [sid]);
       }),
       do_scrap: recordMethod((env, ids) => doScrap(env, ids)),
+      ...(v < 19 ? { write: valuesWrite } : {}),
     },
   });
 
@@ -1562,7 +1635,14 @@ export function defineModels(db: Database): void {
           );
         }
         const mo = env.browse('mrp.production', wo.production_id as number);
-        if (num(wo.qty_producing) === 0) env.set('mrp.workorder', wid, { qty_producing: round(num(mo.product_qty) - num(wo.qty_produced)) });
+        if (num(wo.qty_producing) === 0 && num(mo.qty_producing) === 0) {
+          // wo.qty_producing = wo.qty_remaining, whose inverse sets the order's produced quantity
+          // and runs _set_qty_producing(False): reserved component lines become used (picked).
+          const remaining = round(num(mo.product_qty) - num(wo.qty_produced));
+          env.set('mrp.workorder', wid, { qty_producing: remaining });
+          env.set('mrp.production', mo.id, { qty_producing: remaining });
+          applyQtyProducing(env, mo.id);
+        }
         const now = env.now();
         env.create('mrp.workcenter.productivity', {
           workorder_id: wid,
@@ -1597,6 +1677,8 @@ export function defineModels(db: Database): void {
     }),
   };
   if (v < 19) {
+    // 17/18 name write()'s argument `values` here (mrp.workorder, and mail.thread for stock.scrap): passed by name as `vals` it is a TypeError.
+    woMethods.write = valuesWrite;
     woMethods.button_done = recordMethod((env, ids) => {
       for (const wid of ids) {
         const wo = env.browse('mrp.workorder', wid);

@@ -1289,6 +1289,19 @@ function genericMethods(version: number): Record<string, MethodDef> {
         return true;
       },
     },
+    // Any user may call it: Odoo reads ir.model.data as superuser (models.py _get_external_ids).
+    get_external_id: {
+      api: 'records',
+      run: (env, ids) => {
+        const model = currentModel(env);
+        const out: Record<string, string> = {};
+        for (const rid of ids) {
+          const row = env.db.all('ir.model.data').find((d) => d.model === model && d.res_id === rid);
+          out[String(rid)] = row ? `${String(row.module)}.${String(row.name)}` : '';
+        }
+        return out;
+      },
+    },
     exists: {
       api: 'records',
       run: (env, ids) => ids.filter((id) => env.get(currentModel(env), id)),

@@ -110,6 +110,13 @@ const table: Array<[string, OdooFailure, ErrorAction, string]> = [
   ['RPC MissingError', { status: 200, name: 'odoo.exceptions.MissingError', message: 'Record does not exist or has been deleted.' }, 'park', 'ODOO_MISSING'],
   ['RPC ValueError', { status: 200, name: 'builtins.ValueError', message: "Invalid field 'foo' on model 'mrp.production'" }, 'park', 'ODOO_BAD_REQUEST'],
   ['RPC AccessError', { status: 200, name: 'odoo.exceptions.AccessError', message: "You are not allowed to access 'Module'" }, 'park', 'ODOO_ACCESS'],
+  // Odoo 17 refuses an inventory count to a stock user with a UserError: a missing right all the same.
+  [
+    'defect: Odoo 17 needs Stock Administrator for inventory counts (UserError)',
+    { status: 200, name: 'odoo.exceptions.UserError', message: 'Only a stock manager can validate an inventory adjustment.' },
+    'park',
+    'ODOO_ACCESS',
+  ],
   ['RPC IndexError (create by name)', { status: 200, name: 'builtins.IndexError', message: 'list index out of range' }, 'park', 'ODOO_BAD_REQUEST'],
   ['RPC unknown exception', { status: 200, name: 'builtins.RuntimeError', message: 'boom' }, 'park', 'ODOO_SERVER_ERROR'],
   ['RPC AccessDenied', { status: 200, name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' }, 'stop', 'ODOO_AUTH'],

@@ -181,6 +181,17 @@ describe('calls', () => {
         }
       });
 
+      it('write reaches models whose write() names its argument `values` (17/18 mrp.workorder, mail.thread)', async () => {
+        const client = createOdooClient(simConfig(sim), silentLogger);
+        try {
+          const wo = sim.state.records('mrp.workorder', [])[0]!;
+          await client.call('mrp.workorder', 'write', { ids: [wo.id], kwargs: { vals: { date_start: '2025-01-15 08:00:00' } } });
+          assert.equal(sim.state.get('mrp.workorder', wo.id)?.date_start, '2025-01-15 08:00:00');
+        } finally {
+          await client.close();
+        }
+      });
+
       it('sends tz UTC by default, so load() keeps naive times as UTC', async () => {
         const client = createOdooClient(simConfig(sim), silentLogger);
         try {

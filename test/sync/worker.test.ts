@@ -7,7 +7,7 @@ import pino from 'pino';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import type { CanonicalEvent, EventType } from '../../agent/model/event';
 import { OdooError, type OdooClient } from '../../agent/odoo/types';
-import type { Operation, OperationOutcome } from '../../agent/sync/operations/types';
+import { OperationError, type Operation, type OperationOutcome } from '../../agent/sync/operations/types';
 import { SyncWorker, type SyncWorkerConfig } from '../../agent/sync/worker';
 import { makeEvent, makeProduction } from '../helpers/events';
 import { testSyncConfig } from '../helpers/sync';
@@ -284,6 +284,35 @@ describe('sync worker', () => {
     await until(() => outbox.counts().done === 2);
     assert.equal(w.status().circuit, 'closed');
     assert.equal(outbox.get(outbox.list({ sequenceKey: 'MO-9' })[0]!.id)!.attempts, 4);
+    await w.stop();
+    await outbox.close();
+  });
+
+  it("an operation's own retry (a work center blocked in Odoo) does not open the circuit", async () => {
+    const outbox = new SqliteOutbox({ path: join(dir, `w${++n}.db`) });
+    const link = { down: false, probes: 0 };
+    let attempts = 0;
+    const op = recordingOp('workorder.started', async () => {
+      attempts++;
+      if (attempts <= 6) throw new OperationError('WORKCENTER_BLOCKED', 'work center blocked by an open downtime', 'retry');
+      return { odooIds: {} };
+    });
+    const w = new SyncWorker({
+      outbox,
+      client: fakeClient(link),
+      operations: new Map([[op.type, op]]),
+      config: config({ concurrency: 1 }),
+      xmlidModule: 'edge_t',
+      log,
+    });
+    w.start();
+    await until(() => w.status().circuit === 'closed');
+    const probes = link.probes;
+    await outbox.enqueue([{ ...makeEvent({ sequenceKey: 'WH/MO/7' }), type: 'workorder.started', payload: { production: 'WH/MO/7' } } as CanonicalEvent]);
+    w.wake();
+    await until(() => outbox.counts().done === 1);
+    assert.equal(attempts, 7);
+    assert.equal(link.probes, probes, 'the circuit never opened: no probe');
     await w.stop();
     await outbox.close();
   });

@@ -168,7 +168,7 @@ function rightFindings(needs: NeedAt[], mappings: MappingUse[], facts: OdooFacts
     missing.set(place, entry);
   }
   for (const e of missing.values()) {
-    const rights = ['read', 'create', 'write'].filter((r) => e.rights.has(r));
+    const rights = ['read', 'create', 'write', 'unlink'].filter((r) => e.rights.has(r));
     out.push({
       severity: e.certain ? 'error' : 'warning',
       path: e.path,

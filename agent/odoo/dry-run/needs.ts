@@ -8,7 +8,7 @@ import type { EventVariant, ReferenceKind } from './references';
  * by a test that compares these models with each operation's `models()`.
  */
 
-export type Right = 'read' | 'create' | 'write';
+export type Right = 'read' | 'create' | 'write' | 'unlink';
 
 export interface ModelNeed {
   model: string;
@@ -37,6 +37,9 @@ const R: Right[] = ['read'];
 const RW: Right[] = ['read', 'write'];
 const RC: Right[] = ['read', 'create'];
 const RCW: Right[] = ['read', 'create', 'write'];
+/** Consumption replaces Odoo's own component lines with the plant's: it deletes lines. */
+const RCWU: Right[] = ['read', 'create', 'write', 'unlink'];
+const RWU: Right[] = ['read', 'write', 'unlink'];
 
 const m = (model: string, rights: readonly Right[]): ModelNeed => ({ model, rights });
 
@@ -56,14 +59,14 @@ export function needsOf(type: EventType, variant: EventVariant | undefined, majo
         groups: [],
       };
     case 'production.completed':
-      return { app: 'mrp', models: [m('mrp.production', RW), m('stock.move', RW), m('stock.move.line', RW)], groups: [] };
+      return { app: 'mrp', models: [m('mrp.production', RW), m('stock.move', RW), m('stock.move.line', RWU), m('product.product', R)], groups: [] };
     case 'material.consumed':
       return {
         app: 'mrp',
         models: [
           m('mrp.production', R),
           m('stock.move', RW),
-          m('stock.move.line', RC),
+          m('stock.move.line', RCWU),
           m('stock.lot', R),
           m('stock.picking.type', R),
           m('product.product', R),
@@ -76,7 +79,7 @@ export function needsOf(type: EventType, variant: EventVariant | undefined, majo
       if (variant === 'count') {
         return {
           app: 'stock',
-          models: [m('stock.quant', RCW), m('stock.move', R), m('stock.location', R), m('product.product', R), m('stock.lot', R)],
+          models: [m('stock.quant', RCW), m('stock.move', RW), m('stock.move.line', R), m('stock.location', R), m('product.product', R), m('stock.lot', R)],
           groups: major < 18 ? [STOCK_MANAGER_17] : [],
         };
       }
@@ -98,7 +101,7 @@ export function needsOf(type: EventType, variant: EventVariant | undefined, majo
     case 'scrap.reported':
       return {
         app: 'stock',
-        models: [m('stock.scrap', RCW), m('product.product', R), m('stock.lot', R), m('stock.location', R), m('uom.uom', R)],
+        models: [m('stock.scrap', RCW), m('stock.move', RW), m('product.product', R), m('stock.lot', R), m('stock.location', R), m('uom.uom', R)],
         groups: [],
       };
     case 'downtime.started':
@@ -115,7 +118,11 @@ export function needsOf(type: EventType, variant: EventVariant | undefined, majo
       return { app: 'maintenance', models: [m('maintenance.request', ['create']), m('maintenance.equipment', R)], groups: [] };
     case 'workorder.started':
     case 'workorder.finished':
-      return { app: 'mrp', models: [m('mrp.workorder', RW), m('mrp.production', R), m('mrp.workcenter', R)], groups: [] };
+      return {
+        app: 'mrp',
+        models: [m('mrp.workorder', RW), m('mrp.workcenter.productivity', RW), m('mrp.production', RW), m('mrp.workcenter', R)],
+        groups: [],
+      };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { EventOf } from '../../model/event';
 import { lookupsFor, type OdooLookups, type ProductInfo } from './lookup';
 import { describeAction, externalId, keyedLoad, loadNumber, m2oId, odooDatetime, readOne, searchRead, writeValues } from './odoo-calls';
+import { dateMoves, stampDone } from './plant-time';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
 type Moved = EventOf<'inventory.moved'>;
@@ -73,6 +74,13 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
   );
   if (done[0]) return { odooIds: { 'stock.move': done[0].id }, alreadyApplied: true };
 
+  // The count is a fact about the stock at occurredAt: what Odoo moved in or out since still counts.
+  const since = await movedSince(ctx, product.id, locationId, lotId, event.occurredAt);
+  if (since.superseded) {
+    ctx.log.info({ event: event.id, product: p.product, location: where }, 'count not applied: a later count of the same stock is already in Odoo');
+    return { odooIds: {}, alreadyApplied: true };
+  }
+  const quantity = Number((p.quantity + since.net).toPrecision(15));
   const inventory = { inventory_mode: true };
   const quants = await searchRead<{ id: number; package_id: unknown; owner_id: unknown }>(
     ctx,
@@ -87,19 +95,75 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
   );
   let quantId = quants.find((q) => m2oId(q.package_id) === undefined && m2oId(q.owner_id) === undefined)?.id;
   if (quantId === undefined) {
-    const vals: Record<string, unknown> = { product_id: product.id, location_id: locationId, inventory_quantity: p.quantity };
+    const vals: Record<string, unknown> = { product_id: product.id, location_id: locationId, inventory_quantity: quantity };
     if (lotId !== undefined) vals.lot_id = lotId;
     const created = await ctx.odoo.call<number | number[]>('stock.quant', 'create', { kwargs: { vals_list: [vals] }, context: inventory });
     quantId = Array.isArray(created) ? created[0] : created;
     if (typeof quantId !== 'number') throw new OperationError('NOT_CREATED', `Odoo did not create a stock quant for "${p.product}"`);
   } else {
-    await ctx.odoo.call('stock.quant', 'write', { ids: [quantId], kwargs: { vals: { inventory_quantity: p.quantity } }, context: inventory });
+    await ctx.odoo.call('stock.quant', 'write', { ids: [quantId], kwargs: { vals: { inventory_quantity: quantity } }, context: inventory });
   }
   const kwargs: Record<string, unknown> = ctx.server.major >= 19 ? { date: odooDatetime(event.occurredAt) } : {};
   const result = await ctx.odoo.call('stock.quant', 'action_apply_inventory', { ids: [quantId], kwargs, context: { ...inventory, inventory_name: name } });
   const wizard = describeAction(result);
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (count of "${p.product}" at ${where})`);
+  if (ctx.server.major < 19) {
+    // 17/18 date the adjustment at the server's now: it happened at the count.
+    const moves = await searchRead<{ id: number }>(
+      ctx,
+      'stock.move',
+      [
+        ['product_id', '=', product.id],
+        ['is_inventory', '=', true],
+        ['state', '=', 'done'],
+        [nameField, 'like', `[${event.id}]`],
+      ],
+      ['id'],
+    );
+    await dateMoves(
+      ctx,
+      moves.map((m) => m.id),
+      odooDatetime(event.occurredAt),
+    );
+  }
   return { odooIds: { 'stock.quant': quantId } };
+}
+
+/**
+ * What Odoo moved in and out of this stock (product, location, lot) after
+ * `at`, from its done move lines: the net quantity, and whether a later
+ * inventory count is among them (then this older count is superseded).
+ */
+export async function movedSince(
+  ctx: OperationContext,
+  productId: number,
+  locationId: number,
+  lotId: number | undefined,
+  at: string,
+): Promise<{ net: number; superseded: boolean }> {
+  const lines = await searchRead<{ quantity_product_uom: number; location_id: unknown; location_dest_id: unknown; is_inventory: boolean }>(
+    ctx,
+    'stock.move.line',
+    [
+      ['product_id', '=', productId],
+      ['lot_id', '=', lotId ?? false],
+      ['state', '=', 'done'],
+      ['date', '>', odooDatetime(at)],
+      '|',
+      ['location_id', '=', locationId],
+      ['location_dest_id', '=', locationId],
+    ],
+    ['quantity_product_uom', 'location_id', 'location_dest_id', 'is_inventory'],
+  );
+  let net = 0;
+  for (const l of lines) {
+    const into = m2oId(l.location_dest_id) === locationId;
+    const outOf = m2oId(l.location_id) === locationId;
+    if (into === outOf) continue;
+    if (l.is_inventory) return { net: 0, superseded: true };
+    net += into ? Number(l.quantity_product_uom) : -Number(l.quantity_product_uom);
+  }
+  return { net, superseded: false };
 }
 
 interface PickingRow {
@@ -191,7 +255,10 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
     context: { skip_backorder: true, skip_immediate: true, skip_sms: true },
   });
   picking = await readOne<PickingRow>(ctx, 'stock.picking', pickingId!, ['id', 'state', 'move_ids'], 'transfer');
-  if (picking.state === 'done') return { odooIds };
+  if (picking.state === 'done') {
+    await stampDone(ctx, 'stock.picking', pickingId!, picking.move_ids, event.occurredAt);
+    return { odooIds };
+  }
   const wizard = describeAction(result);
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (transfer of "${p.product}")`);
   throw new OperationError('NOT_DONE', `button_validate returned but the transfer of "${p.product}" is still ${picking.state}`);

@@ -1,17 +1,25 @@
 import type { EventOf } from '../../model/event';
 import { lookupsFor } from './lookup';
-import { externalId, keyedLoad } from './odoo-calls';
+import { externalId, keyedLoad, odooDatetime } from './odoo-calls';
 import { KeyOrderGuard, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
 type Requested = EventOf<'maintenance.requested'>;
 
 const MODEL = 'maintenance.request';
-const FIELDS = ['id', 'name', 'equipment_id/.id', 'maintenance_type', 'priority', 'description'];
+const FIELDS = ['id', 'name', 'equipment_id/.id', 'maintenance_type', 'priority', 'description', 'request_date'];
+
+/** The request's description with the plant's time of the request (request_date keeps only the day). */
+export function requestDescription(e: Requested): string {
+  const when = `Requested at ${odooDatetime(e.occurredAt)} UTC (plant time).`;
+  return e.payload.description ? `${e.payload.description}\n\n${when}` : when;
+}
 
 /**
  * maintenance.requested: a maintenance.request (17/18/19) keyed
  * `<module>.maintenance_<event id>`, with name, equipment (by name or serial
- * number), maintenance_type, priority and description. Created once: a replay
+ * number), maintenance_type, priority, description, and the plant's time:
+ * request_date is the day of occurredAt (UTC) and the description ends with
+ * the full time ("Requested at ... UTC"). Created once: a replay
  * returns the existing request and never overwrites what the maintenance team
  * changed since (stage, priority, notes). Batchable: one load() for many.
  */
@@ -41,7 +49,15 @@ export function maintenanceRequested(opts: OperationOptions = {}): Operation<Req
         }
         byXmlid.set(xmlid, rows.length);
         rowOf.set(i, rows.length);
-        rows.push([xmlid, e.payload.name, String(equipment), e.payload.maintenanceType, e.payload.priority, e.payload.description ?? '']);
+        rows.push([
+          xmlid,
+          e.payload.name,
+          String(equipment),
+          e.payload.maintenanceType,
+          e.payload.priority,
+          requestDescription(e),
+          odooDatetime(e.occurredAt).slice(0, 10),
+        ]);
       } catch (err) {
         out[i] = err instanceof Error ? err : new Error(String(err));
         guard.failed(e);

@@ -1,5 +1,5 @@
 import type { EventOf } from '../../model/event';
-import { externalId, findExternalId, keyedLoad, loadNumber, m2oId, readOne, searchRead, writeValues } from './odoo-calls';
+import { externalId, findExternalId, keyedLoad, loadNumber, m2oId, odooDatetime, readOne, searchRead, writeValues } from './odoo-calls';
 import { readProduction } from './production-common';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
@@ -64,7 +64,7 @@ export function materialConsumed(opts: OperationOptions = {}): Operation<Consume
       const move = moves[0];
       if (!move) throw new OperationError('NOT_A_COMPONENT', `product "${p.product}" is not an open component of manufacturing order ${mo.name}`);
 
-      const fields = ['id', 'move_id/.id', 'product_id/.id', 'quantity', 'product_uom_id/.id', 'location_id/.id', 'location_dest_id/.id', 'picked'];
+      const fields = ['id', 'move_id/.id', 'product_id/.id', 'quantity', 'product_uom_id/.id', 'location_id/.id', 'location_dest_id/.id', 'picked', 'date'];
       const uomId = p.uom !== undefined ? await look.uom(p.uom) : m2oId(move.product_uom);
       const locationId = p.location !== undefined ? await look.location(p.location) : m2oId(move.location_id);
       const row = [
@@ -76,6 +76,7 @@ export function materialConsumed(opts: OperationOptions = {}): Operation<Consume
         locationId === undefined ? '' : String(locationId),
         String(m2oId(move.location_dest_id) ?? ''),
         '1',
+        odooDatetime(event.occurredAt),
       ];
 
       const lotName = p.serial ?? p.lot;
@@ -104,10 +105,62 @@ export function materialConsumed(opts: OperationOptions = {}): Operation<Consume
       }
 
       const [lineId] = await keyedLoad(ctx, 'stock.move.line', fields, [row], 'create');
+      await dropOdooLines(ctx, [move.id]);
       if (!move.manual_consumption) await writeValues(ctx, 'stock.move', [move.id], { manual_consumption: true });
       return { odooIds: { 'stock.move.line': lineId!, 'stock.move': move.id, 'mrp.production': mo.id } };
     },
   };
+}
+
+/** The external-id prefix of the lines this operation creates: `<module>.consumed_`. */
+export function consumedPrefix(xmlidModule: string): string {
+  return `${xmlidModule}.consumed_`;
+}
+
+/**
+ * What the plant reported replaces what Odoo filled in itself. On the given
+ * component moves, every open line that is not one of the agent's
+ * consumption lines (Odoo's reserved lines, made "used" when a work order
+ * started or a production report set the quantity) is deleted, so the
+ * consumption per lot is exactly the sum of the plant's facts, whatever the
+ * order in which the start, the reports and the consumptions arrived. Moves
+ * without any agent line are left alone: the plant reported nothing for them.
+ * Returns the agent's lines found per move.
+ */
+export async function dropOdooLines(ctx: OperationContext, moveIds: number[]): Promise<Map<number, ConsumedLine[]>> {
+  const ours = new Map<number, ConsumedLine[]>();
+  if (moveIds.length === 0) return ours;
+  const lines = await searchRead<ConsumedLine>(
+    ctx,
+    'stock.move.line',
+    [
+      ['move_id', 'in', moveIds],
+      ['state', 'not in', ['done', 'cancel']],
+    ],
+    ['id', 'move_id', 'date'],
+  );
+  if (lines.length === 0) return ours;
+  // get_external_id reads ir.model.data as superuser: callable by a user who may not read that model.
+  const xmlids = (await ctx.odoo.call<Record<string, string>>('stock.move.line', 'get_external_id', { ids: lines.map((l) => l.id) })) ?? {};
+  const prefix = consumedPrefix(ctx.xmlidModule);
+  const others = new Map<number, number[]>();
+  for (const l of lines) {
+    const moveId = m2oId(l.move_id)!;
+    if (String(xmlids[String(l.id)] ?? '').startsWith(prefix)) ours.set(moveId, [...(ours.get(moveId) ?? []), l]);
+    else others.set(moveId, [...(others.get(moveId) ?? []), l.id]);
+  }
+  const drop = [...others].filter(([moveId]) => ours.has(moveId)).flatMap(([, ids]) => ids);
+  if (drop.length > 0) {
+    ctx.log.debug({ lines: drop }, "consumption: Odoo's own lines replaced by what the plant reported");
+    await ctx.odoo.call('stock.move.line', 'unlink', { ids: drop });
+  }
+  return ours;
+}
+
+export interface ConsumedLine {
+  id: number;
+  move_id: unknown;
+  date: string | false;
 }
 
 async function mayCreateComponentLots(ctx: OperationContext, pickingTypeId: number | undefined): Promise<boolean> {

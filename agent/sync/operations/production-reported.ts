@@ -19,6 +19,8 @@ export function lotProducingField(major: number): 'lot_producing_id' | 'lot_prod
  * since it only recomputes component quantities from the total and finishes a
  * first attempt that stopped between the two calls. A finished lot Odoo does
  * not know yet is created (keyed `<module>.lot_<product id>_<lot>`).
+ * On a done order whose produced quantity already includes the total (a
+ * replay after the order closed), nothing is written: alreadyApplied.
  */
 export function productionReported(opts: OperationOptions = {}): Operation<ProductionReported> {
   return {
@@ -27,7 +29,11 @@ export function productionReported(opts: OperationOptions = {}): Operation<Produ
     async execute(event: ProductionReported, ctx: OperationContext): Promise<OperationOutcome> {
       const p = event.payload;
       const lotField = lotProducingField(ctx.server.major);
-      const { mo, look } = await readProduction(ctx, opts, p.production, ['qty_producing', 'product_id', 'product_uom_id', lotField]);
+      const { mo, look } = await readProduction(ctx, opts, p.production, ['qty_producing', 'qty_produced', 'product_id', 'product_uom_id', lotField]);
+      // A replay on an order that is done with this total (or more) in it: Odoo already holds it.
+      if (mo.state === 'done' && Number(mo.qty_produced ?? 0) + 1e-6 >= p.totalQuantity) {
+        return { odooIds: { 'mrp.production': mo.id }, alreadyApplied: true };
+      }
       requireOpenProduction(mo, 'report production on');
 
       if (p.uom !== undefined && p.uom !== m2oName(mo.product_uom_id)) {

@@ -1,5 +1,6 @@
 import type { EventOf } from '../../model/event';
 import { describeAction, externalId, keyedLoad, loadNumber, readOne } from './odoo-calls';
+import { stampDone } from './plant-time';
 import { lookupsFor } from './lookup';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
@@ -10,14 +11,15 @@ type Scrap = EventOf<'scrap.reported'>;
  * with product, scrap_qty, unit, lot, production_id and location when given,
  * and the reason as a scrap reason tag when Odoo has a tag of that name
  * (otherwise the reason goes into the scrap's source document), then
- * action_validate. Created once (a replay never rewrites a done scrap), and
+ * action_validate; then the plant's time as the scrap's date_done and its
+ * move's date (Odoo stamps the server's at validation). Created once (a replay never rewrites a done scrap), and
  * state-guarded: a scrap already done is alreadyApplied. When Odoo asks for
  * a decision (not enough stock at the location) the event parks.
  */
 export function scrapReported(opts: OperationOptions = {}): Operation<Scrap> {
   return {
     type: 'scrap.reported',
-    models: () => ['stock.scrap'],
+    models: () => ['stock.scrap', 'stock.move'],
     async execute(event: Scrap, ctx: OperationContext): Promise<OperationOutcome> {
       const p = event.payload;
       const look = lookupsFor(ctx.odoo, opts.lookupTtlMs);
@@ -63,8 +65,11 @@ export function scrapReported(opts: OperationOptions = {}): Operation<Scrap> {
       const before = await readOne<{ state: string }>(ctx, 'stock.scrap', scrapId, ['state'], 'scrap');
       if (before.state === 'done') return { odooIds, alreadyApplied: true };
       const result = await ctx.odoo.call('stock.scrap', 'action_validate', { ids: [scrapId] });
-      const after = await readOne<{ state: string }>(ctx, 'stock.scrap', scrapId, ['state'], 'scrap');
-      if (after.state === 'done') return { odooIds };
+      const after = await readOne<{ state: string; move_ids: number[] }>(ctx, 'stock.scrap', scrapId, ['state', 'move_ids'], 'scrap');
+      if (after.state === 'done') {
+        await stampDone(ctx, 'stock.scrap', scrapId, after.move_ids, event.occurredAt);
+        return { odooIds };
+      }
       const wizard = describeAction(result);
       if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (scrap of ${p.quantity} "${p.product}")`);
       throw new OperationError('NOT_DONE', `action_validate returned but the scrap of "${p.product}" is still ${after.state}`);

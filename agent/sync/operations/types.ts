@@ -59,6 +59,14 @@ export type OperationRegistry = Map<EventType, Operation>;
 export interface OperationOptions {
   /** How long a resolved name (product, work center, loss, location) is cached per Odoo connection, in ms. Default 5 minutes. */
   lookupTtlMs?: number;
+  /**
+   * How long a work-order start that Odoo refuses because the work center is
+   * blocked (an open downtime) is retried before it parks, from its first
+   * refusal, in ms. Default 10 minutes (`sync.blockedStartWaitMs`).
+   */
+  blockedStartWaitMs?: number;
+  /** Clock for the waits above (tests). */
+  now?: () => number;
 }
 
 /**
