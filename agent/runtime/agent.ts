@@ -11,6 +11,7 @@ import type { SourceAdapter } from '../protocols/types';
 import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
+import { CLOSED_PERIOD, closedPeriodHold, postAtFirstOpenDate } from '../sync/closed-period';
 import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
@@ -242,6 +243,10 @@ class Agent implements RunningAgent {
       xmlidModule: `edge_${config.plant.id}`,
       log: this.part('sync'),
       observe: (o) => this.listeners.forEach((l) => l(o)),
+      hold: (r) => {
+        const reason = closedPeriodHold(r, this.masterData.closedUntil());
+        return reason === undefined ? undefined : { reason, code: CLOSED_PERIOD };
+      },
     });
     this.link = { client, worker };
     worker.start();
@@ -290,6 +295,7 @@ class Agent implements RunningAgent {
       intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
       storage: () => this.storage.status(),
       onRequest: (l) => this.listeners.push(l),
+      closedUntil: () => this.masterData.closedUntil(),
     };
     // The configuration the agent runs with now (a reload replaces it).
     return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;
@@ -306,6 +312,7 @@ class Agent implements RunningAgent {
       retry: (filter, actor) => woken(outbox.retry(filter, actor)),
       skip: (filter, actor, reason) => woken(outbox.skip(filter, actor, reason)),
       edit: (id, field, value, actor) => woken(outbox.edit(id, field, value, actor)),
+      postAtOpenDate: (filter, actor) => woken(postAtFirstOpenDate(outbox, this.masterData.closedUntil(), filter, actor)),
       releaseFlow: (name, actor) => {
         const r = outbox.flushFlow(name);
         outbox.audit(actor, 'flush', r);

@@ -26,6 +26,7 @@ export function seedBase(env: Env, opts: { login: string; botEmail: string | fal
     const id = env.create('ir.module.module', { name, shortdesc, state: env.db.installed.has(name) ? 'installed' : 'uninstalled' });
     env.bindXmlid(`base.module_${name}`, 'ir.module.module', id);
   }
+  env.bindXmlid('base.main_company', 'res.company', env.create('res.company', { name: 'My Company (San Francisco)' }));
   const units = env.create('uom.uom', { name: 'Units', rounding: 1 });
   env.bindXmlid('uom.product_uom_unit', 'uom.uom', units);
   env.bindXmlid('uom.product_uom_kgm', 'uom.uom', env.create('uom.uom', { name: 'kg', rounding: 0.001 }));

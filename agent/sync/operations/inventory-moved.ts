@@ -1,4 +1,5 @@
 import type { EventOf } from '../../model/event';
+import { effectiveTime } from './effective-time';
 import { lookupsFor, type OdooLookups, type ProductInfo } from './lookup';
 import { describeAction, externalId, keyedLoad, loadNumber, m2oId, odooDatetime, readOne, searchRead, writeValues } from './odoo-calls';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
@@ -17,7 +18,8 @@ type Moved = EventOf<'inventory.moved'>;
  *   count replayed later never overwrites newer stock.
  *
  * transfer: an internal stock.picking keyed `<module>.transfer_<event id>`
- *   with one move (from -> to), created once; then state-guarded
+ *   with one move (from -> to) and the event's time as scheduled date (its
+ *   moves' date), created once; then state-guarded
  *   action_confirm, the quantity set as picked (a keyed stock.move.line with
  *   the lot for tracked products), and button_validate. A done transfer is
  *   alreadyApplied (button_validate on it would be a UserError); a wizard
@@ -95,7 +97,7 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
   } else {
     await ctx.odoo.call('stock.quant', 'write', { ids: [quantId], kwargs: { vals: { inventory_quantity: p.quantity } }, context: inventory });
   }
-  const kwargs: Record<string, unknown> = ctx.server.major >= 19 ? { date: odooDatetime(event.occurredAt) } : {};
+  const kwargs: Record<string, unknown> = ctx.server.major >= 19 ? { date: odooDatetime(effectiveTime(event)) } : {};
   const result = await ctx.odoo.call('stock.quant', 'action_apply_inventory', { ids: [quantId], kwargs, context: { ...inventory, inventory_name: name } });
   const wizard = describeAction(result);
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (count of "${p.product}" at ${where})`);
@@ -126,6 +128,7 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
     'location_id/.id',
     'location_dest_id/.id',
     'origin',
+    'scheduled_date',
     'move_ids/product_id/.id',
     'move_ids/product_uom_qty',
     'move_ids/product_uom/.id',
@@ -138,6 +141,7 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
     String(from),
     String(to),
     p.reference ?? '',
+    odooDatetime(effectiveTime(event)),
     String(product.id),
     loadNumber(p.quantity),
     uomId === undefined ? '' : String(uomId),
