@@ -18,8 +18,8 @@ type Moved = EventOf<'inventory.moved'>;
  *   count replayed later never overwrites newer stock.
  *
  * transfer: an internal stock.picking keyed `<module>.transfer_<event id>`
- *   with one move (from -> to) and the event's time as scheduled date (its
- *   moves' date), created once; then state-guarded
+ *   with one move (from -> to), created once; its scheduled date (and its
+ *   moves' date) set to the event's time while it is a draft; then state-guarded
  *   action_confirm, the quantity set as picked (a keyed stock.move.line with
  *   the lot for tracked products), and button_validate. A done transfer is
  *   alreadyApplied (button_validate on it would be a UserError); a wizard
@@ -128,7 +128,6 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
     'location_id/.id',
     'location_dest_id/.id',
     'origin',
-    'scheduled_date',
     'move_ids/product_id/.id',
     'move_ids/product_uom_qty',
     'move_ids/product_uom/.id',
@@ -141,7 +140,6 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
     String(from),
     String(to),
     p.reference ?? '',
-    odooDatetime(effectiveTime(event)),
     String(product.id),
     loadNumber(p.quantity),
     uomId === undefined ? '' : String(uomId),
@@ -163,6 +161,8 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
   if (moveId === undefined) throw new OperationError('RECORD_GONE', `transfer for event ${event.id} has no move in Odoo`);
   odooIds['stock.move'] = moveId;
   if (picking.state === 'draft') {
+    // The transfer's date (its moves' date): written after the create, as Odoo recomputes it from the moves there.
+    await writeValues(ctx, 'stock.picking', [pickingId!], { scheduled_date: odooDatetime(effectiveTime(event)) });
     await ctx.odoo.call('stock.picking', 'action_confirm', { ids: [pickingId!] });
   }
   if (lotId !== undefined) {
