@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import { AgentError } from '../errors';
 import { parseEvent } from '../model/event';
 import { touch, type KeyIndex } from './key-index';
-import type { ActionFilter, EventState, OutboxRecord } from './outbox';
-import { bodyOf, toRecord, type CounterName, type EventRow, type OutboxStore } from './store';
+import { CLOSED_PERIOD, type ActionFilter, type EventState, type OutboxRecord } from './outbox';
+import { bodyOf, eventOf, toRecord, type CounterName, type EventRow, type OutboxStore } from './store';
 
 /**
  * What a person does to events (page or CLI), each in one transaction and
@@ -71,13 +71,34 @@ export class OperatorActions {
         throw new AgentError('INVALID_EDIT', `"${field}" is not a payload field name`);
       }
       setPath(payload, path, value);
-      const parsed = parseEvent({ ...record.event, payload });
+      const { writeAt, ...event } = record.event;
+      const parsed = parseEvent({ ...event, payload });
       if (!parsed.ok) throw new AgentError('INVALID_EDIT', `the edited event is not valid: ${parsed.reason}`);
-      this.st.edit.run(bodyOf(parsed.event), JSON.stringify(record.event.payload), this.store.now(), row.seq);
+      this.st.edit.run(bodyOf({ ...parsed.event, writeAt }), JSON.stringify(record.event.payload), this.store.now(), row.seq);
       this.move(row.state, 'pending');
       this.keys.advance(row.skey, row.seq);
       this.audit(actor, 'edit', { id, field, from: getPath(record.event.payload, path), to: value });
       return toRecord(this.st.bySeq.get(row.seq) as EventRow);
+    });
+  }
+
+  /** Parked events of a locked period: written to Odoo at `writeAt` (occurredAt kept), pending again, audited. */
+  postAt(filter: ActionFilter, writeAt: string, actor: string): OutboxRecord[] {
+    if (Number.isNaN(Date.parse(writeAt))) throw new AgentError('USAGE', `"${writeAt}" is not a time`);
+    return this.store.write(() => {
+      const rows = this.select({ ...filter, errorCode: CLOSED_PERIOD }, ['parked']);
+      const now = this.store.now();
+      const touched = new Map<string, number>();
+      for (const row of rows) {
+        this.st.postAt.run(bodyOf({ ...eventOf(row), writeAt }), now, row.seq);
+        this.move(row.state, 'pending');
+        touch(touched, row.skey, row.seq);
+      }
+      this.keys.advanceAll(touched);
+      if (rows.length) {
+        this.audit(actor, 'post-at-open-date', { ids: rows.map((r) => r.id), writeAt, occurredAt: rows.map((r) => eventOf(r).occurredAt) });
+      }
+      return rows.map((r) => toRecord(this.st.bySeq.get(r.seq) as EventRow));
     });
   }
 
@@ -156,13 +177,14 @@ function prepare(db: Database.Database) {
     edit: db.prepare(
       `UPDATE events SET body = ?, original = coalesce(original, ?), state = 'pending', blocking = 1, next_at = NULL, updated_at = ? WHERE seq = ?`,
     ),
+    postAt: db.prepare(`UPDATE events SET body = ?, state = 'pending', blocking = 1, next_at = NULL, updated_at = ? WHERE seq = ?`),
     doneBetween: db.prepare(`SELECT seq, skey FROM events WHERE state = 'done' AND updated_at >= ? AND updated_at <= ? ORDER BY seq`),
     replay: db.prepare(`UPDATE events SET state = 'pending', next_at = NULL, updated_at = ? WHERE seq = ?`),
   };
 }
 
 /** WHERE clauses for the filters lists and actions share. */
-export function whereOf(f: { state?: string; type?: string; sequenceKey?: string }): { where: string[]; params: unknown[] } {
+export function whereOf(f: { state?: string; type?: string; sequenceKey?: string; errorCode?: string }): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   if (f.state) {
@@ -176,6 +198,10 @@ export function whereOf(f: { state?: string; type?: string; sequenceKey?: string
   if (f.sequenceKey) {
     where.push('skey = ?');
     params.push(f.sequenceKey);
+  }
+  if (f.errorCode) {
+    where.push('error_code = ?');
+    params.push(f.errorCode);
   }
   return { where, params };
 }

@@ -1,4 +1,4 @@
-import type { CanonicalEvent, EventType } from '../model/event';
+import type { CanonicalEvent, EventType, StoredEvent } from '../model/event';
 import type { InvalidInput } from '../model/signal';
 import type { FlowStatus, FlushResult } from './flows';
 
@@ -12,6 +12,9 @@ import type { FlowStatus, FlushResult } from './flows';
  * CLI) read it and record operator actions, which never touch a claim.
  */
 
+/** The park code of an event dated in a period Odoo's accounting has locked (agent/sync/closed-period.ts). */
+export const CLOSED_PERIOD = 'CLOSED_PERIOD';
+
 export type EventState = 'pending' | 'inflight' | 'retrying' | 'parked' | 'done' | 'skipped';
 export const EVENT_STATES: readonly EventState[] = ['pending', 'inflight', 'retrying', 'parked', 'done', 'skipped'];
 
@@ -22,7 +25,8 @@ export interface OutboxRecord {
   type: EventType;
   sequenceKey: string;
   state: EventState;
-  event: CanonicalEvent;
+  /** With `writeAt` when a person chose the time written to Odoo. */
+  event: StoredEvent;
   attempts: number;
   /** Retrying: when the next attempt may start (ms since epoch). */
   nextAttemptAt: number | null;
@@ -90,6 +94,8 @@ export interface ListFilter {
   state?: EventState;
   type?: string;
   sequenceKey?: string;
+  /** The code it was parked or is retrying with (`CLOSED_PERIOD`, `UserError`). */
+  errorCode?: string;
   /** Only events with seq greater than this (paging). */
   afterSeq?: number;
   limit?: number;
@@ -100,6 +106,8 @@ export interface ActionFilter {
   state?: EventState;
   type?: string;
   sequenceKey?: string;
+  /** The code it was parked or is retrying with. */
+  errorCode?: string;
   /** Error text contains this. */
   errorContains?: string;
 }
@@ -167,6 +175,12 @@ export interface Outbox {
   skip(filter: ActionFilter, actor: string, reason: string): number;
   /** Change one payload field of a parked or retrying event (the original is kept) and make it pending. Throws when the result is not a valid event. */
   edit(id: string, field: string, value: unknown, actor: string): OutboxRecord;
+  /**
+   * Parked events of a locked period (code CLOSED_PERIOD) back to pending, to be
+   * written to Odoo at `writeAt` instead of their occurredAt (which they keep).
+   * Audited. Returns the events changed.
+   */
+  postAt(filter: ActionFilter, writeAt: string, actor: string): OutboxRecord[];
   /** Send done events again whose delivery time lies in [since, until]. Returns how many. */
   replay(since: number, until: number, actor: string): number;
   /** Delete done/skipped events (and released flow members) and invalid input older than the given ages. Returns rows removed. */

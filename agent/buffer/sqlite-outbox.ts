@@ -210,6 +210,10 @@ export class SqliteOutbox implements Outbox {
     return this.actions.edit(id, field, value, actor);
   }
 
+  postAt(filter: ActionFilter, writeAt: string, actor: string): OutboxRecord[] {
+    return this.actions.postAt(filter, writeAt, actor);
+  }
+
   replay(since: number, until: number, actor: string): number {
     return this.actions.replay(since, until, actor);
   }

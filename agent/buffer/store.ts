@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AgentError } from '../errors';
 import type { Logger } from '../log';
-import type { CanonicalEvent, EventType } from '../model/event';
+import type { EventType, StoredEvent } from '../model/event';
 import { migrate, SCHEMA_VERSION } from './migrations';
 import type { EventState, OutboxRecord } from './outbox';
 import { OwnerLock } from './owner-lock';
@@ -249,15 +249,17 @@ function checkSchema(db: Database.Database, path: string): void {
   );
 }
 
-/** How an event is stored: the envelope fields that are not columns, and the payload. */
-export function bodyOf(e: CanonicalEvent): string {
-  return JSON.stringify({ o: e.occurredAt, r: e.receivedAt, s: e.source, p: e.payload });
+/** How an event is stored: the envelope fields that are not columns, the payload, and the time a person chose to write (`w`), if any. */
+export function bodyOf(e: StoredEvent): string {
+  return JSON.stringify({ o: e.occurredAt, r: e.receivedAt, s: e.source, p: e.payload, ...(e.writeAt ? { w: e.writeAt } : {}) });
 }
 
 /** The event a stored row holds. */
-export function eventOf(row: Pick<EventRow, 'id' | 'type' | 'skey' | 'body'>): CanonicalEvent {
-  const b = JSON.parse(row.body) as { o: string; r: string; s: string; p: unknown };
-  return { id: row.id, type: row.type, sequenceKey: row.skey, occurredAt: b.o, receivedAt: b.r, source: b.s, payload: b.p } as CanonicalEvent;
+export function eventOf(row: Pick<EventRow, 'id' | 'type' | 'skey' | 'body'>): StoredEvent {
+  const b = JSON.parse(row.body) as { o: string; r: string; s: string; p: unknown; w?: string };
+  const e = { id: row.id, type: row.type, sequenceKey: row.skey, occurredAt: b.o, receivedAt: b.r, source: b.s, payload: b.p } as StoredEvent;
+  if (b.w) e.writeAt = b.w;
+  return e;
 }
 
 export function toRecord(row: EventRow): OutboxRecord {

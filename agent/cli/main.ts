@@ -6,7 +6,9 @@ import type { SqliteOutbox } from '../buffer/sqlite-outbox';
 import { checkOutboxFile } from '../buffer/store';
 import { withOutbox } from './open-outbox';
 import { flowsJson } from '../buffer/flows';
-import { EVENT_STATES, type EventState, type OutboxRecord } from '../buffer/outbox';
+import { CLOSED_PERIOD, EVENT_STATES, type EventState, type OutboxRecord } from '../buffer/outbox';
+import { postAtFirstOpenDate } from '../sync/closed-period';
+import { MasterDataCache } from '../sync/master-data';
 import { loadConfigFile, summarize } from '../config/load';
 import { withLenientSecrets } from '../config/secrets';
 import type { AgentConfig } from '../config/schema';
@@ -45,11 +47,14 @@ Usage:
   edge-agent doctor [--config FILE]        the same as check-config --odoo for the agent's config
   edge-agent status [--json]               the running agent's state (or the outbox's, when it is not running)
   edge-agent events import FILE.jsonl      validate and commit canonical events, one JSON object per line
-  edge-agent outbox list [--state S] [--type T] [--key K] [--limit N] [--json]
+  edge-agent outbox list [--state S] [--type T] [--key K] [--code C] [--limit N] [--json]
+                                           --state closed-period: events dated in a period Odoo's accounting has locked
   edge-agent outbox show ID [--json]
   edge-agent outbox retry ID...|--state S|--type T|--key K|--error TEXT
   edge-agent outbox skip ID...|--state S|--type T|--key K|--error TEXT --reason TEXT
   edge-agent outbox edit ID FIELD VALUE    correct one payload field (VALUE is JSON, or text); the original is kept
+  edge-agent outbox post-at-open-date ID...|--state closed-period
+                                           write closed-period events to Odoo at the first open date (their own time is kept)
   edge-agent outbox replay --since TIME [--until TIME]
                                            re-send events delivered since TIME, up to --until or now (safe: idempotent)
   edge-agent outbox replay ID...           re-send these delivered events (the line reconcile prints for missing records)
@@ -99,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
       type: { type: 'string' },
       key: { type: 'string' },
       error: { type: 'string' },
+      code: { type: 'string' },
       limit: { type: 'string' },
       reason: { type: 'string' },
       since: { type: 'string' },
@@ -224,22 +230,19 @@ async function outboxCommand(
   const filter = () => {
     const f = {
       ids: args.length ? args : undefined,
-      state: values.state as EventState | undefined,
+      ...stateFilter(values),
       type: values.type as string | undefined,
       sequenceKey: values.key as string | undefined,
       errorContains: values.error as string | undefined,
     };
-    if (f.state && !EVENT_STATES.includes(f.state)) throw new AgentError('USAGE', `--state must be one of ${EVENT_STATES.join(', ')}`);
-    if (!f.ids && !f.state && !f.type && !f.sequenceKey && !f.errorContains)
-      throw new AgentError('USAGE', 'name event ids or a filter (--state, --type, --key, --error)');
+    if (!f.ids && !f.state && !f.type && !f.sequenceKey && !f.errorContains && !f.errorCode)
+      throw new AgentError('USAGE', 'name event ids or a filter (--state, --type, --key, --code, --error)');
     return f;
   };
   switch (sub) {
     case 'list': {
-      const state = values.state as EventState | undefined;
-      if (state && !EVENT_STATES.includes(state)) return usage(`--state must be one of ${EVENT_STATES.join(', ')}`);
       const rows = outbox.list({
-        state,
+        ...stateFilter(values),
         type: values.type as string | undefined,
         sequenceKey: values.key as string | undefined,
         limit: Number(values.limit ?? 100),
@@ -279,6 +282,17 @@ async function outboxCommand(
       const rec = outbox.edit(id, field, value, actor);
       out(rec, `edited ${id}: ${field} = ${JSON.stringify(value)}; it will be sent again`);
       return EXIT.ok;
+    }
+    case 'post-at-open-date': {
+      const lockedUntil = new MasterDataCache(outbox.masterData).closedUntil();
+      const rows = postAtFirstOpenDate(outbox, lockedUntil, filter(), actor);
+      out(
+        rows,
+        rows.length
+          ? rows.map((r) => `${r.id}: written to Odoo at ${r.event.writeAt ?? ''} (occurred ${r.event.occurredAt})`).join('\n')
+          : 'no event held for a closed period matches',
+      );
+      return rows.length ? EXIT.ok : EXIT.notFound;
     }
     case 'replay': {
       if (args.length && values.since === undefined) {
@@ -363,7 +377,19 @@ async function flowsCommand(
 
 function line(r: OutboxRecord): string {
   const err = r.error ? `  ${r.error.slice(0, 100)}` : '';
-  return `${r.id}  ${r.state.padEnd(8)}  ${r.type.padEnd(22)}  ${r.sequenceKey}  ${r.event.occurredAt}${err}`;
+  const state = r.state === 'parked' && r.errorCode === CLOSED_PERIOD ? 'closed-period' : r.state;
+  const at = r.event.writeAt ? `${r.event.occurredAt} (write at ${r.event.writeAt})` : r.event.occurredAt;
+  return `${r.id}  ${state.padEnd(8)}  ${r.type.padEnd(22)}  ${r.sequenceKey}  ${at}${err}`;
+}
+
+/** `--state` (an outbox state, or `closed-period`: parked for a locked period) and `--code`, as a filter. */
+function stateFilter(values: Values): { state?: EventState; errorCode?: string } {
+  const state = values.state as string | undefined;
+  const code = values.code as string | undefined;
+  if (state === 'closed-period') return { state: 'parked', errorCode: CLOSED_PERIOD };
+  if (state && !EVENT_STATES.includes(state as EventState))
+    throw new AgentError('USAGE', `--state must be one of ${[...EVENT_STATES, 'closed-period'].join(', ')}`);
+  return { state: state as EventState | undefined, errorCode: code };
 }
 
 function usage(msg: string): number {

@@ -1,6 +1,7 @@
 import type { FlowStatus } from '../buffer/flows';
-import type { AuditEntry, ConflictRecord, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
 import type { ReleaseStatus } from '../release/release';
+import { CLOSED_PERIOD, type AuditEntry, type ConflictRecord, type InvalidRecord, type OutboxCounts, type OutboxRecord } from '../buffer/outbox';
+import { nextDay } from '../sync/closed-period';
 import type { SyncStatus } from '../sync/worker';
 import { releaseSection } from './release-section';
 import type { Role } from './users';
@@ -49,6 +50,8 @@ export interface PageModel {
   /** Batch and roll-up flows with what each holds and when it releases next (ms). */
   flows: Array<FlowStatus & { nextFlushAt: number | null }>;
   parked: OutboxRecord[];
+  /** Events held because their date lies in a period Odoo's accounting has locked (parked, code CLOSED_PERIOD), and the last locked day. */
+  closedPeriod?: { events: OutboxRecord[]; closedUntil: string | null };
   invalid: InvalidRecord[];
   /** The latest events refused because their id was taken by an event with other content. */
   conflicts?: ConflictRecord[];
@@ -86,6 +89,7 @@ export function renderStatusMain(m: PageModel): string {
     sourcesSection(m) +
     releaseSection(m.release, m.now) +
     flowsSection(m) +
+    closedPeriodSection(m) +
     exceptionSection(m) +
     ordersSection(m.orders, m.now) +
     reconcileSection(m.reconcile, m.now) +
@@ -216,6 +220,21 @@ function flowsSection(m: PageModel): string {
   );
 }
 
+/** Events dated in a locked accounting period: a state of their own, with the two decisions a supervisor has. */
+function closedPeriodSection(m: PageModel): string {
+  const held = m.closedPeriod?.events ?? [];
+  if (held.length === 0) return '';
+  const until = m.closedPeriod?.closedUntil ?? null;
+  const open = until !== null ? nextDay(until) : null;
+  return (
+    `<section id="closed-period"><h2>Closed period <span class="count alarm">${formatCount(held.length)}</span></h2>` +
+    `<p>These events are dated in a period Odoo's accounting has locked${until !== null ? ` (up to <b>${esc(until)}</b>)` : ''}, so they are held instead of being sent (or Odoo refused them). ` +
+    `<b>Post at first open date</b> writes them to Odoo on ${open !== null ? `<b>${esc(open)}</b>` : 'the first open date'}; each keeps its own time here and in the audit log. Or <b>Skip</b> it with a reason. If the period is reopened in Odoo, <b>Retry</b>.</p>` +
+    held.map((r) => parkedEvent(m, r, open)).join('') +
+    `</section>`
+  );
+}
+
 function exceptionSection(m: PageModel): string {
   const total = m.outbox.parked;
   const intro =
@@ -228,10 +247,12 @@ function exceptionSection(m: PageModel): string {
     m.isAdmin && total > 1
       ? `<form method="post" action="/events/retry-all" class="inline">${csrfField(m)}<button class="btn" type="submit">Retry all ${formatCount(total)} parked</button></form>`
       : '';
-  return `<section id="exceptions"><h2>Exception queue <span class="count ${total ? 'alarm' : ''}">${formatCount(total)}</span></h2>${intro}${bulk}${m.parked.map((r) => parkedEvent(m, r)).join('')}${more}</section>`;
+  const shown = m.parked.filter((r) => r.errorCode !== CLOSED_PERIOD);
+  return `<section id="exceptions"><h2>Exception queue <span class="count ${total ? 'alarm' : ''}">${formatCount(total)}</span></h2>${intro}${bulk}${shown.map((r) => parkedEvent(m, r)).join('')}${more}</section>`;
 }
 
-function parkedEvent(m: PageModel, r: OutboxRecord): string {
+/** A parked event with its actions; `openDate` (a closed-period event) adds "post at first open date". */
+function parkedEvent(m: PageModel, r: OutboxRecord, openDate?: string | null): string {
   const payload = (r.event.payload ?? {}) as Record<string, unknown>;
   const fields = Object.keys(payload);
   const listId = `f-${r.seq}`;
@@ -244,6 +265,9 @@ function parkedEvent(m: PageModel, r: OutboxRecord): string {
       `<datalist id="${listId}">${fields.map((f) => `<option value="${esc(f)}">`).join('')}</datalist>` +
       `<label>New value <input name="value" required autocomplete="off" autocapitalize="off"></label>` +
       `<button class="btn primary" type="submit">Save and retry</button></form></details>` +
+      (openDate !== undefined
+        ? `<form method="post" action="/events/post-open">${csrfField(m)}<input type="hidden" name="id" value="${esc(r.id)}"><button class="btn primary" type="submit">Post at first open date${openDate ? ` (${esc(openDate)})` : ''}</button></form>`
+        : '') +
       `<details><summary class="btn">Skip…</summary><form method="post" action="/events/skip" class="stack">${csrfField(m)}<input type="hidden" name="id" value="${esc(r.id)}">` +
       `<label>Reason (kept in the audit log) <input name="reason" required minlength="3" maxlength="500" autocomplete="off"></label>` +
       `<button class="btn danger" type="submit">Skip: never send it</button></form></details>` +

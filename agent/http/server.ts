@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { AgentActions, AgentView } from '../runtime/view';
 import { flowsJson } from '../buffer/flows';
+import { CLOSED_PERIOD } from '../buffer/outbox';
 import { AgentError, errorMessage } from '../errors';
 import { componentLogger, type Logger } from '../log';
 import { createMetrics } from './metrics';
@@ -190,6 +191,7 @@ class StatusSite {
       '/events/retry': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.retry(f, s)) },
       '/events/skip': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.skip(f, s)) },
       '/events/edit': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.edit(f, s)) },
+      '/events/post-open': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.postAtOpenDate(f, s), '/#closed-period') },
       '/events/retry-all': { POST: (c) => this.action(c, 'admin', (f, s) => this.retryAll(f, s)) },
       '/flows/release': { POST: (c) => this.action(c, 'supervisor', (f, s) => this.releaseFlow(f, s), '/#flows') },
     };
@@ -353,6 +355,7 @@ class StatusSite {
       ...(a.release?.() ? { release: a.release()! } : {}),
       flows,
       parked: a.outbox.list({ state: 'parked', limit: PARKED_SHOWN }),
+      closedPeriod: { events: a.outbox.list({ state: 'parked', errorCode: CLOSED_PERIOD, limit: PARKED_SHOWN }), closedUntil: a.closedUntil?.() ?? null },
       invalid: a.outbox.listInvalid(5),
       conflicts: a.outbox.listConflicts(5),
       audit: a.outbox.listAudit(50),
@@ -529,6 +532,15 @@ class StatusSite {
     const n = this.actions.skip({ ids: [id], state: 'parked' }, `web:${s.user}`, clip(reason, 500));
     if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked any more; nothing skipped.` };
     return { kind: 'ok' as const, text: `Event ${id} is skipped: it will not be sent. Later events of its key go on.` };
+  }
+
+  /** An event dated in a locked period: written to Odoo at the first open date, its own time kept. */
+  private postAtOpenDate(form: URLSearchParams, s: Session) {
+    const id = this.eventId(form);
+    if (!this.actions.postAtOpenDate) return { kind: 'error' as const, text: 'This agent cannot post at the first open date.' };
+    const [r] = this.actions.postAtOpenDate({ ids: [id] }, `web:${s.user}`);
+    if (!r) return { kind: 'error' as const, text: `Event ${id} is not held for a closed period any more; nothing changed.` };
+    return { kind: 'ok' as const, text: `Event ${id} will be written to Odoo at ${r.event.writeAt ?? ''}; it keeps its own time ${r.event.occurredAt}.` };
   }
 
   private edit(form: URLSearchParams, s: Session) {

@@ -161,6 +161,14 @@ export const canonicalEventSchema = z.discriminatedUnion('type', [
 export type CanonicalEvent = z.output<typeof canonicalEventSchema>;
 export type EventOf<T extends EventType> = Extract<CanonicalEvent, { type: T }>;
 
+/**
+ * An event as the outbox keeps it: with `writeAt` when a person chose the
+ * time written to Odoo ("post at first open date" of an event dated in a
+ * locked period). Never part of what a source sends; occurredAt stays the
+ * plant's time of the fact.
+ */
+export type StoredEvent = CanonicalEvent & { writeAt?: string };
+
 export type ParseEventResult = { ok: true; event: CanonicalEvent } | { ok: false; reason: string };
 
 /**

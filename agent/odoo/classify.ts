@@ -102,6 +102,22 @@ const CONCURRENCY_MESSAGE = /could not serialize access|deadlock detected|could 
  * not an AccessError. Classified as the AccessError would be (ODOO_ACCESS).
  */
 const RIGHTS_MESSAGE = /Only a stock manager can validate an inventory adjustment/i;
+
+/**
+ * Odoo refusing a date in a period its accounting has locked, as real Odoo
+ * words it: 17 "You cannot add/modify entries prior to and inclusive of the
+ * lock date 12/31/2021." and 18/19 "... prior to and inclusive of: Global Lock
+ * Date (12/31/2021)." (UserError); 19's transfers "You cannot modify the
+ * scheduled date of this operation because it falls within a locked fiscal
+ * period." (ValidationError). Parked like any UserError, under their own code.
+ */
+const LOCK_DATE_MESSAGE = /prior to and inclusive of|falls within a locked fiscal period/i;
+
+/** Whether Odoo refused the call because a date lies in a locked accounting period. */
+export function isLockDateRefusal(err: Error): boolean {
+  return err instanceof OdooError && LOCK_DATE_MESSAGE.test(err.message);
+}
+
 /** A database that does not exist (wrong `database:` in config): nothing will work until it is fixed. */
 const NO_DATABASE_MESSAGE = /database "[^"]*" does not exist/i;
 

@@ -12,6 +12,7 @@ import type { SourceAdapter } from '../protocols/types';
 import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
+import { CLOSED_PERIOD, closedPeriodHold, postAtFirstOpenDate } from '../sync/closed-period';
 import { MasterDataCache } from '../sync/master-data';
 import { OrderRelease } from '../release/release';
 import { AGENT_VERSION } from '../version';
@@ -300,6 +301,10 @@ class Agent implements RunningAgent {
       xmlidModule: `edge_${config.plant.id}`,
       log: this.part('sync'),
       observe: (o) => this.listeners.forEach((l) => l(o)),
+      hold: (r) => {
+        const reason = closedPeriodHold(r, this.masterData.closedUntil());
+        return reason === undefined ? undefined : { reason, code: CLOSED_PERIOD };
+      },
     });
     this.link = { client, worker };
     worker.start();
@@ -391,6 +396,7 @@ class Agent implements RunningAgent {
       onRequest: (l) => this.listeners.push(l),
       orders: () => this.orderSync.view(),
       lastReconcile: () => this.outbox.orderSync.lastRun<StoredRun['result']>(),
+      closedUntil: () => this.masterData.closedUntil(),
     };
     // The configuration the agent runs with now (a reload replaces it).
     return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;
@@ -407,6 +413,7 @@ class Agent implements RunningAgent {
       retry: (filter, actor) => woken(outbox.retry(filter, actor)),
       skip: (filter, actor, reason) => woken(outbox.skip(filter, actor, reason)),
       edit: (id, field, value, actor) => woken(outbox.edit(id, field, value, actor)),
+      postAtOpenDate: (filter, actor) => woken(postAtFirstOpenDate(outbox, this.masterData.closedUntil(), filter, actor)),
       releaseFlow: (name, actor) => {
         const r = outbox.flushFlow(name);
         outbox.audit(actor, 'flush', r);

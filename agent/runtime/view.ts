@@ -51,6 +51,8 @@ export interface AgentView {
   orders?(): OrderSyncView;
   /** The latest reconciliation against Odoo, or undefined when none ran. */
   lastReconcile?(): StoredRun | undefined;
+  /** The last day Odoo's accounting has locked (from the master data), or null. */
+  closedUntil?(): string | null;
 }
 
 /** What people may do to a running agent, each written to the audit log; the agent sends again at once where that applies. */
@@ -58,6 +60,8 @@ export interface AgentActions {
   retry(filter: ActionFilter, actor: string): number;
   skip(filter: ActionFilter, actor: string, reason: string): number;
   edit(id: string, field: string, value: unknown, actor: string): OutboxRecord;
+  /** Parked events of a locked period to be written at the first open date (closed-period.ts). Throws NO_LOCK_DATE, NOT_OPEN_YET. */
+  postAtOpenDate?(filter: ActionFilter, actor: string): OutboxRecord[];
   /** Release a flow's held events now. Throws UNKNOWN_FLOW. */
   releaseFlow(name: string, actor: string): FlushResult;
   /** Record what happened at the door (logins, refusals). */

@@ -2,6 +2,7 @@ import type { MasterDataStore } from '../buffer/master-data-store';
 import type { Logger } from '../log';
 import type { OdooClient } from '../odoo/types';
 import type { MasterDataLookup, Unit } from '../rules/types';
+import { closedUntil } from './closed-period';
 
 type Product = NonNullable<ReturnType<MasterDataLookup['product']>>;
 type Production = NonNullable<ReturnType<MasterDataLookup['production']>>;
@@ -13,6 +14,14 @@ interface Workcenter {
 }
 
 type Many2one = [number, string] | false;
+
+/** A company's accounting lock dates as Odoo has them (field name -> day; the names differ per version), and the last day they close for the agent. */
+export interface CompanyLocks {
+  id: number;
+  name: string;
+  locks: Record<string, string>;
+  closedUntil: string | null;
+}
 
 /** Lots fetched at most (the newest); older lots are still accepted by Odoo, only not checked offline. */
 const MAX_LOTS = 50_000;
@@ -29,6 +38,7 @@ export class MasterDataCache implements MasterDataLookup {
   private workcenters = new Map<string, Workcenter>();
   private units = new Map<string, Unit>();
   private unitIds = new Map<number, Unit>();
+  private companies: CompanyLocks[] = [];
   private refreshed: number | null = null;
 
   constructor(
@@ -74,6 +84,18 @@ export class MasterDataCache implements MasterDataLookup {
     return this.workcenters.get(nameOrCode.trim());
   }
 
+  /** The companies the agent's user works in, with their accounting lock dates (none without Odoo's accounting). */
+  lockDates(): CompanyLocks[] {
+    return this.companies;
+  }
+
+  /** The last day Odoo's accounting has locked for the agent's events (the latest over its companies), or null. */
+  closedUntil(): string | null {
+    let last: string | null = null;
+    for (const c of this.companies) if (c.closedUntil !== null && (last === null || c.closedUntil > last)) last = c.closedUntil;
+    return last;
+  }
+
   /** Open orders, for publishing order releases to the plant. */
   openProductions(): Production[] {
     return [...this.productions.values()];
@@ -93,7 +115,7 @@ export class MasterDataCache implements MasterDataLookup {
   async refresh(odoo: OdooClient): Promise<Record<string, number>> {
     const read = <T>(model: string, domain: unknown[], fields: string[], extra: Record<string, unknown> = {}) =>
       odoo.call<T[]>(model, 'search_read', { kwargs: { domain, fields, ...extra } });
-    const [products, lots, productions, workcenters, units] = await Promise.all([
+    const [products, lots, productions, workcenters, units, companies] = await Promise.all([
       read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string; uom_id?: Many2one }>(
         'product.product',
         [],
@@ -107,6 +129,7 @@ export class MasterDataCache implements MasterDataLookup {
       ),
       read<{ id: number; name: string; code: string | false }>('mrp.workcenter', [], ['id', 'name', 'code']),
       readUnits(odoo),
+      this.readLocks(odoo),
     ]);
     const rows: Array<[string, string, unknown]> = [];
     for (const p of products) {
@@ -136,15 +159,41 @@ export class MasterDataCache implements MasterDataLookup {
         ]);
     for (const w of workcenters) rows.push(['workcenter', String(w.id), { id: w.id, name: w.name, ...(w.code ? { code: w.code } : {}) } satisfies Workcenter]);
     for (const u of units) rows.push(['uom', String(u.id), u]);
+    for (const c of companies) rows.push(['company', String(c.id), c]);
     this.store.replace(
       rows.map(([kind, key, value]) => ({ kind, key, value })),
-      ['product', 'lot', 'production', 'workcenter', 'uom'],
+      ['product', 'lot', 'production', 'workcenter', 'uom', 'company'],
       Date.now(),
     );
     this.load();
     const counts = this.counts();
     this.log?.info(counts, 'master data refreshed from Odoo');
     return counts;
+  }
+
+  /**
+   * The lock dates of the companies the agent's user sees: res.company's
+   * fields named `*_lock_date` (fields_get: 17 has period_lock_date,
+   * fiscalyear_lock_date and tax_lock_date; 18 and 19 have fiscalyear, tax,
+   * sale, purchase and hard lock dates), none without Odoo's accounting. When
+   * they cannot be read, the last known ones stay (and the failure is logged).
+   */
+  private async readLocks(odoo: OdooClient): Promise<CompanyLocks[]> {
+    try {
+      const defs = await odoo.call<Record<string, { type: string }>>('res.company', 'fields_get', { kwargs: { attributes: ['type'] } });
+      const fields = Object.keys(defs).filter((f) => f.endsWith('_lock_date') && defs[f]!.type === 'date' && !f.startsWith('user_') && !f.startsWith('max_'));
+      if (fields.length === 0) return [];
+      const major = odoo.info?.major ?? 19;
+      const rows = await odoo.call<Array<Record<string, unknown>>>('res.company', 'search_read', { kwargs: { domain: [], fields: ['id', 'name', ...fields] } });
+      return rows.map((r) => {
+        const locks: Record<string, string> = {};
+        for (const f of fields) if (typeof r[f] === 'string') locks[f] = r[f];
+        return { id: r.id as number, name: String(r.name), locks, closedUntil: closedUntil(locks, major) };
+      });
+    } catch (err) {
+      this.log?.warn({ err }, "the companies' accounting lock dates could not be read; the last known ones stay");
+      return this.companies;
+    }
   }
 
   /** Rebuild the lookup maps from the table. */
@@ -155,6 +204,7 @@ export class MasterDataCache implements MasterDataLookup {
     const workcenters = new Map<string, Workcenter>();
     const units = new Map<string, Unit>();
     const unitIds = new Map<number, Unit>();
+    const companies: CompanyLocks[] = [];
     for (const row of this.store.rows()) {
       const v = row.value as Record<string, unknown>;
       switch (row.kind) {
@@ -186,6 +236,9 @@ export class MasterDataCache implements MasterDataLookup {
           unitIds.set(u.id, u);
           break;
         }
+        case 'company':
+          companies.push(v as unknown as CompanyLocks);
+          break;
       }
     }
     this.products = products;
@@ -194,6 +247,7 @@ export class MasterDataCache implements MasterDataLookup {
     this.workcenters = workcenters;
     this.units = units;
     this.unitIds = unitIds;
+    this.companies = companies;
     this.refreshed = this.store.refreshedAt();
   }
 }

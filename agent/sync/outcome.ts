@@ -1,6 +1,7 @@
 import type { OutboxRecord, Settlement } from '../buffer/outbox';
 import { Failure, type FailureAction } from '../errors';
-import { shortName } from '../odoo/classify';
+import { isLockDateRefusal, shortName } from '../odoo/classify';
+import { CLOSED_PERIOD } from './closed-period';
 import { OdooError } from '../odoo/types';
 import { backoffDelay, type BackoffPolicy } from '../retry';
 import type { OperationOutcome } from './operations/types';
@@ -68,7 +69,8 @@ export function mapOutcomes(records: OutboxRecord[], results: Result[], opts: Ou
       out.settlements.push({ seq: rec.seq, outcome: 'retry', nextAttemptAt: opts.now + delay, error: reason, code: errorClass(r) });
       out.retried++;
     } else {
-      out.settlements.push({ seq: rec.seq, outcome: 'park', reason, code: errorClass(r), blocking: !opts.skippable.has(rec.type) });
+      const code = isLockDateRefusal(r) ? CLOSED_PERIOD : errorClass(r);
+      out.settlements.push({ seq: rec.seq, outcome: 'park', reason, code, blocking: !opts.skippable.has(rec.type) });
       out.parked.push({ record: rec, reason });
     }
   });

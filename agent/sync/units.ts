@@ -15,6 +15,8 @@ export interface UnitOptions {
   free: number;
   /** Types whose parked event does not block its key. */
   skippable: ReadonlySet<string>;
+  /** Why an event must wait for a person before it is sent (its park reason and code), or undefined. */
+  hold?: (record: OutboxRecord) => { reason: string; code: string } | undefined;
 }
 
 /** Types whose operation sends a key's consecutive events in one ordered call; undefined when nothing batches. */
@@ -27,7 +29,8 @@ export function runPolicy(operations: OperationRegistry, batchSize: number): Run
  * Group claimed records into units, oldest first: batches of one type where
  * the operation batches. A type's events are spread over the free request
  * slots, so that as one batch comes back its keys' next events can go while
- * the others are out. An event of a type with no operation parks (`parked`).
+ * the others are out. An event of a type with no operation, or one `hold`
+ * holds, parks (`parked`).
  */
 export function buildUnits(records: OutboxRecord[], opts: UnitOptions): { units: Unit[]; parked: Settlement[] } {
   const byType = new Map<EventType, OutboxRecord[]>();
@@ -43,6 +46,11 @@ export function buildUnits(records: OutboxRecord[], opts: UnitOptions): { units:
         code: 'NO_OPERATION',
         blocking: !opts.skippable.has(r.type),
       });
+      continue;
+    }
+    const held = opts.hold?.(r);
+    if (held) {
+      parked.push({ seq: r.seq, outcome: 'park', ...held, blocking: !opts.skippable.has(r.type) });
       continue;
     }
     if (op.executeBatch && opts.batchSize > 1) {

@@ -8,7 +8,7 @@ import { actionOf, asError, errorClass, mapOutcomes, reasonOf, type Result } fro
 import { Prefetch } from './prefetch';
 import { RateLimiter } from './rate-limit';
 import { failedAsWhole, splitBatch } from './split';
-import { buildUnits, runPolicy, type Unit } from './units';
+import { buildUnits, runPolicy, type Unit, type UnitOptions } from './units';
 
 export interface SyncWorkerConfig {
   concurrency: number;
@@ -34,6 +34,8 @@ export interface SyncWorkerOptions {
   random?: () => number;
   /** How often to look for work when nothing woke the worker (ms). */
   idlePollMs?: number;
+  /** Events to hold for a person before sending (an event dated in a locked period: closed-period.ts). */
+  hold?: UnitOptions['hold'];
 }
 
 export interface RequestObservation {
@@ -253,11 +255,17 @@ export class SyncWorker {
     this.addUnits(this.outbox.claim(room, this.now(), this.runs));
   }
 
-  /** Group claimed events into units ready to send; an event of a type with no operation parks. */
+  /** Group claimed events into units ready to send; an event of a type with no operation, or one to hold, parks. */
   private addUnits(records: OutboxRecord[]): void {
     if (records.length === 0) return;
     const free = Math.max(1, this.cfg.concurrency - this.active - this.ready.length);
-    const { units, parked } = buildUnits(records, { operations: this.ops, batchSize: this.cfg.batchSize, free, skippable: this.skippable });
+    const { units, parked } = buildUnits(records, {
+      operations: this.ops,
+      batchSize: this.cfg.batchSize,
+      free,
+      skippable: this.skippable,
+      hold: this.opts.hold,
+    });
     if (parked.length) this.outbox.settle(parked, this.now());
     this.ready.push(...units);
   }

@@ -45,6 +45,15 @@ function recordMethod(run: (env: Env, ids: number[], kw: Record<string, unknown>
 
 // ---- stock helpers ------------------------------------------------------------
 
+/** Whether a day (YYYY-MM-DD) lies on or before one of the company's accounting lock dates (Odoo 19 checks all five for transfers). */
+function lockedOn(env: Env, day: string): boolean {
+  const company = env.db.all('res.company')[0];
+  if (!company) return false;
+  return ['fiscalyear_lock_date', 'hard_lock_date', 'sale_lock_date', 'purchase_lock_date', 'tax_lock_date', 'period_lock_date'].some(
+    (f) => typeof company[f] === 'string' && day <= (company[f] as string),
+  );
+}
+
 function isInternal(env: Env, locationId: unknown): boolean {
   const loc = typeof locationId === 'number' ? env.get('stock.location', locationId) : undefined;
   return loc?.usage === 'internal';
@@ -497,12 +506,33 @@ export function defineModels(db: Database): void {
   const v = db.version;
   const defs: ModelDef[] = [];
 
+  // The company's accounting lock dates exist with Odoo's accounting (account, which stock_account
+  // installs); their names differ: 17 has period/fiscalyear/tax (+ the computed max_tax_lock_date),
+  // 18 and 19 fiscalyear ("Global Lock Date"), tax, sale, purchase and hard (+ computed user_* dates).
+  const accounting = db.installed.has('account') || db.installed.has('stock_account');
+  const lockFields: Record<string, FieldDef> = !accounting
+    ? {}
+    : v <= 17
+      ? {
+          period_lock_date: date('Journals Entries Lock Date'),
+          fiscalyear_lock_date: date('All Users Lock Date'),
+          tax_lock_date: date('Tax Return Lock Date'),
+          max_tax_lock_date: computed('date', 'Max Tax Lock Date', (_env, rec) => rec.tax_lock_date || false, { readonly: true }),
+        }
+      : {
+          fiscalyear_lock_date: date('Global Lock Date'),
+          tax_lock_date: date('Tax Return Lock Date'),
+          sale_lock_date: date('Sales Lock Date'),
+          purchase_lock_date: date('Purchase Lock date'),
+          hard_lock_date: date('Hard Lock Date'),
+          user_fiscalyear_lock_date: computed('date', 'User Fiscalyear Lock Date', (_env, rec) => rec.fiscalyear_lock_date || '1-01-01', { readonly: true }),
+        };
   defs.push({
     name: 'res.company',
     description: 'Companies',
     module: 'base',
     access: { read: 'user', write: 'admin' },
-    fields: { name: char('Company Name', { required: true }) },
+    fields: { name: char('Company Name', { required: true }), ...lockFields },
   });
 
   defs.push({
@@ -1295,7 +1325,18 @@ export function defineModels(db: Database): void {
       move_ids: o2m('stock.move', 'picking_id', 'Stock Moves'),
       origin: char('Source Document'),
       date_done: datetime('Date of Transfer'),
+      scheduled_date: datetime('Scheduled Date', { default: (env: Env) => env.now() }),
       backorder_id: m2o('stock.picking', 'Back Order of'),
+    },
+    // Odoo 19's stock_account: a transfer's dates may not lie in a locked accounting period.
+    afterWrite: (env, ids, vals) => {
+      if (env.version < 19 || (vals.scheduled_date === undefined && vals.date_done === undefined)) return;
+      for (const pid of ids) {
+        const p = env.browse('stock.picking', pid);
+        const days = [p.scheduled_date, p.date_done].filter((d): d is string => typeof d === 'string').map((d) => d.slice(0, 10));
+        if (days.some((d) => lockedOn(env, d)))
+          throw validationError('You cannot modify the scheduled date of this operation because it falls within a locked fiscal period.');
+      }
     },
     prepareCreate: (env, vals) => {
       const type = typeof vals.picking_type_id === 'number' ? env.get('stock.picking.type', vals.picking_type_id) : undefined;
@@ -2377,4 +2418,6 @@ export const KNOWN_MODULES: Array<[string, string]> = [
   ['maintenance', 'Maintenance'],
   ['quality_control', 'Quality'],
   ['quality_control_oca', 'Quality Control (OCA)'],
+  ['account', 'Invoicing'],
+  ['stock_account', 'WMS Accounting'],
 ];

@@ -19,7 +19,7 @@ function xml(env: Env, name: string, model: string, id: number): number {
 }
 
 export function seedBase(env: Env, opts: { login: string; botEmail: string | false; botTz: string }): SeedUsers {
-  env.create('res.company', { name: 'My Company' });
+  env.bindXmlid('base.main_company', 'res.company', env.create('res.company', { name: 'My Company' }));
   env.create('res.users', { name: 'OdooBot', login: '__system__', active: false });
   const adminUid = env.create('res.users', { name: 'Mitchell Admin', login: 'admin', email: 'admin@example.com', tz: 'Europe/Brussels' });
   const botUid = env.create('res.users', { name: 'Edge Agent', login: opts.login, email: opts.botEmail, tz: opts.botTz });

@@ -1,4 +1,5 @@
 import type { EventOf } from '../../model/event';
+import { effectiveTime } from './effective-time';
 import { lookupsFor, type OdooLookups, type ProductInfo } from './lookup';
 import { describeAction, externalId, keyedLoad, loadNumber, m2oId, odooDatetime, readOne, searchRead, writeValues } from './odoo-calls';
 import { dateMoves, stampDone } from './plant-time';
@@ -18,7 +19,8 @@ type Moved = EventOf<'inventory.moved'>;
  *   count replayed later never overwrites newer stock.
  *
  * transfer: an internal stock.picking keyed `<module>.transfer_<event id>`
- *   with one move (from -> to), created once; then state-guarded
+ *   with one move (from -> to), created once; its scheduled date (and its
+ *   moves' date) set to the event's time while it is a draft; then state-guarded
  *   action_confirm, the quantity set as picked (a keyed stock.move.line with
  *   the lot for tracked products), and button_validate. A done transfer is
  *   alreadyApplied (button_validate on it would be a UserError); a wizard
@@ -103,7 +105,7 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
   } else {
     await ctx.odoo.call('stock.quant', 'write', { ids: [quantId], kwargs: { vals: { inventory_quantity: quantity } }, context: inventory });
   }
-  const kwargs: Record<string, unknown> = ctx.server.major >= 19 ? { date: odooDatetime(event.occurredAt) } : {};
+  const kwargs: Record<string, unknown> = ctx.server.major >= 19 ? { date: odooDatetime(effectiveTime(event)) } : {};
   const result = await ctx.odoo.call('stock.quant', 'action_apply_inventory', { ids: [quantId], kwargs, context: { ...inventory, inventory_name: name } });
   const wizard = describeAction(result);
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (count of "${p.product}" at ${where})`);
@@ -123,7 +125,7 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
     await dateMoves(
       ctx,
       moves.map((m) => m.id),
-      odooDatetime(event.occurredAt),
+      odooDatetime(effectiveTime(event)),
     );
   }
   return { odooIds: { 'stock.quant': quantId } };
@@ -223,6 +225,8 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
   if (moveId === undefined) throw new OperationError('RECORD_GONE', `transfer for event ${event.id} has no move in Odoo`);
   odooIds['stock.move'] = moveId;
   if (picking.state === 'draft') {
+    // The transfer's date (its moves' date): written after the create, as Odoo recomputes it from the moves there.
+    await writeValues(ctx, 'stock.picking', [pickingId!], { scheduled_date: odooDatetime(effectiveTime(event)) });
     await ctx.odoo.call('stock.picking', 'action_confirm', { ids: [pickingId!] });
   }
   if (lotId !== undefined) {
@@ -256,7 +260,7 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
   });
   picking = await readOne<PickingRow>(ctx, 'stock.picking', pickingId!, ['id', 'state', 'move_ids'], 'transfer');
   if (picking.state === 'done') {
-    await stampDone(ctx, 'stock.picking', pickingId!, picking.move_ids, event.occurredAt);
+    await stampDone(ctx, 'stock.picking', pickingId!, picking.move_ids, effectiveTime(event));
     return { odooIds };
   }
   const wizard = describeAction(result);

@@ -1,3 +1,4 @@
+import { effectiveTime } from './effective-time';
 import type { EventOf } from '../../model/event';
 import { dropOdooLines, type ConsumedLine } from './material-consumed';
 import { describeAction, m2oId, odooDatetime, readOne, sameQuantity, searchRead, writeValues } from './odoo-calls';
@@ -66,7 +67,7 @@ export function productionCompleted(opts: OperationOptions = {}): Operation<Prod
         }
         throw new OperationError('NOT_DONE', `button_mark_done returned but manufacturing order ${mo.name} is still ${after.state}`);
       }
-      await stampDone(ctx, mo.id, event.occurredAt, ours);
+      await stampDone(ctx, mo.id, effectiveTime(event), ours);
       const produced = Number(after.qty_produced ?? 0);
       if (producing > 0 && !sameQuantity(produced, producing)) {
         throw new OperationError(

@@ -1,3 +1,4 @@
+import { effectiveTime } from './effective-time';
 import type { EventOf } from '../../model/event';
 import { describeAction, externalId, keyedLoad, loadNumber, readOne } from './odoo-calls';
 import { stampDone } from './plant-time';
@@ -67,7 +68,7 @@ export function scrapReported(opts: OperationOptions = {}): Operation<Scrap> {
       const result = await ctx.odoo.call('stock.scrap', 'action_validate', { ids: [scrapId] });
       const after = await readOne<{ state: string; move_ids: number[] }>(ctx, 'stock.scrap', scrapId, ['state', 'move_ids'], 'scrap');
       if (after.state === 'done') {
-        await stampDone(ctx, 'stock.scrap', scrapId, after.move_ids, event.occurredAt);
+        await stampDone(ctx, 'stock.scrap', scrapId, after.move_ids, effectiveTime(event));
         return { odooIds };
       }
       const wizard = describeAction(result);
