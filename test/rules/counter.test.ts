@@ -59,11 +59,11 @@ describe('counter rule: readings to absolute totals', () => {
       totals: [1, 2],
     },
     {
-      name: 'an older reading (replay after reconnect) is ignored',
+      name: 'a reading already taken (replay after reconnect) is ignored',
       readings: [
         [100, 0],
         [105, 10],
-        [100, 5],
+        [100, 0],
         [105, 10],
         [106, 11],
       ],

@@ -1,7 +1,20 @@
 import { z } from 'zod';
 import { eventId } from '../../model/event-ids';
 import type { Signal } from '../../model/signal';
-import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, unchanged } from '../base';
+import {
+  defineRule,
+  isBadQuality,
+  isReplay,
+  makeEvent,
+  odooNameSchema,
+  readingKey,
+  recentReadingsSchema,
+  rejected,
+  remember,
+  ruleBase,
+  sourceTimeOf,
+  unchanged,
+} from '../base';
 import { productionFactKey, productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import type { Rule, RuleContext, RuleOutput } from '../types';
@@ -17,8 +30,11 @@ import type { RuleKind } from './kind';
  * - A counter that wraps at `max` (65535, 4294967295) keeps counting across
  *   the wrap; a drop too large to be a wrap (see `resetThreshold`) is a reset:
  *   never a negative count.
- * - A reading with the same value (a re-poll) or an older source time (a
- *   replay after reconnect) changes nothing, so it never counts twice.
+ * - A reading with the same value (a re-poll), or one already taken (the same
+ *   source time and value again, a replay after reconnect), changes nothing,
+ *   so it never counts twice. Readings count in the order they arrive: a
+ *   source time older than the last (a clock stepped back) is only the time
+ *   of the report, never a reason to skip it.
  * - Totals are kept per order: a new order starts at 0; going back to an order
  *   continues its total (the agent remembers the last 20 orders).
  * - At most one event per signal; its id is built from the order and the total.
@@ -65,6 +81,8 @@ const counterStateSchema = z.strictObject({
   production: z.string().nullable(),
   /** Totals of recent orders (most recent last). `reported` is the total last sent. */
   orders: z.array(z.strictObject({ production: z.string(), total: z.number(), reported: z.number() })),
+  /** The last readings that changed the counter, to know a replay (agent/rules/base.ts). */
+  recent: recentReadingsSchema,
 });
 
 export type CounterState = z.output<typeof counterStateSchema>;
@@ -107,16 +125,18 @@ function createCounterRule(config: CounterRuleConfig): Rule<CounterState> {
     const time = sourceTimeOf(signal);
     if (!time) return rejected(state, `source time is not a valid time: ${describeValue(signal.sourceTime)}`);
 
+    const key = readingKey(signal.tag, time.ms, raw);
+    if (isReplay(state.recent, key)) return unchanged(state);
     const previous = state.readings[signal.tag];
-    if (previous && isOlder(time.ms, previous.at)) return unchanged(state);
     const step = counterIncrease(previous?.raw, raw, config);
     if (step.kind === 'same') return unchanged(state);
 
     const readings = { ...state.readings, [signal.tag]: { raw, at: time.iso } };
+    const recent = remember(state.recent, key);
     const increase = roundQuantity(step.increase * config.factor);
     const production = currentOrder(ctx);
     if (production === undefined) {
-      const next = { ...state, readings };
+      const next = { ...state, readings, recent };
       if (increase > 0) {
         return rejected(next, `${increase} counted but work center "${config.workcenter}" has no current manufacturing order`);
       }
@@ -162,7 +182,7 @@ function createCounterRule(config: CounterRuleConfig): Rule<CounterState> {
     } else if (entry.total > entry.reported && entry.total - entry.reported >= config.minIncrement) {
       events.push(report(entry));
     }
-    return { state: { readings, production, orders }, events };
+    return { state: { readings, production, orders, recent }, events };
   }
 
   return defineRule<CounterState>({
