@@ -197,10 +197,11 @@ export class FlowStore {
   /**
    * Inside an enqueue transaction, before `e` would be queued: hold it (a flow
    * covers its type), refuse it as a duplicate, or let it pass after releasing
-   * its key's held events ahead of it.
+   * its key's held events ahead of it. `notHeld`: let it pass whatever its
+   * type (an event parked for a person on arrival).
    */
-  admit(e: CanonicalEvent, now: number): Admission {
-    const flow = this.flowOfType.get(e.type);
+  admit(e: CanonicalEvent, now: number, notHeld = false): Admission {
+    const flow = notHeld ? undefined : this.flowOfType.get(e.type);
     if (flow) {
       if (this.st.inQueue.get(e.id) !== undefined) return 'duplicate';
       const r = this.st.hold.run(e.id, flow.name, flow.mode, e.type, e.sequenceKey, JSON.stringify(e), now);

@@ -1,4 +1,5 @@
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { eventTimeOptions } from '../config/clocks';
 import type { AgentConfig } from '../config/schema';
 
 /**

@@ -12,6 +12,7 @@ import { genericMappingSchema } from '../sync/operations/generic-mapping';
 import { secretRef } from './secrets';
 import { certificateProblem } from '../http/certificate';
 import { cronProblem } from './cron';
+import { clocksConfigSchema } from './clocks';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
 const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
@@ -223,6 +224,8 @@ export function buildConfigSchema() {
       rules: buildRulesConfigSchema(ruleKinds).default([]),
       http: httpConfigSchema,
       schedules: schedulesConfigSchema,
+      /** How far clocks may be apart, and which event times are believable (docs/guarantees.md, "Clocks"). */
+      clocks: clocksConfigSchema,
       /** Agent state (online/offline) published on MQTT as retained birth and last-will messages. */
       mqttOut: mqttOutSchema.optional(),
     })

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { eventTimeOptions } from '../config/clocks';
 import { registerBuiltins } from './builtins';
 import type { AgentConfig } from '../config/schema';
 import { AgentError, errorMessage } from '../errors';
@@ -58,7 +59,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
 }
 
 /** Config sections that take effect only at a start (a reload refuses to change them). */
-const RESTART_ONLY = ['plant', 'stateDir', 'outbox', 'http'] as const;
+const RESTART_ONLY = ['plant', 'stateDir', 'outbox', 'http', 'clocks'] as const;
 
 class Agent implements RunningAgent {
   readonly outbox: SqliteOutbox;
@@ -97,6 +98,7 @@ class Agent implements RunningAgent {
       maxEvents: config.outbox.maxEvents,
       log: this.part('outbox'),
       flows: config.schedules.flows,
+      eventTime: eventTimeOptions(config),
     });
     const engine = new RuleEngine(config.rules);
     engine.loadState(this.outbox.loadRuleState());
