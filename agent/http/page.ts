@@ -1,6 +1,8 @@
 import type { FlowStatus } from '../buffer/flows';
 import type { AuditEntry, ConflictRecord, InvalidRecord, OutboxCounts, OutboxRecord } from '../buffer/outbox';
 import type { SyncStatus } from '../sync/worker';
+import { describeOffset } from '../runtime/clock-watch';
+import type { ClockStatus } from '../runtime/view';
 import type { Role } from './users';
 import { throughputChart } from './chart';
 import { clip, esc, formatAge, formatClock, formatCount, formatSpan } from './format';
@@ -46,6 +48,8 @@ export interface PageModel {
   /** The latest events refused because their id was taken by an event with other content. */
   conflicts?: ConflictRecord[];
   audit: AuditEntry[];
+  /** Odoo's clock and the sources' against the gateway's; absent: not shown. */
+  clocks?: ClockStatus;
   /** Nonce of this response's inline script and style (Content-Security-Policy). */
   nonce: string;
 }
@@ -73,6 +77,7 @@ export function renderStatusMain(m: PageModel): string {
     `<main id="status" data-updated="${esc(formatClock(m.now, m.now))}">${headlineBox(m.headline)}` +
     `<div class="grid">${odooCard(m)}${outboxCard(m)}${throughputCard(m)}</div>` +
     sourcesSection(m) +
+    clocksSection(m) +
     flowsSection(m) +
     exceptionSection(m) +
     invalidSection(m) +
@@ -177,6 +182,36 @@ function sourcesSection(m: PageModel): string {
     );
   });
   return `<section id="sources"><h2>Sources <span class="count">${m.sources.length}</span></h2>${items.length ? `<div class="srcs">${items.join('')}</div>` : '<p class="muted">No sources configured.</p>'}</section>`;
+}
+
+function clocksSection(m: PageModel): string {
+  const c = m.clocks;
+  if (!c || (c.readings.length === 0 && c.gatewayStamped.length === 0)) return '';
+  const limit = `${Math.round(c.warnOffsetMs / 100) / 10} s`;
+  const warnings = c.readings.filter((r) => r.warning).length;
+  const rows = c.readings.map((r) => {
+    const pill = r.warning ? `<span class="pill warn">more than ${esc(limit)} off</span>` : '<span class="pill ok">ok</span>';
+    const what = r.kind === 'odoo' ? 'Odoo (Date header of its answers)' : `source <b>${esc(r.name)}</b> (its time stamps)`;
+    return `<tr data-clock="${esc(r.name)}"><td>${what}</td><td class="num">${signedSeconds(r.offsetMs)}</td><td>${esc(describeOffset(r.name, r.offsetMs, r.uncertaintyMs))}</td><td>${pill}</td></tr>`;
+  });
+  const stamped = c.gatewayStamped.length
+    ? `<p class="muted">Stamped by this gateway on arrival (no clock of their own to compare): ${esc(c.gatewayStamped.join(', '))}.</p>`
+    : '';
+  return (
+    `<section id="clocks"><h2>Clocks${warnings ? ` <span class="count">${warnings}</span>` : ''}</h2>` +
+    `<p class="muted">Each clock against this gateway's; a warning past ${esc(limit)} (clocks.warnOffsetS). Events keep the time their source gave; set every clock to NTP.</p>` +
+    (rows.length
+      ? `<div class="scroll"><table><thead><tr><th>Clock</th><th>Offset</th><th></th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+      : '') +
+    stamped +
+    `</section>`
+  );
+}
+
+/** `+2.4 s`, `-0.3 s`. */
+function signedSeconds(ms: number): string {
+  const s = Math.round(ms / 100) / 10;
+  return `${s > 0 ? '+' : s < 0 ? '−' : ''}${Math.abs(s)} s`;
 }
 
 function flowsSection(m: PageModel): string {

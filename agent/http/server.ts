@@ -340,6 +340,7 @@ class StatusSite {
       invalid: a.outbox.listInvalid(5),
       conflicts: a.outbox.listConflicts(5),
       audit: a.outbox.listAudit(50),
+      clocks: a.clocks?.(),
       nonce: c.nonce,
     };
     this.send(c.res, 200, 'text/html; charset=utf-8', partial ? renderStatusMain(model) : renderStatusPage(model));
@@ -585,6 +586,7 @@ export function statusJson(agent: AgentView): Record<string, unknown> {
     sources: agent.sources(),
     flows: flowsJson(agent.flows()),
     pipeline: intakeJson(agent.intake()),
+    clocks: agent.clocks?.() ?? null,
   };
 }
 

@@ -18,6 +18,7 @@ import { createOperationRegistry } from '../sync/operations/index';
 import { SyncWorker, type RequestObservation } from '../sync/worker';
 import { SourceSet } from './sources';
 import { StorageWatch } from './storage-watch';
+import { ClockWatch } from './clock-watch';
 import type { AgentActions, AgentView } from './view';
 
 /**
@@ -59,6 +60,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
 }
 
 /** Config sections that take effect only at a start (a reload refuses to change them). */
+/** How often clocks are judged. */
+const CLOCK_CHECK_MS = 10_000;
+
 const RESTART_ONLY = ['plant', 'stateDir', 'outbox', 'http', 'clocks'] as const;
 
 class Agent implements RunningAgent {
@@ -73,6 +77,8 @@ class Agent implements RunningAgent {
   private readonly log: Logger;
   private readonly sourceSet: SourceSet;
   private readonly storage: StorageWatch;
+  private readonly clocks: ClockWatch;
+  private clockTimer: NodeJS.Timeout | undefined;
   private readonly listeners: Array<(o: RequestObservation) => void> = [];
   private link: { client: OdooClient; worker: SyncWorker } | undefined;
   private mqttOut: MqttStatusPublisher | undefined;
@@ -100,6 +106,7 @@ class Agent implements RunningAgent {
       flows: config.schedules.flows,
       eventTime: eventTimeOptions(config),
     });
+    this.clocks = new ClockWatch({ warnOffsetMs: config.clocks.warnOffsetS * 1000 }, this.part('clocks'));
     const engine = new RuleEngine(config.rules);
     engine.loadState(this.outbox.loadRuleState());
     this.masterData = new MasterDataCache(this.outbox.masterData, this.part('master-data'));
@@ -108,6 +115,7 @@ class Agent implements RunningAgent {
       log: this.part('pipeline'),
       masterData: () => (this.masterData.filled ? this.masterData : undefined),
       committed: () => this.worker?.wake(),
+      observe: (signal) => this.clocks.observe(signal),
     });
     this.sourceSet = new SourceSet(
       (c) => ({
@@ -159,6 +167,9 @@ class Agent implements RunningAgent {
     else await this.sourceSet.apply(config.sources);
     await this.startMqttOut(config);
     this.startJobs(config);
+    // Clocks are judged (and a crossing logged) every 10 s, whether anyone looks at the page or not.
+    this.clockTimer = setInterval(() => this.readClocks(), CLOCK_CHECK_MS);
+    this.clockTimer.unref();
     this.log.info({ plant: config.plant.id, sources: this.adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(this.link) }, 'agent started');
   }
 
@@ -217,12 +228,18 @@ class Agent implements RunningAgent {
     this.stopped = true;
     await this.busy;
     this.storage.stop();
+    clearInterval(this.clockTimer);
     this.jobs?.stop();
     await this.mqttOut?.stop().catch(() => undefined);
     await this.sourceSet.stopAll();
     await this.stopLink();
     await this.outbox.close();
     this.log.info('agent stopped');
+  }
+
+  private readClocks() {
+    this.clocks.observeOdoo(this.client?.serverClock?.());
+    return this.clocks.readings();
   }
 
   private part(component: string, fields: Record<string, unknown> = {}): Logger {
@@ -291,6 +308,7 @@ class Agent implements RunningAgent {
       flows: () => this.outbox.flowStatus().map((f) => ({ ...f, nextFlushAt: this.jobs?.nextRun(`flow:${f.name}`) ?? null })),
       intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
       storage: () => this.storage.status(),
+      clocks: () => ({ readings: this.readClocks(), gatewayStamped: this.clocks.gatewayStamped(), warnOffsetMs: this.current.clocks.warnOffsetS * 1000 }),
       onRequest: (l) => this.listeners.push(l),
     };
     // The configuration the agent runs with now (a reload replaces it).

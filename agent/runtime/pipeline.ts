@@ -32,6 +32,8 @@ export class Pipeline {
       masterData?: () => MasterDataLookup | undefined;
       /** Called after each commit that added events (wakes the sync worker). */
       committed?: () => void;
+      /** Sees every committed signal (the sources' clocks are measured from them). */
+      observe?: (signal: Signal) => void;
     },
   ) {}
 
@@ -68,7 +70,11 @@ export class Pipeline {
     this.counters.signals += signals.length;
     this.counters.events += result.inserted;
     this.counters.invalid += invalid.length;
-    for (const s of signals) this.source(s.source).received++;
+    const observe = this.opts.observe;
+    for (const s of signals) {
+      this.source(s.source).received++;
+      observe?.(s);
+    }
     for (const e of out.events) this.source(e.source).enqueued++;
     for (const x of invalid) this.source(x.source).invalid++;
     if (result.duplicates) this.source(signals[0]!.source).duplicates += result.duplicates;

@@ -4,6 +4,7 @@ import type { AgentConfig } from '../config/schema';
 import type { AdapterHealth } from '../protocols/types';
 import type { RequestObservation, SyncStatus } from '../sync/worker';
 import type { StorageStatus } from './storage-watch';
+import type { ClockReading } from './clock-watch';
 
 export interface SourceStatus extends AdapterHealth {
   name: string;
@@ -19,6 +20,13 @@ export interface IntakeFigures {
   /** Signals refused because the outbox was full (the sources held back). */
   refused: number;
   bySource: ReadonlyMap<string, { received: number; enqueued: number; duplicates: number; invalid: number }>;
+}
+
+/** The measured clocks, the sources that carry no time of their own, and the warning threshold. */
+export interface ClockStatus {
+  readings: ClockReading[];
+  gatewayStamped: string[];
+  warnOffsetMs: number;
 }
 
 /** The outbox as the page reads it. */
@@ -40,6 +48,8 @@ export interface AgentView {
   intake(): IntakeFigures;
   /** Whether events can be stored, and how close the gateway is to not being able to. */
   storage(): StorageStatus;
+  /** Odoo's clock and the sources' against the gateway's (docs/status-page.md, "Clocks"). */
+  clocks?(): ClockStatus;
   /** Every settled request to Odoo (metrics subscribe here). */
   onRequest(listener: (o: RequestObservation) => void): void;
 }
