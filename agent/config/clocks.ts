@@ -1,5 +1,26 @@
 import { z } from 'zod';
 import type { IntakeOptions } from '../buffer/intake';
+import { shiftProblems, timeZoneProblem } from '../model/plant-time';
+
+/** An IANA time zone this system knows (`Europe/Berlin`). */
+export const timeZoneSchema = z.string().superRefine((tz, ctx) => {
+  const problem = timeZoneProblem(tz);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The plant's shift calendar: each shift's name and local start; a shift lasts until the next one starts. */
+export const shiftsSchema = z
+  .array(
+    z.strictObject({
+      /** In events (counter `shiftTotals`), logs and reports. */
+      name: z.string().trim().min(1).max(64),
+      /** Local start in plant time, `HH:MM` (24-hour). */
+      start: z.string(),
+    }),
+  )
+  .superRefine((shifts, ctx) => {
+    for (const p of shiftProblems(shifts)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 
 /** `clocks`: how far clocks may be apart before a warning, and which event times are believable. */
 export const clocksConfigSchema = z

@@ -12,7 +12,7 @@ import { genericMappingSchema } from '../sync/operations/generic-mapping';
 import { secretRef } from './secrets';
 import { certificateProblem } from '../http/certificate';
 import { cronProblem } from './cron';
-import { clocksConfigSchema } from './clocks';
+import { clocksConfigSchema, shiftsSchema, timeZoneSchema } from './clocks';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
 const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
@@ -208,6 +208,10 @@ export function buildConfigSchema() {
         /** Short id of this plant/gateway: part of event ids and of Odoo external ids (edge_<id>). */
         id: z.string().regex(/^[a-z0-9][a-z0-9_]{0,31}$/, 'lower-case letters, digits and _ (at most 32)'),
         name: z.string().min(1).optional(),
+        /** The plant's IANA time zone (Europe/Berlin): shifts, days, schedules and the times the page shows. Events stay in UTC. Unset: the gateway's own. */
+        timezone: timeZoneSchema.optional(),
+        /** Shift calendar in plant time, e.g. [{name: early, start: "06:00"}, ...]; a shift lasts until the next starts. Default none. */
+        shifts: shiftsSchema.default([]),
       }),
       /** Where the outbox, certificates and users live. Relative paths in the file are resolved against it. */
       stateDir: z.string().min(1).default('/var/lib/edge-agent'),
