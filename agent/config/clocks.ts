@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { IntakeOptions } from '../buffer/intake';
-import { shiftProblems, timeZoneProblem } from '../model/plant-time';
+import { shiftProblems, systemTimeZone, timeZoneProblem } from '../model/plant-time';
+
+/** A flow's `cron` that releases at every shift change of plant.shifts instead of on a cron schedule. */
+export const AT_SHIFT_CHANGE = '@shift-change';
+
+/** The plant's time zone: plant.timezone, else the gateway's own. */
+export function plantTimeZone(config: { plant: { timezone?: string } }): string {
+  return config.plant.timezone ?? systemTimeZone();
+}
 
 /** An IANA time zone this system knows (`Europe/Berlin`). */
 export const timeZoneSchema = z.string().superRefine((tz, ctx) => {

@@ -12,14 +12,19 @@ import { genericMappingSchema } from '../sync/operations/generic-mapping';
 import { secretRef } from './secrets';
 import { certificateProblem } from '../http/certificate';
 import { cronProblem } from './cron';
-import { clocksConfigSchema, shiftsSchema, timeZoneSchema } from './clocks';
+import { AT_SHIFT_CHANGE, clocksConfigSchema, shiftsSchema, timeZoneSchema } from './clocks';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
 const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
-const cronExpr = z.string().superRefine((v, ctx) => {
+function checkCron(v: string, ctx: z.RefinementCtx): void {
   const problem = cronProblem(v);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${CRON_HINT}: ${problem}` });
   else if (!cron.validate(v)) ctx.addIssue({ code: 'custom', message: CRON_HINT });
+}
+const cronExpr = z.string().superRefine(checkCron);
+/** A flow's release: a cron expression, or `@shift-change`. */
+const flowCron = z.string().superRefine((v, ctx) => {
+  if (v !== AT_SHIFT_CHANGE) checkCron(v, ctx);
 });
 
 /** An address to listen on: an IP address (a host name may stand for several, or change). */
@@ -138,8 +143,8 @@ export const httpConfigSchema = z
 export const flowConfigSchema = z.strictObject({
   /** In logs, on the status page, in metrics and in `edge-agent flows flush NAME`. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (at most 64, starting with a letter or digit)'),
-  /** When the held events go into the queue (cron; an optional first field is seconds). */
-  cron: cronExpr,
+  /** When the held events go into the queue: cron in plant time (an optional first field is seconds), or `@shift-change` (each start of a plant.shifts shift). */
+  cron: flowCron,
   /** rollup: alike events become one event each time; batch: the held events go as they are. */
   mode: z.enum(['rollup', 'batch']),
   /** Event types this flow holds. A type belongs to one flow at most. */
@@ -246,6 +251,13 @@ export function buildConfigSchema() {
           });
         }
       });
+      if (cfg.plant.shifts.length === 0) {
+        cfg.schedules.flows.forEach((f, i) => {
+          if (f.cron === AT_SHIFT_CHANGE) {
+            ctx.addIssue({ code: 'custom', path: ['schedules', 'flows', i, 'cron'], message: `${AT_SHIFT_CHANGE} needs a shift calendar: set plant.shifts` });
+          }
+        });
+      }
       const mapped = new Map<string, number>();
       cfg.sync.mappings.forEach((m, i) => {
         const first = mapped.get(m.eventType);
