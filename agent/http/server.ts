@@ -11,6 +11,7 @@ import { findUser, listUsers, roleAllows, verifyUser, type Role } from './users'
 import { currentValue, editCandidates, fieldPath } from './edit-value';
 import { clip } from './format';
 import { headline } from './headline';
+import { plantTimeZone } from '../config/clocks';
 import { renderLoginPage, renderMessagePage, renderStatusMain, renderStatusPage, type PageModel } from './page';
 import {
   cookie,
@@ -310,6 +311,7 @@ class StatusSite {
     const flash = partial ? undefined : c.session?.flash;
     if (c.session && !partial) c.session.flash = undefined;
     const user = c.session ? { name: c.session.user, role: c.session.role } : undefined;
+    const timeZone = plantTimeZone(a.config);
     const model: PageModel = {
       now,
       plant: a.config.plant,
@@ -330,6 +332,7 @@ class StatusSite {
         refused: a.intake().refused,
         held: flows.reduce((n, f) => n + f.held, 0),
         storage: a.storage(),
+        timeZone,
       }),
       odoo: { configured: odooConfigured, url: a.config.odoo?.url, database: a.config.odoo?.database, status: sync },
       outbox: { ...counts, oldestUnfinishedAt },
@@ -341,6 +344,7 @@ class StatusSite {
       conflicts: a.outbox.listConflicts(5),
       audit: a.outbox.listAudit(50),
       clocks: a.clocks?.(),
+      timeZone,
       nonce: c.nonce,
     };
     this.send(c.res, 200, 'text/html; charset=utf-8', partial ? renderStatusMain(model) : renderStatusPage(model));

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { parseConfigText } from '../../agent/config/load';
 import { startHttp } from '../../agent/http/server';
+import { formatClock } from '../../agent/http/format';
 import { startAgent } from '../../agent/runtime/agent';
 import { until } from '../helpers/until';
 import { startOdooSim } from '../odoo-sim';
@@ -23,7 +24,7 @@ describe('clocks on the status page, in /metrics and in /api/status', () => {
       writeFileSync(keyFile, `${sim.apiKey}\n`);
       const config = parseConfigText(
         [
-          'plant: { id: clocks_page }',
+          'plant: { id: clocks_page, timezone: America/Chicago }',
           `stateDir: ${JSON.stringify(dir)}`,
           'outbox: { synchronous: NORMAL }',
           'http: { port: 0 }',
@@ -69,6 +70,16 @@ describe('clocks on the status page, in /metrics and in /api/status', () => {
         assert.equal((section.match(/more than 10 s off/g) ?? []).length, 2);
         assert.match(section, /Stamped by this gateway on arrival .*: scale\./);
 
+        assert.match(page, /times in America\/Chicago/);
+        const started = new Intl.DateTimeFormat('en-GB', {
+          timeZone: 'America/Chicago',
+          hourCycle: 'h23',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+        });
+        assert.ok(page.includes(`agent running since ${started.format(new Date(agent.startedAt))}`), 'the start in plant time');
+
         const metrics = await (await fetch(`${http.url}/metrics`)).text();
         assert.match(metrics, /edge_clock_offset_seconds\{clock="odoo",name="odoo"\} (29\.\d+|30(\.\d+)?)\n/);
         assert.match(metrics, /edge_clock_offset_seconds\{clock="source",name="press-plc"\} -12\n/);
@@ -84,4 +95,19 @@ describe('clocks on the status page, in /metrics and in /api/status', () => {
       }
     },
   );
+});
+
+describe('page times are plant time', () => {
+  const at = Date.parse('2026-07-15T12:00:00Z');
+  const table: Array<[zone: string | undefined, at: number, expected: string]> = [
+    ['Europe/Berlin', at, '14:00:00'],
+    ['America/Chicago', at, '07:00:00'],
+    ['Europe/Berlin', Date.parse('2026-07-14T17:30:00Z'), '2026-07-14 19:30'],
+    ['Asia/Tokyo', Date.parse('2026-07-14T17:30:00Z'), '02:30:00'],
+  ];
+  for (const [zone, t, expected] of table) {
+    it(`${new Date(t).toISOString()} in ${zone}: ${expected}`, () => {
+      assert.equal(formatClock(t, at, zone), expected);
+    });
+  }
 });
