@@ -252,6 +252,10 @@ export function buildConfigSchema() {
         }
       });
       if (cfg.plant.shifts.length === 0) {
+        (cfg.rules as Array<{ shiftTotals?: boolean }>).forEach((r, i) => {
+          if (r.shiftTotals)
+            ctx.addIssue({ code: 'custom', path: ['rules', i, 'shiftTotals'], message: 'shiftTotals needs a shift calendar: set plant.shifts' });
+        });
         cfg.schedules.flows.forEach((f, i) => {
           if (f.cron === AT_SHIFT_CHANGE) {
             ctx.addIssue({ code: 'custom', path: ['schedules', 'flows', i, 'cron'], message: `${AT_SHIFT_CHANGE} needs a shift calendar: set plant.shifts` });

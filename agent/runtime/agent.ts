@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
-import { eventTimeOptions } from '../config/clocks';
+import { eventTimeOptions, plantTimeZone } from '../config/clocks';
 import { registerBuiltins } from './builtins';
 import type { AgentConfig } from '../config/schema';
 import { AgentError, errorMessage } from '../errors';
@@ -113,6 +113,7 @@ class Agent implements RunningAgent {
     this.pipeline = new Pipeline(this.outbox, engine, {
       plant: config.plant.id,
       log: this.part('pipeline'),
+      plantTime: { timeZone: plantTimeZone(config), shifts: config.plant.shifts },
       masterData: () => (this.masterData.filled ? this.masterData : undefined),
       committed: () => this.worker?.wake(),
       observe: (signal) => this.clocks.observe(signal),

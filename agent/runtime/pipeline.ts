@@ -3,7 +3,7 @@ import { errorMessage, OutboxFullError } from '../errors';
 import type { Logger } from '../log';
 import type { InvalidInput, Signal } from '../model/signal';
 import type { RuleEngine } from '../rules/engine';
-import type { MasterDataLookup } from '../rules/types';
+import type { MasterDataLookup, RuleContext } from '../rules/types';
 
 export interface PipelineCounters {
   signals: number;
@@ -29,6 +29,8 @@ export class Pipeline {
     private readonly opts: {
       plant: string;
       log: Logger;
+      /** The plant's time zone and shift calendar, for rules that count per shift. */
+      plantTime?: RuleContext['plantTime'];
       masterData?: () => MasterDataLookup | undefined;
       /** Called after each commit that added events (wakes the sync worker). */
       committed?: () => void;
@@ -51,7 +53,7 @@ export class Pipeline {
       throw new OutboxFullError(this.outbox.counts().unfinished);
     }
     const now = new Date().toISOString();
-    const out = this.engine.process(signals, { plant: this.opts.plant, now, masterData: this.opts.masterData?.() });
+    const out = this.engine.process(signals, { plant: this.opts.plant, now, masterData: this.opts.masterData?.(), plantTime: this.opts.plantTime });
     const invalid: InvalidInput[] = out.invalid.map((x) => ({
       source: x.signal.source,
       origin: `${x.signal.tag}${x.rule ? ` (rule ${x.rule})` : ''}`,

@@ -16,6 +16,7 @@ import {
   unchanged,
 } from '../base';
 import { productionFactKey, productionSequenceKey } from '../keys';
+import { shiftAt } from '../../model/plant-time';
 import { signalMatcher } from '../match';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, roundQuantity, toNumber } from '../values';
@@ -59,6 +60,8 @@ export const counterRuleConfigSchema = z
     factor: z.number().positive().default(1),
     /** Unit of measure of the reported quantity, as named in Odoo (`Units`, `kg`); unset: the order's unit. */
     uom: odooNameSchema.optional(),
+    /** Also count per plant shift (plant.shifts, in plant time): each report carries `shift: {name, day, quantity}`. Default false. */
+    shiftTotals: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (c.workcenter === undefined && c.production === undefined) {
@@ -80,7 +83,15 @@ const counterStateSchema = z.strictObject({
   /** The order counted for at the last reading, or null. */
   production: z.string().nullable(),
   /** Totals of recent orders (most recent last). `reported` is the total last sent. */
-  orders: z.array(z.strictObject({ production: z.string(), total: z.number(), reported: z.number() })),
+  orders: z.array(
+    z.strictObject({
+      production: z.string(),
+      total: z.number(),
+      reported: z.number(),
+      /** With shiftTotals: the shift of the last reading (`day name`) and what the order counted in it. */
+      shift: z.strictObject({ key: z.string(), name: z.string(), day: z.string(), quantity: z.number() }).optional(),
+    }),
+  ),
   /** The last readings that changed the counter, to know a replay (agent/rules/base.ts). */
   recent: recentReadingsSchema,
 });
@@ -154,11 +165,19 @@ function createCounterRule(config: CounterRuleConfig): Rule<CounterState> {
       orders.push(entry);
     }
     entry.total = roundQuantity(entry.total + increase);
+    if (config.shiftTotals && ctx.plantTime && ctx.plantTime.shifts.length > 0) {
+      // The shift of the fact's time; a reading in another shift (forward, or back after a clock step) starts its count.
+      const s = shiftAt(time.ms, ctx.plantTime.timeZone, ctx.plantTime.shifts);
+      const key = `${s.day} ${s.name}`;
+      const before = entry.shift?.key === key ? entry.shift.quantity : 0;
+      entry.shift = { key, name: s.name, day: s.day, quantity: roundQuantity(before + increase) };
+    }
     while (orders.length > COUNTER_ORDERS_KEPT) orders.shift();
 
-    const report = (o: { production: string; total: number; reported: number }) => {
+    const report = (o: CounterState['orders'][number]) => {
       o.reported = o.total;
       const payload: Record<string, unknown> = { production: o.production, totalQuantity: o.total };
+      if (o.shift) payload.shift = { name: o.shift.name, day: o.shift.day, quantity: o.shift.quantity };
       if (config.workcenter !== undefined) payload.workcenter = config.workcenter;
       if (config.uom !== undefined) payload.uom = config.uom;
       return makeEvent(
