@@ -126,11 +126,16 @@ describe('config: bad input is a ConfigError with file and line, exit 78', () =>
       ['alias.yaml', `${BASE}http:\n  view: *nope\n`],
       ['laughs.yaml', `${BASE}${laughs}\n`],
       ['deep.yaml', `${BASE}rules: ${'{a: '.repeat(6000)}1${'}'.repeat(6000)}\n`],
+      ['zone.yaml', `plant:\n  id: plant1\n  timezone: Mars/Olympus_Mons\n  shifts: [{ name: early, start: "6 am" }]\nstateDir: ${dir}\n`],
     ] as const) {
       const r = checkConfig(name, text);
       assert.equal(r.status, 78, `${name}: ${r.stderr}`);
       assert.ok(r.stderr.startsWith(`${r.file}:`), `${name}: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      if (name === 'zone.yaml') {
+        assert.match(r.stderr, /zone\.yaml:3:13: plant\.timezone: "Mars\/Olympus_Mons" is not a time zone/);
+        assert.match(r.stderr, /zone\.yaml:4:\d+: plant\.shifts\[0\]\.start: "6 am" is not a time of day/);
+      }
     }
   });
 
