@@ -77,15 +77,19 @@ export function sourceTimeOf(signal: Signal): { ms: number; iso: string } | unde
  * time and value), such as the value a source sends again on reconnect.
  * Each rule remembers the last few readings that changed it for that.
  */
-export const REMEMBERED_READINGS = 16;
+export const REMEMBERED_READINGS = 8;
 
 /** A short stable key of one reading: tag, source time and value. */
 export function readingKey(tag: string, ms: number, value: unknown): string {
   let text: string;
-  try {
-    text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) text = String(value);
+  else if (typeof value === 'string') text = value;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
   }
   return `${tag}|${ms}|${text.length > 64 ? `${text.slice(0, 64)}~${text.length}` : text}`;
 }
@@ -97,9 +101,10 @@ export function isReplay(recent: readonly string[] | undefined, key: string): bo
 
 /** The readings to remember after taking `key`: the newest last, at most REMEMBERED_READINGS. */
 export function remember(recent: readonly string[] | undefined, key: string): string[] {
-  const out = recent ? recent.filter((k) => k !== key) : [];
+  if (!recent) return [key];
+  const out = recent.length >= REMEMBERED_READINGS ? recent.slice(recent.length - REMEMBERED_READINGS + 1) : recent.slice();
   out.push(key);
-  return out.length > REMEMBERED_READINGS ? out.slice(out.length - REMEMBERED_READINGS) : out;
+  return out;
 }
 
 /** The saved-state field that holds them (optional: state saved before it existed still loads). */

@@ -54,6 +54,25 @@ export function readValue(value: unknown, path: string | undefined): unknown {
   return resolvePath(root, path);
 }
 
+/** `YYYY-MM-DDTHH:MM:SS[.fff]Z`, checked by position (no regular expression on the hot path). */
+function isCanonicalUtc(t: string): boolean {
+  const n = t.length;
+  return (
+    (n === 20 || n === 24) &&
+    t.charCodeAt(n - 1) === 90 &&
+    t.charCodeAt(4) === 45 &&
+    t.charCodeAt(7) === 45 &&
+    t.charCodeAt(10) === 84 &&
+    t.charCodeAt(13) === 58 &&
+    t.charCodeAt(16) === 58 &&
+    (n === 20 || t.charCodeAt(19) === 46)
+  );
+}
+
+function digits(t: string, at: number): number {
+  return (t.charCodeAt(at) - 48) * 10 + (t.charCodeAt(at + 1) - 48);
+}
+
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
@@ -64,6 +83,16 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,
  * runs in. Other forms (`03/04/2026`, `March 3`) are refused, not guessed.
  */
 export function timeMs(text: string, timeZone?: string): number | undefined {
+  // The form every source stamps (`2026-03-29T06:00:00.000Z`): straight to Date.parse.
+  if (isCanonicalUtc(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isFinite(ms)) return undefined;
+    const hour = digits(text, 11);
+    const day = digits(text, 8);
+    // Date.parse takes 24:00 and rolls 31 April over to 1 May: neither is a time that was read.
+    if (hour > 23 || (day > 28 && new Date(ms).getUTCDate() !== day)) return undefined;
+    return ms;
+  }
   const m = ISO_TIME.exec(text.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
