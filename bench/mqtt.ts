@@ -6,6 +6,8 @@ import pino from 'pino';
 import type { MqttClient } from 'mqtt';
 import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
 import { Pipeline } from '../agent/runtime/pipeline';
+import { ClockWatch } from '../agent/runtime/clock-watch';
+import { clocksConfigSchema, eventTimeOptions } from '../agent/config/clocks';
 import { MqttSourceAdapter } from '../agent/protocols/mqtt/adapter';
 import { mqttSourceSchema } from '../agent/protocols/mqtt/config';
 import type { InvalidInput, Signal } from '../agent/model/signal';
@@ -80,11 +82,17 @@ function sqliteSink(dir: string): Sink {
   };
 }
 
-/** The agent's real path: the rules (an `event` rule) and the SQLite outbox (synchronous=FULL, group commit). */
+/** The agent's real path: the rules (an `event` rule), the sources' clocks measured, and the SQLite outbox (synchronous=FULL, group commit, event times checked). */
 function pipelineSink(dir: string, source: string, topicFilter: string): Sink {
-  const outbox = new SqliteOutbox({ path: join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`), synchronous: 'FULL', maxEvents: 10_000_000 });
+  const outbox = new SqliteOutbox({
+    path: join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`),
+    synchronous: 'FULL',
+    maxEvents: 10_000_000,
+    eventTime: eventTimeOptions({ clocks: clocksConfigSchema.parse({}), sync: { skippableTypes: [] } }),
+  });
   const engine = RuleEngine.fromConfig([{ kind: 'event', name: 'mes-events', source, tag: topicFilter }]);
-  const pipeline = new Pipeline(outbox, engine, { plant: 'bench', log: silent });
+  const clocks = new ClockWatch({ warnOffsetMs: 5000 });
+  const pipeline = new Pipeline(outbox, engine, { plant: 'bench', log: silent, observe: (signal) => clocks.observe(signal) });
   return { emit: (s) => pipeline.emit(s), reject: (i) => pipeline.reject(i), close: () => outbox.close() };
 }
 

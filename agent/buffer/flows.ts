@@ -197,10 +197,11 @@ export class FlowStore {
   /**
    * Inside an enqueue transaction, before `e` would be queued: hold it (a flow
    * covers its type), refuse it as a duplicate, or let it pass after releasing
-   * its key's held events ahead of it.
+   * its key's held events ahead of it. `notHeld`: let it pass whatever its
+   * type (an event parked for a person on arrival).
    */
-  admit(e: CanonicalEvent, now: number): Admission {
-    const flow = this.flowOfType.get(e.type);
+  admit(e: CanonicalEvent, now: number, notHeld = false): Admission {
+    const flow = notHeld ? undefined : this.flowOfType.get(e.type);
     if (flow) {
       if (this.st.inQueue.get(e.id) !== undefined) return 'duplicate';
       const r = this.st.hold.run(e.id, flow.name, flow.mode, e.type, e.sequenceKey, JSON.stringify(e), now);
@@ -337,8 +338,16 @@ export class FlowStore {
 function groupKey(e: CanonicalEvent, quantityField: string): string {
   const rest = Object.entries(e.payload as Record<string, unknown>)
     .filter(([k]) => k !== quantityField)
+    .map(([k, v]): [string, unknown] => (k === 'shift' ? [k, shiftOf(v)] : [k, v]))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([e.type, e.sequenceKey, e.source, rest]);
+}
+
+/** A report's shift without its running quantity: reports of one shift roll up together. */
+function shiftOf(v: unknown): unknown {
+  if (!v || typeof v !== 'object') return v;
+  const { name, day } = v as { name?: unknown; day?: unknown };
+  return { name, day };
 }
 
 function occurredMs(e: CanonicalEvent): number {
@@ -348,15 +357,16 @@ function occurredMs(e: CanonicalEvent): number {
 /**
  * The one event that stands for `events` (alike, in arrival order, at least
  * two). Its id is derived from the flow and the sorted member ids, so a flush
- * that is re-run after a crash makes the same event, never a second one. Its
- * source time is the latest member's; its receipt time is the flush's.
+ * that is re-run after a crash makes the same event, never a second one.
+ * "The latest" is the member that arrived last, whatever the source times
+ * say (a clock that stepped back must not bring back an older total); its
+ * source time is the roll-up's, its receipt time the flush's.
  */
 export function combine(flow: string, events: CanonicalEvent[], receivedAt: string): { ok: true; event: CanonicalEvent } | { ok: false; reason: string } {
   const first = events[0]!;
   const rule = ROLLUP_RULES[first.type]!;
-  // The latest by source time; of equal times the later arrival.
-  let latest = first;
-  for (const e of events) if (occurredMs(e) >= occurredMs(latest)) latest = e;
+  // The latest to arrive (events come in arrival order).
+  const latest = events[events.length - 1]!;
   const payload = { ...(latest.payload as Record<string, unknown>) };
   if (rule.combine(payload) === 'sum') {
     const sum = events.reduce((s, e) => s + ((e.payload as Record<string, unknown>)[rule.field] as number), 0);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AgentError, OutboxFullError } from '../errors';
 import type { CanonicalEvent } from '../model/event';
+import { IMPLAUSIBLE_TIME, implausibleTime, type EventTimeLimits } from '../model/event-time';
 import type { FlowStore } from './flows';
 import type { KeyIndex } from './key-index';
 import type { EnqueueExtras, EnqueueResult } from './outbox';
@@ -11,6 +12,11 @@ export interface IntakeOptions {
   windowMs?: number;
   maxBatch?: number;
   maxEvents?: number;
+  /** Events whose time of the fact is implausible (far ahead, years old) are stored parked with the reason; unset: no check. */
+  eventTime?: EventTimeLimits & {
+    /** Types whose parked event does not block its key (sync.skippableTypes). */
+    nonBlocking?: ReadonlySet<string>;
+  };
 }
 
 export interface WriteHealth {
@@ -45,6 +51,9 @@ export class Intake {
   private closed = false;
   /** Write transactions committed by enqueue (diagnostics: events per commit). */
   commits = 0;
+  /** Events stored parked for an implausible time since the start. */
+  implausibleTimes = 0;
+  private readonly eventTime: IntakeOptions['eventTime'];
   private health: WriteHealth = { failingSince: null, lastError: null, failures: 0 };
   private readonly st: { ruleState: Database.Statement; invalid: Database.Statement; existing: Database.Statement; conflict: Database.Statement };
 
@@ -57,6 +66,7 @@ export class Intake {
     this.windowMs = opts.windowMs ?? 2;
     this.maxBatch = opts.maxBatch ?? 1000;
     this.maxEvents = opts.maxEvents ?? 1_000_000;
+    this.eventTime = opts.eventTime;
     this.st = {
       ruleState: store.db.prepare(`INSERT INTO rule_state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
       invalid: store.db.prepare(`INSERT INTO invalid_input(source, origin, reason, raw, encoding, received_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -188,15 +198,18 @@ export class Intake {
       flows?.refresh();
       const results: EnqueueResult[] = [];
       let queued = 0;
+      let parked = 0;
       let duplicates = 0;
       let conflicts = 0;
       let invalid = 0;
       for (const w of batch) {
         const r: EnqueueResult = { inserted: 0, duplicates: 0 };
         for (const e of w.events) {
+          const implausible = this.eventTime ? implausibleTime(e.occurredAt, now, this.eventTime) : undefined;
           if (flows) {
             // Held by a flow, a duplicate of a held or rolled-up event, or queued after its key's held events.
-            const admission = flows.admit(e, now);
+            // An event held for its time is never held by a flow: a person sees it at once.
+            const admission = flows.admit(e, now, implausible !== undefined);
             if (admission === 'held') {
               r.inserted++;
               r.held = (r.held ?? 0) + 1;
@@ -212,9 +225,18 @@ export class Intake {
               flows.released = 0;
             }
           }
-          if (this.keys.insert(e, now)) {
+          const park =
+            implausible === undefined ? undefined : { reason: implausible, code: IMPLAUSIBLE_TIME, blocking: !this.eventTime!.nonBlocking?.has(e.type) };
+          if (this.keys.insert(e, now, park)) {
             r.inserted++;
-            queued++;
+            if (park) {
+              parked++;
+              r.implausible = (r.implausible ?? 0) + 1;
+              this.store.log?.warn(
+                { id: e.id, type: e.type, sequenceKey: e.sequenceKey, occurredAt: e.occurredAt, reason: park.reason },
+                'event held: its time is implausible',
+              );
+            } else queued++;
           } else {
             r.duplicates++;
             if (this.conflicting(e, now)) r.conflicts = (r.conflicts ?? 0) + 1;
@@ -230,6 +252,8 @@ export class Intake {
         results.push(r);
       }
       this.store.bump(queued, 'pending');
+      this.store.bump(parked, 'parked');
+      this.implausibleTimes += parked;
       this.store.bump(duplicates, 'duplicates');
       this.store.bump(conflicts, 'conflicts');
       this.store.bump(invalid, 'invalid');

@@ -20,12 +20,20 @@ export class KeyIndex {
     this.st = prepare(store.db);
   }
 
-  /** Put one event in the queue (its key's head when the key has none). False when its id is already there. */
-  insert(e: CanonicalEvent, now: number): boolean {
-    const info = this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
+  /**
+   * Put one event in the queue (its key's head when the key has none). False
+   * when its id is already there. With `parked`, it is stored parked for a
+   * person with that reason (blocking its key unless told otherwise).
+   */
+  insert(e: CanonicalEvent, now: number, parked?: { reason: string; code: string; blocking: boolean }): boolean {
+    const info = parked
+      ? this.st.insertParked.run(e.id, e.type, e.sequenceKey, parked.blocking ? 1 : 0, bodyOf(e), parked.reason, parked.code, now, now)
+      : this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
     const seq = Number(info.lastInsertRowid);
     this.st.insertHead.run(e.sequenceKey, seq, seq);
+    // A parked event: let the head say what the key waits for.
+    if (parked) this.advance(e.sequenceKey, seq);
     return true;
   }
 
@@ -107,6 +115,10 @@ function prepare(db: Database.Database) {
     insert: db.prepare(
       `INSERT INTO events(id, type, skey, state, body, created_at, updated_at)
        VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+    ),
+    insertParked: db.prepare(
+      `INSERT INTO events(id, type, skey, state, blocking, body, error, error_code, created_at, updated_at)
+       VALUES (?, ?, ?, 'parked', ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
     ),
     // A new key's head; for a key that has one, only its tail moves, and only
     // into a newer bucket (searches stop at the tail's bucket): most inserts

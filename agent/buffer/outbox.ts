@@ -52,6 +52,8 @@ export interface EnqueueResult {
   held?: number;
   /** Held events of the same keys that went into the queue ahead of these events (flows.ts). */
   released?: number;
+  /** Of `inserted`, events stored parked because their time of the fact is implausible (code IMPLAUSIBLE_TIME). */
+  implausible?: number;
 }
 
 export interface EnqueueExtras {

@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import type { CanonicalEvent } from '../model/event';
 import { Delivery } from './delivery';
 import { FlowStore, readFlowStatus, type FlowDefinition, type FlowStatus, type FlushResult } from './flows';
-import { Intake, type WriteHealth } from './intake';
+import { Intake, type IntakeOptions, type WriteHealth } from './intake';
 import { KeyIndex } from './key-index';
 import { ReleaseStore } from './release-store';
 import { MasterDataStore } from './master-data-store';
@@ -44,6 +44,8 @@ export interface SqliteOutboxOptions {
   flows?: readonly FlowDefinition[];
   /** How long an agent waits for a tool that holds the owner lock for a moment (ms, default 5000). */
   ownerWaitMs?: number;
+  /** Events with an implausible time of the fact are stored parked for a person (config clocks.eventTime). */
+  eventTime?: IntakeOptions['eventTime'];
 }
 
 /**
@@ -105,6 +107,11 @@ export class SqliteOutbox implements Outbox {
   /** Write transactions committed by enqueue (diagnostics: events per commit). */
   get commits(): number {
     return this.intake.commits;
+  }
+
+  /** Events stored parked for an implausible time since the start. */
+  get implausibleTimes(): number {
+    return this.intake.implausibleTimes;
   }
 
   /** Whether commits succeed now (a full disk makes them fail). */

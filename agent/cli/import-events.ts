@@ -9,6 +9,8 @@ export interface ImportReport {
   lines: number;
   inserted: number;
   duplicates: number;
+  /** Of `inserted`, events held for a person because their time is implausible (far ahead, years old): see `outbox list --state parked`. */
+  heldForTime?: number;
   /** Bad lines: 1-based line number and why. Nothing of them is committed. */
   rejected: Array<{ line: number; reason: string }>;
   /** Set when the outbox refused (full, or a write failed): the import stopped, and this line and the ones after it are not committed. */
@@ -79,9 +81,10 @@ function passing(err: unknown): boolean {
   return err instanceof AgentError ? err.retryable : errorCode(err) === 'OUTBOX_FULL';
 }
 
-function count(report: ImportReport, r: { inserted: number; duplicates: number }): void {
+function count(report: ImportReport, r: { inserted: number; duplicates: number; implausible?: number }): void {
   report.inserted += r.inserted;
   report.duplicates += r.duplicates;
+  if (r.implausible) report.heldForTime = (report.heldForTime ?? 0) + r.implausible;
 }
 
 type LineResult = { ok: true; event: CanonicalEvent } | { ok: false; reason: string };

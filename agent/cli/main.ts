@@ -163,7 +163,11 @@ async function main(argv: string[]): Promise<number> {
             `${rest[0]}:${s.line}: import stopped, the outbox refused: ${s.reason}; lines from ${s.line} on are not committed (import the file again later: committed lines count as duplicates)\n`,
           );
         }
-        out(report, `${report.inserted} events committed, ${report.duplicates} already there, ${report.rejected.length} lines rejected (of ${report.lines})`);
+        out(
+          report,
+          `${report.inserted} events committed, ${report.duplicates} already there, ${report.rejected.length} lines rejected (of ${report.lines})` +
+            (report.heldForTime ? `; ${report.heldForTime} held for a person: their time is implausible (edge-agent outbox list --state parked)` : ''),
+        );
         if (report.stopped) return EXIT.failure;
         return report.rejected.length ? EXIT.partial : EXIT.ok;
       });

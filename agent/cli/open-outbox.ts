@@ -1,4 +1,5 @@
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { eventTimeOptions } from '../config/clocks';
 import type { AgentConfig } from '../config/schema';
 
 /**
@@ -12,6 +13,7 @@ export async function withOutbox<T>(config: AgentConfig, fn: (o: SqliteOutbox) =
     synchronous: config.outbox.synchronous,
     maxEvents: config.outbox.maxEvents,
     flows: config.schedules.flows,
+    eventTime: eventTimeOptions(config),
   });
   try {
     return await fn(outbox);

@@ -1,5 +1,7 @@
 import { Agent, request } from 'undici';
 import { flowsJson, type FlowJson } from '../buffer/flows';
+import { describeOffset } from '../runtime/clock-watch';
+import type { ClockStatus } from '../runtime/view';
 import type { OutboxCounts } from '../buffer/outbox';
 import { withOutbox } from './open-outbox';
 import type { AgentConfig } from '../config/schema';
@@ -100,6 +102,12 @@ export function formatLive(s: Record<string, unknown>, now: number): string {
   for (const src of sources ?? [])
     lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
   for (const f of flows) lines.push(formatFlow(f));
+  const clocks = s.clocks as ClockStatus | null | undefined;
+  for (const r of clocks?.readings ?? []) {
+    lines.push(
+      `clock ${r.name}: ${describeOffset(r.name, r.offsetMs, r.uncertaintyMs)}${r.warning ? ` (more than ${clocks!.warnOffsetMs / 1000} s: set both to NTP)` : ''}`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -121,9 +121,12 @@ const FULL_WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', '
 
 const CRON_HINT = 'must be a cron expression such as "17 3 * * *" (minute hour day month weekday)';
 
-/** A config field holding a cron expression, checked by cronProblem and by node-cron itself. */
-export const cronExpr = z.string().superRefine((v, ctx) => {
+/** Add an issue when `v` is not a cron expression (cronProblem, then node-cron itself). */
+export function checkCron(v: string, ctx: z.RefinementCtx): void {
   const problem = cronProblem(v);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${CRON_HINT}: ${problem}` });
   else if (!cron.validate(v)) ctx.addIssue({ code: 'custom', message: CRON_HINT });
-});
+}
+
+/** A config field holding a cron expression. */
+export const cronExpr = z.string().superRefine(checkCron);

@@ -11,9 +11,14 @@ import { odooConfigSchema } from '../odoo/config';
 import { genericMappingSchema } from '../sync/operations/generic-mapping';
 import { secretRef } from './secrets';
 import { certificateProblem } from '../http/certificate';
-import { cronExpr } from './cron';
+import { checkCron, cronExpr } from './cron';
+import { AT_SHIFT_CHANGE, clocksConfigSchema, shiftsSchema, timeZoneSchema } from './clocks';
 
 const eventType = z.enum(EVENT_TYPES as [string, ...string[]]);
+/** A flow's release: a cron expression, or `@shift-change`. */
+const flowCron = z.string().superRefine((v, ctx) => {
+  if (v !== AT_SHIFT_CHANGE) checkCron(v, ctx);
+});
 
 /** An address to listen on: an IP address (a host name may stand for several, or change). */
 const bindAddress = z
@@ -137,8 +142,8 @@ export const httpConfigSchema = z
 export const flowConfigSchema = z.strictObject({
   /** In logs, on the status page, in metrics and in `edge-agent flows flush NAME`. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (at most 64, starting with a letter or digit)'),
-  /** When the held events go into the queue (cron; an optional first field is seconds). */
-  cron: cronExpr,
+  /** When the held events go into the queue: cron in plant time (an optional first field is seconds), or `@shift-change` (each start of a plant.shifts shift). */
+  cron: flowCron,
   /** rollup: alike events become one event each time; batch: the held events go as they are. */
   mode: z.enum(['rollup', 'batch']),
   /** Event types this flow holds. A type belongs to one flow at most. */
@@ -255,6 +260,10 @@ export function buildConfigSchema() {
         /** Short id of this plant/gateway: part of event ids and of Odoo external ids (edge_<id>). */
         id: z.string().regex(/^[a-z0-9][a-z0-9_]{0,31}$/, 'lower-case letters, digits and _ (at most 32)'),
         name: z.string().min(1).optional(),
+        /** The plant's IANA time zone (Europe/Berlin): shifts, days, schedules and the times the page shows. Events stay in UTC. Unset: the gateway's own. */
+        timezone: timeZoneSchema.optional(),
+        /** Shift calendar in plant time, e.g. [{name: early, start: "06:00"}, ...]; a shift lasts until the next starts. Default none. */
+        shifts: shiftsSchema.default([]),
       }),
       /** Where the outbox, certificates and users live. Relative paths in the file are resolved against it. */
       stateDir: z.string().min(1).default('/var/lib/edge-agent'),
@@ -273,6 +282,8 @@ export function buildConfigSchema() {
       schedules: schedulesConfigSchema,
       orders: ordersConfigSchema,
       reconcile: reconcileConfigSchema,
+      /** How far clocks may be apart, and which event times are believable (docs/guarantees.md, "Clocks"). */
+      clocks: clocksConfigSchema,
       /** Agent state (online/offline) published on MQTT as retained birth and last-will messages. */
       mqttOut: mqttOutSchema.optional(),
       /** Order release, Odoo -> plant (docs/order-release.md). */
@@ -292,6 +303,17 @@ export function buildConfigSchema() {
         }
       });
       checkRelease(cfg, ctx);
+      if (cfg.plant.shifts.length === 0) {
+        (cfg.rules as Array<{ shiftTotals?: boolean }>).forEach((r, i) => {
+          if (r.shiftTotals)
+            ctx.addIssue({ code: 'custom', path: ['rules', i, 'shiftTotals'], message: 'shiftTotals needs a shift calendar: set plant.shifts' });
+        });
+        cfg.schedules.flows.forEach((f, i) => {
+          if (f.cron === AT_SHIFT_CHANGE) {
+            ctx.addIssue({ code: 'custom', path: ['schedules', 'flows', i, 'cron'], message: `${AT_SHIFT_CHANGE} needs a shift calendar: set plant.shifts` });
+          }
+        });
+      }
       const mapped = new Map<string, number>();
       cfg.sync.mappings.forEach((m, i) => {
         const first = mapped.get(m.eventType);

@@ -1,3 +1,5 @@
+import { wallTime, type WallTime } from '../model/plant-time';
+
 /** Small pure helpers for the status page: escaping and the way times and numbers read. */
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -26,17 +28,23 @@ export function formatAge(at: number | string | null | undefined, now: number): 
 }
 
 /**
- * The gateway's local time, which is the plant's: "14:07:31" for today,
- * "2026-11-25 14:07" for an earlier day.
+ * Plant time (`timeZone`, plant.timezone; unset: the gateway's local time):
+ * "14:07:31" for today, "2026-11-25 14:07" for another day.
  */
-export function formatClock(at: number | string | null | undefined, now: number): string {
+export function formatClock(at: number | string | null | undefined, now: number, timeZone?: string): string {
   const t = toMs(at);
   if (t === null) return '-';
-  const d = new Date(t);
-  const today = new Date(now);
-  const hms = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  if (d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate()) return hms;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hms.slice(0, 5)}`;
+  const d = wall(t, timeZone);
+  const today = wall(now, timeZone);
+  const hms = `${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}`;
+  if (d.year === today.year && d.month === today.month && d.day === today.day) return hms;
+  return `${d.year}-${pad(d.month)}-${pad(d.day)} ${hms.slice(0, 5)}`;
+}
+
+function wall(ms: number, timeZone: string | undefined): WallTime {
+  if (timeZone) return wallTime(ms, timeZone);
+  const d = new Date(ms);
+  return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
 }
 
 /** 1234567 -> "1 234 567" (a thin space reads well on a tablet in every locale). */

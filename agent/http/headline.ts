@@ -13,6 +13,8 @@ import { formatClock, formatCount, formatSpan } from './format';
 export type Level = 'ok' | 'warn' | 'alarm';
 
 export interface HeadlineInput {
+  /** The plant's time zone for the times it names (unset: the gateway's). */
+  timeZone?: string;
   now: number;
   /** When the agent started (ms). */
   startedAt: number;
@@ -47,7 +49,7 @@ const worst = (...levels: Level[]): Level => (levels.includes('alarm') ? 'alarm'
 
 export function odooLine(i: HeadlineInput): HeadlineLine {
   const s = i.sync;
-  const when = (at: number) => `${formatClock(at, i.now)} (${formatSpan(i.now - at)})`;
+  const when = (at: number) => `${formatClock(at, i.now, i.timeZone)} (${formatSpan(i.now - at)})`;
   if (!i.odooConfigured || !s) return { level: 'warn', text: 'Odoo is not configured: events are kept on this gateway and not sent.' };
   if (!s.running) return { level: 'warn', text: 'Sending to Odoo is stopped (the agent is shutting down).' };
   const err = s.lastError ? ` Last error: ${s.lastError.message}` : '';
@@ -84,7 +86,9 @@ export function backlogLine(i: HeadlineInput): HeadlineLine {
     return i.odooConfigured ? { level: 'ok', text: 'Nothing waits: every event has been delivered to Odoo.' } : { level: 'ok', text: 'No events waiting.' };
   }
   const oldest =
-    i.oldestUnfinishedAt !== null ? `, the oldest since ${formatClock(i.oldestUnfinishedAt, i.now)} (${formatSpan(i.now - i.oldestUnfinishedAt)})` : '';
+    i.oldestUnfinishedAt !== null
+      ? `, the oldest since ${formatClock(i.oldestUnfinishedAt, i.now, i.timeZone)} (${formatSpan(i.now - i.oldestUnfinishedAt)})`
+      : '';
   const parked = c.parked > 0 ? ` ${formatCount(c.parked)} of them ${c.parked === 1 ? 'needs' : 'need'} a person (exception queue below).` : '';
   // Waiting is normal for a moment; it needs an eye when nothing drains it, a person is needed, or it has waited long.
   const draining = i.odooConfigured && i.sync?.running === true && i.sync.circuit === 'closed';
@@ -96,7 +100,8 @@ export function backlogLine(i: HeadlineInput): HeadlineLine {
 export function safetyLine(i: HeadlineInput): HeadlineLine {
   const st = i.storage;
   if (st?.state === 'failing') {
-    const since = st.write.failingSince !== null ? ` since ${formatClock(st.write.failingSince, i.now)} (${formatSpan(i.now - st.write.failingSince)})` : '';
+    const since =
+      st.write.failingSince !== null ? ` since ${formatClock(st.write.failingSince, i.now, i.timeZone)} (${formatSpan(i.now - st.write.failingSince)})` : '';
     return {
       level: 'alarm',
       text: `Events CANNOT BE STORED${since}: ${st.reasons.join('; ')}. The sources hold what they read and the agent takes it as soon as the outbox can commit again; free disk space on the gateway.`,

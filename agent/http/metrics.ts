@@ -278,6 +278,26 @@ export function createMetrics(
       },
     });
   }
+  new Gauge({
+    name: 'edge_clock_offset_seconds',
+    help: "Another clock minus the gateway's: Odoo's (from the Date header of its answers, clock=odoo) and each source's (its time stamps, clock=source); positive when it is ahead.",
+    labelNames: ['clock', 'name'],
+    registers,
+    collect(this: Gauge<'clock' | 'name'>) {
+      this.reset();
+      for (const r of agent.clocks?.().readings ?? []) this.set({ clock: r.kind, name: r.name }, r.offsetMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'edge_clock_offset_warning',
+    help: "Whether a clock is further from the gateway's than clocks.warnOffsetS (1) or not (0).",
+    labelNames: ['clock', 'name'],
+    registers,
+    collect(this: Gauge<'clock' | 'name'>) {
+      this.reset();
+      for (const r of agent.clocks?.().readings ?? []) this.set({ clock: r.kind, name: r.name }, r.warning ? 1 : 0);
+    },
+  });
 
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
 

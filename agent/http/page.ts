@@ -4,6 +4,8 @@ import { CLOSED_PERIOD, type AuditEntry, type ConflictRecord, type InvalidRecord
 import { nextDay } from '../sync/closed-period';
 import type { SyncStatus } from '../sync/worker';
 import { releaseSection } from './release-section';
+import { describeOffset } from '../runtime/clock-watch';
+import type { ClockStatus } from '../runtime/view';
 import type { Role } from './users';
 import { throughputChart } from './chart';
 import { clip, esc, formatAge, formatClock, formatCount, formatSpan } from './format';
@@ -60,6 +62,10 @@ export interface PageModel {
   orders?: OrderSyncView;
   /** The latest reconciliation against Odoo. */
   reconcile?: StoredRun;
+  /** The plant's time zone: every time on the page is shown in it (unset: the gateway's). */
+  timeZone?: string;
+  /** Odoo's clock and the sources' against the gateway's; absent: not shown. */
+  clocks?: ClockStatus;
   /** Nonce of this response's inline script and style (Content-Security-Policy). */
   nonce: string;
 }
@@ -71,12 +77,12 @@ export function renderStatusPage(m: PageModel): string {
   return document(
     title,
     m.nonce,
-    `<header class="top"><div><h1>${esc(title)}</h1><div class="sub">plant <b>${esc(m.plant.id)}</b> · agent running since ${esc(formatClock(m.startedAt, m.now))} (${esc(formatSpan(m.now - m.startedAt))})</div></div>` +
+    `<header class="top"><div><h1>${esc(title)}</h1><div class="sub">plant <b>${esc(m.plant.id)}</b> · agent running since ${esc(formatClock(m.startedAt, m.now, m.timeZone))} (${esc(formatSpan(m.now - m.startedAt))})</div></div>` +
       `<div class="who">${whoBox(m)}</div></header>` +
       `<div id="stale" class="banner alarm" role="alert" hidden></div>` +
       (m.flash ? `<div class="banner ${m.flash.kind === 'ok' ? 'ok' : 'alarm'}" role="status">${esc(m.flash.text)}</div>` : '') +
       renderStatusMain(m) +
-      `<footer>Updated <span id="updated">${esc(formatClock(m.now, m.now))}</span> · refreshes every ${REFRESH_MS / 1000} s · <a href="/metrics">metrics</a> · <a href="/api/status">status as JSON</a></footer>` +
+      `<footer>Updated <span id="updated">${esc(formatClock(m.now, m.now, m.timeZone))}</span> · refreshes every ${REFRESH_MS / 1000} s${m.timeZone ? ` · times in ${esc(m.timeZone)}` : ''} · <a href="/metrics">metrics</a> · <a href="/api/status">status as JSON</a></footer>` +
       refreshScript(m.nonce),
   );
 }
@@ -84,10 +90,11 @@ export function renderStatusPage(m: PageModel): string {
 /** The part of the page that refreshes itself: `<main id="status">`, carrying the time it was made. */
 export function renderStatusMain(m: PageModel): string {
   return (
-    `<main id="status" data-updated="${esc(formatClock(m.now, m.now))}">${headlineBox(m.headline)}` +
+    `<main id="status" data-updated="${esc(formatClock(m.now, m.now, m.timeZone))}">${headlineBox(m.headline)}` +
     `<div class="grid">${odooCard(m)}${outboxCard(m)}${throughputCard(m)}</div>` +
     sourcesSection(m) +
     releaseSection(m.release, m.now) +
+    clocksSection(m) +
     flowsSection(m) +
     closedPeriodSection(m) +
     exceptionSection(m) +
@@ -127,14 +134,14 @@ function odooCard(m: PageModel): string {
           : '<span class="pill alarm">down</span>';
     rows.push(['State', `${state} <span class="muted">circuit ${esc(s.circuit)}</span>`]);
     if (s.circuit !== 'closed' && s.circuitOpenedAt !== null)
-      rows.push(['Down since', `${esc(formatClock(s.circuitOpenedAt, m.now))} (${esc(formatSpan(m.now - s.circuitOpenedAt))})`]);
+      rows.push(['Down since', `${esc(formatClock(s.circuitOpenedAt, m.now, m.timeZone))} (${esc(formatSpan(m.now - s.circuitOpenedAt))})`]);
     rows.push([
       'Version',
       s.server ? `${esc(s.server.serverVersion)} <span class="muted">${esc(s.server.protocol)}</span>` : '<span class="muted">not known yet</span>',
     ]);
     rows.push([
       'Last success',
-      s.lastSuccessAt !== null ? `${esc(formatClock(s.lastSuccessAt, m.now))} (${esc(formatAge(s.lastSuccessAt, m.now))})` : 'not since start',
+      s.lastSuccessAt !== null ? `${esc(formatClock(s.lastSuccessAt, m.now, m.timeZone))} (${esc(formatAge(s.lastSuccessAt, m.now))})` : 'not since start',
     ]);
     if (s.lastError) rows.push(['Last error', `${esc(clip(s.lastError.message, 300))} <span class="muted">${esc(formatAge(s.lastError.at, m.now))}</span>`]);
     rows.push([
@@ -151,7 +158,7 @@ function outboxCard(m: PageModel): string {
   const fig = (label: string, n: number, cls = '') => `<div class="fig ${cls}"><div class="n">${formatCount(n)}</div><div class="l">${esc(label)}</div></div>`;
   const oldest =
     c.oldestUnfinishedAt !== null
-      ? `Oldest waiting since ${esc(formatClock(c.oldestUnfinishedAt, m.now))} (${esc(formatSpan(m.now - c.oldestUnfinishedAt))})`
+      ? `Oldest waiting since ${esc(formatClock(c.oldestUnfinishedAt, m.now, m.timeZone))} (${esc(formatSpan(m.now - c.oldestUnfinishedAt))})`
       : 'Nothing waiting';
   return (
     `<section class="card" id="outbox"><h2>Outbox</h2><div class="figs">` +
@@ -165,7 +172,7 @@ function outboxCard(m: PageModel): string {
 }
 
 function throughputCard(m: PageModel): string {
-  const clock = (ms: number) => formatClock(ms, m.now).slice(0, 5);
+  const clock = (ms: number) => formatClock(ms, m.now, m.timeZone).slice(0, 5);
   const sum = (s: MinuteCounts[]) => s.reduce((a, b) => ({ r: a.r + b.received, s: a.s + b.sent }), { r: 0, s: 0 });
   const t5 = sum(m.throughput.last5);
   const t60 = sum(m.throughput.last60);
@@ -191,10 +198,40 @@ function sourcesSection(m: PageModel): string {
       : '';
     return (
       `<article class="src"><div class="row"><b class="name">${esc(s.name)}</b> <span class="muted">${esc(s.type)}</span> ${state}</div>` +
-      `<div>Last data: ${s.lastDataAt ? `${esc(formatClock(s.lastDataAt, m.now))} (${esc(formatAge(s.lastDataAt, m.now))})` : 'none since start'}</div>${err}</article>`
+      `<div>Last data: ${s.lastDataAt ? `${esc(formatClock(s.lastDataAt, m.now, m.timeZone))} (${esc(formatAge(s.lastDataAt, m.now))})` : 'none since start'}</div>${err}</article>`
     );
   });
   return `<section id="sources"><h2>Sources <span class="count">${m.sources.length}</span></h2>${items.length ? `<div class="srcs">${items.join('')}</div>` : '<p class="muted">No sources configured.</p>'}</section>`;
+}
+
+function clocksSection(m: PageModel): string {
+  const c = m.clocks;
+  if (!c || (c.readings.length === 0 && c.gatewayStamped.length === 0)) return '';
+  const limit = `${Math.round(c.warnOffsetMs / 100) / 10} s`;
+  const warnings = c.readings.filter((r) => r.warning).length;
+  const rows = c.readings.map((r) => {
+    const pill = r.warning ? `<span class="pill warn">more than ${esc(limit)} off</span>` : '<span class="pill ok">ok</span>';
+    const what = r.kind === 'odoo' ? 'Odoo (Date header of its answers)' : `source <b>${esc(r.name)}</b> (its time stamps)`;
+    return `<tr data-clock="${esc(r.name)}"><td>${what}</td><td class="num">${signedSeconds(r.offsetMs)}</td><td>${esc(describeOffset(r.name, r.offsetMs, r.uncertaintyMs))}</td><td>${pill}</td></tr>`;
+  });
+  const stamped = c.gatewayStamped.length
+    ? `<p class="muted">Stamped by this gateway on arrival (no clock of their own to compare): ${esc(c.gatewayStamped.join(', '))}.</p>`
+    : '';
+  return (
+    `<section id="clocks"><h2>Clocks${warnings ? ` <span class="count">${warnings}</span>` : ''}</h2>` +
+    `<p class="muted">Each clock against this gateway's; a warning past ${esc(limit)} (clocks.warnOffsetS). Events keep the time their source gave; set every clock to NTP.</p>` +
+    (rows.length
+      ? `<div class="scroll"><table><thead><tr><th>Clock</th><th>Offset</th><th></th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+      : '') +
+    stamped +
+    `</section>`
+  );
+}
+
+/** `+2.4 s`, `-0.3 s`. */
+function signedSeconds(ms: number): string {
+  const s = Math.round(ms / 100) / 10;
+  return `${s > 0 ? '+' : s < 0 ? '−' : ''}${Math.abs(s)} s`;
 }
 
 function flowsSection(m: PageModel): string {
@@ -202,8 +239,10 @@ function flowsSection(m: PageModel): string {
   const held = m.flows.reduce((n, f) => n + f.held, 0);
   const rows = m.flows.map((f) => {
     const since =
-      f.heldSince !== null ? `${esc(formatClock(f.heldSince, m.now))} (${esc(formatSpan(m.now - f.heldSince))})` : '<span class="muted">nothing held</span>';
-    const next = f.nextFlushAt !== null ? esc(formatClock(f.nextFlushAt, m.now)) : '<span class="muted">not scheduled</span>';
+      f.heldSince !== null
+        ? `${esc(formatClock(f.heldSince, m.now, m.timeZone))} (${esc(formatSpan(m.now - f.heldSince))})`
+        : '<span class="muted">nothing held</span>';
+    const next = f.nextFlushAt !== null ? esc(formatClock(f.nextFlushAt, m.now, m.timeZone)) : '<span class="muted">not scheduled</span>';
     return (
       `<tr data-flow="${esc(f.name)}"><td><b>${esc(f.name)}</b></td><td>${f.mode === 'rollup' ? 'roll-up' : 'batch'}</td><td>${esc(f.types.join(', '))}</td>` +
       `<td class="num">${formatCount(f.held)}</td><td class="num">${formatCount(f.keys)}</td><td>${since}</td><td>${next} <span class="muted"><code>${esc(f.cron)}</code></span></td>` +
@@ -277,7 +316,7 @@ function parkedEvent(m: PageModel, r: OutboxRecord, openDate?: string | null): s
     `<article class="event" data-id="${esc(r.id)}"><div class="row"><b>${esc(r.type)}</b> <span class="skey">${esc(r.sequenceKey)}</span>` +
     `<span class="muted age">waiting ${esc(formatSpan(m.now - r.createdAt))} · parked ${esc(formatAge(r.updatedAt, m.now))} · ${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}</span></div>` +
     `<div class="odoo-msg">${esc(r.error ?? 'no message')}${r.errorCode ? ` <span class="muted">(${esc(r.errorCode)})</span>` : ''}</div>` +
-    `<div class="payload">${payloadRows}</div><div class="muted small">id ${esc(r.id)} · from ${esc(r.event.source)} · occurred ${esc(formatClock(r.event.occurredAt, m.now))}</div>` +
+    `<div class="payload">${payloadRows}</div><div class="muted small">id ${esc(r.id)} · from ${esc(r.event.source)} · occurred ${esc(formatClock(r.event.occurredAt, m.now, m.timeZone))}</div>` +
     actions +
     `</article>`
   );
@@ -287,7 +326,7 @@ function invalidSection(m: PageModel): string {
   const n = m.outbox.invalid;
   const rows = m.invalid.map(
     (x) =>
-      `<tr><td>${esc(formatClock(x.receivedAt, m.now))}</td><td>${esc(x.source)}</td><td>${esc(clip(x.origin, 60))}</td><td>${esc(clip(x.reason, 160))}</td><td><code>${esc(clip(x.encoding === 'base64' ? `(binary) ${x.raw}` : x.raw, 80))}</code></td></tr>`,
+      `<tr><td>${esc(formatClock(x.receivedAt, m.now, m.timeZone))}</td><td>${esc(x.source)}</td><td>${esc(clip(x.origin, 60))}</td><td>${esc(clip(x.reason, 160))}</td><td><code>${esc(clip(x.encoding === 'base64' ? `(binary) ${x.raw}` : x.raw, 80))}</code></td></tr>`,
   );
   return (
     `<section id="invalid"><h2>Invalid input <span class="count ${n ? 'warn' : ''}">${formatCount(n)}</span></h2>` +
@@ -306,7 +345,7 @@ function conflictsPart(m: PageModel): string {
   const payload = (e: { payload: unknown }) => esc(clip(JSON.stringify(e.payload), 120));
   const rows = (m.conflicts ?? []).map(
     (c) =>
-      `<tr><td>${esc(formatClock(c.at, m.now))}</td><td><code>${esc(clip(c.id, 60))}</code></td><td><code>${payload(c.kept)}</code></td><td><code>${payload(c.refused)}</code></td></tr>`,
+      `<tr><td>${esc(formatClock(c.at, m.now, m.timeZone))}</td><td><code>${esc(clip(c.id, 60))}</code></td><td><code>${payload(c.kept)}</code></td><td><code>${payload(c.refused)}</code></td></tr>`,
   );
   return (
     `<h3 id="conflicts">Same id, other content <span class="count warn">${formatCount(n)}</span></h3>` +
@@ -320,7 +359,7 @@ function conflictsPart(m: PageModel): string {
 function auditSection(m: PageModel): string {
   const rows = m.audit.map(
     (a) =>
-      `<tr><td>${esc(formatClock(a.at, m.now))}</td><td>${esc(a.actor)}</td><td><b>${esc(a.action)}</b></td><td>${esc(clip(auditDetail(a.detail), 200))}</td></tr>`,
+      `<tr><td>${esc(formatClock(a.at, m.now, m.timeZone))}</td><td>${esc(a.actor)}</td><td><b>${esc(a.action)}</b></td><td>${esc(clip(auditDetail(a.detail), 200))}</td></tr>`,
   );
   return (
     `<section id="audit"><h2>Audit log</h2>` +

@@ -12,6 +12,7 @@ import { findUser, listUsers, roleAllows, verifyUser, type Role } from './users'
 import { currentValue, editCandidates, fieldPath } from './edit-value';
 import { clip } from './format';
 import { headline } from './headline';
+import { plantTimeZone } from '../config/clocks';
 import { renderLoginPage, renderMessagePage, renderStatusMain, renderStatusPage, type PageModel } from './page';
 import {
   cookie,
@@ -327,6 +328,7 @@ class StatusSite {
     const flash = partial ? undefined : c.session?.flash;
     if (c.session && !partial) c.session.flash = undefined;
     const user = c.session ? { name: c.session.user, role: c.session.role } : undefined;
+    const timeZone = plantTimeZone(a.config);
     const model: PageModel = {
       now,
       plant: a.config.plant,
@@ -347,6 +349,7 @@ class StatusSite {
         refused: a.intake().refused,
         held: flows.reduce((n, f) => n + f.held, 0),
         storage: a.storage(),
+        timeZone,
       }),
       odoo: { configured: odooConfigured, url: a.config.odoo?.url, database: a.config.odoo?.database, status: sync },
       outbox: { ...counts, oldestUnfinishedAt },
@@ -361,6 +364,8 @@ class StatusSite {
       audit: a.outbox.listAudit(50),
       orders: a.orders?.(),
       reconcile: a.lastReconcile?.(),
+      clocks: a.clocks?.(),
+      timeZone,
       nonce: c.nonce,
     };
     this.send(c.res, 200, 'text/html; charset=utf-8', partial ? renderStatusMain(model) : renderStatusPage(model));
@@ -616,6 +621,7 @@ export function statusJson(agent: AgentView): Record<string, unknown> {
     flows: flowsJson(agent.flows()),
     pipeline: intakeJson(agent.intake()),
     ...(agent.release?.() ? { release: agent.release() } : {}),
+    clocks: agent.clocks?.() ?? null,
   };
 }
 

@@ -22,6 +22,15 @@ export const payloadSchemas = {
     workcenter: text.optional(),
     lot: text.optional(),
     uom: text.optional(),
+    /** The plant shift the report falls in (plant time) and what this order counted in it so far (counter `shiftTotals`). Kept with the event; Odoo has no shifts. */
+    shift: z
+      .strictObject({
+        name: text,
+        /** The plant's date the shift began on. */
+        day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        quantity: quantity.nonnegative(),
+      })
+      .optional(),
   }),
   'production.completed': z.strictObject({
     production: productionRef,

@@ -69,12 +69,46 @@ export function sourceTimeOf(signal: Signal): { ms: number; iso: string } | unde
   return { ms, iso: new Date(ms).toISOString() };
 }
 
-/** True when `iso` is strictly older than `lastIso`: an out-of-date reading (a replay after reconnect). */
-export function isOlder(ms: number, lastIso: string | null | undefined): boolean {
-  if (!lastIso) return false;
-  const last = timeMs(lastIso);
-  return last !== undefined && ms < last;
+/**
+ * Readings are taken in the order they arrive. A source's time says when a
+ * fact happened, never whether it counts: a clock that stepped back (the
+ * gateway's or the source's) must not make a rule drop a real change. What a
+ * rule ignores is a replay: a reading it has already taken (same tag, source
+ * time and value), such as the value a source sends again on reconnect.
+ * Each rule remembers the last few readings that changed it for that.
+ */
+export const REMEMBERED_READINGS = 8;
+
+/** A short stable key of one reading: tag, source time and value. */
+export function readingKey(tag: string, ms: number, value: unknown): string {
+  let text: string;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) text = String(value);
+  else if (typeof value === 'string') text = value;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  return `${tag}|${ms}|${text.length > 64 ? `${text.slice(0, 64)}~${text.length}` : text}`;
 }
+
+/** True when this reading was already taken (a replay): the rule leaves its state as it is. */
+export function isReplay(recent: readonly string[] | undefined, key: string): boolean {
+  return recent !== undefined && recent.includes(key);
+}
+
+/** The readings to remember after taking `key`: the newest last, at most REMEMBERED_READINGS. */
+export function remember(recent: readonly string[] | undefined, key: string): string[] {
+  if (!recent) return [key];
+  const out = recent.length >= REMEMBERED_READINGS ? recent.slice(recent.length - REMEMBERED_READINGS + 1) : recent.slice();
+  out.push(key);
+  return out;
+}
+
+/** The saved-state field that holds them (optional: state saved before it existed still loads). */
+export const recentReadingsSchema = z.array(z.string()).max(REMEMBERED_READINGS).optional();
 
 export interface EventMeta {
   id: string;

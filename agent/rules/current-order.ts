@@ -5,7 +5,8 @@ import type { FactStore } from './types';
  * The order a work center is on can be said by several: an `order` rule (a
  * PLC tag or an MQTT message), a scanner at the line (an order scan), and the
  * order release (a work order in progress in Odoo). Each says it with a time;
- * the latest by time wins, whoever said it. The fact
+ * between two of them the latest by time wins; what one of them says replaces
+ * what it said before, whatever its time (its clock may have stepped back). The fact
  * `workcenter:<name>:production` holds the order (what counters and
  * templates read); `workcenter:<name>:production-claim` when and by whom.
  */
@@ -31,12 +32,12 @@ export function currentOrderClaim(facts: Pick<FactStore, 'get'>, workcenter: str
 }
 
 /**
- * Make `claim` the work center's current order unless a later claim holds.
+ * Make `claim` the work center's current order unless another's later claim holds.
  * Returns true when it took effect (also when it changes nothing).
  */
 export function claimCurrentOrder(facts: FactStore, workcenter: string, claim: CurrentOrderClaim): boolean {
   const held = currentOrderClaim(facts, workcenter);
-  if (held && Date.parse(held.at) > Date.parse(claim.at)) return false;
+  if (held && held.by !== claim.by && Date.parse(held.at) > Date.parse(claim.at)) return false;
   facts.set(productionFactKey(workcenter), claim.production ?? undefined);
   facts.set(currentOrderClaimKey(workcenter), claim);
   return true;

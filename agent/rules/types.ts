@@ -1,3 +1,4 @@
+import type { ShiftDefinition } from '../model/plant-time';
 import type { CanonicalEvent } from '../model/event';
 import type { Signal } from '../model/signal';
 
@@ -39,6 +40,8 @@ export interface RuleContext {
   facts: FactStore;
   /** Master data cached from Odoo, when the pull job has filled it. Undefined offline before the first pull. */
   masterData?: MasterDataLookup;
+  /** The plant's time zone and shift calendar (plant.timezone, plant.shifts), when configured. */
+  plantTime?: { timeZone: string; shifts: readonly ShiftDefinition[] };
 }
 
 /** Small shared key-value facts between rules, persisted with rule state. */

@@ -1,3 +1,4 @@
+import { zonedTime } from '../model/plant-time';
 import { resolvePath } from './template-language';
 
 /**
@@ -53,10 +54,68 @@ export function readValue(value: unknown, path: string | undefined): unknown {
   return resolvePath(root, path);
 }
 
-/** Milliseconds of an ISO 8601 time, or undefined when it is not a time. */
-export function timeMs(iso: string): number | undefined {
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : undefined;
+/** `YYYY-MM-DDTHH:MM:SS[.fff]Z`, checked by position (no regular expression on the hot path). */
+function isCanonicalUtc(t: string): boolean {
+  const n = t.length;
+  return (
+    (n === 20 || n === 24) &&
+    t.charCodeAt(n - 1) === 90 &&
+    t.charCodeAt(4) === 45 &&
+    t.charCodeAt(7) === 45 &&
+    t.charCodeAt(10) === 84 &&
+    t.charCodeAt(13) === 58 &&
+    t.charCodeAt(16) === 58 &&
+    (n === 20 || t.charCodeAt(19) === 46)
+  );
+}
+
+function digits(t: string, at: number): number {
+  return (t.charCodeAt(at) - 48) * 10 + (t.charCodeAt(at + 1) - 48);
+}
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Milliseconds of an ISO 8601 date and time (`2026-03-29T06:00:00Z`,
+ * `2026-03-29 08:00:00+02:00`), or undefined when it is not one. A time
+ * without a zone is plant time when `timeZone` is given (a MES that sends its
+ * local time), else refused: it would be read in whatever zone the gateway
+ * runs in. Other forms (`03/04/2026`, `March 3`) are refused, not guessed.
+ */
+export function timeMs(text: string, timeZone?: string): number | undefined {
+  // The form every source stamps (`2026-03-29T06:00:00.000Z`): straight to Date.parse.
+  if (isCanonicalUtc(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isFinite(ms)) return undefined;
+    const hour = digits(text, 11);
+    const day = digits(text, 8);
+    // Date.parse takes 24:00 and rolls 31 April over to 1 May: neither is a time that was read.
+    if (hour > 23 || (day > 28 && new Date(ms).getUTCDate() !== day)) return undefined;
+    return ms;
+  }
+  const m = ISO_TIME.exec(text.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = sec === undefined ? 0 : Number(sec);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const ms = frac === undefined ? 0 : Math.floor(Number(`0${frac}`) * 1000);
+  if (zone === undefined) {
+    if (timeZone === undefined) return undefined;
+    const wall = { year: Number(y), month, day };
+    // Reject a date that does not exist (31 April) before placing it in the zone.
+    if (new Date(Date.UTC(wall.year, month - 1, day)).getUTCDate() !== day) return undefined;
+    return zonedTime(wall, hour, minute, timeZone) + second * 1000 + ms;
+  }
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const parsed = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${String(second).padStart(2, '0')}.${String(ms).padStart(3, '0')}${offset}`);
+  if (!Number.isFinite(parsed)) return undefined;
+  // Date.parse rolls 31 April over to 1 May: refuse a date that does not exist.
+  if (new Date(Date.UTC(Number(y), month - 1, day)).getUTCDate() !== day) return undefined;
+  return parsed;
 }
 
 /** A short printable form of a value for messages. */

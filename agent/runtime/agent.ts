@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { SqliteOutbox } from '../buffer/sqlite-outbox';
 import { checkStructure, OutboxDamagedError } from '../buffer/store';
+import { eventTimeOptions, plantTimeZone } from '../config/clocks';
 import { registerBuiltins } from './builtins';
 import type { AgentConfig } from '../config/schema';
 import { AgentError, errorMessage } from '../errors';
@@ -23,6 +24,7 @@ import { RateLimiter, takeAll } from '../sync/rate-limit';
 import { runReconcileJob, type StoredRun } from '../sync/reconcile/job';
 import { SourceSet } from './sources';
 import { StorageWatch } from './storage-watch';
+import { ClockWatch } from './clock-watch';
 import type { AgentActions, AgentView } from './view';
 
 /**
@@ -70,7 +72,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
 }
 
 /** Config sections that take effect only at a start (a reload refuses to change them). */
-const RESTART_ONLY = ['plant', 'stateDir', 'outbox', 'http'] as const;
+/** How often clocks are judged. */
+const CLOCK_CHECK_MS = 10_000;
+
+const RESTART_ONLY = ['plant', 'stateDir', 'outbox', 'http', 'clocks'] as const;
 
 class Agent implements RunningAgent {
   readonly outbox: SqliteOutbox;
@@ -86,6 +91,8 @@ class Agent implements RunningAgent {
   private readonly log: Logger;
   private readonly sourceSet: SourceSet;
   private readonly storage: StorageWatch;
+  private readonly clocks: ClockWatch;
+  private clockTimer: NodeJS.Timeout | undefined;
   private readonly listeners: Array<(o: RequestObservation) => void> = [];
   private link: { client: OdooClient; worker: SyncWorker } | undefined;
   private mqttOut: MqttStatusPublisher | undefined;
@@ -112,17 +119,21 @@ class Agent implements RunningAgent {
       maxEvents: config.outbox.maxEvents,
       log: this.part('outbox'),
       flows: config.schedules.flows,
+      eventTime: eventTimeOptions(config),
     });
     this.structureChecked = this.checkOutboxFile(config.outbox.path);
     this.structureChecked.catch(() => undefined); // the caller of run decides what damage ends
+    this.clocks = new ClockWatch({ warnOffsetMs: config.clocks.warnOffsetS * 1000 }, this.part('clocks'));
     const engine = new RuleEngine(config.rules);
     engine.loadState(this.outbox.loadRuleState());
     this.masterData = new MasterDataCache(this.outbox.masterData, this.part('master-data'));
     this.pipeline = new Pipeline(this.outbox, engine, {
       plant: config.plant.id,
       log: this.part('pipeline'),
+      plantTime: { timeZone: plantTimeZone(config), shifts: config.plant.shifts },
       masterData: () => (this.masterData.filled ? this.masterData : undefined),
       committed: () => this.worker?.wake(),
+      observe: (signal) => this.clocks.observe(signal),
     });
     this.sourceSet = new SourceSet(
       (c) => ({
@@ -186,6 +197,9 @@ class Agent implements RunningAgent {
     await this.startMqttOut(config);
     await this.startRelease(config);
     this.startJobs(config);
+    // Clocks are judged (and a crossing logged) every 10 s, whether anyone looks at the page or not.
+    this.clockTimer = setInterval(() => this.readClocks(), CLOCK_CHECK_MS);
+    this.clockTimer.unref();
     this.log.info({ plant: config.plant.id, sources: this.adapters.map((a) => a.name), outbox: config.outbox.path, sync: Boolean(this.link) }, 'agent started');
   }
 
@@ -273,6 +287,7 @@ class Agent implements RunningAgent {
     this.stopped = true;
     await this.busy;
     this.storage.stop();
+    clearInterval(this.clockTimer);
     this.jobs?.stop();
     await this.orderRelease?.stop();
     await this.mqttOut?.stop().catch(() => undefined);
@@ -280,6 +295,11 @@ class Agent implements RunningAgent {
     await this.stopLink();
     await this.outbox.close();
     this.log.info('agent stopped');
+  }
+
+  private readClocks() {
+    this.clocks.observeOdoo(this.client?.serverClock?.());
+    return this.clocks.readings();
   }
 
   private part(component: string, fields: Record<string, unknown> = {}): Logger {
@@ -393,6 +413,7 @@ class Agent implements RunningAgent {
       intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
       storage: () => this.storage.status(),
       release: () => this.orderRelease?.status(),
+      clocks: () => ({ readings: this.readClocks(), gatewayStamped: this.clocks.gatewayStamped(), warnOffsetMs: this.current.clocks.warnOffsetS * 1000 }),
       onRequest: (l) => this.listeners.push(l),
       orders: () => this.orderSync.view(),
       lastReconcile: () => this.outbox.orderSync.lastRun<StoredRun['result']>(),

@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import type { InvalidInput, Signal } from '../model/signal';
 import { currentOrderClaim, type CurrentOrderClaim } from '../rules/current-order';
 import type { ProcessContext, ProcessResult, RuleEngine } from '../rules/engine';
-import type { MasterDataLookup } from '../rules/types';
+import type { MasterDataLookup, RuleContext } from '../rules/types';
 
 export interface PipelineCounters {
   signals: number;
@@ -30,9 +30,13 @@ export class Pipeline {
     private readonly opts: {
       plant: string;
       log: Logger;
+      /** The plant's time zone and shift calendar, for rules that count per shift. */
+      plantTime?: RuleContext['plantTime'];
       masterData?: () => MasterDataLookup | undefined;
       /** Called after each commit that added events (wakes the sync worker). */
       committed?: () => void;
+      /** Sees every committed signal (the sources' clocks are measured from them). */
+      observe?: (signal: Signal) => void;
     },
   ) {}
 
@@ -80,7 +84,7 @@ export class Pipeline {
         throw new OutboxFullError(this.outbox.counts().unfinished);
       }
       const now = new Date().toISOString();
-      const ran = rules({ plant: this.opts.plant, now, masterData: this.opts.masterData?.() });
+      const ran = rules({ plant: this.opts.plant, now, masterData: this.opts.masterData?.(), plantTime: this.opts.plantTime });
       // Synchronous rules commit in the same turn, as before there were asynchronous ones.
       out = ran instanceof Promise ? await ran : ran;
     } catch (err) {
@@ -111,7 +115,11 @@ export class Pipeline {
     this.counters.signals += signals.length;
     this.counters.events += result.inserted;
     this.counters.invalid += invalid.length;
-    for (const s of signals) this.source(s.source).received++;
+    const observe = this.opts.observe;
+    for (const s of signals) {
+      this.source(s.source).received++;
+      observe?.(s);
+    }
     for (const e of out.events) this.source(e.source).enqueued++;
     for (const x of invalid) this.source(x.source).invalid++;
     if (result.duplicates) this.source(signals[0]!.source).duplicates += result.duplicates;

@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { SqliteOutbox } from '../buffer/sqlite-outbox';
+import { AT_SHIFT_CHANGE, plantTimeZone } from '../config/clocks';
 import type { AgentConfig } from '../config/schema';
+import { dayStart, nextShiftChange, plantDay } from '../model/plant-time';
 import { AgentError, errorMessage } from '../errors';
 import type { Logger } from '../log';
 import type { OdooClient } from '../odoo/types';
@@ -38,10 +40,20 @@ export interface ScheduleDeps {
 
 const DAY = 86_400_000;
 
+/** A timer for `@shift-change` never waits longer than this before looking again (a clock that was set, a long shift). */
+const SHIFT_TIMER_MAX_MS = 3_600_000;
+
+/** One scheduled job: stop it, and when it fires next. */
+interface Task {
+  stop(): void;
+  next(): number | null;
+}
+
 /**
- * The scheduled jobs, from config (cron expressions): retention, master-data
- * refresh, daily reconciliation report, the order release's full read, and
- * each batch or roll-up flow.
+ * The scheduled jobs, from config (cron expressions, in plant time):
+ * retention, master-data refresh, daily reconciliation report, the order
+ * release's full read, and each batch or roll-up flow (on its cron, or at
+ * each shift change).
  */
 export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedules {
   const now = deps.now ?? Date.now;
@@ -80,17 +92,17 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
   for (const flow of config.schedules.flows) {
     jobs.set(`flow:${flow.name}`, { cron: flow.cron, run: async () => flushFlow(deps, flow.name) });
   }
-  const tasks = new Map<JobName, ScheduledTask>();
+  const timezone = plantTimeZone(config);
+  const tasks = new Map<JobName, Task>();
   for (const [name, job] of jobs) {
-    tasks.set(
-      name,
-      cron.schedule(
-        job.cron,
-        // The promise goes back to node-cron, so noOverlap can skip a fire while the last run is still busy.
-        () => job.run().catch((err: unknown) => deps.log.error({ err, job: name }, `scheduled job ${name} failed: ${errorMessage(err)}`)),
-        { name, noOverlap: true },
-      ),
-    );
+    const fire = () => job.run().catch((err: unknown) => deps.log.error({ err, job: name }, `scheduled job ${name} failed: ${errorMessage(err)}`));
+    if (job.cron === AT_SHIFT_CHANGE) {
+      tasks.set(name, atShiftChanges(config, timezone, fire, now));
+      continue;
+    }
+    // The promise goes back to node-cron, so noOverlap can skip a fire while the last run is still busy.
+    const task: ScheduledTask = cron.schedule(job.cron, fire, { name, noOverlap: true, timezone });
+    tasks.set(name, { stop: () => void task.stop(), next: () => task.getNextRun()?.getTime() ?? null });
   }
   const masterData = fixed.masterData;
   // Master data: pull once as soon as Odoo answers, then on the schedule.
@@ -120,15 +132,38 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
       if (ordersTimer) clearInterval(ordersTimer);
       if (ordersFirst) clearTimeout(ordersFirst);
       if (first) clearTimeout(first);
-      for (const t of tasks.values()) void t.stop();
+      for (const t of tasks.values()) t.stop();
     },
     run: (name) => {
       const job = jobs.get(name);
       if (!job) return Promise.reject(new AgentError('UNKNOWN_JOB', `no scheduled job ${name} (jobs: ${[...jobs.keys()].join(', ')})`));
       return job.run();
     },
-    nextRun: (name) => tasks.get(name)?.getNextRun()?.getTime() ?? null,
+    nextRun: (name) => tasks.get(name)?.next() ?? null,
   };
+}
+
+/** Fire at every shift change of plant.shifts, in plant time (a shift change is an instant, DST included). */
+function atShiftChanges(config: AgentConfig, timezone: string, fire: () => Promise<unknown>, now: () => number): Task {
+  let timer: NodeJS.Timeout | undefined;
+  let due = nextShiftChange(now(), timezone, config.plant.shifts);
+  let running: Promise<unknown> | undefined;
+  const arm = () => {
+    timer = setTimeout(
+      () => {
+        const t = now();
+        if (t >= due) {
+          due = nextShiftChange(t, timezone, config.plant.shifts);
+          if (!running) running = fire().finally(() => (running = undefined));
+        }
+        arm();
+      },
+      Math.min(Math.max(0, due - now()), SHIFT_TIMER_MAX_MS),
+    );
+    timer.unref();
+  };
+  arm();
+  return { stop: () => clearTimeout(timer), next: () => due };
 }
 
 /** A flow's schedule fired: its held events go into the queue in one transaction, then the sync worker is woken. */
@@ -141,21 +176,24 @@ function flushFlow(deps: ScheduleDeps, name: string) {
 }
 
 /**
- * The daily reconciliation report: for the day before `at` (UTC), how many
- * events of each type arrived and where they stand now (done, parked, ...).
- * Written as JSON under <stateDir>/reports and logged.
+ * The daily reconciliation report: for the plant's day before `at` (plant
+ * time: 23 or 25 hours over a DST change), how many events of each type
+ * arrived and where they stand now (done, parked, ...). Written as JSON under
+ * <stateDir>/reports and logged.
  */
 export function writeReconciliation(config: AgentConfig, outbox: SqliteOutbox, at: number, log: Logger): { file: string; rows: unknown[] } {
-  const end = Math.floor(at / DAY) * DAY;
-  const start = end - DAY;
+  const timezone = plantTimeZone(config);
+  const end = dayStart(plantDay(at, timezone), timezone);
+  const day = plantDay(end - 1, timezone);
+  const start = dayStart(day, timezone);
   // Events held by batch and roll-up flows are received too: what arrived that day, and whether it is still held.
   const { received: rows, flows } = outbox.arrivals(start, end);
-  const day = new Date(start).toISOString().slice(0, 10);
   const dir = join(config.stateDir, 'reports');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `reconciliation-${day}.json`);
   const counts = outbox.counts();
-  writeFileSync(file, `${JSON.stringify({ plant: config.plant.id, day, received: rows, flows, now: counts }, null, 2)}\n`);
+  const window = { timezone, from: new Date(start).toISOString(), to: new Date(end).toISOString() };
+  writeFileSync(file, `${JSON.stringify({ plant: config.plant.id, day, ...window, received: rows, flows, now: counts }, null, 2)}\n`);
   log.info({ day, file, rows, flows, parked: counts.parked }, 'reconciliation report written');
   return { file, rows };
 }

@@ -7,6 +7,7 @@ import type { RequestObservation, SyncStatus } from '../sync/worker';
 import type { OrderSyncView } from '../sync/order-view';
 import type { StoredRun } from '../sync/reconcile/job';
 import type { StorageStatus } from './storage-watch';
+import type { ClockReading } from './clock-watch';
 
 export interface SourceStatus extends AdapterHealth {
   name: string;
@@ -22,6 +23,13 @@ export interface IntakeFigures {
   /** Signals refused because the outbox was full (the sources held back). */
   refused: number;
   bySource: ReadonlyMap<string, { received: number; enqueued: number; duplicates: number; invalid: number }>;
+}
+
+/** The measured clocks, the sources that carry no time of their own, and the warning threshold. */
+export interface ClockStatus {
+  readings: ClockReading[];
+  gatewayStamped: string[];
+  warnOffsetMs: number;
 }
 
 /** The outbox as the page reads it. */
@@ -45,6 +53,8 @@ export interface AgentView {
   storage(): StorageStatus;
   /** Order release (Odoo -> plant); undefined when not configured. */
   release?(): ReleaseStatus | undefined;
+  /** Odoo's clock and the sources' against the gateway's (docs/status-page.md, "Clocks"). */
+  clocks?(): ClockStatus;
   /** Every settled request to Odoo (metrics subscribe here). */
   onRequest(listener: (o: RequestObservation) => void): void;
   /** The per-order sync view as last made (from the outbox and Odoo's side as last read). */

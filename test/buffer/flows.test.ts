@@ -141,17 +141,37 @@ describe('batch and roll-up flows', () => {
     await outbox.close();
   });
 
-  it('takes the latest total for production reports (by source time), not a sum', async () => {
+  it('takes the latest total for production reports (the last to arrive, as sending them one by one would leave it), not a sum', async () => {
     const { outbox } = open();
     const first = produced('WH/MO/00012', 10, { occurredAt: at(100) });
-    const latest = produced('WH/MO/00012', 40, { occurredAt: at(300) });
-    const lateArrival = produced('WH/MO/00012', 25, { occurredAt: at(200) });
-    await outbox.enqueue([first, latest, lateArrival]);
+    const second = produced('WH/MO/00012', 25, { occurredAt: at(300) });
+    // The source's clock stepped back: the newest total carries an older time.
+    const newest = produced('WH/MO/00012', 40, { occurredAt: at(200) });
+    await outbox.enqueue([first, second, newest]);
     outbox.flushFlow(HOURLY.name);
     const [e] = queued(outbox);
     assert.equal(queued(outbox).length, 1);
     assert.deepEqual(e!.event.payload, { production: 'WH/MO/00012', totalQuantity: 40, workcenter: 'Press 1' });
-    assert.equal(e!.event.occurredAt, at(300));
+    assert.equal(e!.event.occurredAt, at(200));
+    await outbox.close();
+  });
+
+  it('production reports of one shift roll up together, with the shift total of the last', async () => {
+    const { outbox } = open();
+    const shift = (quantity: number, name = 'early') => ({ shift: { name, day: '2026-11-26', quantity } });
+    const withShift = (total: number, s: ReturnType<typeof shift>) => {
+      const e = produced('WH/MO/00012', total);
+      return { ...e, payload: { ...e.payload, ...s } } as typeof e;
+    };
+    await outbox.enqueue([withShift(10, shift(10)), withShift(14, shift(14)), withShift(20, shift(6, 'late')), withShift(25, shift(11, 'late'))]);
+    outbox.flushFlow(HOURLY.name);
+    assert.deepEqual(
+      queued(outbox).map((e) => e.event.payload),
+      [
+        { production: 'WH/MO/00012', totalQuantity: 14, workcenter: 'Press 1', shift: { name: 'early', day: '2026-11-26', quantity: 14 } },
+        { production: 'WH/MO/00012', totalQuantity: 25, workcenter: 'Press 1', shift: { name: 'late', day: '2026-11-26', quantity: 11 } },
+      ],
+    );
     await outbox.close();
   });
 

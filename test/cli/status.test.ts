@@ -79,6 +79,23 @@ describe('edge-agent status', () => {
     assert.match(text, /^outbox: pending 379,/m);
   });
 
+  it("names each measured clock's offset, and the ones past clocks.warnOffsetS", () => {
+    const status = {
+      ...apiStatus(sync(), 0, null),
+      clocks: {
+        warnOffsetMs: 5000,
+        gatewayStamped: ['scale'],
+        readings: [
+          { name: 'odoo', kind: 'odoo', offsetMs: 2400, uncertaintyMs: 300, samples: 9, warning: false },
+          { name: 'press-plc', kind: 'source', offsetMs: -12_000, uncertaintyMs: 0, samples: 40, warning: true },
+        ],
+      },
+    };
+    const text = formatLive(status, now);
+    assert.match(text, /^clock odoo: Odoo's clock is 2\.4 s ahead of this gateway's \(± 0\.3 s\)$/m);
+    assert.match(text, /^clock press-plc: the clock of source press-plc is 12 s behind this gateway's \(more than 5 s: set both to NTP\)$/m);
+  });
+
   it('says when Odoo answers, when it never did, and when it is not configured', () => {
     assert.match(formatLive(apiStatus(sync(), 0, null), now), /^odoo: Odoo connected \(Odoo 19\.0\), last answer 2 s ago\.$/m);
     assert.match(formatLive(apiStatus(sync(), 0, null), now), /^waiting: Nothing waits/m);

@@ -91,6 +91,21 @@ describe('config: bad input is a ConfigError with file and line, exit 78', () =>
       expect: /schedules\.flows\[0\]\.cron: .*never fires/,
     },
     {
+      name: 'a plant time zone that does not exist',
+      text: `plant:\n  id: plant1\n  timezone: Europe/Berlinn\nstateDir: ${dir}\n`,
+      expect: /^plant\.yaml:3:13: plant\.timezone: "Europe\/Berlinn" is not a time zone this system knows: use an IANA name like Europe\/Berlin/,
+    },
+    {
+      name: 'a shift start that is not a time of day',
+      text: `plant:\n  id: plant1\n  shifts:\n    - { name: early, start: "06:00" }\n    - { name: late, start: "2pm" }\nstateDir: ${dir}\n`,
+      expect: /^plant\.yaml:5:28: plant\.shifts\[1\]\.start: "2pm" is not a time of day: write it as HH:MM, 24-hour/,
+    },
+    {
+      name: 'two shifts of one name',
+      text: `plant:\n  id: plant1\n  shifts:\n    - { name: early, start: "06:00" }\n    - { name: early, start: "14:00" }\nstateDir: ${dir}\n`,
+      expect: /^plant\.yaml:5:15: plant\.shifts\[1\]\.name: shift name "early" is already used by shifts\[0\]/,
+    },
+    {
       name: 'a bind address that is not an IP address (it was accepted)',
       text: `${BASE}http:\n  bind: [127.0.0.1, not-an-ip]\n`,
       expect: /^plant\.yaml:5:21: http\.bind\[1\]: must be an IP address/,
@@ -111,11 +126,16 @@ describe('config: bad input is a ConfigError with file and line, exit 78', () =>
       ['alias.yaml', `${BASE}http:\n  view: *nope\n`],
       ['laughs.yaml', `${BASE}${laughs}\n`],
       ['deep.yaml', `${BASE}rules: ${'{a: '.repeat(6000)}1${'}'.repeat(6000)}\n`],
+      ['zone.yaml', `plant:\n  id: plant1\n  timezone: Mars/Olympus_Mons\n  shifts: [{ name: early, start: "6 am" }]\nstateDir: ${dir}\n`],
     ] as const) {
       const r = checkConfig(name, text);
       assert.equal(r.status, 78, `${name}: ${r.stderr}`);
       assert.ok(r.stderr.startsWith(`${r.file}:`), `${name}: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      if (name === 'zone.yaml') {
+        assert.match(r.stderr, /zone\.yaml:3:13: plant\.timezone: "Mars\/Olympus_Mons" is not a time zone/);
+        assert.match(r.stderr, /zone\.yaml:4:\d+: plant\.shifts\[0\]\.start: "6 am" is not a time of day/);
+      }
     }
   });
 

@@ -27,6 +27,19 @@ onEveryOdoo('production operations', (s) => {
   const started = workorderStarted();
   const finished = workorderFinished();
 
+  test('production.reported with a plant shift (counter shiftTotals) writes the order total, nothing of the shift', async () => {
+    const fx = new Fixtures(s.t);
+    const fin = await fx.product('FINSHIFT');
+    const cmp = await fx.product('CMPSHIFT');
+    await fx.stock(cmp.id, 100);
+    const mo = await fx.order({ finished: fin, qty: 5, components: [{ product: cmp, qty: 2 }] });
+    const e = ev('production.reported', { production: mo.name, totalQuantity: 3, shift: { name: 'night', day: '2026-03-28', quantity: 2 } });
+    await reported.execute(e, s.t.ctx);
+    const row = await readId(s.t.odoo, 'mrp.production', mo.id, ['qty_producing']);
+    assert.equal(row.qty_producing, 3);
+    assert.equal((await reported.execute(e, s.t.ctx)).alreadyApplied, true);
+  });
+
   test('production.reported writes the total, a replay is alreadyApplied, a higher total moves it on', async () => {
     const fx = new Fixtures(s.t);
     const fin = await fx.product('FIN');

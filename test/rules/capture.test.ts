@@ -149,11 +149,11 @@ describe('capture rule', () => {
     assert.equal(a.events[0]!.id, b.events[0]!.id);
   });
 
-  it('an older captured value does not replace a newer one', () => {
+  it('the captured value is the latest to arrive, whatever its source time', () => {
     const r = feed(engineOf([cycle]), [
       sig('Press1.Order', 'A', 0),
-      sig('Press1.Good', 9, 5),
-      sig('Press1.Good', 7, 3),
+      sig('Press1.Good', 7, 5),
+      sig('Press1.Good', 9, 3),
       sig('Press1.CycleDone', false, 5),
       sig('Press1.CycleDone', true, 6),
     ]);

@@ -59,11 +59,11 @@ describe('counter rule: readings to absolute totals', () => {
       totals: [1, 2],
     },
     {
-      name: 'an older reading (replay after reconnect) is ignored',
+      name: 'a reading already taken (replay after reconnect) is ignored',
       readings: [
         [100, 0],
         [105, 10],
-        [100, 5],
+        [100, 0],
         [105, 10],
         [106, 11],
       ],
@@ -342,4 +342,68 @@ describe('counter config', () => {
       else assert.match(problems, problem);
     });
   }
+});
+
+describe('counter rule: per-shift totals (plant.shifts, plant time)', () => {
+  const shifts = [
+    { name: 'early', start: '06:00' },
+    { name: 'late', start: '14:00' },
+    { name: 'night', start: '22:00' },
+  ];
+  const ctx = { ...CTX, plantTime: { timeZone: 'Europe/Berlin', shifts } };
+  const reading = (value: number, isoTime: string) => ({
+    source: 'plc1',
+    tag: 'Press1.Count',
+    value,
+    quality: 'good' as const,
+    sourceTime: isoTime,
+    receivedAt: isoTime,
+  });
+
+  it('a night shift across the spring DST change: its count runs 22:00 to 06:00 plant time (7 hours)', () => {
+    const engine = engineOf([{ ...base, shiftTotals: true }]);
+    const r = feed(
+      engine,
+      [
+        reading(0, '2026-03-28T20:00:00Z'), // 21:00 CET, late shift: the baseline
+        reading(5, '2026-03-28T20:30:00Z'), // late
+        reading(8, '2026-03-28T21:30:00Z'), // 22:30 CET: night of the 28th
+        reading(20, '2026-03-29T03:30:00Z'), // 05:30 CEST: still the night
+        reading(23, '2026-03-29T04:00:00Z'), // 06:00 CEST: early of the 29th
+      ],
+      ctx,
+    );
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { totalQuantity: number; shift: unknown }).shift),
+      [
+        { name: 'late', day: '2026-03-28', quantity: 5 },
+        { name: 'night', day: '2026-03-28', quantity: 3 },
+        { name: 'night', day: '2026-03-28', quantity: 15 },
+        { name: 'early', day: '2026-03-29', quantity: 3 },
+      ],
+    );
+    assert.deepEqual(
+      r.events.map((e) => (e.payload as { totalQuantity: number }).totalQuantity),
+      [5, 8, 20, 23],
+      'the order total goes on across shifts',
+    );
+  });
+
+  it('without shiftTotals, reports carry no shift', () => {
+    const r = feed(engineOf([base]), [reading(0, '2026-03-28T20:00:00Z'), reading(5, '2026-03-28T20:30:00Z')], ctx);
+    assert.equal((r.events[0]!.payload as { shift?: unknown }).shift, undefined);
+  });
+
+  it('shiftTotals without plant.shifts is refused at load, at the rule', async () => {
+    const { parseConfigText } = await import('../../agent/config/load');
+    assert.throws(
+      () =>
+        parseConfigText(
+          'plant: { id: p }\nstateDir: /tmp\nsources:\n  - { name: plc1, type: mqtt, url: "mqtt://127.0.0.1:1", subscriptions: [{ topic: "a" }] }\nrules:\n  - { kind: counter, name: c, source: plc1, tag: a, production: MO1, shiftTotals: true }\n',
+          'plant.yaml',
+        ),
+      (err: Error & { problems?: string[] }) =>
+        (err.problems ?? []).some((p) => /^plant\.yaml:6:\d+: rules\[0\]\.shiftTotals: shiftTotals needs a shift calendar: set plant\.shifts/.test(p)),
+    );
+  });
 });

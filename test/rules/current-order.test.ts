@@ -23,6 +23,14 @@ describe('current order claims', () => {
     assert.equal(f.get('workcenter:Press 1:production'), undefined, 'no order');
   });
 
+  it('a claimant replaces its own claim whatever its time (its clock may have stepped back)', () => {
+    const f = facts();
+    assert.equal(claimCurrentOrder(f, 'Press 1', { production: 'MO/1', at: '2026-01-01T10:00:00Z', by: 'rule:tag' }), true);
+    assert.equal(claimCurrentOrder(f, 'Press 1', { production: 'MO/2', at: '2026-01-01T09:00:00Z', by: 'rule:tag' }), true);
+    assert.equal(f.get('workcenter:Press 1:production'), 'MO/2');
+    assert.equal(claimCurrentOrder(f, 'Press 1', { production: 'MO/3', at: '2026-01-01T08:00:00Z', by: 'release' }), false, "another's earlier claim still loses");
+  });
+
   it('the engine keeps an outside claim with the rules’ state, and an order rule’s later change overrides it', () => {
     const engine = RuleEngine.fromConfig([{ name: 'press-order', kind: 'order', source: 'plc', tag: 'order', workcenter: 'Press 1' }]);
     const changes = engine.claimCurrentOrder('Press 1', { production: 'MO/7', at: '2026-01-01T10:00:00Z', by: 'release' });

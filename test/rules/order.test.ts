@@ -86,9 +86,9 @@ describe('order rule', () => {
     assert.equal(new Set(a.events.map((e) => e.id)).size, 3);
   });
 
-  it('ignores an older value arriving late', () => {
+  it('ignores a value already taken (a replay), even after a newer one', () => {
     const engine = engineOf([base]);
-    feed(engine, [order('B', 10), order('A', 5)]);
+    feed(engine, [order('A', 5), order('B', 10), order('A', 5)]);
     assert.equal(engine.fact(FACT), 'B');
   });
 
@@ -96,7 +96,7 @@ describe('order rule', () => {
     const engine = engineOf([base]);
     const r = engine.process([order('A', 0)], CTX);
     assert.equal(r.stateChanges.get(FACT), 'A');
-    assert.deepEqual(r.stateChanges.get('press1-order'), { production: 'A', at: '2025-03-03T06:00:00.000Z' });
+    assert.deepEqual(r.stateChanges.get('press1-order'), { production: 'A', at: '2025-03-03T06:00:00.000Z', recent: ['press1/order|1740981600000|A'] });
     const idle = engine.process([order('', 1)], CTX);
     assert.equal(idle.stateChanges.get(FACT), null);
     const again = engine.process([order('', 2)], CTX);

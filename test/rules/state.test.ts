@@ -115,12 +115,12 @@ describe('state rule: codes', () => {
       expected: ['started@10 Material Availability', 'ended@90 Material Availability'],
     },
     {
-      name: 'an older reading is ignored',
+      name: 'a reading already taken (a replay) is ignored',
       readings: [
         [1, 0],
         [3, 10],
-        [1, 5],
         [1, 20],
+        [3, 10],
       ],
       expected: ['started@10 Material Availability', 'ended@20 Material Availability'],
     },

@@ -88,6 +88,8 @@ describe('closed periods: an agent against the simulator (Odoo 19, stock_account
       'http: { port: 0, view: open }',
       // The first pull at start only: a scheduled pull mid-test would see the lock date test 2 moves.
       "schedules: { masterData: '0 0 1 1 *' }",
+      // Events 50 days old are the point here, not a clock to doubt.
+      'clocks: { eventTime: { maxAgeDays: 400 } }',
       'odoo:',
       `  url: ${sim.url}`,
       `  database: ${sim.db}`,

@@ -2,7 +2,21 @@ import { z } from 'zod';
 import { eventId } from '../../model/event-ids';
 import { EVENT_TYPES, payloadSchemas, type EventType } from '../../model/event';
 import type { Signal } from '../../model/signal';
-import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
+import {
+  defineRule,
+  isBadQuality,
+  isReplay,
+  makeEvent,
+  odooNameSchema,
+  readingKey,
+  recentReadingsSchema,
+  rejected,
+  remember,
+  ruleBase,
+  sourceTimeOf,
+  templateSchema,
+  unchanged,
+} from '../base';
 import { defaultSequenceKey, productionFactKey } from '../keys';
 import { hasWildcard, signalMatcher } from '../match';
 import { renderFields, renderTemplate } from '../template-language';
@@ -89,6 +103,8 @@ const captureStateSchema = z.strictObject({
   latest: z.record(z.string(), capturedSchema),
   /** Last trigger value and the source time it changed, or null. */
   trigger: capturedSchema.nullable(),
+  /** The last trigger readings that changed it, to know a replay (agent/rules/base.ts). */
+  recent: recentReadingsSchema,
 });
 
 export type CaptureState = z.output<typeof captureStateSchema>;
@@ -118,22 +134,21 @@ function createCaptureRule(config: CaptureRuleConfig): Rule<CaptureState> {
     const time = sourceTimeOf(signal);
     if (!time) return rejected(state, `source time is not a valid time: ${describeValue(signal.sourceTime)}`);
 
+    // Captured values are the latest to arrive, whatever their source time says.
     let latest = state.latest;
     for (const c of capturedBy(signal)) {
-      const before = latest[c.alias];
-      if (before && isOlder(time.ms, before.at)) continue;
       latest = { ...latest, [c.alias]: { value: readValue(signal.value, c.path) ?? null, at: time.iso } };
     }
     const next: CaptureState = latest === state.latest ? state : { ...state, latest };
     if (!trigger(signal)) return unchanged(next);
-    if (isOlder(time.ms, state.trigger?.at)) return unchanged(next);
-
     const value = readValue(signal.value, config.path) ?? null;
+    const key = readingKey(signal.tag, time.ms, value);
+    if (isReplay(state.recent, key)) return unchanged(next);
     const previous = state.trigger?.value;
     const fired = triggerFired(config.edge, previous, value);
     if (typeof fired === 'object') return rejected(next, fired.problem);
     if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(value)) return unchanged(next);
-    const after: CaptureState = { ...next, trigger: { value, at: time.iso } };
+    const after: CaptureState = { ...next, trigger: { value, at: time.iso }, recent: remember(state.recent, key) };
     if (!fired) return unchanged(after);
 
     const tags: Record<string, unknown> = {};

@@ -1,8 +1,22 @@
 import { z } from 'zod';
 import { eventId } from '../../model/event-ids';
 import type { Signal } from '../../model/signal';
-import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, unchanged } from '../base';
+import {
+  defineRule,
+  isBadQuality,
+  isReplay,
+  makeEvent,
+  odooNameSchema,
+  readingKey,
+  recentReadingsSchema,
+  rejected,
+  remember,
+  ruleBase,
+  sourceTimeOf,
+  unchanged,
+} from '../base';
 import { productionFactKey, productionSequenceKey } from '../keys';
+import { shiftAt } from '../../model/plant-time';
 import { signalMatcher } from '../match';
 import type { Rule, RuleContext, RuleOutput } from '../types';
 import { describeValue, readValue, roundQuantity, toNumber } from '../values';
@@ -17,8 +31,11 @@ import type { RuleKind } from './kind';
  * - A counter that wraps at `max` (65535, 4294967295) keeps counting across
  *   the wrap; a drop too large to be a wrap (see `resetThreshold`) is a reset:
  *   never a negative count.
- * - A reading with the same value (a re-poll) or an older source time (a
- *   replay after reconnect) changes nothing, so it never counts twice.
+ * - A reading with the same value (a re-poll), or one already taken (the same
+ *   source time and value again, a replay after reconnect), changes nothing,
+ *   so it never counts twice. Readings count in the order they arrive: a
+ *   source time older than the last (a clock stepped back) is only the time
+ *   of the report, never a reason to skip it.
  * - Totals are kept per order: a new order starts at 0; going back to an order
  *   continues its total (the agent remembers the last 20 orders).
  * - At most one event per signal; its id is built from the order and the total.
@@ -43,6 +60,8 @@ export const counterRuleConfigSchema = z
     factor: z.number().positive().default(1),
     /** Unit of measure of the reported quantity, as named in Odoo (`Units`, `kg`); unset: the order's unit. */
     uom: odooNameSchema.optional(),
+    /** Also count per plant shift (plant.shifts, in plant time): each report carries `shift: {name, day, quantity}`. Default false. */
+    shiftTotals: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (c.workcenter === undefined && c.production === undefined) {
@@ -64,7 +83,17 @@ const counterStateSchema = z.strictObject({
   /** The order counted for at the last reading, or null. */
   production: z.string().nullable(),
   /** Totals of recent orders (most recent last). `reported` is the total last sent. */
-  orders: z.array(z.strictObject({ production: z.string(), total: z.number(), reported: z.number() })),
+  orders: z.array(
+    z.strictObject({
+      production: z.string(),
+      total: z.number(),
+      reported: z.number(),
+      /** With shiftTotals: the shift of the last reading (`day name`) and what the order counted in it. */
+      shift: z.strictObject({ key: z.string(), name: z.string(), day: z.string(), quantity: z.number() }).optional(),
+    }),
+  ),
+  /** The last readings that changed the counter, to know a replay (agent/rules/base.ts). */
+  recent: recentReadingsSchema,
 });
 
 export type CounterState = z.output<typeof counterStateSchema>;
@@ -107,16 +136,18 @@ function createCounterRule(config: CounterRuleConfig): Rule<CounterState> {
     const time = sourceTimeOf(signal);
     if (!time) return rejected(state, `source time is not a valid time: ${describeValue(signal.sourceTime)}`);
 
+    const key = readingKey(signal.tag, time.ms, raw);
+    if (isReplay(state.recent, key)) return unchanged(state);
     const previous = state.readings[signal.tag];
-    if (previous && isOlder(time.ms, previous.at)) return unchanged(state);
     const step = counterIncrease(previous?.raw, raw, config);
     if (step.kind === 'same') return unchanged(state);
 
     const readings = { ...state.readings, [signal.tag]: { raw, at: time.iso } };
+    const recent = remember(state.recent, key);
     const increase = roundQuantity(step.increase * config.factor);
     const production = currentOrder(ctx);
     if (production === undefined) {
-      const next = { ...state, readings };
+      const next = { ...state, readings, recent };
       if (increase > 0) {
         return rejected(next, `${increase} counted but work center "${config.workcenter}" has no current manufacturing order`);
       }
@@ -134,11 +165,19 @@ function createCounterRule(config: CounterRuleConfig): Rule<CounterState> {
       orders.push(entry);
     }
     entry.total = roundQuantity(entry.total + increase);
+    if (config.shiftTotals && ctx.plantTime && ctx.plantTime.shifts.length > 0) {
+      // The shift of the fact's time; a reading in another shift (forward, or back after a clock step) starts its count.
+      const s = shiftAt(time.ms, ctx.plantTime.timeZone, ctx.plantTime.shifts);
+      const key = `${s.day} ${s.name}`;
+      const before = entry.shift?.key === key ? entry.shift.quantity : 0;
+      entry.shift = { key, name: s.name, day: s.day, quantity: roundQuantity(before + increase) };
+    }
     while (orders.length > COUNTER_ORDERS_KEPT) orders.shift();
 
-    const report = (o: { production: string; total: number; reported: number }) => {
+    const report = (o: CounterState['orders'][number]) => {
       o.reported = o.total;
       const payload: Record<string, unknown> = { production: o.production, totalQuantity: o.total };
+      if (o.shift) payload.shift = { name: o.shift.name, day: o.shift.day, quantity: o.shift.quantity };
       if (config.workcenter !== undefined) payload.workcenter = config.workcenter;
       if (config.uom !== undefined) payload.uom = config.uom;
       return makeEvent(
@@ -162,7 +201,7 @@ function createCounterRule(config: CounterRuleConfig): Rule<CounterState> {
     } else if (entry.total > entry.reported && entry.total - entry.reported >= config.minIncrement) {
       events.push(report(entry));
     }
-    return { state: { readings, production, orders }, events };
+    return { state: { readings, production, orders, recent }, events };
   }
 
   return defineRule<CounterState>({

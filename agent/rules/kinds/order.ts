@@ -2,7 +2,21 @@ import { z } from 'zod';
 import { eventId } from '../../model/event-ids';
 import type { CanonicalEvent } from '../../model/event';
 import type { Signal } from '../../model/signal';
-import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
+import {
+  defineRule,
+  isBadQuality,
+  isReplay,
+  makeEvent,
+  odooNameSchema,
+  readingKey,
+  recentReadingsSchema,
+  rejected,
+  remember,
+  ruleBase,
+  sourceTimeOf,
+  templateSchema,
+  unchanged,
+} from '../base';
 import { claimCurrentOrder } from '../current-order';
 import { productionFactKey, productionSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
@@ -44,6 +58,8 @@ const orderStateSchema = z.strictObject({
   production: z.string().nullable(),
   /** Source time of the last change, or null. */
   at: z.string().nullable(),
+  /** The last readings that changed the order, to know a replay (agent/rules/base.ts). */
+  recent: recentReadingsSchema,
 });
 
 export type OrderState = z.output<typeof orderStateSchema>;
@@ -77,9 +93,11 @@ function createOrderRule(config: OrderRuleConfig): Rule<OrderState> {
     if (isBadQuality(signal)) return unchanged(state);
     const time = sourceTimeOf(signal);
     if (!time) return rejected(state, `source time is not a valid time: ${describeValue(signal.sourceTime)}`);
-    if (isOlder(time.ms, state.at)) return unchanged(state);
+    const raw = readValue(signal.value, config.path);
+    const key = readingKey(signal.tag, time.ms, raw);
+    if (isReplay(state.recent, key)) return unchanged(state);
 
-    const found = orderOf(readValue(signal.value, config.path), signal);
+    const found = orderOf(raw, signal);
     if ('problem' in found) return rejected(state, found.problem);
     const next = found.production;
 
@@ -131,7 +149,7 @@ function createOrderRule(config: OrderRuleConfig): Rule<OrderState> {
     }
     // Another source (the release, a scan) may have said something later: the latest by time wins.
     claimCurrentOrder(ctx.facts, config.workcenter, { production: next, at: time.iso, by: `rule:${config.name}` });
-    return { state: { production: next, at: time.iso }, events };
+    return { state: { production: next, at: time.iso, recent: remember(state.recent, key) }, events };
   }
 
   return defineRule<OrderState>({

@@ -2,7 +2,21 @@ import { z } from 'zod';
 import { eventId } from '../../model/event-ids';
 import type { CanonicalEvent } from '../../model/event';
 import type { Signal } from '../../model/signal';
-import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
+import {
+  defineRule,
+  isBadQuality,
+  isReplay,
+  makeEvent,
+  odooNameSchema,
+  readingKey,
+  recentReadingsSchema,
+  rejected,
+  remember,
+  ruleBase,
+  sourceTimeOf,
+  templateSchema,
+  unchanged,
+} from '../base';
 import { workcenterSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template-language';
@@ -26,6 +40,12 @@ import type { RuleKind } from './kind';
  *
  * With `minDuration`, a stop shorter than that is not reported at all; a longer
  * one is reported with its real start time.
+ *
+ * Readings are taken in the order they arrive (agent/rules/base.ts). When the
+ * clock that stamps them stepped back during a stop, the end would come
+ * before the start: the stop then lasts the time between the two readings'
+ * arrival (the gateway's clock), or nothing when that clock stepped too, and
+ * ends at its start plus that. No stop is lost to a clock.
  */
 const codeKey = z.union([z.string().trim().min(1), z.number()]);
 
@@ -87,6 +107,8 @@ const stopSchema = z.strictObject({
   description: z.string().optional(),
   /** True once `downtime.started` was emitted (false while shorter than minDuration). */
   announced: z.boolean(),
+  /** When the reading that started it arrived (the gateway's clock), to time the stop when the source's clock steps back. */
+  arrivedAt: z.string().optional(),
 });
 
 const stateStateSchema = z.strictObject({
@@ -94,6 +116,8 @@ const stateStateSchema = z.strictObject({
   stop: stopSchema.nullable(),
   /** Source time of the last reading that changed anything, or null. */
   at: z.string().nullable(),
+  /** The last readings that changed anything, to know a replay (agent/rules/base.ts). */
+  recent: recentReadingsSchema,
 });
 
 export type StateRuleState = z.output<typeof stateStateSchema>;
@@ -157,12 +181,25 @@ function createStateRule(config: StateRuleConfig): Rule<StateRuleState> {
     );
   }
 
+  /**
+   * How long a stop has lasted at this reading: by the source times, or, when
+   * those go backwards (a clock stepped back), by the readings' arrival, never
+   * less than nothing.
+   */
+  function lasted(stop: Stop, time: { ms: number }, signal: Signal): number {
+    const byClock = time.ms - timeMs(stop.startedAt)!;
+    if (byClock >= 0) return byClock;
+    const arrived = stop.arrivedAt !== undefined ? (timeMs(signal.receivedAt) ?? 0) - (timeMs(stop.arrivedAt) ?? 0) : 0;
+    return Math.max(0, arrived);
+  }
+
   function apply(state: StateRuleState, signal: Signal, ctx: RuleContext): RuleOutput<StateRuleState> {
     if (isBadQuality(signal)) return unchanged(state);
     const time = sourceTimeOf(signal);
     if (!time) return rejected(state, `source time is not a valid time: ${describeValue(signal.sourceTime)}`);
-    if (isOlder(time.ms, state.at)) return unchanged(state);
     const value = readValue(signal.value, config.path);
+    const key = readingKey(signal.tag, time.ms, value);
+    if (isReplay(state.recent, key)) return unchanged(state);
     const reading = classify(value);
     if ('problem' in reading) return rejected(state, reading.problem);
 
@@ -171,11 +208,14 @@ function createStateRule(config: StateRuleConfig): Rule<StateRuleState> {
 
     // End the current stop when the machine runs again or the loss reason changes.
     if (stop && (!reading.stopped || reading.reason !== stop.reason || reading.description !== stop.description)) {
-      const lasted = time.ms - timeMs(stop.startedAt)!;
+      const duration = lasted(stop, time, signal);
+      // The end is never before the start, whatever the clocks did.
+      const endMs = timeMs(stop.startedAt)! + duration;
+      const endIso = endMs === time.ms ? time.iso : new Date(endMs).toISOString();
       if (stop.announced) {
-        events.push(ended(stop, time.iso, time.ms, signal, ctx));
-      } else if (lasted >= minMs) {
-        events.push(started(stop, signal, ctx), ended(stop, time.iso, time.ms, signal, ctx));
+        events.push(ended(stop, endIso, endMs, signal, ctx));
+      } else if (duration >= minMs) {
+        events.push(started(stop, signal, ctx), ended(stop, endIso, endMs, signal, ctx));
       }
       stop = null;
     }
@@ -188,16 +228,17 @@ function createStateRule(config: StateRuleConfig): Rule<StateRuleState> {
           reason: reading.reason,
           ...(reading.description !== undefined ? { description: reading.description } : {}),
           announced: false,
+          arrivedAt: signal.receivedAt,
         };
       }
-      if (!stop.announced && time.ms - timeMs(stop.startedAt)! >= minMs) {
+      if (!stop.announced && lasted(stop, time, signal) >= minMs) {
         events.push(started(stop, signal, ctx));
         stop = { ...stop, announced: true };
       }
     }
 
     if (stop === state.stop) return unchanged(state);
-    return { state: { stop, at: time.iso }, events };
+    return { state: { stop, at: time.iso, recent: remember(state.recent, key) }, events };
   }
 
   return defineRule<StateRuleState>({

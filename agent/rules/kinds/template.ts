@@ -115,16 +115,17 @@ export const templateRuleConfigSchema = z
 export type TemplateRuleConfig = z.output<typeof templateRuleConfigSchema>;
 
 /**
- * A time from a rendered template: ISO 8601 text, or a number of epoch
- * seconds (below 1e11) or milliseconds. Pure; exported for tests.
+ * A time from a rendered template: ISO 8601 text (without a zone: plant
+ * time), or a number of epoch seconds (below 1e11) or milliseconds. Pure;
+ * exported for tests.
  */
-export function occurredAtMs(v: unknown): number | undefined {
+export function occurredAtMs(v: unknown, timeZone?: string): number | undefined {
   if (typeof v === 'number' || (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v))) {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) return undefined;
     return Math.round(n < 1e11 ? n * 1000 : n);
   }
-  if (typeof v === 'string' && v.trim() !== '') return timeMs(v.trim());
+  if (typeof v === 'string' && v.trim() !== '') return timeMs(v.trim(), timeZone);
   return undefined;
 }
 
@@ -247,7 +248,8 @@ function buildEvent(config: TemplateRuleConfig, results: FieldResults, signal: S
   let ownTime: boolean;
   if (config.occurredAt !== undefined) {
     const rendered = results.get('occurredAt');
-    timeMsValue = occurredAtMs(rendered);
+    // A time without a zone is the plant's (plant.timezone).
+    timeMsValue = occurredAtMs(rendered, ctx.plantTime?.timeZone);
     if (timeMsValue === undefined) return { ok: false, reason: `occurredAt '${config.occurredAt}' gave ${describeValue(rendered)}, which is not a time` };
     ownTime = true;
   } else {

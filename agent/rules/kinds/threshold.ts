@@ -1,7 +1,21 @@
 import { z } from 'zod';
 import { eventId } from '../../model/event-ids';
 import type { Signal } from '../../model/signal';
-import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
+import {
+  defineRule,
+  isBadQuality,
+  isReplay,
+  makeEvent,
+  odooNameSchema,
+  readingKey,
+  recentReadingsSchema,
+  rejected,
+  remember,
+  ruleBase,
+  sourceTimeOf,
+  templateSchema,
+  unchanged,
+} from '../base';
 import { equipmentSequenceKey } from '../keys';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template-language';
@@ -50,6 +64,8 @@ export type ThresholdRuleConfig = z.output<typeof thresholdRuleConfigSchema>;
 const thresholdStateSchema = z.strictObject({
   /** Per tag: armed (may fire) and the source time of the last change. */
   tags: z.record(z.string(), z.strictObject({ armed: z.boolean(), at: z.string() })),
+  /** The last readings that fired or re-armed, to know a replay (agent/rules/base.ts). */
+  recent: recentReadingsSchema,
 });
 
 export type ThresholdState = z.output<typeof thresholdStateSchema>;
@@ -75,13 +91,15 @@ function createThresholdRule(config: ThresholdRuleConfig): Rule<ThresholdState> 
     if (value === undefined) return rejected(state, `measured value is not a number: ${describeValue(raw)}`);
     const time = sourceTimeOf(signal);
     if (!time) return rejected(state, `source time is not a valid time: ${describeValue(signal.sourceTime)}`);
+    const key = readingKey(signal.tag, time.ms, value);
+    if (isReplay(state.recent, key)) return unchanged(state);
     const current = state.tags[signal.tag];
-    if (current && isOlder(time.ms, current.at)) return unchanged(state);
 
     const step = thresholdStep(current?.armed ?? true, value, config);
     if (step === 'none') return unchanged(state);
     const tags = { ...state.tags, [signal.tag]: { armed: step === 'rearm', at: time.iso } };
-    if (step === 'rearm') return { state: { tags }, events: [] };
+    const recent = remember(state.recent, key);
+    if (step === 'rearm') return { state: { tags, recent }, events: [] };
 
     const scope = { value, limit, equipment: config.equipment, tag: signal.tag, source: signal.source, facts: ctx.facts };
     const title = String(renderTemplate(config.title, scope) ?? '').slice(0, 256);
@@ -106,7 +124,7 @@ function createThresholdRule(config: ThresholdRuleConfig): Rule<ThresholdState> 
       signal,
       ctx,
     );
-    return { state: { tags }, events: [event] };
+    return { state: { tags, recent }, events: [event] };
   }
 
   return defineRule<ThresholdState>({
