@@ -28,7 +28,11 @@ describe('current order claims', () => {
     assert.equal(claimCurrentOrder(f, 'Press 1', { production: 'MO/1', at: '2026-01-01T10:00:00Z', by: 'rule:tag' }), true);
     assert.equal(claimCurrentOrder(f, 'Press 1', { production: 'MO/2', at: '2026-01-01T09:00:00Z', by: 'rule:tag' }), true);
     assert.equal(f.get('workcenter:Press 1:production'), 'MO/2');
-    assert.equal(claimCurrentOrder(f, 'Press 1', { production: 'MO/3', at: '2026-01-01T08:00:00Z', by: 'release' }), false, "another's earlier claim still loses");
+    assert.equal(
+      claimCurrentOrder(f, 'Press 1', { production: 'MO/3', at: '2026-01-01T08:00:00Z', by: 'release' }),
+      false,
+      "another's earlier claim still loses",
+    );
   });
 
   it('the engine keeps an outside claim with the rules’ state, and an order rule’s later change overrides it', () => {
