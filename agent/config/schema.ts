@@ -94,8 +94,13 @@ export const syncConfigSchema = z
         linkProbeIntervalMs: z.number().int().min(100).max(10_000).default(1000),
       })
       .prefault({}),
-    /** Event types whose parked head does not block later events of its key (telemetry-like types). All others block. */
+    /** Event types whose parked (or flagged) head does not block later events of its key (telemetry-like types). All others block. */
     skippableTypes: z.array(eventType).default(['maintenance.requested', 'quality.recorded']),
+    /**
+     * Check every event against the master data cached from Odoo before it is queued, and flag for a person
+     * what Odoo would refuse (an unknown work center, a draft order), also while Odoo cannot be reached.
+     */
+    edgeCheck: z.boolean().default(true),
     /** Generic mappings: an event type written into any model's fields through a keyed load(). */
     mappings: z.array(genericMappingSchema).default([]),
   })

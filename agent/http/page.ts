@@ -42,6 +42,8 @@ export interface PageModel {
   /** Batch and roll-up flows with what each holds and when it releases next (ms). */
   flows: Array<FlowStatus & { nextFlushAt: number | null }>;
   parked: OutboxRecord[];
+  /** The oldest events flagged at the edge (the cached master data says Odoo would refuse them). */
+  flagged?: OutboxRecord[];
   invalid: InvalidRecord[];
   /** The latest events refused because their id was taken by an event with other content. */
   conflicts?: ConflictRecord[];
@@ -75,6 +77,7 @@ export function renderStatusMain(m: PageModel): string {
     sourcesSection(m) +
     flowsSection(m) +
     exceptionSection(m) +
+    flaggedSection(m) +
     invalidSection(m) +
     auditSection(m) +
     `</main>`
@@ -140,6 +143,7 @@ function outboxCard(m: PageModel): string {
     fig('pending', c.pending + c.inflight) +
     fig('retrying', c.retrying, c.retrying ? 'warn' : '') +
     fig('parked', c.parked, c.parked ? 'alarm' : '') +
+    (c.flagged ? fig('flagged', c.flagged, 'warn') : '') +
     fig('done', c.done, 'ok') +
     `</div><p class="oldest">${oldest}</p>` +
     `<p class="muted">${formatCount(c.inflight)} in flight · ${formatCount(c.skipped)} skipped · ${formatCount(c.duplicates)} duplicates ignored · ${formatCount(c.invalid)} invalid inputs kept</p></section>`
@@ -217,6 +221,22 @@ function exceptionSection(m: PageModel): string {
   return `<section id="exceptions"><h2>Exception queue <span class="count ${total ? 'alarm' : ''}">${formatCount(total)}</span></h2>${intro}${bulk}${m.parked.map((r) => parkedEvent(m, r)).join('')}${more}</section>`;
 }
 
+/** Events the edge check stopped before they were sent: resolved like parked ones. */
+function flaggedSection(m: PageModel): string {
+  const total = m.outbox.flagged ?? 0;
+  if (total === 0) return '';
+  const shown = m.flagged ?? [];
+  const more = total > shown.length ? `<p class="muted">Showing the oldest ${shown.length} of ${formatCount(total)}.</p>` : '';
+  return (
+    `<section id="flagged"><h2>Flagged at the edge <span class="count warn">${formatCount(total)}</span></h2>` +
+    `<p>Odoo would refuse these events, going by the master data the agent pulled from Odoo: they were not sent. Each keeps its place like a parked event. ` +
+    `Fix the name in Odoo (the agent looks again at every master-data pull and sends them by itself), correct a field with <b>Edit</b>, ` +
+    `<b>Retry</b> to send it as it is and let Odoo decide, or <b>Skip</b> it with a reason.</p>` +
+    (!m.offerActions ? '<p class="muted">Your role may only view; a supervisor can retry, skip or edit.</p>' : '') +
+    `${shown.map((r) => parkedEvent(m, r)).join('')}${more}</section>`
+  );
+}
+
 function parkedEvent(m: PageModel, r: OutboxRecord): string {
   const payload = (r.event.payload ?? {}) as Record<string, unknown>;
   const fields = Object.keys(payload);
@@ -237,7 +257,7 @@ function parkedEvent(m: PageModel, r: OutboxRecord): string {
     : '';
   return (
     `<article class="event" data-id="${esc(r.id)}"><div class="row"><b>${esc(r.type)}</b> <span class="skey">${esc(r.sequenceKey)}</span>` +
-    `<span class="muted age">waiting ${esc(formatSpan(m.now - r.createdAt))} · parked ${esc(formatAge(r.updatedAt, m.now))} · ${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}</span></div>` +
+    `<span class="muted age">waiting ${esc(formatSpan(m.now - r.createdAt))} · ${r.state === 'flagged' ? 'flagged' : 'parked'} ${esc(formatAge(r.updatedAt, m.now))} · ${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}</span></div>` +
     `<div class="odoo-msg">${esc(r.error ?? 'no message')}${r.errorCode ? ` <span class="muted">(${esc(r.errorCode)})</span>` : ''}</div>` +
     `<div class="payload">${payloadRows}</div><div class="muted small">id ${esc(r.id)} · from ${esc(r.event.source)} · occurred ${esc(formatClock(r.event.occurredAt, m.now))}</div>` +
     actions +

@@ -96,6 +96,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 
 /** Messages that mean a concurrency conflict whatever exception carries them. */
 const CONCURRENCY_MESSAGE = /could not serialize access|deadlock detected|could not obtain lock|concurrent update/i;
+/** allowed_company_ids names a company the agent's user does not belong to (odoo.company): every call fails alike. */
+const COMPANY_MESSAGE = /unauthorized or invalid compan/i;
 /** A database that does not exist (wrong `database:` in config): nothing will work until it is fixed. */
 const NO_DATABASE_MESSAGE = /database "[^"]*" does not exist/i;
 
@@ -122,6 +124,7 @@ function byName(f: OdooFailure): Classification | undefined {
   if (!short) return undefined;
   if (CONCURRENCY_NAMES.has(short)) return { action: 'retry', code: 'ODOO_CONCURRENCY' };
   if (AUTH_NAMES.has(short)) return { action: 'stop', code: 'ODOO_AUTH' };
+  if (short === 'AccessError' && COMPANY_MESSAGE.test(f.message)) return { action: 'stop', code: 'ODOO_COMPANY' };
   if (DATABASE_TRANSIENT_NAMES.has(short)) {
     if (NO_DATABASE_MESSAGE.test(f.message)) return { action: 'stop', code: 'ODOO_NO_DATABASE' };
     return { action: 'retry', code: 'ODOO_DATABASE_UNAVAILABLE' };

@@ -44,8 +44,10 @@ export interface FactStore {
 export interface MasterDataLookup {
   /** Find a product by barcode, GTIN or internal reference. */
   product(code: string): { id: number; defaultCode?: string; barcode?: string; name: string; tracking?: 'none' | 'lot' | 'serial' } | undefined;
-  /** Find an open manufacturing order by name. */
+  /** Find a manufacturing order that is not done or cancelled (draft or open) by name; `openProduction` (master-data.ts) tells whether the floor may report on it. */
   production(name: string): { id: number; name: string; state: string; productId: number } | undefined;
+  /** The same by Odoo id. */
+  productionById?(id: number): { id: number; name: string; state: string; productId: number } | undefined;
   /** Find a lot or serial number, optionally of one product. */
   lot(name: string, productId?: number): { id: number; name: string; productId: number } | undefined;
 }

@@ -11,6 +11,7 @@ import type { SourceAdapter } from '../protocols/types';
 import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
+import { EdgeCheck } from '../sync/edge-check';
 import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
@@ -153,6 +154,7 @@ class Agent implements RunningAgent {
       this.log.warn(r, `flow ${r.flow} is no longer configured for ${r.members} held events: they went into the queue as ${r.events} events`);
     }
     this.startLink(config);
+    this.setEdgeCheck(config);
     if (this.opts.withoutSources) this.sourceSet.describe(config.sources);
     else await this.sourceSet.apply(config.sources);
     await this.startMqttOut(config);
@@ -192,6 +194,7 @@ class Agent implements RunningAgent {
     if (!same(prev.odoo, next.odoo) || !same(prev.sync, next.sync)) {
       await this.stopLink();
       this.startLink(next);
+      this.setEdgeCheck(next);
       changed.push('odoo');
     }
     const sources = this.opts.withoutSources ? (this.sourceSet.describe(next.sources), { started: [], stopped: [] }) : await this.sourceSet.apply(next.sources);
@@ -247,6 +250,24 @@ class Agent implements RunningAgent {
     worker.start();
   }
 
+  /** The edge check of every queued event, while events are delivered to Odoo and config does not turn it off. */
+  private setEdgeCheck(config: AgentConfig): void {
+    if (!this.link || !config.sync.edgeCheck) {
+      this.outbox.setEventCheck(undefined);
+      return;
+    }
+    this.outbox.setEventCheck(
+      new EdgeCheck(this.masterData, { skippableTypes: config.sync.skippableTypes, uncheckedTypes: config.sync.mappings.map((m) => m.eventType) }),
+    );
+  }
+
+  /** Master data arrived: events queued before any, and flagged events, are checked (again). */
+  private recheck(): void {
+    const r = this.outbox.recheck();
+    if (r.flagged || r.released) this.log.info(r, 'edge check after the master data refresh');
+    if (r.released) this.worker?.wake();
+  }
+
   private async stopLink(): Promise<void> {
     const link = this.link;
     this.link = undefined;
@@ -276,6 +297,7 @@ class Agent implements RunningAgent {
       log: this.part('schedules'),
       masterData: this.masterData,
       released: () => this.worker?.wake(),
+      refreshed: () => this.recheck(),
       odoo: link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined,
     });
   }

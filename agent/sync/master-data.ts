@@ -1,14 +1,18 @@
 import type { MasterDataStore } from '../buffer/master-data-store';
+import { errorMessage } from '../errors';
 import type { Logger } from '../log';
-import type { OdooClient } from '../odoo/types';
+import { OdooError, type OdooClient } from '../odoo/types';
+import { OPEN_PRODUCTION_STATES } from '../rules/master-data';
 import type { MasterDataLookup } from '../rules/types';
+import type { EdgeMasterData, MasterDataKind, WorkorderRecord } from './edge-check';
 
 type Product = NonNullable<ReturnType<MasterDataLookup['product']>>;
 type Production = NonNullable<ReturnType<MasterDataLookup['production']>>;
 type Lot = NonNullable<ReturnType<MasterDataLookup['lot']>>;
-interface Workcenter {
+interface Named {
   id: number;
   name: string;
+  /** Work center code, location barcode, equipment serial number: a second name it is found by. */
   code?: string;
 }
 
@@ -17,22 +21,42 @@ type Many2one = [number, string] | false;
 /** Lots fetched at most (the newest); older lots are still accepted by Odoo, only not checked offline. */
 const MAX_LOTS = 50_000;
 
+/** Records per search_read call of a pull: a plant may have tens of thousands of products. */
+export const MASTER_DATA_PAGE = 2_000;
+
+/** Orders the cache keeps: not done nor cancelled (drafts too, so an event for one is known to be early). */
+const KEPT_PRODUCTION_STATES = ['draft', ...OPEN_PRODUCTION_STATES];
+
+export interface MasterDataOptions {
+  /** Records per search_read call (default 2000). */
+  pageSize?: number;
+}
+
 /**
- * Products, lots, work centers and open manufacturing orders, pulled from Odoo
- * and kept in the outbox database, so rules can check a scanned lot or an
- * order reference while the WAN is down, also after a restart.
+ * Products, lots, work centers, loss reasons, locations, units, equipment and
+ * the manufacturing orders not yet done (with their work orders), pulled from
+ * Odoo and kept in the outbox database, so rules and the edge check can judge
+ * a scanned lot, an order reference or a work center name while the WAN is
+ * down, also after a restart. With a company (`odoo.company`), every pull is
+ * of that company's records (and those shared by all companies).
  */
-export class MasterDataCache implements MasterDataLookup {
+export class MasterDataCache implements EdgeMasterData {
   private products = new Map<string, Product>();
   private productions = new Map<string, Production>();
+  private productionIds = new Map<number, Production>();
+  private workorderLists = new Map<number, WorkorderRecord[]>();
   private lots = new Map<string, Lot[]>();
-  private workcenters = new Map<string, Workcenter>();
+  private named: Record<'workcenter' | 'loss' | 'location' | 'uom' | 'equipment', Map<string, Named>> = emptyNamed();
+  private kinds = new Set<string>();
   private refreshed: number | null = null;
+  private readonly pageSize: number;
 
   constructor(
     private readonly store: MasterDataStore,
     private readonly log?: Logger,
+    opts: MasterDataOptions = {},
   ) {
+    this.pageSize = opts.pageSize ?? MASTER_DATA_PAGE;
     this.load();
   }
 
@@ -46,6 +70,10 @@ export class MasterDataCache implements MasterDataLookup {
     return this.refreshed !== null;
   }
 
+  has(kind: MasterDataKind): boolean {
+    return this.kinds.has(kind);
+  }
+
   product(code: string): Product | undefined {
     return this.products.get(code.trim());
   }
@@ -54,80 +82,180 @@ export class MasterDataCache implements MasterDataLookup {
     return this.productions.get(name.trim());
   }
 
+  productionById(id: number): Production | undefined {
+    return this.productionIds.get(id);
+  }
+
+  workorders(productionId: number): WorkorderRecord[] {
+    return this.workorderLists.get(productionId) ?? [];
+  }
+
   lot(name: string, productId?: number): Lot | undefined {
     const list = this.lots.get(name.trim());
     if (!list) return undefined;
     return productId === undefined ? list[0] : list.find((l) => l.productId === productId);
   }
 
-  workcenter(nameOrCode: string): Workcenter | undefined {
-    return this.workcenters.get(nameOrCode.trim());
+  workcenter(nameOrCode: string): Named | undefined {
+    return this.named.workcenter.get(nameOrCode.trim());
   }
 
-  /** Open orders, for publishing order releases to the plant. */
+  loss(name: string): Named | undefined {
+    return this.named.loss.get(name.trim());
+  }
+
+  location(nameOrBarcode: string): Named | undefined {
+    return this.named.location.get(nameOrBarcode.trim());
+  }
+
+  uom(name: string): Named | undefined {
+    return this.named.uom.get(name.trim());
+  }
+
+  equipment(nameOrSerial: string): Named | undefined {
+    return this.named.equipment.get(nameOrSerial.trim());
+  }
+
+  /** Open orders, for publishing order releases to the plant (drafts are not released). */
   openProductions(): Production[] {
-    return [...this.productions.values()];
+    return [...this.productions.values()].filter((m) => OPEN_PRODUCTION_STATES.has(m.state));
   }
 
   counts(): Record<string, number> {
+    const distinct = (m: Map<string, Named>) => new Set([...m.values()].map((x) => x.id)).size;
     return {
       products: new Set([...this.products.values()].map((p) => p.id)).size,
       lots: this.lots.size,
       productions: this.productions.size,
-      workcenters: new Set([...this.workcenters.values()].map((w) => w.id)).size,
+      workorders: [...this.workorderLists.values()].reduce((n, l) => n + l.length, 0),
+      workcenters: distinct(this.named.workcenter),
+      losses: distinct(this.named.loss),
+      locations: distinct(this.named.location),
+      uoms: distinct(this.named.uom),
+      equipment: distinct(this.named.equipment),
     };
   }
 
-  /** Pull everything from Odoo and replace the cache in one transaction. */
+  /**
+   * Pull everything from Odoo (paged by id) and replace the cache in one
+   * transaction. A kind Odoo has no model or no right for (maintenance not
+   * installed) is left out and not checked; a transient failure fails the
+   * whole refresh and the cache stays as it was.
+   */
   async refresh(odoo: OdooClient): Promise<Record<string, number>> {
-    const read = <T>(model: string, domain: unknown[], fields: string[], extra: Record<string, unknown> = {}) =>
-      odoo.call<T[]>(model, 'search_read', { kwargs: { domain, fields, ...extra } });
-    const [products, lots, productions, workcenters] = await Promise.all([
-      read<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string }>(
-        'product.product',
-        [],
-        ['id', 'name', 'default_code', 'barcode', 'tracking'],
-      ),
-      read<{ id: number; name: string; product_id: Many2one }>('stock.lot', [], ['id', 'name', 'product_id'], { limit: MAX_LOTS, order: 'id desc' }),
-      read<{ id: number; name: string; state: string; product_id: Many2one }>(
-        'mrp.production',
-        [['state', 'in', ['confirmed', 'progress', 'to_close']]],
-        ['id', 'name', 'state', 'product_id'],
-      ),
-      read<{ id: number; name: string; code: string | false }>('mrp.workcenter', [], ['id', 'name', 'code']),
-    ]);
-    const rows: Array<[string, string, unknown]> = [];
-    for (const p of products) {
-      const value: Product = {
-        id: p.id,
-        name: p.name,
-        ...(p.default_code ? { defaultCode: p.default_code } : {}),
-        ...(p.barcode ? { barcode: p.barcode } : {}),
-        ...(p.tracking ? { tracking: p.tracking as Product['tracking'] } : {}),
-      };
-      rows.push(['product', String(p.id), value]);
-    }
-    for (const l of lots) if (l.product_id) rows.push(['lot', String(l.id), { id: l.id, name: l.name, productId: l.product_id[0] } satisfies Lot]);
-    for (const m of productions)
-      if (m.product_id) rows.push(['production', String(m.id), { id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production]);
-    for (const w of workcenters) rows.push(['workcenter', String(w.id), { id: w.id, name: w.name, ...(w.code ? { code: w.code } : {}) } satisfies Workcenter]);
-    this.store.replace(
-      rows.map(([kind, key, value]) => ({ kind, key, value })),
-      ['product', 'lot', 'production', 'workcenter'],
-      Date.now(),
+    const info = odoo.info ?? (await odoo.connect());
+    const company = info.companyId;
+    const ofCompany: unknown[] = company === undefined ? [] : [['company_id', 'in', [company, false]]];
+    const pulled = new Set<MasterDataKind>();
+    const rows: Array<{ kind: string; key: string; value: unknown }> = [];
+    const pull = async <T extends { id: number }>(
+      kind: MasterDataKind,
+      model: string,
+      domain: unknown[],
+      fields: string[],
+      keep: (r: T) => unknown,
+      opts: { max?: number; newestFirst?: boolean } = {},
+    ): Promise<void> => {
+      let records: T[];
+      try {
+        records = await pageAll<T>(odoo, model, domain, fields, this.pageSize, opts);
+      } catch (err) {
+        // Missing model or rights: that kind is not checked. Anything else: the refresh fails.
+        if (!(err instanceof OdooError) || err.action !== 'park') throw err;
+        this.log?.warn(
+          { model, err: errorMessage(err) },
+          `master data: ${model} cannot be read (${errorMessage(err)}); ${kind} references are not checked at the edge`,
+        );
+        return;
+      }
+      for (const r of records) {
+        const value = keep(r);
+        if (value !== undefined) rows.push({ kind, key: String(r.id), value });
+      }
+      pulled.add(kind);
+    };
+    const openOrders: unknown[] = [['state', 'in', KEPT_PRODUCTION_STATES], ...(company === undefined ? [] : [['company_id', '=', company]])];
+    // One kind after another: the pages of one big model should not crowd Odoo's workers.
+    await pull<{ id: number; name: string; default_code: string | false; barcode: string | false; tracking?: string }>(
+      'product',
+      'product.product',
+      ofCompany,
+      ['id', 'name', 'default_code', 'barcode', 'tracking'],
+      (p) =>
+        ({
+          id: p.id,
+          name: p.name,
+          ...(p.default_code ? { defaultCode: p.default_code } : {}),
+          ...(p.barcode ? { barcode: p.barcode } : {}),
+          ...(p.tracking ? { tracking: p.tracking as Product['tracking'] } : {}),
+        }) satisfies Product,
     );
+    await pull<{ id: number; name: string; product_id: Many2one }>(
+      'lot',
+      'stock.lot',
+      ofCompany,
+      ['id', 'name', 'product_id'],
+      (l) => (l.product_id ? ({ id: l.id, name: l.name, productId: l.product_id[0] } satisfies Lot) : undefined),
+      { max: MAX_LOTS, newestFirst: true },
+    );
+    await pull<{ id: number; name: string; state: string; product_id: Many2one }>(
+      'production',
+      'mrp.production',
+      openOrders,
+      ['id', 'name', 'state', 'product_id'],
+      (m) => (m.product_id ? ({ id: m.id, name: m.name, state: m.state, productId: m.product_id[0] } satisfies Production) : undefined),
+    );
+    await pull<{ id: number; name: string; state: string; production_id: Many2one; workcenter_id: Many2one }>(
+      'workorder',
+      'mrp.workorder',
+      [['production_id.state', 'in', KEPT_PRODUCTION_STATES], ...(company === undefined ? [] : [['production_id.company_id', '=', company]])],
+      ['id', 'name', 'state', 'production_id', 'workcenter_id'],
+      (w) =>
+        w.production_id
+          ? ({
+              id: w.id,
+              name: w.name,
+              state: w.state,
+              productionId: w.production_id[0],
+              ...(w.workcenter_id ? { workcenterId: w.workcenter_id[0] } : {}),
+            } satisfies WorkorderRecord)
+          : undefined,
+    );
+    await pull<{ id: number; name: string; code: string | false }>('workcenter', 'mrp.workcenter', ofCompany, ['id', 'name', 'code'], (w) =>
+      named(w.id, w.name, w.code),
+    );
+    await pull<{ id: number; name: string }>('loss', 'mrp.workcenter.productivity.loss', [], ['id', 'name'], (l) => named(l.id, l.name));
+    await pull<{ id: number; complete_name: string | false; barcode: string | false }>(
+      'location',
+      'stock.location',
+      ofCompany,
+      ['id', 'complete_name', 'barcode'],
+      (l) => (l.complete_name ? named(l.id, l.complete_name, l.barcode) : undefined),
+    );
+    await pull<{ id: number; name: string }>('uom', 'uom.uom', [], ['id', 'name'], (u) => named(u.id, u.name));
+    await pull<{ id: number; name: string; serial_no: string | false }>('equipment', 'maintenance.equipment', ofCompany, ['id', 'name', 'serial_no'], (e) =>
+      named(e.id, e.name, e.serial_no),
+    );
+    this.store.replace(rows, [...pulled], Date.now());
     this.load();
     const counts = this.counts();
-    this.log?.info(counts, 'master data refreshed from Odoo');
+    this.log?.info({ ...counts, ...(company !== undefined ? { company } : {}) }, 'master data refreshed from Odoo');
     return counts;
+  }
+
+  /** Read the table again (another connection wrote it: the CLI, a test). */
+  reload(): void {
+    this.load();
   }
 
   /** Rebuild the lookup maps from the table. */
   private load(): void {
     const products = new Map<string, Product>();
     const productions = new Map<string, Production>();
+    const productionIds = new Map<number, Production>();
+    const workorders = new Map<number, WorkorderRecord[]>();
     const lots = new Map<string, Lot[]>();
-    const workcenters = new Map<string, Workcenter>();
+    const namedMaps = emptyNamed();
     for (const row of this.store.rows()) {
       const v = row.value as Record<string, unknown>;
       switch (row.kind) {
@@ -140,25 +268,85 @@ export class MasterDataCache implements MasterDataLookup {
         case 'production': {
           const m = v as unknown as Production;
           productions.set(m.name, m);
+          productionIds.set(m.id, m);
+          break;
+        }
+        case 'workorder': {
+          const w = v as unknown as WorkorderRecord;
+          const list = workorders.get(w.productionId);
+          if (list) list.push(w);
+          else workorders.set(w.productionId, [w]);
           break;
         }
         case 'lot': {
           const l = v as unknown as Lot;
-          lots.set(l.name, [...(lots.get(l.name) ?? []), l]);
+          const list = lots.get(l.name);
+          if (list) list.push(l);
+          else lots.set(l.name, [l]);
           break;
         }
-        case 'workcenter': {
-          const w = v as unknown as Workcenter;
-          workcenters.set(w.name, w);
-          if (w.code) workcenters.set(w.code, w);
+        case 'workcenter':
+        case 'loss':
+        case 'location':
+        case 'uom':
+        case 'equipment': {
+          const n = v as unknown as Named;
+          const map = namedMaps[row.kind];
+          map.set(n.name, n);
+          if (n.code && !map.has(n.code)) map.set(n.code, n);
           break;
         }
       }
     }
     this.products = products;
     this.productions = productions;
+    this.productionIds = productionIds;
+    this.workorderLists = workorders;
     this.lots = lots;
-    this.workcenters = workcenters;
+    this.named = namedMaps;
+    this.kinds = new Set(this.store.kinds());
     this.refreshed = this.store.refreshedAt();
   }
+}
+
+function emptyNamed(): Record<'workcenter' | 'loss' | 'location' | 'uom' | 'equipment', Map<string, Named>> {
+  return { workcenter: new Map(), loss: new Map(), location: new Map(), uom: new Map(), equipment: new Map() };
+}
+
+function named(id: number, name: string, code?: string | false): Named {
+  return { id, name, ...(code ? { code } : {}) };
+}
+
+/**
+ * Every record of `domain`, page by page by id (`id > last`, or `id < last`
+ * newest first), so that a page is one cheap indexed query whatever the size
+ * of the model, and records created meanwhile do not shift the pages.
+ */
+export async function pageAll<T extends { id: number }>(
+  odoo: OdooClient,
+  model: string,
+  domain: unknown[],
+  fields: string[],
+  pageSize: number,
+  opts: { max?: number; newestFirst?: boolean } = {},
+): Promise<T[]> {
+  const out: T[] = [];
+  const max = opts.max ?? Infinity;
+  let cursor: number | undefined;
+  for (;;) {
+    const limit = Math.min(pageSize, max - out.length);
+    if (limit <= 0) break;
+    const page = await odoo.call<T[]>(model, 'search_read', {
+      kwargs: {
+        domain: cursor === undefined ? domain : [...domain, ['id', opts.newestFirst ? '<' : '>', cursor]],
+        fields,
+        limit,
+        order: opts.newestFirst ? 'id desc' : 'id',
+      },
+    });
+    out.push(...page);
+    if (page.length < limit) break;
+    cursor = page[page.length - 1]!.id;
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import type { CanonicalEvent } from '../../model/event';
 import type { Signal } from '../../model/signal';
 import { defineRule, isBadQuality, isOlder, makeEvent, odooNameSchema, rejected, ruleBase, sourceTimeOf, templateSchema, unchanged } from '../base';
 import { productionFactKey, productionSequenceKey } from '../keys';
+import { openProduction } from '../master-data';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
@@ -87,8 +88,9 @@ function createOrderRule(config: OrderRuleConfig): Rule<OrderState> {
       if (next !== null && ctx.facts.get(factKey) !== next) ctx.facts.set(factKey, next);
       return unchanged(state);
     }
-    if (next !== null && config.requireKnownOrder && ctx.masterData && !ctx.masterData.production(next)) {
-      return rejected(state, `manufacturing order "${next}" is not among the open orders cached from Odoo`);
+    if (next !== null && config.requireKnownOrder && ctx.masterData) {
+      const open = openProduction(ctx.masterData, next);
+      if ('problem' in open) return rejected(state, open.problem);
     }
 
     const events: CanonicalEvent[] = [];
