@@ -11,7 +11,7 @@ import type { SourceAdapter } from '../protocols/types';
 import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
-import { EdgeCheck } from '../sync/edge-check';
+import { edgeCheckOf } from '../sync/edge-check';
 import { MasterDataCache } from '../sync/master-data';
 import { AGENT_VERSION } from '../version';
 import { createOperationRegistry } from '../sync/operations/index';
@@ -252,13 +252,7 @@ class Agent implements RunningAgent {
 
   /** The edge check of every queued event, while events are delivered to Odoo and config does not turn it off. */
   private setEdgeCheck(config: AgentConfig): void {
-    if (!this.link || !config.sync.edgeCheck) {
-      this.outbox.setEventCheck(undefined);
-      return;
-    }
-    this.outbox.setEventCheck(
-      new EdgeCheck(this.masterData, { skippableTypes: config.sync.skippableTypes, uncheckedTypes: config.sync.mappings.map((m) => m.eventType) }),
-    );
+    this.outbox.setEventCheck(this.link ? edgeCheckOf(config, this.masterData, this.opts.client !== undefined) : undefined);
   }
 
   /** Master data arrived: events queued before any, and flagged events, are checked (again). */

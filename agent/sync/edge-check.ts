@@ -226,6 +226,20 @@ export interface EdgeCheckOptions {
   uncheckedTypes?: Iterable<string>;
 }
 
+/**
+ * The edge check the config asks for over `md`, or undefined when events are
+ * not delivered to Odoo or `sync.edgeCheck` is off. The agent and
+ * `edge-agent events import` both take it from here.
+ */
+export function edgeCheckOf(
+  config: { odoo?: unknown; sync: { enabled: boolean; edgeCheck: boolean; skippableTypes: readonly string[]; mappings: ReadonlyArray<{ eventType: string }> } },
+  md: EdgeMasterData,
+  hasClient = false,
+): EdgeCheck | undefined {
+  if (!config.sync.enabled || !config.sync.edgeCheck || (config.odoo === undefined && !hasClient)) return undefined;
+  return new EdgeCheck(md, { skippableTypes: config.sync.skippableTypes, uncheckedTypes: config.sync.mappings.map((m) => m.eventType) });
+}
+
 /** The outbox's EventCheck over the master-data cache. */
 export class EdgeCheck implements EventCheck {
   private readonly skippable: ReadonlySet<string>;
