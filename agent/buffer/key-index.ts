@@ -69,6 +69,10 @@ export class KeyIndex {
     this.store.bump(-1, 'pending');
     this.store.bump(1, 'flagged');
     this.advance(e.sequenceKey, Number(info.lastInsertRowid));
+    this.store.log?.warn(
+      { id: e.id, type: e.type, sequenceKey: e.sequenceKey, code: flag.code },
+      `flagged at the edge, not sent: ${flag.reason} (a person retries, edits or skips it; the next master-data pull looks again)`,
+    );
     return true;
   }
 
