@@ -88,6 +88,28 @@ for (const { label, make } of targets) {
       }
     });
 
+    it('finds the plant’s warehouse by short name or name, and refuses one it does not have', async (t) => {
+      if (!target) return t.skip('ODOO_URL not set');
+      const [wh] = await plain.call<Array<{ id: number; name: string; code: string }>>('stock.warehouse', 'search_read', {
+        kwargs: { domain: [], fields: ['id', 'name', 'code'], order: 'id', limit: 1 },
+      });
+      for (const ref of [wh!.code, wh!.name]) {
+        const odoo = createOdooClient({ ...target.config, company: company.id, warehouse: ref }, silentLogger);
+        try {
+          assert.equal((await odoo.connect()).warehouseId, wh!.id);
+        } finally {
+          await odoo.close();
+        }
+      }
+      const odoo = createOdooClient({ ...target.config, warehouse: `No Such Warehouse ${RUN}` }, silentLogger);
+      try {
+        const err = await rejection(odoo.connect());
+        assert.ok(err instanceof OdooError && err.code === 'ODOO_CONFIG' && /odoo\.warehouse/.test(err.message), String(err));
+      } finally {
+        await odoo.close();
+      }
+    });
+
     it('refuses a company the user does not belong to: at connect (ODOO_CONFIG), and in a call (AccessError, stop)', async (t) => {
       if (!target) return t.skip('ODOO_URL not set');
       const odoo = createOdooClient({ ...target.config, company: `No Such Company ${RUN}` }, silentLogger);
