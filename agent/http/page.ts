@@ -44,6 +44,8 @@ export interface PageModel {
   parked: OutboxRecord[];
   /** The oldest events flagged at the edge (the cached master data says Odoo would refuse them). */
   flagged?: OutboxRecord[];
+  /** When the master data they were checked against was pulled from Odoo (ms), or null when never. */
+  masterDataAt?: number | null;
   invalid: InvalidRecord[];
   /** The latest events refused because their id was taken by an event with other content. */
   conflicts?: ConflictRecord[];
@@ -229,7 +231,9 @@ function flaggedSection(m: PageModel): string {
   const more = total > shown.length ? `<p class="muted">Showing the oldest ${shown.length} of ${formatCount(total)}.</p>` : '';
   return (
     `<section id="flagged"><h2>Flagged at the edge <span class="count warn">${formatCount(total)}</span></h2>` +
-    `<p>Odoo would refuse these events, going by the master data the agent pulled from Odoo: they were not sent. Each keeps its place like a parked event. ` +
+    `<p>Odoo would refuse these events, going by the master data the agent pulled from Odoo${
+      m.masterDataAt ? ` (last pulled ${esc(formatClock(m.masterDataAt, m.now))}, ${esc(formatSpan(m.now - m.masterDataAt))} ago)` : ''
+    }: they were not sent. Each keeps its place like a parked event. ` +
     `Fix the name in Odoo (the agent looks again at every master-data pull and sends them by itself), correct a field with <b>Edit</b>, ` +
     `<b>Retry</b> to send it as it is and let Odoo decide, or <b>Skip</b> it with a reason.</p>` +
     (!m.offerActions ? '<p class="muted">Your role may only view; a supervisor can retry, skip or edit.</p>' : '') +

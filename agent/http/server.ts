@@ -338,6 +338,7 @@ class StatusSite {
       flows,
       parked: a.outbox.list({ state: 'parked', limit: PARKED_SHOWN }),
       flagged: counts.flagged ? a.outbox.list({ state: 'flagged', limit: PARKED_SHOWN }) : [],
+      masterDataAt: a.masterDataAt?.() ?? null,
       invalid: a.outbox.listInvalid(5),
       conflicts: a.outbox.listConflicts(5),
       audit: a.outbox.listAudit(50),

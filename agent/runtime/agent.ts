@@ -306,6 +306,7 @@ class Agent implements RunningAgent {
       intake: () => ({ ...this.pipeline.counters, bySource: this.pipeline.bySource }),
       storage: () => this.storage.status(),
       onRequest: (l) => this.listeners.push(l),
+      masterDataAt: () => this.masterData.refreshedAt,
     };
     // The configuration the agent runs with now (a reload replaces it).
     return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;

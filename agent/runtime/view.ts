@@ -42,6 +42,8 @@ export interface AgentView {
   storage(): StorageStatus;
   /** Every settled request to Odoo (metrics subscribe here). */
   onRequest(listener: (o: RequestObservation) => void): void;
+  /** When master data was last pulled from Odoo (ms), or null when never: what the edge check goes by. */
+  masterDataAt?(): number | null;
 }
 
 /** What people may do to a running agent, each written to the audit log; the agent sends again at once where that applies. */

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CanonicalEvent } from '../../agent/model/event';
 import { EdgeCheck } from '../../agent/sync/edge-check';
-import { MasterDataCache } from '../../agent/sync/master-data';
 import { fillMasterData } from '../helpers/master-data';
 import { Browser, PASSWORDS, startSite, type TestSite } from './helpers';
 
@@ -25,7 +24,8 @@ describe('status page: events flagged at the edge', () => {
     site = await startSite({ view: 'open' });
     const outbox = site.agent.outbox;
     fillMasterData(outbox);
-    outbox.setEventCheck(new EdgeCheck(new MasterDataCache(outbox.masterData), { skippableTypes: [] }));
+    site.agent.masterData.reload();
+    outbox.setEventCheck(new EdgeCheck(site.agent.masterData, { skippableTypes: [] }));
     await outbox.enqueue([stop('flag-1', 'Asembly Line 1'), stop('flag-2', 'Line 9')]);
   });
   after(() => site.close());
@@ -36,6 +36,7 @@ describe('status page: events flagged at the edge', () => {
     const page = await b.text('/');
     assert.match(page, /<section id="flagged"><h2>Flagged at the edge <span class="count warn">2<\/span>/);
     assert.match(page, /work center &quot;Asembly Line 1&quot; is not known in Odoo/);
+    assert.match(page, /going by the master data the agent pulled from Odoo \(last pulled \d\d:\d\d:\d\d, /);
     assert.match(page, /2 were flagged at the edge: Odoo would refuse them/);
     const csrf = await b.csrf();
     assert.equal((await b.request('/events/retry', { form: { id: 'flag-1', csrf } })).status, 303);
