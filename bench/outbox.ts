@@ -9,6 +9,8 @@ import type { FlowDefinition } from '../agent/buffer/flows';
 import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
 import { randomEventId } from '../agent/model/event-ids';
 import type { CanonicalEvent } from '../agent/model/event';
+import { EdgeCheck } from '../agent/sync/edge-check';
+import { MasterDataCache } from '../agent/sync/master-data';
 import type { Figure } from './figure';
 import { figure, median, percentile } from './figure';
 
@@ -109,6 +111,64 @@ async function groupCommitIngest(dir: string, producers: number, flows?: FlowDef
   return n / s;
 }
 
+/** A plant's worth of master data: 25,000 products (a third lot-tracked), 64 open orders, work centers, loss reasons, units, locations. */
+function plantMasterData(o: SqliteOutbox): MasterDataCache {
+  const rows: Array<{ kind: string; key: string; value: unknown }> = [];
+  for (let i = 0; i < 25_000; i++) {
+    rows.push({ kind: 'product', key: String(i + 1), value: { id: i + 1, name: `Part ${i}`, defaultCode: `P-${i}`, tracking: i % 3 === 0 ? 'lot' : 'none' } });
+  }
+  for (let i = 0; i < 64; i++) rows.push({ kind: 'production', key: String(i + 1), value: { id: i + 1, name: `MO-${i}`, state: 'progress', productId: 1 } });
+  for (let i = 0; i < 16; i++) rows.push({ kind: 'workcenter', key: String(i + 1), value: { id: i + 1, name: `WC-${i}` } });
+  rows.push({ kind: 'loss', key: '1', value: { id: 1, name: 'Material Availability' } });
+  rows.push({ kind: 'uom', key: '1', value: { id: 1, name: 'Units' } });
+  rows.push({ kind: 'location', key: '1', value: { id: 1, name: 'WH/Stock' } });
+  o.masterData.replace(rows, ['product', 'lot', 'production', 'workorder', 'workcenter', 'loss', 'location', 'uom', 'equipment'], Date.now());
+  return new MasterDataCache(o.masterData);
+}
+
+/** A mix of what a plant sends: production totals, consumption of lot-tracked parts, stops. */
+function plantEvent(i: number, p: number): CanonicalEvent {
+  const t = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  const base = { id: randomEventId(), occurredAt: t, receivedAt: t, source: 'line' };
+  switch (i % 3) {
+    case 0:
+      return { ...base, type: 'production.reported', sequenceKey: `MO-${p % 64}`, payload: { production: `MO-${p % 64}`, totalQuantity: i, uom: 'Units' } };
+    case 1:
+      return {
+        ...base,
+        type: 'material.consumed',
+        sequenceKey: `MO-${p % 64}`,
+        payload: { production: `MO-${p % 64}`, product: `P-${(i * 7) % 25_000}`, quantity: 2, lot: `L-${i}`, location: 'WH/Stock' },
+      };
+    default:
+      return {
+        ...base,
+        type: 'downtime.started',
+        sequenceKey: `WC-${p % 16}`,
+        payload: { downtimeId: `d-${i}`, workcenter: `WC-${p % 16}`, reason: 'Material Availability' },
+      };
+  }
+}
+
+/** Group-commit ingest of the plant mix, 64 producers, with or without the edge check (same master data in the file either way). */
+export async function edgeCheckIngest(dir: string, checked: boolean): Promise<number> {
+  const o = new SqliteOutbox({ path: join(dir, `edge-${checked}-${Math.random()}.db`), synchronous: 'FULL', maxEvents: 100_000_000, windowMs: WINDOW_MS });
+  const cache = plantMasterData(o);
+  if (checked) o.setEventCheck(new EdgeCheck(cache, { skippableTypes: ['maintenance.requested', 'quality.recorded'] }));
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: 64 }, async (_, p) => {
+      while (Date.now() < end) await o.enqueue([plantEvent(n++, p)]);
+    }),
+  );
+  const s = Number(process.hrtime.bigint() - start) / 1e9;
+  if (checked && o.counts().flagged > 0) throw new Error('the bench mix should pass the edge check');
+  await o.close();
+  return n / s;
+}
+
 async function singleEnqueue(dir: string): Promise<{ rate: number; lat: number[] }> {
   const o = new SqliteOutbox({ path: join(dir, `single-${Math.random()}.db`), synchronous: 'FULL', windowMs: WINDOW_MS });
   const lat: number[] = [];
@@ -182,6 +242,8 @@ export async function run(): Promise<Figure[]> {
     const gcs: number[] = [];
     const gcs256: number[] = [];
     const gcsFlow: number[] = [];
+    const unchecked: number[] = [];
+    const checked: number[] = [];
     const rawOnes: Array<{ rate: number; lat: number[] }> = [];
     const singles: Array<{ rate: number; lat: number[] }> = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -189,6 +251,8 @@ export async function run(): Promise<Figure[]> {
       gcs.push(await groupCommitIngest(dir, 64));
       gcs256.push(await groupCommitIngest(dir, 256));
       gcsFlow.push(await groupCommitIngest(dir, 64, IDLE_FLOW));
+      // ABBA: a machine that speeds up or slows down over the run favours neither side.
+      for (const withCheck of r % 2 === 0 ? [false, true] : [true, false]) (withCheck ? checked : unchecked).push(await edgeCheckIngest(dir, withCheck));
       rawOnes.push(rawSingle(dir));
       singles.push(await singleEnqueue(dir));
     }
@@ -214,6 +278,16 @@ export async function run(): Promise<Figure[]> {
         median(gcs),
         '>= 0.9',
         '64 producers with a roll-up flow configured for another type (schedules.flows); baseline: the same without a flow',
+      ),
+    );
+    figures.push(
+      figure(
+        'outbox_ingest_with_edge_check',
+        'events/s',
+        median(checked),
+        median(unchecked),
+        '>= 0.9',
+        '64 producers, a plant mix (production, lot consumption, stops) checked against 25,000 cached products (sync.edgeCheck); baseline: the same ingest and file without the check',
       ),
     );
     figures.push(

@@ -155,7 +155,8 @@ function prepare(db: Database.Database) {
   return {
     ready: db.prepare(`SELECT seq FROM heads WHERE state = 'pending' OR (state = 'retrying' AND next_at <= ?) ORDER BY seq LIMIT ?`),
     bySeq: db.prepare(`SELECT * FROM events WHERE seq = ?`),
-    setState: db.prepare(`UPDATE events SET state = ?, updated_at = ? WHERE seq = ?`),
+    // A claimed event is no longer one to check when master data arrives (it may have reached Odoo).
+    setState: db.prepare(`UPDATE events SET state = ?, unchecked = 0, updated_at = ? WHERE seq = ?`),
     headState: db.prepare(`UPDATE heads SET state = ?, next_at = ? WHERE skey = ?`),
     stateOf: db.prepare(`SELECT state, skey FROM events WHERE seq = ?`),
     done: db.prepare(

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { CanonicalEvent } from '../model/event';
-import type { EventState, OutboxRecord } from './outbox';
+import type { EventCheck, EventState, Flag, OutboxRecord } from './outbox';
 import { bodyOf, toRecord, type EventRow, type OutboxStore } from './store';
 
 /**
@@ -15,6 +15,8 @@ import { bodyOf, toRecord, type EventRow, type OutboxStore } from './store';
  */
 export class KeyIndex {
   private readonly st: ReturnType<typeof prepare>;
+  /** The edge check every event put in the queue passes (set by the outbox owner; undefined: none). */
+  check: EventCheck | undefined;
 
   constructor(private readonly store: OutboxStore) {
     this.st = prepare(store.db);
@@ -23,17 +25,44 @@ export class KeyIndex {
   /**
    * Put one event in the queue (its key's head when the key has none). False
    * when its id is already there. With `parked`, it is stored parked for a
-   * person with that reason (blocking its key unless told otherwise).
+   * person with that reason (blocking its key unless told otherwise). With an
+   * edge check, an event it flags goes in as `flagged` (the caller counts it as
+   * pending; this corrects the counters), and before any master data, as
+   * pending marked unchecked.
    */
   insert(e: CanonicalEvent, now: number, parked?: { reason: string; code: string; blocking: boolean }): boolean {
+    const check = this.check;
+    let insert = this.st.insert;
+    if (!parked && check !== undefined) {
+      if (!check.ready) insert = this.st.insertUnchecked;
+      else {
+        const flag = check.check(e);
+        if (flag !== undefined) return this.insertFlagged(e, now, flag);
+      }
+    }
     const info = parked
       ? this.st.insertParked.run(e.id, e.type, e.sequenceKey, parked.blocking ? 1 : 0, bodyOf(e), parked.reason, parked.code, now, now)
-      : this.st.insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
+      : insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
     const seq = Number(info.lastInsertRowid);
     this.st.insertHead.run(e.sequenceKey, seq, seq);
     // A parked event: let the head say what the key waits for.
     if (parked) this.advance(e.sequenceKey, seq);
+    return true;
+  }
+
+  private insertFlagged(e: CanonicalEvent, now: number, flag: Flag): boolean {
+    const info = this.st.insertFlagged.run(e.id, e.type, e.sequenceKey, bodyOf(e), flag.blocking ? 1 : 0, flag.reason, flag.code, now, now);
+    if (info.changes !== 1) return false;
+    this.store.bump(-1, 'pending');
+    this.store.bump(1, 'flagged');
+    const seq = Number(info.lastInsertRowid);
+    this.st.insertHead.run(e.sequenceKey, seq, seq); // the key's tail moves to this bucket
+    this.advance(e.sequenceKey, seq);
+    this.store.log?.warn(
+      { id: e.id, type: e.type, sequenceKey: e.sequenceKey, code: flag.code },
+      `flagged at the edge, not sent: ${flag.reason} (a person retries, edits or skips it; the next master-data pull looks again)`,
+    );
     return true;
   }
 
@@ -120,6 +149,14 @@ function prepare(db: Database.Database) {
       `INSERT INTO events(id, type, skey, state, blocking, body, error, error_code, created_at, updated_at)
        VALUES (?, ?, ?, 'parked', ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
     ),
+    insertUnchecked: db.prepare(
+      `INSERT INTO events(id, type, skey, state, body, created_at, updated_at, unchecked)
+       VALUES (?, ?, ?, 'pending', ?, ?, ?, 1) ON CONFLICT(id) DO NOTHING`,
+    ),
+    insertFlagged: db.prepare(
+      `INSERT INTO events(id, type, skey, state, body, blocking, error, error_code, created_at, updated_at)
+       VALUES (?, ?, ?, 'flagged', ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
+    ),
     // A new key's head; for a key that has one, only its tail moves, and only
     // into a newer bucket (searches stop at the tail's bucket): most inserts
     // leave the heads page alone.
@@ -130,11 +167,11 @@ function prepare(db: Database.Database) {
     openInBucket: db.prepare(`SELECT * FROM events WHERE (seq >> 10) = ? AND skey = ? AND seq > ? AND state NOT IN ('done', 'skipped') ORDER BY seq LIMIT ?`),
     headInBucket: db.prepare(
       `SELECT seq, state, next_at FROM events
-       WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND NOT (state = 'parked' AND blocking = 0)
+       WHERE (seq >> 10) = ? AND skey = ? AND seq >= ? AND state NOT IN ('done', 'skipped') AND NOT (state IN ('parked', 'flagged') AND blocking = 0)
        ORDER BY seq LIMIT 1`,
     ),
     runInflight: db.prepare(
-      `UPDATE events SET state = 'inflight', updated_at = ?
+      `UPDATE events SET state = 'inflight', unchecked = 0, updated_at = ?
        WHERE (seq >> 10) = ? AND skey = ? AND seq > ? AND seq <= ? AND state NOT IN ('done', 'skipped')`,
     ),
     lastSeq: db.prepare(`SELECT max(seq) AS seq FROM events`),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { OutboxStore } from './store';
 
-/** One cached Odoo record: its kind (product, lot, production, workcenter), Odoo id, and what the agent keeps of it. */
+/** One cached Odoo record: its kind (product, lot, production, workorder, workcenter, loss, location, uom, equipment), Odoo id, and what the agent keeps of it. */
 export interface MasterDataRow {
   kind: string;
   key: string;
@@ -18,8 +18,10 @@ export class MasterDataStore {
     insert: Database.Statement;
     meta: Database.Statement;
     clear: Database.Statement;
+    clearMeta: Database.Statement;
     all: Database.Statement;
     refreshed: Database.Statement;
+    kinds: Database.Statement;
   };
 
   constructor(private readonly store: OutboxStore) {
@@ -30,18 +32,32 @@ export class MasterDataStore {
         `INSERT INTO master_data_meta(kind, refreshed_at, rows) VALUES (?, ?, ?) ON CONFLICT(kind) DO UPDATE SET refreshed_at = excluded.refreshed_at, rows = excluded.rows`,
       ),
       clear: db.prepare(`DELETE FROM master_data`),
+      clearMeta: db.prepare(`DELETE FROM master_data_meta`),
       all: db.prepare(`SELECT kind, key, value FROM master_data`),
       refreshed: db.prepare(`SELECT max(refreshed_at) AS at FROM master_data_meta`),
+      kinds: db.prepare(`SELECT kind FROM master_data_meta`).pluck(),
     };
   }
 
-  /** Replace everything with what Odoo had at `at`, in one transaction; `kinds` are stamped even when they have no row. */
+  /**
+   * Replace everything with what Odoo had at `at`, in one transaction; `kinds`
+   * are the kinds pulled, stamped even when they have no row (a kind not
+   * stamped was not pulled, and is not checked).
+   */
   replace(rows: readonly MasterDataRow[], kinds: readonly string[], at: number): void {
+    const per = new Map<string, number>();
+    for (const r of rows) per.set(r.kind, (per.get(r.kind) ?? 0) + 1);
     this.store.write(() => {
       this.st.clear.run();
+      this.st.clearMeta.run();
       for (const r of rows) this.st.insert.run(r.kind, r.key, JSON.stringify(r.value));
-      for (const kind of kinds) this.st.meta.run(kind, at, rows.filter((r) => r.kind === kind).length);
+      for (const kind of kinds) this.st.meta.run(kind, at, per.get(kind) ?? 0);
     });
+  }
+
+  /** The kinds the last pull brought. */
+  kinds(): string[] {
+    return this.st.kinds.all() as string[];
   }
 
   *rows(): Iterable<MasterDataRow> {

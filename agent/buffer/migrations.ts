@@ -196,6 +196,20 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 9,
+    name: 'edge check: flagged events, events queued before master data',
+    sql: `
+      -- Flagged: held at the edge because the master data cached from Odoo
+      -- says Odoo would refuse the event (a state of its own, error = why).
+      INSERT INTO counters(name, value) VALUES ('flagged', 0);
+      CREATE INDEX events_flagged ON events(seq) WHERE state = 'flagged';
+      -- 1: queued before there was master data to check it against; checked
+      -- when the first pull arrives, if it is still pending then.
+      ALTER TABLE events ADD COLUMN unchecked INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX events_unchecked ON events(seq) WHERE unchecked = 1;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -27,7 +27,7 @@ export class OperatorActions {
 
   retry(filter: ActionFilter, actor: string): number {
     return this.store.write(() => {
-      const rows = this.select(filter, ['parked', 'retrying']);
+      const rows = this.select(filter, ['parked', 'flagged', 'retrying']);
       const now = this.store.now();
       const touched = new Map<string, number>();
       for (const row of rows) {
@@ -43,7 +43,7 @@ export class OperatorActions {
 
   skip(filter: ActionFilter, actor: string, reason: string): number {
     return this.store.write(() => {
-      const rows = this.select(filter, ['parked', 'retrying', 'pending']);
+      const rows = this.select(filter, ['parked', 'flagged', 'retrying', 'pending']);
       const now = this.store.now();
       const touched = new Map<string, number>();
       for (const row of rows) {
@@ -61,8 +61,8 @@ export class OperatorActions {
     return this.store.write(() => {
       const row = this.st.byId.get(id) as EventRow | undefined;
       if (!row) throw new AgentError('NOT_FOUND', `no event ${id}`);
-      if (row.state !== 'parked' && row.state !== 'retrying') {
-        throw new AgentError('NOT_EDITABLE', `event ${id} is ${row.state}; only parked or retrying events can be edited`);
+      if (row.state !== 'parked' && row.state !== 'flagged' && row.state !== 'retrying') {
+        throw new AgentError('NOT_EDITABLE', `event ${id} is ${row.state}; only parked, flagged or retrying events can be edited`);
       }
       const record = toRecord(row);
       const payload = structuredClone(record.event.payload) as Record<string, unknown>;

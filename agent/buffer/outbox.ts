@@ -15,8 +15,14 @@ import type { FlowStatus, FlushResult } from './flows';
 /** The park code of an event dated in a period Odoo's accounting has locked (agent/sync/closed-period.ts). */
 export const CLOSED_PERIOD = 'CLOSED_PERIOD';
 
-export type EventState = 'pending' | 'inflight' | 'retrying' | 'parked' | 'done' | 'skipped';
-export const EVENT_STATES: readonly EventState[] = ['pending', 'inflight', 'retrying', 'parked', 'done', 'skipped'];
+/**
+ * `flagged`: held at the edge before it was ever sent, because the master
+ * data cached from Odoo says Odoo would refuse it (an unknown work center, a
+ * draft order); a person resolves it like a parked event (retry, edit, skip).
+ * (Events "held" by a batch or roll-up flow are another thing: flows.ts.)
+ */
+export type EventState = 'pending' | 'inflight' | 'retrying' | 'flagged' | 'parked' | 'done' | 'skipped';
+export const EVENT_STATES: readonly EventState[] = ['pending', 'inflight', 'retrying', 'flagged', 'parked', 'done', 'skipped'];
 
 export interface OutboxRecord {
   /** Arrival order in this outbox. */
@@ -30,7 +36,7 @@ export interface OutboxRecord {
   attempts: number;
   /** Retrying: when the next attempt may start (ms since epoch). */
   nextAttemptAt: number | null;
-  /** Parked: why; retrying: the last error. */
+  /** Parked or flagged: why; retrying: the last error. */
   error: string | null;
   errorCode: string | null;
   /** Done: the Odoo records it produced or touched. */
@@ -54,6 +60,36 @@ export interface EnqueueResult {
   released?: number;
   /** Of `inserted`, events stored parked because their time of the fact is implausible (code IMPLAUSIBLE_TIME). */
   implausible?: number;
+}
+
+/** Why an event is flagged at the edge instead of queued as sendable. */
+export interface Flag {
+  /** Stable code (`EDGE_UNKNOWN_WORKCENTER`, ...), kept as the event's error code. */
+  code: string;
+  reason: string;
+  /** Whether it holds back the later events of its key (false for skippable types). */
+  blocking: boolean;
+}
+
+/**
+ * The edge check (agent/sync/edge-check.ts): the outbox asks it about every
+ * event it puts in its queue, in the same transaction.
+ */
+export interface EventCheck {
+  /** False until there is master data to check against: events go in as pending, marked to be checked when it arrives (`recheck`). */
+  readonly ready: boolean;
+  /** Why Odoo would refuse the event, or undefined when the cache sees no reason (or cannot tell). */
+  check(e: CanonicalEvent): Flag | undefined;
+}
+
+/** What a re-check did (after master data arrived). */
+export interface RecheckResult {
+  /** Events looked at: pending events never checked, and flagged events. */
+  checked: number;
+  /** Pending events now flagged. */
+  flagged: number;
+  /** Flagged events the new master data accepts: pending again. */
+  released: number;
 }
 
 export interface EnqueueExtras {
@@ -81,6 +117,8 @@ export interface OutboxCounts {
   pending: number;
   inflight: number;
   retrying: number;
+  /** Flagged at the edge: the cached master data says Odoo would refuse them. */
+  flagged: number;
   parked: number;
   done: number;
   skipped: number;
@@ -88,7 +126,7 @@ export interface OutboxCounts {
   invalid: number;
   /** Events refused because their id was taken by an event with other content (listConflicts). */
   conflicts: number;
-  /** pending + inflight + retrying + parked: what counts against maxEvents. */
+  /** pending + inflight + retrying + flagged + parked: what counts against maxEvents. */
   unfinished: number;
 }
 
@@ -171,11 +209,11 @@ export interface Outbox {
   nextRetryAt(): number | null;
   get(idOrSeq: string | number): OutboxRecord | undefined;
   list(filter?: ListFilter): OutboxRecord[];
-  /** Parked or retrying events back to pending. Returns how many. */
+  /** Parked, flagged or retrying events back to pending (a flagged event then goes to Odoo as it is: Odoo decides). Returns how many. */
   retry(filter: ActionFilter, actor: string): number;
-  /** Parked, retrying or pending events to skipped (never sent). Returns how many. */
+  /** Parked, flagged, retrying or pending events to skipped (never sent). Returns how many. */
   skip(filter: ActionFilter, actor: string, reason: string): number;
-  /** Change one payload field of a parked or retrying event (the original is kept) and make it pending. Throws when the result is not a valid event. */
+  /** Change one payload field of a parked, flagged or retrying event (the original is kept) and make it pending. Throws when the result is not a valid event. */
   edit(id: string, field: string, value: unknown, actor: string): OutboxRecord;
   /**
    * Parked events of a locked period (code CLOSED_PERIOD) back to pending, to be
@@ -195,6 +233,14 @@ export interface Outbox {
   releaseUnscheduledFlows(): FlushResult[];
   /** Events held by flows now (they count against the bound). */
   readonly heldEvents: number;
+  /** Check every event put in the queue from now on (undefined: none). */
+  setEventCheck(check: EventCheck | undefined): void;
+  /**
+   * With the check set: check pending events that were queued unchecked
+   * (before any master data), and look again at flagged events, in one
+   * transaction; each keeps its place in its key.
+   */
+  recheck(): RecheckResult;
   listInvalid(limit?: number): InvalidRecord[];
   /** Newest first: events refused because their id was taken by an event with other content. */
   listConflicts(limit?: number): ConflictRecord[];

@@ -22,7 +22,7 @@ export class Reports {
 
   counts(): OutboxCounts {
     const c = this.store.counters();
-    return { ...c, unfinished: c.pending + c.inflight + c.retrying + c.parked };
+    return { ...c, unfinished: c.pending + c.inflight + c.retrying + c.flagged + c.parked };
   }
 
   oldestUnfinishedAt(): number | null {

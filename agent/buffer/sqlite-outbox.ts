@@ -2,6 +2,7 @@ import { AgentError } from '../errors';
 import type { Logger } from '../log';
 import type { CanonicalEvent } from '../model/event';
 import { Delivery } from './delivery';
+import { EdgeFlags } from './edge-flags';
 import { FlowStore, readFlowStatus, type FlowDefinition, type FlowStatus, type FlushResult } from './flows';
 import { Intake, type IntakeOptions, type WriteHealth } from './intake';
 import { KeyIndex } from './key-index';
@@ -15,11 +16,13 @@ import type {
   ConflictRecord,
   EnqueueExtras,
   EnqueueResult,
+  EventCheck,
   InvalidRecord,
   ListFilter,
   Outbox,
   OutboxCounts,
   OutboxRecord,
+  RecheckResult,
   RunPolicy,
   Settlement,
 } from './outbox';
@@ -53,7 +56,8 @@ export interface SqliteOutboxOptions {
  * intake.ts commits events (group commit), delivery.ts claims and settles
  * them, operator-actions.ts is what people do, reports.ts what they read,
  * retention.ts prunes, flows.ts holds batch and roll-up flows, key-index.ts
- * keeps order per key.
+ * keeps order per key, edge-flags.ts checks again what the edge check could
+ * not (yet) judge.
  */
 export class SqliteOutbox implements Outbox {
   private readonly store: OutboxStore;
@@ -61,6 +65,8 @@ export class SqliteOutbox implements Outbox {
   private readonly delivery: Delivery;
   private readonly actions: OperatorActions;
   private readonly reports: Reports;
+  private readonly keys: KeyIndex;
+  private readonly edgeFlags: EdgeFlags;
   /** Held events of batch and roll-up flows; undefined when no flow is configured and nothing is held. */
   private readonly flows: FlowStore | undefined;
   private readonly flowDefinitions: readonly FlowDefinition[];
@@ -85,6 +91,8 @@ export class SqliteOutbox implements Outbox {
     });
     try {
       const keys = new KeyIndex(this.store);
+      this.keys = keys;
+      this.edgeFlags = new EdgeFlags(this.store, keys);
       this.delivery = new Delivery(this.store, keys);
       if (this.store.role === 'agent') this.delivery.recoverInflight();
       this.flowDefinitions = opts.flows ?? [];
@@ -132,6 +140,18 @@ export class SqliteOutbox implements Outbox {
 
   enqueue(events: CanonicalEvent[], extras?: EnqueueExtras): Promise<EnqueueResult> {
     return this.intake.enqueue(events, extras);
+  }
+
+  // ---- the edge check (agent/sync/edge-check.ts)
+
+  setEventCheck(check: EventCheck | undefined): void {
+    this.keys.check = check;
+  }
+
+  recheck(): RecheckResult {
+    const check = this.keys.check;
+    if (!check) return { checked: 0, flagged: 0, released: 0 };
+    return this.edgeFlags.recheck(check);
   }
 
   // ---- events out (the owner only)

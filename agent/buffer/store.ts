@@ -26,7 +26,7 @@ export interface StoreOptions {
   ownerWaitMs?: number;
 }
 
-export const COUNTED = ['pending', 'inflight', 'retrying', 'parked', 'done', 'skipped', 'duplicates', 'invalid', 'conflicts'] as const;
+export const COUNTED = ['pending', 'inflight', 'retrying', 'flagged', 'parked', 'done', 'skipped', 'duplicates', 'invalid', 'conflicts'] as const;
 export type CounterName = (typeof COUNTED)[number];
 
 /** A row of the events table. */
@@ -142,7 +142,7 @@ export class OutboxStore {
   /** Unfinished events as this connection last saw them (cheap: the enqueue path asks for every batch). */
   get unfinished(): number {
     const c = this.cached;
-    return c.pending + c.inflight + c.retrying + c.parked;
+    return c.pending + c.inflight + c.retrying + c.flagged + c.parked;
   }
 
   close(): void {

@@ -14,6 +14,7 @@ import { withLenientSecrets } from '../config/secrets';
 import type { AgentConfig } from '../config/schema';
 import { AgentError, ConfigError, errorMessage } from '../errors';
 import { importEvents } from './import-events';
+import { edgeCheckOf } from '../sync/edge-check';
 import { rootLogger, setLogLevel } from '../log';
 import { registerBuiltins } from '../runtime/builtins';
 
@@ -155,6 +156,8 @@ async function main(argv: string[]): Promise<number> {
       if (sub !== 'import' || !rest[0]) return usage('events import FILE.jsonl --config FILE');
       const config = localConfig();
       return withOutbox(config, async (outbox) => {
+        // Checked at the edge as the agent checks what it receives (against the master data in the same file).
+        outbox.setEventCheck(edgeCheckOf(config, new MasterDataCache(outbox.masterData)));
         const report = await importEvents(rest[0]!, outbox);
         for (const r of report.rejected) process.stderr.write(`${rest[0]}:${r.line}: ${r.reason}\n`);
         if (report.stopped) {

@@ -59,6 +59,7 @@ const NO_COUNTS: OutboxCounts = {
   pending: 0,
   inflight: 0,
   retrying: 0,
+  flagged: 0,
   parked: 0,
   done: 0,
   skipped: 0,
@@ -74,7 +75,7 @@ function headlineInput(i: Omit<HeadlineInput, 'maxEvents' | 'refused'>): Headlin
 }
 
 function formatCounts(c: { [k: string]: number } | OutboxCounts): string {
-  return `outbox: pending ${c.pending}, in flight ${c.inflight}, retrying ${c.retrying}, parked ${c.parked}, done ${c.done}, skipped ${c.skipped}, duplicates ${c.duplicates}, invalid ${c.invalid}`;
+  return `outbox: pending ${c.pending}, in flight ${c.inflight}, retrying ${c.retrying}, flagged ${c.flagged ?? 0}, parked ${c.parked}, done ${c.done}, skipped ${c.skipped}, duplicates ${c.duplicates}, invalid ${c.invalid}`;
 }
 
 /**

@@ -99,8 +99,13 @@ export const syncConfigSchema = z
      * this long from its first refusal, then parked.
      */
     blockedStartWaitMs: z.number().int().min(0).max(86_400_000).default(600_000),
-    /** Event types whose parked head does not block later events of its key (telemetry-like types). All others block. */
+    /** Event types whose parked (or flagged) head does not block later events of its key (telemetry-like types). All others block. */
     skippableTypes: z.array(eventType).default(['maintenance.requested', 'quality.recorded']),
+    /**
+     * Check every event against the master data cached from Odoo before it is queued, and flag for a person
+     * what Odoo would refuse (an unknown work center, a draft order), also while Odoo cannot be reached.
+     */
+    edgeCheck: z.boolean().default(true),
     /** Generic mappings: an event type written into any model's fields through a keyed load(). */
     mappings: z.array(genericMappingSchema).default([]),
   })

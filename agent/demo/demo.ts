@@ -17,7 +17,8 @@ import { componentLogger } from '../log';
  * an MES that publishes the current order and events on MQTT, and a scripted
  * barcode scanner on a pseudo-terminal (when socat is installed). Every few
  * minutes the WAN to Odoo goes down for a while; one MES event names a loss
- * reason Odoo does not know, so there is a parked event to correct.
+ * reason Odoo does not know, so there is an event to correct (parked by Odoo,
+ * or flagged at the edge when the agent already pulled Odoo's loss reasons).
  */
 export interface DemoOptions {
   port?: number;
@@ -125,8 +126,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const line = '-'.repeat(72);
     process.stdout.write(
       `\n${line}\n odoo-edge-agent demo\n\n status page:   ${http.url}\n simulated Odoo: ${sim.url} (database ${sim.db})\n state:         ${stateDir}\n\n` +
-        ` A simulated WAN outage every ${every / 60_000} min for ${outageMs / 1000} s. One event is parked: open the page,\n` +
-        ` edit its payload.reason to "Equipment Failure", and it goes through.\n Stop with Ctrl-C.\n${line}\n\n`,
+        ` A simulated WAN outage every ${every / 60_000} min for ${outageMs / 1000} s. One event waits for a person (parked,\n` +
+        ` or flagged at the edge): open the page, edit its payload.reason to "Equipment Failure", and it goes through.\n` +
+        ` Stop with Ctrl-C.\n${line}\n\n`,
     );
     // The demo has no file to read again: a SIGHUP must not end it.
     const onHangup = () => log.info('the demo has no configuration file to reload');

@@ -90,11 +90,16 @@ export function backlogLine(i: HeadlineInput): HeadlineLine {
       ? `, the oldest since ${formatClock(i.oldestUnfinishedAt, i.now, i.timeZone)} (${formatSpan(i.now - i.oldestUnfinishedAt)})`
       : '';
   const parked = c.parked > 0 ? ` ${formatCount(c.parked)} of them ${c.parked === 1 ? 'needs' : 'need'} a person (exception queue below).` : '';
+  const flagged = c.flagged ?? 0;
+  const flaggedText =
+    flagged > 0
+      ? ` ${formatCount(flagged)} ${flagged === 1 ? 'was' : 'were'} flagged at the edge: Odoo would refuse ${flagged === 1 ? 'it' : 'them'} (below).`
+      : '';
   // Waiting is normal for a moment; it needs an eye when nothing drains it, a person is needed, or it has waited long.
   const draining = i.odooConfigured && i.sync?.running === true && i.sync.circuit === 'closed';
   const old = i.oldestUnfinishedAt !== null && i.now - i.oldestUnfinishedAt > 15 * 60_000;
-  const level: Level = c.parked > 0 || !draining || old ? 'warn' : 'ok';
-  return { level, text: `${formatCount(waiting)} ${waiting === 1 ? 'event waits' : 'events wait'} to be sent${oldest}.${parked}${heldText}` };
+  const level: Level = c.parked > 0 || flagged > 0 || !draining || old ? 'warn' : 'ok';
+  return { level, text: `${formatCount(waiting)} ${waiting === 1 ? 'event waits' : 'events wait'} to be sent${oldest}.${parked}${flaggedText}${heldText}` };
 }
 
 export function safetyLine(i: HeadlineInput): HeadlineLine {

@@ -111,7 +111,7 @@ export function createMetrics(
 
   new Gauge({
     name: 'edge_outbox_events',
-    help: 'Events in the outbox by state (pending, inflight, retrying, parked, done, skipped).',
+    help: 'Events in the outbox by state (pending, inflight, retrying, flagged, parked, done, skipped).',
     labelNames: ['state'],
     registers,
     collect(this: Gauge<'state'>) {

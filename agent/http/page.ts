@@ -54,6 +54,10 @@ export interface PageModel {
   parked: OutboxRecord[];
   /** Events held because their date lies in a period Odoo's accounting has locked (parked, code CLOSED_PERIOD), and the last locked day. */
   closedPeriod?: { events: OutboxRecord[]; closedUntil: string | null };
+  /** The oldest events flagged at the edge (the cached master data says Odoo would refuse them). */
+  flagged?: OutboxRecord[];
+  /** When the master data they were checked against was pulled from Odoo (ms), or null when never. */
+  masterDataAt?: number | null;
   invalid: InvalidRecord[];
   /** The latest events refused because their id was taken by an event with other content. */
   conflicts?: ConflictRecord[];
@@ -100,6 +104,7 @@ export function renderStatusMain(m: PageModel): string {
     exceptionSection(m) +
     ordersSection(m.orders, m.now) +
     reconcileSection(m.reconcile, m.now) +
+    flaggedSection(m) +
     invalidSection(m) +
     auditSection(m) +
     `</main>`
@@ -165,6 +170,7 @@ function outboxCard(m: PageModel): string {
     fig('pending', c.pending + c.inflight) +
     fig('retrying', c.retrying, c.retrying ? 'warn' : '') +
     fig('parked', c.parked, c.parked ? 'alarm' : '') +
+    (c.flagged ? fig('flagged', c.flagged, 'warn') : '') +
     fig('done', c.done, 'ok') +
     `</div><p class="oldest">${oldest}</p>` +
     `<p class="muted">${formatCount(c.inflight)} in flight · ${formatCount(c.skipped)} skipped · ${formatCount(c.duplicates)} duplicates ignored · ${formatCount(c.invalid)} invalid inputs kept</p></section>`
@@ -290,6 +296,24 @@ function exceptionSection(m: PageModel): string {
   return `<section id="exceptions"><h2>Exception queue <span class="count ${total ? 'alarm' : ''}">${formatCount(total)}</span></h2>${intro}${bulk}${shown.map((r) => parkedEvent(m, r)).join('')}${more}</section>`;
 }
 
+/** Events the edge check stopped before they were sent: resolved like parked ones. */
+function flaggedSection(m: PageModel): string {
+  const total = m.outbox.flagged ?? 0;
+  if (total === 0) return '';
+  const shown = m.flagged ?? [];
+  const more = total > shown.length ? `<p class="muted">Showing the oldest ${shown.length} of ${formatCount(total)}.</p>` : '';
+  return (
+    `<section id="flagged"><h2>Flagged at the edge <span class="count warn">${formatCount(total)}</span></h2>` +
+    `<p>Odoo would refuse these events, going by the master data the agent pulled from Odoo${
+      m.masterDataAt ? ` (last pulled ${esc(formatClock(m.masterDataAt, m.now))}, ${esc(formatSpan(m.now - m.masterDataAt))} ago)` : ''
+    }: they were not sent. Each keeps its place like a parked event. ` +
+    `Fix the name in Odoo (the agent looks again at every master-data pull and sends them by itself), correct a field with <b>Edit</b>, ` +
+    `<b>Retry</b> to send it as it is and let Odoo decide, or <b>Skip</b> it with a reason.</p>` +
+    (!m.offerActions ? '<p class="muted">Your role may only view; a supervisor can retry, skip or edit.</p>' : '') +
+    `${shown.map((r) => parkedEvent(m, r)).join('')}${more}</section>`
+  );
+}
+
 /** A parked event with its actions; `openDate` (a closed-period event) adds "post at first open date". */
 function parkedEvent(m: PageModel, r: OutboxRecord, openDate?: string | null): string {
   const payload = (r.event.payload ?? {}) as Record<string, unknown>;
@@ -314,7 +338,7 @@ function parkedEvent(m: PageModel, r: OutboxRecord, openDate?: string | null): s
     : '';
   return (
     `<article class="event" data-id="${esc(r.id)}"><div class="row"><b>${esc(r.type)}</b> <span class="skey">${esc(r.sequenceKey)}</span>` +
-    `<span class="muted age">waiting ${esc(formatSpan(m.now - r.createdAt))} · parked ${esc(formatAge(r.updatedAt, m.now))} · ${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}</span></div>` +
+    `<span class="muted age">waiting ${esc(formatSpan(m.now - r.createdAt))} · ${r.state === 'flagged' ? 'flagged' : 'parked'} ${esc(formatAge(r.updatedAt, m.now))} · ${r.attempts} ${r.attempts === 1 ? 'attempt' : 'attempts'}</span></div>` +
     `<div class="odoo-msg">${esc(r.error ?? 'no message')}${r.errorCode ? ` <span class="muted">(${esc(r.errorCode)})</span>` : ''}</div>` +
     `<div class="payload">${payloadRows}</div><div class="muted small">id ${esc(r.id)} · from ${esc(r.event.source)} · occurred ${esc(formatClock(r.event.occurredAt, m.now, m.timeZone))}</div>` +
     actions +

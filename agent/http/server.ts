@@ -359,6 +359,8 @@ class StatusSite {
       flows,
       parked: a.outbox.list({ state: 'parked', limit: PARKED_SHOWN }),
       closedPeriod: { events: a.outbox.list({ state: 'parked', errorCode: CLOSED_PERIOD, limit: PARKED_SHOWN }), closedUntil: a.closedUntil?.() ?? null },
+      flagged: counts.flagged ? a.outbox.list({ state: 'flagged', limit: PARKED_SHOWN }) : [],
+      masterDataAt: a.masterDataAt?.() ?? null,
       invalid: a.outbox.listInvalid(5),
       conflicts: a.outbox.listConflicts(5),
       audit: a.outbox.listAudit(50),
@@ -521,7 +523,7 @@ class StatusSite {
   private retry(form: URLSearchParams, s: Session) {
     const id = this.eventId(form);
     const n = this.actions.retry({ ids: [id] }, `web:${s.user}`);
-    if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked or retrying any more; nothing to retry.` };
+    if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked, flagged or retrying any more; nothing to retry.` };
     return { kind: 'ok' as const, text: `Event ${id} is back in the queue and will be sent again.` };
   }
 
@@ -534,8 +536,11 @@ class StatusSite {
     const id = this.eventId(form);
     const reason = (form.get('reason') ?? '').trim();
     if (reason.length < 3) return { kind: 'error' as const, text: 'Skipping needs a reason (at least 3 characters); it goes into the audit log.' };
-    const n = this.actions.skip({ ids: [id], state: 'parked' }, `web:${s.user}`, clip(reason, 500));
-    if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked any more; nothing skipped.` };
+    const actor = `web:${s.user}`;
+    const n =
+      this.actions.skip({ ids: [id], state: 'parked' }, actor, clip(reason, 500)) ||
+      this.actions.skip({ ids: [id], state: 'flagged' }, actor, clip(reason, 500));
+    if (n === 0) return { kind: 'error' as const, text: `Event ${id} is not parked or flagged any more; nothing skipped.` };
     return { kind: 'ok' as const, text: `Event ${id} is skipped: it will not be sent. Later events of its key go on.` };
   }
 

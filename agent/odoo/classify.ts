@@ -118,6 +118,8 @@ export function isLockDateRefusal(err: Error): boolean {
   return err instanceof OdooError && LOCK_DATE_MESSAGE.test(err.message);
 }
 
+/** allowed_company_ids names a company the agent's user does not belong to (odoo.company): every call fails alike. */
+const COMPANY_MESSAGE = /unauthorized or invalid compan/i;
 /** A database that does not exist (wrong `database:` in config): nothing will work until it is fixed. */
 const NO_DATABASE_MESSAGE = /database "[^"]*" does not exist/i;
 
@@ -144,6 +146,7 @@ function byName(f: OdooFailure): Classification | undefined {
   if (!short) return undefined;
   if (CONCURRENCY_NAMES.has(short)) return { action: 'retry', code: 'ODOO_CONCURRENCY' };
   if (AUTH_NAMES.has(short)) return { action: 'stop', code: 'ODOO_AUTH' };
+  if (short === 'AccessError' && COMPANY_MESSAGE.test(f.message)) return { action: 'stop', code: 'ODOO_COMPANY' };
   if (DATABASE_TRANSIENT_NAMES.has(short)) {
     if (NO_DATABASE_MESSAGE.test(f.message)) return { action: 'stop', code: 'ODOO_NO_DATABASE' };
     return { action: 'retry', code: 'ODOO_DATABASE_UNAVAILABLE' };

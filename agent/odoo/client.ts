@@ -31,6 +31,8 @@ export function createOdooClient(config: OdooConfig, log: Logger): OdooClient {
 class HttpOdooClient implements OdooClient {
   info: OdooServerInfo | undefined;
   private uid: number | undefined;
+  /** `allowed_company_ids` of every call, once the configured company is resolved. */
+  private companyContext: Record<string, unknown> = {};
   private readonly base: string;
   private readonly dispatcher: Dispatcher;
   private connecting: Promise<OdooServerInfo> | undefined;
@@ -102,9 +104,53 @@ class HttpOdooClient implements OdooClient {
     } else {
       this.uid = await this.authenticateJsonRpc();
     }
-    this.info = { major: version.major, serverVersion: version.serverVersion, protocol };
-    this.log.info({ odooVersion: version.serverVersion, major: version.major, protocol, uid: this.uid }, 'connected to Odoo');
+    const info: OdooServerInfo = { major: version.major, serverVersion: version.serverVersion, protocol };
+    if (this.cfg.company !== undefined) {
+      info.companyId = await this.resolveCompany(info, this.cfg.company);
+      this.companyContext = { allowed_company_ids: [info.companyId] };
+    }
+    if (this.cfg.warehouse !== undefined) info.warehouseId = await this.resolveWarehouse(info, this.cfg.warehouse);
+    this.info = info;
+    this.log.info(
+      { odooVersion: version.serverVersion, major: version.major, protocol, uid: this.uid, company: info.companyId, warehouse: info.warehouseId },
+      'connected to Odoo',
+    );
     return this.info;
+  }
+
+  /** One search_read before `info` is set (connect). */
+  private lookUp(info: OdooServerInfo, model: string, domain: unknown[], fields: string[]): Promise<Array<Record<string, unknown>>> {
+    const kwargs = { domain, fields, limit: 2 };
+    const context = { ...DEFAULT_CONTEXT, ...this.companyContext };
+    return (
+      info.protocol === 'json2' ? this.json2(model, 'search_read', { ...kwargs, context }) : this.executeKw(model, 'search_read', undefined, kwargs, context)
+    ) as Promise<Array<Record<string, unknown>>>;
+  }
+
+  /** The configured company's id: one of the companies the agent's user may work in (Odoo shows a user only those). */
+  private async resolveCompany(info: OdooServerInfo, ref: string | number): Promise<number> {
+    const rows = await this.lookUp(info, 'res.company', [typeof ref === 'number' ? ['id', '=', ref] : ['name', '=', ref]], ['id', 'name']);
+    const [row] = rows;
+    if (!row || rows.length > 1) {
+      throw new OdooError(
+        `odoo.company ${JSON.stringify(ref)}: ${row ? 'more than one company has that name; give its id' : "no such company among those the agent's Odoo user may work in"}`,
+        { action: 'stop', code: 'ODOO_CONFIG' },
+      );
+    }
+    return row.id as number;
+  }
+
+  /** The configured warehouse's id, by name or short name, in the configured company. */
+  private async resolveWarehouse(info: OdooServerInfo, ref: string): Promise<number> {
+    const rows = await this.lookUp(info, 'stock.warehouse', ['|', ['name', '=', ref], ['code', '=', ref]], ['id']);
+    const [row] = rows;
+    if (!row || rows.length > 1) {
+      throw new OdooError(`odoo.warehouse ${JSON.stringify(ref)}: ${row ? 'more than one warehouse matches' : 'no warehouse of that name or short name'}`, {
+        action: 'stop',
+        code: 'ODOO_CONFIG',
+      });
+    }
+    return row.id as number;
   }
 
   /** `/web/version` (Odoo 19+), else JSON-RPC `common.version` (every version up to 19). */
@@ -151,7 +197,8 @@ class HttpOdooClient implements OdooClient {
 
   async call<T = unknown>(model: string, method: string, params: CallParams = {}): Promise<T> {
     const info = this.info ?? (await this.connect());
-    const context = { ...DEFAULT_CONTEXT, ...(params.context ?? {}) };
+    // The plant's company in every call (multi-company record rules, and the company of what is created).
+    const context = { ...DEFAULT_CONTEXT, ...this.companyContext, ...(params.context ?? {}) };
     const kwargs = params.kwargs ?? {};
     const started = Date.now();
     try {

@@ -46,6 +46,16 @@ export const odooConfigSchema = z
     keepAliveMs: z.int().positive().default(4_000),
     /** Connections to Odoo open at once at most (calls beyond wait their turn). */
     maxConnections: z.int().positive().max(64).default(4),
+    /**
+     * The plant's company in a multi-company Odoo: its name or id. Sent as `allowed_company_ids` in the context of
+     * every call, and master data is pulled for it only. Unset: the user's default company, as Odoo decides.
+     */
+    company: z.union([z.string().trim().min(1), z.int().positive()]).optional(),
+    /**
+     * The plant's warehouse: its name or short name (`WH`). Inventory transfers use its internal operation type when
+     * their locations belong to no warehouse. Unset: the locations' own warehouse, else the first internal type.
+     */
+    warehouse: z.string().trim().min(1).optional(),
   })
   .superRefine((c, ctx) => {
     const jsonrpc = c.protocol === 'jsonrpc' || (c.protocol === 'auto' && c.version !== 'auto' && c.version < 19);

@@ -14,6 +14,10 @@ export interface OdooServerInfo {
   /** Full server version string as Odoo reports it (`19.0`, `18.0-20250101`, `saas~18.3`). */
   serverVersion: string;
   protocol: OdooProtocol;
+  /** The company the agent works for (`odoo.company`), sent as `allowed_company_ids` in every call's context; undefined when none is configured. */
+  companyId?: number;
+  /** The plant's warehouse (`odoo.warehouse`), when configured. */
+  warehouseId?: number;
 }
 
 export interface CallParams {

@@ -65,8 +65,10 @@ export interface Unit {
 export interface MasterDataLookup {
   /** Find a product by barcode, GTIN or internal reference. */
   product(code: string): { id: number; defaultCode?: string; barcode?: string; name: string; tracking?: 'none' | 'lot' | 'serial'; uomId?: number } | undefined;
-  /** Find an open manufacturing order by name. */
+  /** Find a manufacturing order that is not done or cancelled (draft or open) by name; `openProduction` (master-data.ts) tells whether the floor may report on it. */
   production(name: string): { id: number; name: string; state: string; productId: number; uomId?: number } | undefined;
+  /** The same by Odoo id. */
+  productionById?(id: number): { id: number; name: string; state: string; productId: number; uomId?: number } | undefined;
   /** Find a unit of measure by its name in Odoo (`kg`); absent where units are not pulled. */
   unit?(name: string): Unit | undefined;
   /** A unit of measure by its Odoo id. */

@@ -14,6 +14,7 @@ import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
 import { CLOSED_PERIOD, closedPeriodHold, postAtFirstOpenDate } from '../sync/closed-period';
+import { edgeCheckOf } from '../sync/edge-check';
 import { MasterDataCache } from '../sync/master-data';
 import { OrderRelease } from '../release/release';
 import { AGENT_VERSION } from '../version';
@@ -192,6 +193,7 @@ class Agent implements RunningAgent {
       this.log.warn(r, `flow ${r.flow} is no longer configured for ${r.members} held events: they went into the queue as ${r.events} events`);
     }
     this.startLink(config);
+    this.setEdgeCheck(config);
     if (this.opts.withoutSources) this.sourceSet.describe(config.sources);
     else await this.sourceSet.apply(config.sources);
     await this.startMqttOut(config);
@@ -249,6 +251,7 @@ class Agent implements RunningAgent {
     if (!same(prev.odoo, next.odoo) || !same(prev.sync, next.sync)) {
       await this.stopLink();
       this.startLink(next);
+      this.setEdgeCheck(next);
       changed.push('odoo');
     }
     const sources = this.opts.withoutSources ? (this.sourceSet.describe(next.sources), { started: [], stopped: [] }) : await this.sourceSet.apply(next.sources);
@@ -330,6 +333,18 @@ class Agent implements RunningAgent {
     worker.start();
   }
 
+  /** The edge check of every queued event, while events are delivered to Odoo and config does not turn it off. */
+  private setEdgeCheck(config: AgentConfig): void {
+    this.outbox.setEventCheck(this.link ? edgeCheckOf(config, this.masterData, this.opts.client !== undefined) : undefined);
+  }
+
+  /** Master data arrived: events queued before any, and flagged events, are checked (again). */
+  private recheck(): void {
+    const r = this.outbox.recheck();
+    if (r.flagged || r.released) this.log.info(r, 'edge check after the master data refresh');
+    if (r.released) this.worker?.wake();
+  }
+
   private async stopLink(): Promise<void> {
     const link = this.link;
     this.link = undefined;
@@ -383,6 +398,7 @@ class Agent implements RunningAgent {
       masterData: this.masterData,
       released: () => this.worker?.wake(),
       release: release && config.release ? { cron: config.release.resync, resync: () => release.read('full') } : undefined,
+      refreshed: () => this.recheck(),
       odoo: link ? { client: link.client, connected: () => link.worker.status().circuit === 'closed' } : undefined,
       orders: this.orderSync,
       reconcile: link
@@ -418,6 +434,7 @@ class Agent implements RunningAgent {
       orders: () => this.orderSync.view(),
       lastReconcile: () => this.outbox.orderSync.lastRun<StoredRun['result']>(),
       closedUntil: () => this.masterData.closedUntil(),
+      masterDataAt: () => this.masterData.refreshedAt,
     };
     // The configuration the agent runs with now (a reload replaces it).
     return Object.defineProperty(view, 'config', { get: () => this.current, enumerable: true }) as AgentView;

@@ -35,6 +35,8 @@ export interface ScheduleDeps {
   orders?: { refresh(): Promise<unknown> };
   /** Called after a flow put events in the queue (wakes the sync worker). */
   released?: () => void;
+  /** Called after master data was refreshed from Odoo (the edge check looks again at what waits). */
+  refreshed?: () => void;
   now?: () => number;
 }
 
@@ -71,7 +73,9 @@ export function startSchedules(config: AgentConfig, deps: ScheduleDeps): Schedul
         deps.log.info('master data refresh skipped: Odoo is not reachable now; the cached data stays in use');
         return undefined;
       }
-      return deps.masterData.refresh(deps.odoo.client);
+      const counts = await deps.masterData.refresh(deps.odoo.client);
+      deps.refreshed?.();
+      return counts;
     },
     reconciliation: async () => writeReconciliation(config, deps.outbox, now(), deps.log),
   };

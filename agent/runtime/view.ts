@@ -63,6 +63,8 @@ export interface AgentView {
   lastReconcile?(): StoredRun | undefined;
   /** The last day Odoo's accounting has locked (from the master data), or null. */
   closedUntil?(): string | null;
+  /** When master data was last pulled from Odoo (ms), or null when never: what the edge check goes by. */
+  masterDataAt?(): number | null;
 }
 
 /** What people may do to a running agent, each written to the audit log; the agent sends again at once where that applies. */

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { SqliteOutbox } from '../../agent/buffer/sqlite-outbox';
 import { importEvents, MAX_LINE_BYTES } from '../../agent/cli/import-events';
+import { fillMasterData } from '../helpers/master-data';
 
 const dir = mkdtempSync(join(tmpdir(), 'import-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -108,5 +109,30 @@ describe('events import: each line on its own', () => {
     assert.match(r.stdout, /2 events committed, 0 already there, 2 lines rejected \(of 4\)/);
     assert.match(r.stderr, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: JSON nested deeper than 64 levels`));
     assert.match(r.stderr, /:3: not valid UTF-8 text/);
+  });
+
+  it('the command checks what it imports at the edge, against the master data in the outbox file, when events go to Odoo', async () => {
+    const cli = join(__dirname, '..', '..', '..', 'bin', 'edge-agent.js');
+    const config = join(dir, 'agent-odoo.yaml');
+    writeFileSync(
+      config,
+      `plant:\n  id: imp\nstateDir: ${dir}\noutbox:\n  path: cli-edge.db\nodoo:\n  url: http://127.0.0.1:1\n  database: x\n  apiKey: \${env:NOT_SET_HERE}\n`,
+    );
+    const o = new SqliteOutbox({ path: join(dir, 'cli-edge.db') });
+    fillMasterData(o);
+    await o.close();
+    const f = file([line(1, { payload: { downtimeId: 'a', workcenter: 'ASM1', reason: 'Material Availability' } }), line(2)].join('\n'));
+    const r = spawnSync(process.execPath, [cli, 'events', 'import', f, '--config', config], {
+      encoding: 'utf8',
+      env: { ...process.env, EDGE_AGENT_LOG_LEVEL: 'silent' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const after = new SqliteOutbox({ path: join(dir, 'cli-edge.db'), role: 'operator' });
+    try {
+      assert.equal(after.counts().pending, 1);
+      assert.equal(after.list({ state: 'flagged' })[0]?.error, 'work center "Press 1" is not known in Odoo');
+    } finally {
+      await after.close();
+    }
   });
 });

@@ -81,8 +81,8 @@ describe('throughput history', () => {
 describe('headline', () => {
   const now = Date.parse('2026-11-26T03:00:00Z');
   const counts = (over: Partial<OutboxCounts> = {}): OutboxCounts => {
-    const c = { pending: 0, inflight: 0, retrying: 0, parked: 0, done: 0, skipped: 0, duplicates: 0, invalid: 0, conflicts: 0, ...over };
-    return { ...c, unfinished: c.pending + c.inflight + c.retrying + c.parked };
+    const c = { pending: 0, inflight: 0, retrying: 0, flagged: 0, parked: 0, done: 0, skipped: 0, duplicates: 0, invalid: 0, conflicts: 0, ...over };
+    return { ...c, unfinished: c.pending + c.inflight + c.retrying + c.flagged + c.parked };
   };
   const sync = (over: Partial<SyncStatus> = {}): SyncStatus => ({
     running: true,

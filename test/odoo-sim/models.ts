@@ -532,7 +532,7 @@ export function defineModels(db: Database): void {
     description: 'Companies',
     module: 'base',
     access: { read: 'user', write: 'admin' },
-    fields: { name: char('Company Name', { required: true }), ...lockFields },
+    fields: { name: char('Company Name', { required: true }), active: bool('Active', { default: true }), ...lockFields },
   });
 
   defs.push({
@@ -550,6 +550,8 @@ export function defineModels(db: Database): void {
       active: bool('Active', { default: true }),
       share: bool('Share User', { default: false }),
       [v >= 19 ? 'group_ids' : 'groups_id']: m2m('res.groups', 'Groups'),
+      company_id: m2o('res.company', 'Company'),
+      company_ids: m2m('res.company', 'Companies'),
     },
     methods: {
       context_get: {
@@ -2394,6 +2396,24 @@ export function defineModels(db: Database): void {
     },
   });
 
+  // Companies: the models whose records belong to a company. `current`: Odoo fills in the
+  // company of the call (allowed_company_ids, else the user's); `shared`: none unless given
+  // (a product or location shared by every company).
+  const companyOf: Record<string, 'current' | 'shared'> = {
+    'product.template': 'shared',
+    'product.product': 'shared',
+    'stock.location': 'shared',
+    'maintenance.equipment': 'shared',
+    'stock.lot': 'current',
+    'stock.warehouse': 'current',
+    'stock.picking.type': 'current',
+    'mrp.workcenter': 'current',
+    'mrp.production': 'current',
+  };
+  for (const d of defs) {
+    const kind = companyOf[d.name];
+    if (kind) d.fields.company_id = m2o('res.company', 'Company', kind === 'current' ? { default: (env: Env) => env.currentCompany() } : {});
+  }
   for (const d of defs) db.define(d);
 }
 

@@ -338,6 +338,45 @@ export class Env {
     return formatDatetime(this.db.clock());
   }
 
+  /** The companies the call works in: context allowed_company_ids, as Odoo reads it; undefined when the call names none. */
+  get allowedCompanies(): number[] | undefined {
+    const a = this.context.allowed_company_ids;
+    return Array.isArray(a) ? (a as number[]) : undefined;
+  }
+
+  /** The company a new record gets: the first allowed company, else the user's. */
+  currentCompany(): number | false {
+    const allowed = this.allowedCompanies;
+    if (allowed?.length) return allowed[0]!;
+    const user = this.db.get('res.users', this.uid);
+    return typeof user?.company_id === 'number' ? user.company_id : false;
+  }
+
+  /**
+   * Odoo refuses a call whose allowed_company_ids names a company the user
+   * does not belong to. (Records are filtered by company only when the call
+   * names its companies; the simulator has no default company rule.)
+   */
+  checkCompanies(): void {
+    const allowed = this.allowedCompanies;
+    if (!allowed) return;
+    const user = this.db.get('res.users', this.uid);
+    const mine = Array.isArray(user?.company_ids) ? (user.company_ids as number[]) : [];
+    if (allowed.some((c) => !mine.includes(c))) throw accessError('Access to unauthorized or invalid companies.');
+  }
+
+  /** Multi-company record rule: a record of another company than those allowed is not seen; a shared one (no company) is. */
+  private inCompanies(def: ModelDef, rec: Rec): boolean {
+    if (def.name === 'res.company') {
+      const user = this.db.get('res.users', this.uid);
+      return !Array.isArray(user?.company_ids) || (user.company_ids as number[]).length === 0 || (user.company_ids as number[]).includes(rec.id);
+    }
+    const allowed = this.allowedCompanies;
+    if (!allowed || def.fields.company_id === undefined) return true;
+    const c = rec.company_id;
+    return typeof c !== 'number' || allowed.includes(c);
+  }
+
   model(name: string): ModelDef {
     const def = this.db.model(name);
     if (!def) throw userError(`Object ${name} doesn't exist`);
@@ -685,7 +724,7 @@ export class Env {
           .map((id) => (typeof id === 'number' ? this.db.get(model, id) : undefined))
           .filter((r): r is Rec => r !== undefined)
       : this.db.all(model);
-    let recs = candidates.filter((r) => (!activeTest || r.active !== false) && this.matches(model, r, domain));
+    let recs = candidates.filter((r) => (!activeTest || r.active !== false) && this.inCompanies(def, r) && this.matches(model, r, domain));
     recs = this.sort(model, recs, opts.order || def.order || 'id');
     const offset = opts.offset ?? 0;
     const limit = opts.limit === false || opts.limit === null || opts.limit === undefined ? undefined : opts.limit;
@@ -1200,6 +1239,7 @@ export class Env {
     if (name.startsWith('_')) throw accessError(`Private methods (such as '${model}.${name}') cannot be called remotely.`);
     const m = def.methods?.[name] ?? genericMethods(this.version)[name];
     if (!m) throw new OdooException('builtins.AttributeError', `The method '${model}.${name}' does not exist`, 500);
+    this.checkCompanies();
     return m;
   }
 }

@@ -19,10 +19,12 @@ function xml(env: Env, name: string, model: string, id: number): number {
 }
 
 export function seedBase(env: Env, opts: { login: string; botEmail: string | false; botTz: string }): SeedUsers {
-  env.bindXmlid('base.main_company', 'res.company', env.create('res.company', { name: 'My Company' }));
-  env.create('res.users', { name: 'OdooBot', login: '__system__', active: false });
-  const adminUid = env.create('res.users', { name: 'Mitchell Admin', login: 'admin', email: 'admin@example.com', tz: 'Europe/Brussels' });
-  const botUid = env.create('res.users', { name: 'Edge Agent', login: opts.login, email: opts.botEmail, tz: opts.botTz });
+  const company = env.create('res.company', { name: 'My Company' });
+  env.bindXmlid('base.main_company', 'res.company', company);
+  const member = { company_id: company, company_ids: [company] };
+  env.create('res.users', { name: 'OdooBot', login: '__system__', active: false, ...member });
+  const adminUid = env.create('res.users', { name: 'Mitchell Admin', login: 'admin', email: 'admin@example.com', tz: 'Europe/Brussels', ...member });
+  const botUid = env.create('res.users', { name: 'Edge Agent', login: opts.login, email: opts.botEmail, tz: opts.botTz, ...member });
   for (const [name, shortdesc] of KNOWN_MODULES) {
     const id = env.create('ir.module.module', { name, shortdesc, state: env.db.installed.has(name) ? 'installed' : 'uninstalled' });
     env.bindXmlid(`base.module_${name}`, 'ir.module.module', id);

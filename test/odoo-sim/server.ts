@@ -90,6 +90,8 @@ export interface RequestRecord {
   error?: string;
   /** Fault that hit the request. */
   fault?: FaultKind;
+  /** The context the call carried (Odoo calls only). */
+  context?: Record<string, unknown>;
 }
 
 export interface OdooSim {
@@ -384,6 +386,7 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
     const { ids: rawIds, context: rawContext, ...kwargs } = params;
     const ids = Array.isArray(rawIds) ? (rawIds as number[]) : [];
     const context = rawContext && typeof rawContext === 'object' ? (rawContext as Record<string, unknown>) : {};
+    record.context = context;
     const env = new Env(db, uid, context, isAdmin(uid));
     let m: MethodDef;
     try {
@@ -506,6 +509,7 @@ export async function startOdooSim(opts: OdooSimOptions = {}): Promise<OdooSim> 
         kwargs = {};
       }
       const context = kwargs.context && typeof kwargs.context === 'object' ? (kwargs.context as Record<string, unknown>) : {};
+      record.context = context;
       delete kwargs.context;
       const modelName = String(model);
       const env = new Env(db, uid, context, isAdmin(uid));

@@ -117,6 +117,12 @@ const table: Array<[string, OdooFailure, ErrorAction, string]> = [
     'park',
     'ODOO_ACCESS',
   ],
+  [
+    'RPC AccessError: a company the user does not belong to (odoo.company)',
+    { status: 200, name: 'odoo.exceptions.AccessError', message: 'Access to unauthorized or invalid companies.' },
+    'stop',
+    'ODOO_COMPANY',
+  ],
   ['RPC IndexError (create by name)', { status: 200, name: 'builtins.IndexError', message: 'list index out of range' }, 'park', 'ODOO_BAD_REQUEST'],
   ['RPC unknown exception', { status: 200, name: 'builtins.RuntimeError', message: 'boom' }, 'park', 'ODOO_SERVER_ERROR'],
   ['RPC AccessDenied', { status: 200, name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' }, 'stop', 'ODOO_AUTH'],

@@ -14,7 +14,7 @@ import type { OdooConfig } from '../../agent/odoo/config';
 import { modelExists } from '../../agent/odoo/introspect';
 import { OdooError, type LoadResult, type OdooClient } from '../../agent/odoo/types';
 import { startOdooSim, type OdooSim } from '../odoo-sim';
-import { rejection, silentLogger, simConfig } from './helpers';
+import { realOdooConfig, rejection, silentLogger, simConfig } from './helpers';
 
 interface Target {
   name: string;
@@ -29,20 +29,9 @@ interface Target {
 const RUN = Date.now().toString(36);
 
 function realTarget(): Target | undefined {
-  const { ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY, ODOO_VERSION, ODOO_ADMIN_USER, ODOO_ADMIN_API_KEY } = process.env;
-  if (!ODOO_URL || !ODOO_DB || !ODOO_API_KEY) return undefined;
-  const config: OdooConfig = {
-    url: ODOO_URL.replace(/\/+$/, ''),
-    database: ODOO_DB,
-    protocol: 'auto',
-    version: 'auto',
-    username: ODOO_USER,
-    apiKey: ODOO_API_KEY,
-    tls: { rejectUnauthorized: true },
-    timeouts: { connectMs: 5000, headersMs: 30_000, bodyMs: 30_000 },
-    keepAliveMs: 4000,
-    maxConnections: 2,
-  };
+  const config = realOdooConfig();
+  if (!config) return undefined;
+  const { ODOO_URL, ODOO_DB, ODOO_VERSION, ODOO_ADMIN_USER, ODOO_ADMIN_API_KEY } = process.env;
   return {
     name: `real Odoo at ${ODOO_URL} (${ODOO_DB})`,
     version: ODOO_VERSION ? Number(ODOO_VERSION) : undefined,

@@ -21,6 +21,24 @@ export function simConfig(sim: OdooSim, over: Partial<OdooConfig> = {}): OdooCon
   };
 }
 
+/** The client config of the real Odoo in the environment (ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY), or undefined when it is not set. */
+export function realOdooConfig(headersMs = 30_000): OdooConfig | undefined {
+  const { ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY } = process.env;
+  if (!ODOO_URL || !ODOO_DB || !ODOO_API_KEY) return undefined;
+  return {
+    url: ODOO_URL.replace(/\/+$/, ''),
+    database: ODOO_DB,
+    protocol: 'auto',
+    version: 'auto',
+    username: ODOO_USER,
+    apiKey: ODOO_API_KEY,
+    tls: { rejectUnauthorized: true },
+    timeouts: { connectMs: 5000, headersMs, bodyMs: headersMs },
+    keepAliveMs: 4000,
+    maxConnections: 2,
+  };
+}
+
 /** A logger that keeps every line it writes (to check that no secret is logged). */
 export function capturingLogger(): { log: Logger; lines: string[] } {
   const lines: string[] = [];

@@ -47,6 +47,8 @@ export function makeClient(url: string, database: string, username: string | und
     username,
     apiKey: keyRef(apiKey),
     ...(version !== undefined ? { version } : {}),
+    // ODOO_COMPANY (a name or an id): every call of the suite carries allowed_company_ids, as a plant's agent does.
+    ...(process.env.ODOO_COMPANY ? { company: /^\d+$/.test(process.env.ODOO_COMPANY) ? Number(process.env.ODOO_COMPANY) : process.env.ODOO_COMPANY } : {}),
     timeouts: { connectMs: 5000, headersMs: 60_000, bodyMs: 60_000 },
   });
   return createOdooClient(config, silent);

@@ -113,7 +113,7 @@ describe('order rule', () => {
     const engine = engineOf([{ ...base, requireKnownOrder: true }]);
     const r1 = engine.process([order('WH/MO/00099', 0)], { ...CTX, masterData });
     assert.equal(r1.invalid.length, 1);
-    assert.match(r1.invalid[0]!.reason, /not among the open orders/);
+    assert.match(r1.invalid[0]!.reason, /is not known or not open in Odoo/);
     assert.equal(engine.fact(FACT), undefined);
     engine.process([order('WH/MO/00001', 1)], { ...CTX, masterData });
     assert.equal(engine.fact(FACT), 'WH/MO/00001');

@@ -129,7 +129,17 @@ export function needsOf(type: EventType, variant: EventVariant | undefined, majo
 /** The agent's pull job reads these every few minutes (agent/sync/master-data.ts). */
 export const MASTER_DATA_NEEDS: Needs = {
   app: 'mrp',
-  models: [m('product.product', R), m('stock.lot', R), m('mrp.production', R), m('mrp.workcenter', R), m('uom.uom', R)],
+  // maintenance.equipment too when maintenance is installed; without it, equipment is not checked at the edge.
+  models: [
+    m('product.product', R),
+    m('stock.lot', R),
+    m('mrp.production', R),
+    m('mrp.workorder', R),
+    m('mrp.workcenter', R),
+    m('mrp.workcenter.productivity.loss', R),
+    m('stock.location', R),
+    m('uom.uom', R),
+  ],
   groups: [],
 };
 

@@ -19,6 +19,7 @@ import {
 } from '../base';
 import { claimCurrentOrder } from '../current-order';
 import { productionFactKey, productionSequenceKey } from '../keys';
+import { openProduction } from '../master-data';
 import { signalMatcher } from '../match';
 import { renderTemplate } from '../template-language';
 import type { Rule, RuleContext, RuleOutput } from '../types';
@@ -107,8 +108,9 @@ function createOrderRule(config: OrderRuleConfig): Rule<OrderState> {
         claimCurrentOrder(ctx.facts, config.workcenter, { production: next, at: time.iso, by: `rule:${config.name}` });
       return unchanged(state);
     }
-    if (next !== null && config.requireKnownOrder && ctx.masterData && !ctx.masterData.production(next)) {
-      return rejected(state, `manufacturing order "${next}" is not among the open orders cached from Odoo`);
+    if (next !== null && config.requireKnownOrder && ctx.masterData) {
+      const open = openProduction(ctx.masterData, next);
+      if ('problem' in open) return rejected(state, open.problem);
     }
 
     const events: CanonicalEvent[] = [];

@@ -1,21 +1,14 @@
+import { findProduct, findProductByGtin, type LotRecord, type ProductMatch } from '../master-data';
 import type { MasterDataLookup } from '../types';
-import { type Gs1Data, type Gs1ParseOptions, gtinForms, isGs1Code, isGtin, normalizeGtin, parseGs1, splitSymbology } from './scan-gs1';
+import { type Gs1Data, type Gs1ParseOptions, isGs1Code, normalizeGtin, parseGs1, splitSymbology } from './scan-gs1';
 
 /**
  * What a scanned code identifies, using the master data cached from Odoo when
  * the pull job has filled it. Pure: the lookup is passed in.
  */
 
-export type ProductRecord = NonNullable<ReturnType<MasterDataLookup['product']>>;
-export type LotRecord = NonNullable<ReturnType<MasterDataLookup['lot']>>;
-
-export interface ProductMatch {
-  product: ProductRecord;
-  /** The exact code that found the product (for a GTIN-14 label this may be the EAN-13 stored in Odoo). */
-  code: string;
-  /** `gtin` when found through a GTIN form, `code` when found by the code as scanned. */
-  via: 'code' | 'gtin';
-}
+export type { LotRecord, ProductMatch, ProductRecord } from '../master-data';
+export { findProduct, findProductByGtin } from '../master-data';
 
 export interface ScanIdentity {
   /** The scanned data without the symbology identifier. */
@@ -34,24 +27,6 @@ export interface ScanIdentity {
 }
 
 export type ScanLookupResult = { ok: true; scan: ScanIdentity } | { ok: false; error: string };
-
-/** Find a product by the code as scanned (barcode or internal reference), then by its GTIN forms. */
-export function findProduct(masterData: MasterDataLookup, code: string): ProductMatch | undefined {
-  const direct = masterData.product(code);
-  if (direct) return { product: direct, code, via: 'code' };
-  if (isGtin(code)) return findProductByGtin(masterData, code, code);
-  return undefined;
-}
-
-/** Find a product by a GTIN under each form it may be stored as (GTIN-14, EAN-13, UPC-A, EAN-8). */
-export function findProductByGtin(masterData: MasterDataLookup, gtin: string, skip?: string): ProductMatch | undefined {
-  for (const form of gtinForms(gtin)) {
-    if (form === skip) continue;
-    const p = masterData.product(form);
-    if (p) return { product: p, code: form, via: 'gtin' };
-  }
-  return undefined;
-}
 
 /**
  * Identify a scanned code: a GS1 element string is parsed (GTIN, lot, serial,

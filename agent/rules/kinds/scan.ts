@@ -3,6 +3,7 @@ import { eventId } from '../../model/event-ids';
 import { type CanonicalEvent, parseEvent } from '../../model/event';
 import type { Signal } from '../../model/signal';
 import { isGs1Code, isGtin, splitSymbology } from './scan-gs1';
+import { openProduction, unknownProduct } from '../master-data';
 import { type ProductMatch, findProduct, lookupScan } from './scan-lookup';
 import { type RestorableRule, isBadQuality, rejected, ruleBase, sourceTimeOf, tagPatternSchema, unchanged } from '../base';
 import { claimCurrentOrder } from '../current-order';
@@ -227,8 +228,9 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
         return invalid(step.reason);
       case 'order': {
         const md = ctx.masterData;
-        if (this.config.checkMasterData && md && !md.production(step.value)) {
-          return invalid(`manufacturing order "${step.value}" is not known or not open in Odoo`);
+        if (this.config.checkMasterData && md) {
+          const open = openProduction(md, step.value);
+          if ('problem' in open) return invalid(open.problem);
         }
         c.order = step.value;
         // The scanner's work center is on this order now, unless something said otherwise later.
@@ -449,7 +451,7 @@ export class ScanRule implements RestorableRule<ScanRuleState> {
     if (!md) return { product: code };
     const match = findProduct(md, code);
     if (match) return { product: match.code, match };
-    if (this.config.checkMasterData) return { reason: `product "${code}" is not known in Odoo` };
+    if (this.config.checkMasterData) return { reason: unknownProduct(code) };
     return { product: code };
   }
 }

@@ -197,13 +197,14 @@ export class OdooLookups {
 
   /**
    * The internal-transfer operation type for moves out of a location: the
-   * one of the location's warehouse, else any. Odoo archives it while
+   * one of the location's warehouse (or of the configured warehouse), else any. Odoo archives it while
    * "Storage Locations" is off; an archived one is used when there is no other.
    */
   internalPickingType(locationId: number): Promise<number> {
     return this.cached(`pickingtype:internal:${locationId}`, async () => {
       const loc = await searchRead<{ warehouse_id: unknown }>({ odoo: this.odoo }, 'stock.location', [['id', '=', locationId]], ['warehouse_id'], { limit: 1 });
-      const wh = m2oId(loc[0]?.warehouse_id);
+      // A location of no warehouse: the plant's warehouse (odoo.warehouse), when configured.
+      const wh = m2oId(loc[0]?.warehouse_id) ?? this.odoo.info?.warehouseId;
       if (wh !== undefined) {
         const w = await searchRead<{ int_type_id: unknown }>({ odoo: this.odoo }, 'stock.warehouse', [['id', '=', wh]], ['int_type_id'], { limit: 1 });
         const t = m2oId(w[0]?.int_type_id);
