@@ -125,6 +125,15 @@ export class HandOver<N = undefined> {
     return this.add('', undefined, input, note as N);
   }
 
+  /**
+   * Hold a place for input that gave nothing to commit (a message with no
+   * reading in it): its note is reported in its turn, after everything held
+   * before it was committed, so acknowledgements keep arrival order.
+   */
+  holdNothing(note?: N): boolean {
+    return this.add('', undefined, undefined, note as N);
+  }
+
   /** per-poll-group: what one poll of `group` read. */
   holdPoll(group: string, signals: Signal[]): boolean {
     if (!this.running || this.stopping) return false;
@@ -265,6 +274,8 @@ export class HandOver<N = undefined> {
       batch.push(item);
     }
     g.waiting -= batch.length;
+    // Places held for input with nothing to commit are done as soon as they are offered.
+    for (const item of batch) if (!item.signal && !item.invalid) item.state = 'committed';
     const readings = batch.filter((item) => item.signal);
     const work: Array<Promise<void>> = [];
     if (readings.length > 0) {
