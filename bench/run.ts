@@ -12,6 +12,7 @@ const groups: Record<string, () => Promise<{ run(): Promise<Figure[]> }>> = {
   mqtt: () => import('./mqtt'),
   opcua: () => import('./opcua'),
   release: () => import('./release'),
+  sparkplug: () => import('./sparkplug'),
 };
 
 async function main(): Promise<void> {

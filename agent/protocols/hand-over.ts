@@ -44,6 +44,8 @@ export interface HandOverOptions<N> {
 /** One held item: a reading or undecodable input, and the adapter's note (what to acknowledge). */
 export interface Held<N> {
   readonly signal: Signal | undefined;
+  /** Readings held together as one item (one message that said many things; see holdAll). */
+  readonly signals?: readonly Signal[];
   readonly invalid: InvalidInput | undefined;
   readonly note: N;
 }
@@ -118,6 +120,12 @@ export class HandOver<N = undefined> {
   /** Hold a reading; `note` comes back with it in onCommitted. False when not started or stopping. */
   hold(signal: Signal, note?: N): boolean {
     return this.add('', signal, undefined, note as N);
+  }
+
+  /** Hold the readings of one input (a message with many values) as one item: they count once toward `limit` and are committed in one offer. */
+  holdAll(signals: readonly Signal[], note?: N): boolean {
+    if (signals.length === 1) return this.add('', signals[0], undefined, note as N);
+    return this.add('', undefined, undefined, note as N, signals);
   }
 
   /** Hold input that could not be decoded (committed with ctx.reject). */
@@ -219,14 +227,14 @@ export class HandOver<N = undefined> {
     return left;
   }
 
-  private add(name: string, signal: Signal | undefined, invalid: InvalidInput | undefined, note: N): boolean {
+  private add(name: string, signal: Signal | undefined, invalid: InvalidInput | undefined, note: N, signals?: readonly Signal[]): boolean {
     if (!this.running || this.stopping) return false;
     let g = this.groups.get(name);
     if (!g) {
       g = new Group<N>(name);
       this.groups.set(name, g);
     }
-    g.items.push({ signal, invalid, note, state: 'held' });
+    g.items.push(signals ? { signal, signals, invalid, note, state: 'held' } : { signal, invalid, note, state: 'held' });
     g.waiting++;
     this.total++;
     if (this.options.policy === 'latest-per-tag' && g.waiting > this.options.limit) this.fold(g);
@@ -275,11 +283,11 @@ export class HandOver<N = undefined> {
     }
     g.waiting -= batch.length;
     // Places held for input with nothing to commit are done as soon as they are offered.
-    for (const item of batch) if (!item.signal && !item.invalid) item.state = 'committed';
-    const readings = batch.filter((item) => item.signal);
+    for (const item of batch) if (!item.signal && !item.signals && !item.invalid) item.state = 'committed';
+    const readings = batch.filter((item) => item.signal || item.signals);
     const work: Array<Promise<void>> = [];
     if (readings.length > 0) {
-      const signals = readings.map((item) => item.signal!);
+      const signals = readings.flatMap((item) => item.signals ?? [item.signal!]);
       work.push(
         Promise.resolve()
           .then(() => this.ctx.emit(signals))

@@ -53,7 +53,7 @@ interface Waiting {
   messageId: number | undefined;
   /** QoS 2 only: lets mqtt.js send the PUBREC. */
   release?: () => void;
-  /** Held items of this message not yet committed: it is acknowledged when the last one is. */
+  /** Held items of this message (its signals, its invalid input) not yet committed: it is acknowledged when the last one is. */
   parts: number;
 }
 
@@ -367,12 +367,13 @@ export class MqttSourceAdapter implements SourceAdapter {
       };
     }
     const { signals, invalid } = reading;
-    w.parts = signals.length + (invalid ? 1 : 0);
+    w.parts = (signals.length > 0 ? 1 : 0) + (invalid ? 1 : 0);
     if (w.parts === 0) {
       this.held.holdNothing(w);
       return;
     }
-    for (const signal of signals) this.held.hold(signal, w);
+    // All signals of one message are one held item: maxInflight counts messages.
+    if (signals.length > 0) this.held.holdAll(signals, w);
     if (invalid) {
       this.counts.invalid++;
       this.log.warn({ topic: packet.topic, reason: invalid.reason }, `${this.type}: invalid message kept as invalid input`);

@@ -117,18 +117,53 @@ export function smallUnsigned(v: Uint64): number | undefined {
 /** Milliseconds since 1970 as ISO 8601, or undefined when out of the range a date can hold. */
 export function isoFromMillis(ms: number | string): string | undefined {
   if (typeof ms !== 'number' || ms > 8.64e15) return undefined;
-  return new Date(ms).toISOString();
+  // Messages in a row often carry the same time: the last text is kept.
+  if (ms !== lastIso.ms) {
+    lastIso.ms = ms;
+    lastIso.text = new Date(ms).toISOString();
+  }
+  return lastIso.text;
 }
 
-export type MetricValue = { ok: true; value: SignalValue } | { ok: false; reason: string };
+const lastIso = { ms: NaN, text: '' };
 
-const ok = (value: SignalValue): MetricValue => ({ ok: true, value });
-const refused = (reason: string): MetricValue => ({ ok: false, reason });
+/** Why a value was not taken. */
+export class Refusal {
+  constructor(readonly reason: string) {}
+}
+
+/** A value, or why it was not taken (a Refusal). The value itself, not wrapped: fifty of them per message add up. */
+export type MetricValue = SignalValue | Refusal;
+
+const ok = (value: SignalValue): MetricValue => value;
+const refused = (reason: string): MetricValue => new Refusal(reason);
+
+const VALUE_FIELDS = [
+  'intValue',
+  'longValue',
+  'floatValue',
+  'doubleValue',
+  'booleanValue',
+  'stringValue',
+  'bytesValue',
+  'datasetValue',
+  'templateValue',
+] as const;
+
+/**
+ * The field that holds a value (`intValue`, `longValue`, ...), or undefined.
+ * protobufjs's own oneof getter lists the object's keys on every call; the
+ * decoder sets only the field it read, so looking for it is cheaper.
+ */
+export function valueField(s: object): string | undefined {
+  for (const f of VALUE_FIELDS) if (Object.hasOwn(s, f)) return f;
+  return undefined;
+}
 
 /** The integer a scalar carries, from int_value or long_value (encoders differ on UInt32), as unsigned 32-bit low word and full 64-bit value. */
-function integerOf(s: RawScalar): { low: number; wide: Uint64 } | undefined {
-  if (s.value === 'intValue') return { low: s.intValue >>> 0, wide: s.intValue >>> 0 };
-  if (s.value === 'longValue') {
+function integerOf(s: RawScalar, field: string | undefined): { low: number; wide: Uint64 } | undefined {
+  if (field === 'intValue') return { low: s.intValue >>> 0, wide: s.intValue >>> 0 };
+  if (field === 'longValue') {
     const l = s.longValue;
     return { low: typeof l === 'number' ? l >>> 0 : l.low >>> 0, wide: l };
   }
@@ -136,7 +171,7 @@ function integerOf(s: RawScalar): { low: number; wide: Uint64 } | undefined {
 }
 
 /** The value of a scalar (metric, data set cell, parameter, property) of data type `type`. */
-export function scalarValue(s: RawScalar, type: number): MetricValue {
+export function scalarValue(s: RawScalar, type: number, field = valueField(s)): MetricValue {
   switch (type) {
     case DataType.Int8:
     case DataType.Int16:
@@ -147,8 +182,8 @@ export function scalarValue(s: RawScalar, type: number): MetricValue {
     case DataType.Int64:
     case DataType.UInt64:
     case DataType.DateTime: {
-      const n = integerOf(s);
-      if (!n) return refused(`${dataTypeName(type)} value without an integer field (${s.value ?? 'no value field'})`);
+      const n = integerOf(s, field);
+      if (!n) return refused(`${dataTypeName(type)} value without an integer field (${field ?? 'no value field'})`);
       if (type === DataType.Int8) return ok((n.low << 24) >> 24);
       if (type === DataType.Int16) return ok((n.low << 16) >> 16);
       if (type === DataType.Int32) return ok(n.low | 0);
@@ -161,18 +196,18 @@ export function scalarValue(s: RawScalar, type: number): MetricValue {
       return iso === undefined ? refused('DateTime out of range') : ok(iso);
     }
     case DataType.Float:
-      if (s.value !== 'floatValue') return refused(`Float value without float_value (${s.value ?? 'no value field'})`);
+      if (field !== 'floatValue') return refused(`Float value without float_value (${field ?? 'no value field'})`);
       return ok(s.floatValue);
     case DataType.Double:
-      if (s.value !== 'doubleValue') return refused(`Double value without double_value (${s.value ?? 'no value field'})`);
+      if (field !== 'doubleValue') return refused(`Double value without double_value (${field ?? 'no value field'})`);
       return ok(s.doubleValue);
     case DataType.Boolean:
-      if (s.value !== 'booleanValue') return refused(`Boolean value without boolean_value (${s.value ?? 'no value field'})`);
+      if (field !== 'booleanValue') return refused(`Boolean value without boolean_value (${field ?? 'no value field'})`);
       return ok(s.booleanValue);
     case DataType.String:
     case DataType.Text:
     case DataType.UUID:
-      if (s.value !== 'stringValue') return refused(`${dataTypeName(type)} value without string_value (${s.value ?? 'no value field'})`);
+      if (field !== 'stringValue') return refused(`${dataTypeName(type)} value without string_value (${field ?? 'no value field'})`);
       return ok(s.stringValue);
     default:
       return refused(`data type ${dataTypeName(type) ?? type} is not a scalar`);
@@ -195,8 +230,8 @@ export function dataSetValue(ds: RawDataSet): MetricValue {
     const out: Record<string, SignalValue> = {};
     for (let c = 0; c < columns.length; c++) {
       const v = scalarValue(elements[c]!, types[c]!);
-      if (!v.ok) return refused(`DataSet row ${r} column '${columns[c]}': ${v.reason}`);
-      out[columns[c]!] = v.value;
+      if (v instanceof Refusal) return refused(`DataSet row ${r} column '${columns[c]}': ${v.reason}`);
+      out[columns[c]!] = v;
     }
     rows.push(out);
   }
@@ -225,8 +260,8 @@ export function propertySetValue(ps: RawPropertySet, problems: string[], depth =
       out[key] = (pv.propertysetsValue.propertyset ?? []).map((p) => propertySetValue(p, problems, depth + 1));
     } else {
       const v = scalarValue(pv, pv.type);
-      if (v.ok) out[key] = v.value;
-      else problems.push(`property '${key}': ${v.reason}`);
+      if (v instanceof Refusal) problems.push(`property '${key}': ${v.reason}`);
+      else out[key] = v;
     }
   }
   return out;
@@ -284,12 +319,13 @@ export function arrayValue(bytes: Uint8Array, type: number): MetricValue {
  */
 export function metricValue(m: RawMetric, type: number): MetricValue {
   if (m.isNull) return ok(null);
+  const field = valueField(m);
   switch (type) {
     case DataType.DataSet:
-      return m.value === 'datasetValue' && m.datasetValue ? dataSetValue(m.datasetValue) : refused('DataSet metric without dataset_value');
+      return field === 'datasetValue' && m.datasetValue ? dataSetValue(m.datasetValue) : refused('DataSet metric without dataset_value');
     case DataType.Bytes:
     case DataType.File:
-      if (m.value !== 'bytesValue') return refused(`${dataTypeName(type)} metric without bytes_value`);
+      if (field !== 'bytesValue') return refused(`${dataTypeName(type)} metric without bytes_value`);
       return ok(Buffer.from(m.bytesValue.buffer, m.bytesValue.byteOffset, m.bytesValue.byteLength).toString('base64'));
     case DataType.PropertySet:
     case DataType.PropertySetList:
@@ -300,11 +336,11 @@ export function metricValue(m: RawMetric, type: number): MetricValue {
       return refused('data type Unknown (0)');
     default:
       if (type >= DataType.Int8Array && type <= DataType.DateTimeArray) {
-        if (m.value !== 'bytesValue') return refused(`${dataTypeName(type)} metric without bytes_value`);
+        if (field !== 'bytesValue') return refused(`${dataTypeName(type)} metric without bytes_value`);
         return arrayValue(m.bytesValue, type);
       }
       if (dataTypeName(type) === undefined) return refused(`unknown data type ${type}`);
-      return scalarValue(m, type);
+      return scalarValue(m, type, field);
   }
 }
 

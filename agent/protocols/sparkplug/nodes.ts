@@ -5,8 +5,10 @@ import {
   metricValue,
   parameterValue,
   propertySetValue,
+  Refusal,
   smallUnsigned,
   unsigned64,
+  valueField,
   type RawMetric,
   type RawPayload,
   type RawTemplate,
@@ -43,6 +45,8 @@ interface MetricDef {
   name: string;
   tag: string;
   datatype: number;
+  /** The shared meta of its last plain reading (data type and message type), reused while they stay the same. */
+  meta?: Readonly<Record<string, unknown>>;
 }
 
 interface LastValue {
@@ -106,6 +110,8 @@ export class EdgeNodes {
   private readonly nodes = new Map<string, EdgeNode>();
   /** Deaths left aside because their bdSeq was not the current birth's. */
   staleDeaths = 0;
+  /** Shared meta of plain readings, by data type and message type. */
+  private readonly metas = new Map<string, Record<string, unknown>>();
   /** Arrival time of the message being handled. */
   private receivedAt = '';
 
@@ -245,8 +251,9 @@ export class EdgeNodes {
   }
 
   private bdSeqOf(m: RawMetric): string | undefined {
-    if (m.value === 'longValue') return String(unsigned64(m.longValue));
-    if (m.value === 'intValue') return String(m.intValue >>> 0);
+    const field = valueField(m);
+    if (field === 'longValue') return String(unsigned64(m.longValue));
+    if (field === 'intValue') return String(m.intValue >>> 0);
     return undefined;
   }
 
@@ -272,7 +279,8 @@ export class EdgeNodes {
   // --- metrics -----------------------------------------------------------------
 
   private metrics(node: EdgeNode, h: Holder, prefix: string, payload: RawPayload, receivedAt: string, messageType: string, out: Outcome, birth = false): void {
-    const fallback = millis(payload.timestamp);
+    const fallback = millis(payload.timestamp) ?? Date.parse(receivedAt);
+    const messageAt = isoFromMillis(fallback) ?? receivedAt;
     for (const m of payload.metrics) {
       let def: MetricDef | undefined;
       const hasName = Object.hasOwn(m, 'name');
@@ -304,10 +312,11 @@ export class EdgeNodes {
         continue;
       }
       const datatype = Object.hasOwn(m, 'datatype') && m.datatype !== 0 ? m.datatype : def.datatype;
+      // Most metrics carry no time of their own, or the message's: the text is made once.
       const ms = Object.hasOwn(m, 'timestamp') ? millis(m.timestamp) : undefined;
-      const at = isoFromMillis(ms ?? fallback ?? Date.parse(receivedAt)) ?? receivedAt;
+      const at = ms === undefined || ms === fallback ? messageAt : (isoFromMillis(ms) ?? messageAt);
       if (datatype === DataType.Template) {
-        if (m.value === 'templateValue' && m.templateValue?.isDefinition) {
+        if (Object.hasOwn(m, 'templateValue') && m.templateValue?.isDefinition) {
           node.templates.set(def.name, m.templateValue);
           h.byName.delete(def.name);
           continue;
@@ -315,7 +324,7 @@ export class EdgeNodes {
         this.template(h, def.tag, m, at, messageType, out, 0);
         continue;
       }
-      this.reading(h, def.tag, m, datatype, at, messageType, out);
+      this.reading(h, def.tag, m, datatype, at, messageType, out, undefined, def);
     }
     if (messageType !== 'NBIRTH' || out.signals.length > 0) node.lastDataAt = receivedAt;
   }
@@ -325,7 +334,7 @@ export class EdgeNodes {
       out.problems.push(`template ${tag} is null`);
       return;
     }
-    const t = m.value === 'templateValue' ? m.templateValue : undefined;
+    const t = Object.hasOwn(m, 'templateValue') ? m.templateValue : undefined;
     if (!t) {
       out.problems.push(`${tag}: Template metric without template_value`);
       return;
@@ -337,8 +346,8 @@ export class EdgeNodes {
     const parameters: Record<string, SignalValue> = {};
     for (const p of t.parameters ?? []) {
       const v = parameterValue(p);
-      if (v.ok) parameters[p.name] = v.value;
-      else out.problems.push(`${tag}: template parameter '${p.name}': ${v.reason}`);
+      if (v instanceof Refusal) out.problems.push(`${tag}: template parameter '${p.name}': ${v.reason}`);
+      else parameters[p.name] = v;
     }
     const extra: Record<string, unknown> = { template: t.templateRef || undefined };
     if (Object.keys(parameters).length > 0) extra.parameters = parameters;
@@ -363,14 +372,23 @@ export class EdgeNodes {
     messageType: string,
     out: Outcome,
     extra?: Record<string, unknown>,
+    def?: MetricDef,
   ): void {
     const v = metricValue(m, datatype);
-    if (!v.ok) {
+    if (v instanceof Refusal) {
       out.problems.push(`${tag}: ${v.reason}`);
       return;
     }
     const typeName = dataTypeName(datatype) ?? String(datatype);
-    const meta: Record<string, unknown> = { datatype: typeName, messageType };
+    const plain = !m.properties && !m.isHistorical && !m.isTransient && !extra;
+    // The common reading (no properties, flags or template) shares one frozen meta per data type and message type.
+    let meta: Record<string, unknown>;
+    if (!plain) meta = { datatype: typeName, messageType };
+    else if (def?.meta && def.meta.datatype === typeName && def.meta.messageType === messageType) meta = def.meta;
+    else {
+      meta = this.plainMeta(typeName, messageType);
+      if (def) def.meta = meta;
+    }
     let properties: Record<string, SignalValue> | undefined;
     if (m.properties) {
       const problems: string[] = [];
@@ -382,15 +400,36 @@ export class EdgeNodes {
     if (m.isTransient) meta.transient = true;
     if (extra) Object.assign(meta, extra);
     let quality = qualityOf(properties);
-    let value = v.value;
+    let value = v;
+    let signalMeta = meta;
     if (isUnusableNumber(value)) {
-      meta.reason = `${typeName} ${String(value)}`;
+      signalMeta = { ...meta, reason: `${typeName} ${String(value)}` };
       value = null;
       quality = 'bad';
     }
     // Historical values are late news: the last value (what the page shows and a death repeats) stays the newer one.
-    if (!m.isHistorical) h.last.set(tag, { value, datatype: typeName, at, quality });
-    out.signals.push(this.signal(tag, value, quality, at, meta));
+    if (!m.isHistorical) {
+      const known = h.last.get(tag);
+      if (known) {
+        known.value = value;
+        known.datatype = typeName;
+        known.at = at;
+        known.quality = quality;
+      } else {
+        h.last.set(tag, { value, datatype: typeName, at, quality });
+      }
+    }
+    out.signals.push(this.signal(tag, value, quality, at, signalMeta));
+  }
+
+  private plainMeta(datatype: string, messageType: string): Record<string, unknown> {
+    const key = `${datatype}|${messageType}`;
+    let meta = this.metas.get(key);
+    if (!meta) {
+      meta = Object.freeze({ datatype, messageType });
+      this.metas.set(key, meta);
+    }
+    return meta;
   }
 
   private signal(tag: string, value: SignalValue, quality: Signal['quality'], sourceTime: string, meta: Record<string, unknown>): Signal {

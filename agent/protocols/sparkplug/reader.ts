@@ -20,12 +20,15 @@ import { commandTopic, parseTopic, stateTopic, subscriptionFilters } from './top
 
 /** Last values per edge node or device shown on the status page. */
 const PAGE_VALUES = 50;
+/** Topics whose reading is remembered; the memory is emptied when it is full. */
+const TOPIC_CACHE = 4096;
 /** Longest reason kept with invalid input (a message with many bad metrics). */
 const MAX_REASON = 2000;
 
 export class SparkplugReader implements MessageReader {
   private readonly nodes: EdgeNodes;
   private readonly lastRebirth = new Map<string, number>();
+  private readonly topics = new Map<string, ReturnType<typeof parseTopic>>();
   private readonly filters: Array<{ topic: string; qos: 0 | 1 | 2 }>;
   /** The timestamp of the STATE birth and death of the current connection. */
   private stateAt = Date.now();
@@ -51,7 +54,13 @@ export class SparkplugReader implements MessageReader {
     if (payload.length > this.config.maxPayloadBytes) {
       return invalid(`payload of ${payload.length} bytes is over this source's maxPayloadBytes (${this.config.maxPayloadBytes})`);
     }
-    const topic = parseTopic(name);
+    let topic = this.topics.get(name);
+    if (topic === undefined) {
+      topic = parseTopic(name);
+      // Edge nodes and devices publish on a handful of topics each: remember them (bounded).
+      if (this.topics.size >= TOPIC_CACHE) this.topics.clear();
+      this.topics.set(name, topic);
+    }
     if ('problem' in topic) return invalid(topic.problem);
     const decoded = readPayload(payload);
     if (!decoded.ok) return invalid(decoded.reason);

@@ -8,6 +8,12 @@ import { parse, type Type } from 'protobufjs';
  *
  * Parsed once, on first use, with protobufjs; the agent decodes payloads with
  * it and encodes only its own commands (NCMD `Node Control/Rebirth`).
+ *
+ * The specification puts each value field in a `oneof value`. On the wire a
+ * oneof is nothing but its optional fields, so they are declared here as plain
+ * optional fields: the bytes are the same, and protobufjs then does not clear
+ * the other members of the oneof for every value it reads (that took most of
+ * the decoding time). The value's field is found by valueField() in decode.ts.
  */
 export const SPARKPLUG_B_PROTO = `
 syntax = "proto2";
@@ -18,15 +24,14 @@ message Payload {
     message Parameter {
       optional string name = 1;
       optional uint32 type = 2;
-      oneof value {
-        uint32 int_value = 3;
-        uint64 long_value = 4;
-        float float_value = 5;
-        double double_value = 6;
-        bool boolean_value = 7;
-        string string_value = 8;
-        ParameterValueExtension extension_value = 9;
-      }
+      // value (a oneof in the specification; see above)
+      optional uint32 int_value = 3;
+      optional uint64 long_value = 4;
+      optional float float_value = 5;
+      optional double double_value = 6;
+      optional bool boolean_value = 7;
+      optional string string_value = 8;
+      optional ParameterValueExtension extension_value = 9;
       message ParameterValueExtension {
         extensions 1 to max;
       }
@@ -41,15 +46,14 @@ message Payload {
 
   message DataSet {
     message DataSetValue {
-      oneof value {
-        uint32 int_value = 1;
-        uint64 long_value = 2;
-        float float_value = 3;
-        double double_value = 4;
-        bool boolean_value = 5;
-        string string_value = 6;
-        DataSetValueExtension extension_value = 7;
-      }
+      // value (a oneof in the specification; see above)
+      optional uint32 int_value = 1;
+      optional uint64 long_value = 2;
+      optional float float_value = 3;
+      optional double double_value = 4;
+      optional bool boolean_value = 5;
+      optional string string_value = 6;
+      optional DataSetValueExtension extension_value = 7;
       message DataSetValueExtension {
         extensions 1 to max;
       }
@@ -68,17 +72,16 @@ message Payload {
   message PropertyValue {
     optional uint32 type = 1;
     optional bool is_null = 2;
-    oneof value {
-      uint32 int_value = 3;
-      uint64 long_value = 4;
-      float float_value = 5;
-      double double_value = 6;
-      bool boolean_value = 7;
-      string string_value = 8;
-      PropertySet propertyset_value = 9;
-      PropertySetList propertysets_value = 10;
-      PropertyValueExtension extension_value = 11;
-    }
+    // value (a oneof in the specification; see above)
+    optional uint32 int_value = 3;
+    optional uint64 long_value = 4;
+    optional float float_value = 5;
+    optional double double_value = 6;
+    optional bool boolean_value = 7;
+    optional string string_value = 8;
+    optional PropertySet propertyset_value = 9;
+    optional PropertySetList propertysets_value = 10;
+    optional PropertyValueExtension extension_value = 11;
     message PropertyValueExtension {
       extensions 1 to max;
     }
@@ -117,18 +120,17 @@ message Payload {
     optional bool is_null = 7;
     optional MetaData metadata = 8;
     optional PropertySet properties = 9;
-    oneof value {
-      uint32 int_value = 10;
-      uint64 long_value = 11;
-      float float_value = 12;
-      double double_value = 13;
-      bool boolean_value = 14;
-      string string_value = 15;
-      bytes bytes_value = 16;
-      DataSet dataset_value = 17;
-      Template template_value = 18;
-      MetricValueExtension extension_value = 19;
-    }
+    // value (a oneof in the specification; see above)
+    optional uint32 int_value = 10;
+    optional uint64 long_value = 11;
+    optional float float_value = 12;
+    optional double double_value = 13;
+    optional bool boolean_value = 14;
+    optional string string_value = 15;
+    optional bytes bytes_value = 16;
+    optional DataSet dataset_value = 17;
+    optional Template template_value = 18;
+    optional MetricValueExtension extension_value = 19;
     message MetricValueExtension {
       extensions 1 to max;
     }
