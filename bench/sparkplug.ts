@@ -253,15 +253,3 @@ export async function run(): Promise<Figure[]> {
     ),
   ];
 }
-
-if (require.main === module) {
-  void run().then(
-    (figures) => {
-      for (const f of figures) process.stdout.write(`${JSON.stringify(f)}\n`);
-    },
-    (err: unknown) => {
-      process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}

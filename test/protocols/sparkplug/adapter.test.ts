@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
+import { devicesList } from '../../../agent/http/page';
 import type { Signal } from '../../../agent/model/signal';
 import type { MqttSourceAdapter } from '../../../agent/protocols/mqtt/adapter';
 import { sparkplugSourceSchema, type SparkplugSourceInput } from '../../../agent/protocols/sparkplug/config';
@@ -210,6 +211,10 @@ describe('Sparkplug B source against a real broker, edge node encoded with Eclip
       { metric: `${p}/Temp`, value: 40, quality: 'bad', at: node.values.find((v) => v.metric === `${p}/Temp`)!.at },
     );
     assert.equal(health.find((d) => d.name === `${p}/press`)!.state, 'stale');
+    // The status page shows the node stale, its last value kept with quality bad.
+    const html = devicesList(health, Date.now());
+    assert.match(html, new RegExp(`data-device="${p}" data-state="stale"`));
+    assert.match(html, new RegExp(`<tr data-quality="bad"><td>${p}/Temp</td><td><code>40</code></td><td>bad</td></tr>`));
 
     // The same signals through a state rule: the death is a stop of the work center, the rebirth its end.
     const engine = RuleEngine.fromConfig([
