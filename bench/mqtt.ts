@@ -107,7 +107,7 @@ function message(round: string, i: number): string {
   });
 }
 
-async function connected(url: string, clientId: string): Promise<MqttClient> {
+export async function connected(url: string, clientId: string): Promise<MqttClient> {
   const { connect } = await import('mqtt');
   const client = connect(url, { clientId, clean: true, reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -125,7 +125,15 @@ async function connected(url: string, clientId: string): Promise<MqttClient> {
  * Resolves when `done()` says everything arrived.
  */
 const WINDOW = 500;
-function publishWindowed(pub: MqttClient, topic: string, round: string, n: number, arrived: () => number, what: string): Promise<void> {
+export function publishWindowed(
+  pub: MqttClient,
+  topic: string,
+  round: string,
+  n: number,
+  arrived: () => number,
+  what: string,
+  payloadOf: (round: string, i: number) => string | Buffer = message,
+): Promise<void> {
   let sent = 0;
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -133,14 +141,14 @@ function publishWindowed(pub: MqttClient, topic: string, round: string, n: numbe
       const got = arrived();
       if (got >= n) return resolve();
       if (Date.now() - started > TIMEOUT_MS) return reject(new Error(`bench mqtt: timed out waiting for ${what} (${got} of ${n})`));
-      while (sent < n && sent - got < WINDOW) pub.publish(topic, message(round, sent++), { qos: 1 });
+      while (sent < n && sent - got < WINDOW) pub.publish(topic, payloadOf(round, sent++), { qos: 1 });
       setImmediate(pump);
     };
     pump();
   });
 }
 
-function waitUntil(check: () => boolean, what: string): Promise<void> {
+export function waitUntil(check: () => boolean, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const tick = () => {

@@ -14,6 +14,7 @@ const groups: Record<string, () => Promise<{ run(): Promise<Figure[]> }>> = {
   release: () => import('./release'),
   mapping: () => import('./mapping'),
   reconcile: () => import('./reconcile'),
+  sparkplug: () => import('./sparkplug'),
 };
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@ import type { ReleaseStatus } from '../release/release';
 import { CLOSED_PERIOD, type AuditEntry, type ConflictRecord, type InvalidRecord, type OutboxCounts, type OutboxRecord } from '../buffer/outbox';
 import { nextDay } from '../sync/closed-period';
 import type { SyncStatus } from '../sync/worker';
+import type { DeviceHealth } from '../protocols/types';
 import { releaseSection } from './release-section';
 import { describeOffset } from '../runtime/clock-watch';
 import type { ClockStatus } from '../runtime/view';
@@ -28,6 +29,8 @@ export interface SourceView {
   connected: boolean;
   lastDataAt: string | null;
   lastError: { message: string; code?: string; at: string } | null;
+  /** Devices behind the source (Sparkplug edge nodes and devices) with their state and last values. */
+  devices?: DeviceHealth[];
 }
 
 export interface PageModel {
@@ -204,7 +207,7 @@ function sourcesSection(m: PageModel): string {
       : '';
     return (
       `<article class="src"><div class="row"><b class="name">${esc(s.name)}</b> <span class="muted">${esc(s.type)}</span> ${state}</div>` +
-      `<div>Last data: ${s.lastDataAt ? `${esc(formatClock(s.lastDataAt, m.now, m.timeZone))} (${esc(formatAge(s.lastDataAt, m.now))})` : 'none since start'}</div>${err}</article>`
+      `<div>Last data: ${s.lastDataAt ? `${esc(formatClock(s.lastDataAt, m.now, m.timeZone))} (${esc(formatAge(s.lastDataAt, m.now))})` : 'none since start'}</div>${err}${devicesList(s.devices, m.now)}</article>`
     );
   });
   return `<section id="sources"><h2>Sources <span class="count">${m.sources.length}</span></h2>${items.length ? `<div class="srcs">${items.join('')}</div>` : '<p class="muted">No sources configured.</p>'}</section>`;
@@ -238,6 +241,36 @@ function clocksSection(m: PageModel): string {
 function signedSeconds(ms: number): string {
   const s = Math.round(ms / 100) / 10;
   return `${s > 0 ? '+' : s < 0 ? '−' : ''}${Math.abs(s)} s`;
+}
+
+/** Sparkplug edge nodes and devices: online, or stale since their death (last values kept, quality bad). */
+export function devicesList(devices: DeviceHealth[] | undefined, now: number): string {
+  if (!devices || devices.length === 0) return '';
+  const shown = devices.slice(0, 100);
+  const rows = shown.map((d) => {
+    const pill =
+      d.state === 'online'
+        ? '<span class="pill ok">online</span>'
+        : d.state === 'stale'
+          ? `<span class="pill alarm">stale</span> <span class="muted">since ${esc(formatClock(d.since!, now))}</span>`
+          : '<span class="pill muted">not born yet</span>';
+    const values = d.values
+      .map(
+        (v) =>
+          `<tr data-quality="${v.quality}"><td>${esc(clip(v.metric, 80))}</td><td><code>${esc(clip(JSON.stringify(v.value) ?? 'null', 60))}</code></td><td>${esc(v.quality)}</td></tr>`,
+      )
+      .join('');
+    const more = d.metrics > d.values.length ? `<p class="muted small">${formatCount(d.metrics - d.values.length)} more not shown</p>` : '';
+    return (
+      `<li data-device="${esc(d.name)}" data-state="${d.state}"><b>${esc(d.name)}</b> ${pill} <span class="muted">${formatCount(d.metrics)} metrics</span>` +
+      (values
+        ? `<details><summary class="btn">Last values</summary><table><thead><tr><th>Metric</th><th>Value</th><th>Quality</th></tr></thead><tbody>${values}</tbody></table>${more}</details>`
+        : '') +
+      `</li>`
+    );
+  });
+  const rest = devices.length > shown.length ? `<li class="muted">${formatCount(devices.length - shown.length)} more</li>` : '';
+  return `<ul class="devices">${rows.join('')}${rest}</ul>`;
 }
 
 function flowsSection(m: PageModel): string {
@@ -576,6 +609,7 @@ figcaption{margin-bottom:.3rem}
 .kv .k{color:var(--muted)}
 .actions{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-start;margin-top:.6rem}
 .actions form{margin:0}
+.devices{list-style:none;padding:0;margin:.4em 0 0}.devices li{margin:.2em 0}
 details{flex:0 0 auto}
 details[open]{flex-basis:100%}
 summary{list-style:none}

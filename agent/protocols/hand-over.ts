@@ -44,6 +44,8 @@ export interface HandOverOptions<N> {
 /** One held item: a reading or undecodable input, and the adapter's note (what to acknowledge). */
 export interface Held<N> {
   readonly signal: Signal | undefined;
+  /** Readings held together as one item (one message that said many things; see holdAll). */
+  readonly signals?: readonly Signal[];
   readonly invalid: InvalidInput | undefined;
   readonly note: N;
 }
@@ -120,9 +122,24 @@ export class HandOver<N = undefined> {
     return this.add('', signal, undefined, note as N);
   }
 
+  /** Hold the readings of one input (a message with many values) as one item: they count once toward `limit` and are committed in one offer. */
+  holdAll(signals: readonly Signal[], note?: N): boolean {
+    if (signals.length === 1) return this.add('', signals[0], undefined, note as N);
+    return this.add('', undefined, undefined, note as N, signals);
+  }
+
   /** Hold input that could not be decoded (committed with ctx.reject). */
   holdInvalid(input: InvalidInput, note?: N): boolean {
     return this.add('', undefined, input, note as N);
+  }
+
+  /**
+   * Hold a place for input that gave nothing to commit (a message with no
+   * reading in it): its note is reported in its turn, after everything held
+   * before it was committed, so acknowledgements keep arrival order.
+   */
+  holdNothing(note?: N): boolean {
+    return this.add('', undefined, undefined, note as N);
   }
 
   /** per-poll-group: what one poll of `group` read. */
@@ -210,14 +227,14 @@ export class HandOver<N = undefined> {
     return left;
   }
 
-  private add(name: string, signal: Signal | undefined, invalid: InvalidInput | undefined, note: N): boolean {
+  private add(name: string, signal: Signal | undefined, invalid: InvalidInput | undefined, note: N, signals?: readonly Signal[]): boolean {
     if (!this.running || this.stopping) return false;
     let g = this.groups.get(name);
     if (!g) {
       g = new Group<N>(name);
       this.groups.set(name, g);
     }
-    g.items.push({ signal, invalid, note, state: 'held' });
+    g.items.push(signals ? { signal, signals, invalid, note, state: 'held' } : { signal, invalid, note, state: 'held' });
     g.waiting++;
     this.total++;
     if (this.options.policy === 'latest-per-tag' && g.waiting > this.options.limit) this.fold(g);
@@ -265,10 +282,12 @@ export class HandOver<N = undefined> {
       batch.push(item);
     }
     g.waiting -= batch.length;
-    const readings = batch.filter((item) => item.signal);
+    // Places held for input with nothing to commit are done as soon as they are offered.
+    for (const item of batch) if (!item.signal && !item.signals && !item.invalid) item.state = 'committed';
+    const readings = batch.filter((item) => item.signal || item.signals);
     const work: Array<Promise<void>> = [];
     if (readings.length > 0) {
-      const signals = readings.map((item) => item.signal!);
+      const signals = readings.flatMap((item) => item.signals ?? [item.signal!]);
       work.push(
         Promise.resolve()
           .then(() => this.ctx.emit(signals))

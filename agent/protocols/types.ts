@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import type { InvalidInput, Signal } from '../model/signal';
+import type { InvalidInput, Signal, SignalValue } from '../model/signal';
 
 export interface AdapterHealth {
   connected: boolean;
@@ -8,6 +8,23 @@ export interface AdapterHealth {
   lastError: { message: string; code?: string; at: string } | null;
   /** Adapter-specific figures (reconnects, devices, subscriptions, paused). */
   details?: Record<string, unknown>;
+  /** Devices behind the source that come and go on their own (Sparkplug edge nodes and devices), with their last values: shown on the status page. */
+  devices?: DeviceHealth[];
+}
+
+/** A device behind a source: online, or stale since its death (its last values kept, quality bad), or not yet born. */
+export interface DeviceHealth {
+  /** How the source names it (Sparkplug: `group/node` or `group/node/device`). */
+  name: string;
+  state: 'online' | 'stale' | 'unborn';
+  /** When the state last changed (ISO 8601), or null. */
+  since: string | null;
+  /** Sparkplug: the bdSeq of the edge node's current birth. */
+  bdSeq?: string;
+  /** Metrics whose last value is known. */
+  metrics: number;
+  /** Some of those last values (the page shows them), with their quality. */
+  values: Array<{ metric: string; value: SignalValue; quality: Signal['quality']; at: string }>;
 }
 
 /** What an adapter gets from the agent. It is the adapter's only way out. */

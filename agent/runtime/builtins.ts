@@ -4,9 +4,10 @@ import { serialScannerKind } from '../protocols/serial-scanner';
 import { keyboardScannerKind } from '../protocols/keyboard-scanner';
 import { opcuaKind } from '../protocols/opcua';
 import { modbusAdapterKind } from '../protocols/modbus';
+import { sparkplugAdapterKind } from '../protocols/sparkplug/kind';
 
 /** The adapter kinds built into the agent. One line per protocol. */
-const BUILTIN_ADAPTERS: AdapterKind[] = [opcuaKind, mqttAdapterKind, serialScannerKind, keyboardScannerKind, modbusAdapterKind];
+const BUILTIN_ADAPTERS: AdapterKind[] = [opcuaKind, mqttAdapterKind, serialScannerKind, keyboardScannerKind, modbusAdapterKind, sparkplugAdapterKind];
 
 let done = false;
 

@@ -3,17 +3,20 @@ import { connect, Store, type IClientOptions, type IConnackPacket, type IPublish
 import { isoNow } from '../../clock';
 import { AgentError, errorCode, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
-import type { InvalidInput } from '../../model/signal';
 import { HandOver, type Held } from '../hand-over';
 import type { AdapterContext, AdapterHealth, SourceAdapter } from '../types';
-import type { MqttSourceConfig, MqttSubscription } from './config';
-import { clientOptions, defaultClientId, explainTlsError, safeUrl } from './connection';
-import { decodePayload, rawPayload } from './decode';
-import { topicMatches } from './topic';
+import type { MqttSourceConfig, sessionFields } from './config';
+import { clientOptions, defaultClientId, explainTlsError, safeUrl, type ConnectionConfig } from './connection';
+import { rawPayload } from './decode';
+import { TopicPayloadReader, type MessageReader, type MqttLink } from './reader';
 
 /**
- * MQTT source: subscribes with a persistent session and hands each message to
- * the rules as a Signal (tag = topic).
+ * MQTT source: subscribes with a persistent session and hands what each
+ * message says to the rules as signals. What to subscribe to and how a
+ * payload becomes signals is its reader's (./reader.ts): plain topics by
+ * default (one signal per message, tag = topic), Sparkplug B for
+ * `type: sparkplug` (../sparkplug). A message is acknowledged once all of its
+ * signals (and its invalid input, if any) are committed.
  *
  * Acknowledgement after commit
  * ----------------------------
@@ -50,6 +53,8 @@ interface Waiting {
   messageId: number | undefined;
   /** QoS 2 only: lets mqtt.js send the PUBREC. */
   release?: () => void;
+  /** Held items of this message (its signals, its invalid input) not yet committed: it is acknowledged when the last one is. */
+  parts: number;
 }
 
 /** How long stop() lets a commit under way finish, so what it committed is acknowledged now. */
@@ -57,9 +62,6 @@ const STOP_GRACE_MS = 5000;
 
 /** Passed to mqtt.js's handleMessage callback to stop it sending its own PUBACK (this adapter sends it after the commit). */
 const ACK_AFTER_COMMIT = new Error('acknowledged by the MQTT source after the outbox commit');
-
-/** Topics whose matching subscription is remembered; the memory is emptied when it is full. */
-const MATCH_CACHE = 4096;
 
 type PacketSender = { _sendPacket(packet: { cmd: 'puback'; messageId: number }, cb?: (err?: Error) => void): void };
 
@@ -118,10 +120,19 @@ class CommitBeforePubrecStore implements IStore {
 export interface MqttSourceOptions {
   /** Plant id from config: part of the default client id. */
   plant?: string;
+  /** What the connection reads (default: the plain topics of `config.subscriptions`). */
+  reader?: MessageReader;
+  /** The source's type, for health and the page (default `mqtt`). */
+  type?: string;
 }
 
+type SessionConfig = Pick<MqttSourceConfig, keyof typeof sessionFields>;
+
+/** What the MQTT connection of a source needs from its config (the rest is its reader's). */
+export type MqttSessionConfig = ConnectionConfig & SessionConfig & { name: string };
+
 export class MqttSourceAdapter implements SourceAdapter {
-  readonly type = 'mqtt';
+  readonly type: string;
   readonly name: string;
   readonly clientId: string;
 
@@ -139,16 +150,25 @@ export class MqttSourceAdapter implements SourceAdapter {
   private lastDataAt: string | null = null;
   private lastError: AdapterHealth['lastError'] = null;
   private lastLogged = { message: '', at: 0 };
-  /** Subscription matched by each topic seen lately (subscriptionFor). */
-  private readonly matched = new Map<string, MqttSubscription | undefined>();
+  private readonly reader: MessageReader;
+  private readonly link: MqttLink;
   private counts = { received: 0, acked: 0, invalid: 0, forgotten: 0, reconnects: 0 };
 
   constructor(
-    private readonly config: MqttSourceConfig,
+    private readonly config: MqttSessionConfig,
     private readonly ctx: AdapterContext,
     options: MqttSourceOptions = {},
   ) {
     this.name = config.name;
+    this.type = options.type ?? 'mqtt';
+    this.reader = options.reader ?? new TopicPayloadReader(config as MqttSourceConfig);
+    this.link = {
+      get connected() {
+        return link();
+      },
+      publish: (topic, payload, opts) => this.publish(topic, payload, opts),
+    };
+    const link = () => this.client?.connected === true;
     this.log = ctx.log;
     let plant = options.plant ?? (ctx as AdapterContext & { plant?: string }).plant;
     if (config.clientId === undefined && plant === undefined) {
@@ -189,6 +209,8 @@ export class MqttSourceAdapter implements SourceAdapter {
     }
     this.store = new CommitBeforePubrecStore((packet, done) => this.onQos2Put(packet, done));
     opts.incomingStore = this.store;
+    const will = this.reader.will?.();
+    if (will) opts.will = will;
     const client = connect(c.url, opts);
     if (typeof (client as unknown as PacketSender)._sendPacket !== 'function') {
       client.end(true);
@@ -199,13 +221,16 @@ export class MqttSourceAdapter implements SourceAdapter {
     client.on('close', () => this.onClose());
     client.on('reconnect', () => {
       this.counts.reconnects++;
+      // Each connection carries its own last will (a Sparkplug host's STATE death names the time of its birth).
+      const next = this.reader.will?.();
+      if (next) client.options.will = next;
     });
     client.on('error', (err) => this.noteError(explainTlsError(err, c), 'connection'));
     this.client = client;
     client.connect();
     this.log.info(
-      { broker: safeUrl(c.url), clientId: this.clientId, clean: c.clean, subscriptions: c.subscriptions.map((s) => s.topic) },
-      'mqtt: source starting',
+      { broker: safeUrl(c.url), clientId: this.clientId, clean: c.clean, subscriptions: this.reader.subscriptions().map((s) => s.topic) },
+      `${this.type}: source starting`,
     );
   }
 
@@ -216,7 +241,9 @@ export class MqttSourceAdapter implements SourceAdapter {
   }
 
   health(): AdapterHealth {
+    const devices = this.reader.devices?.();
     return {
+      ...(devices ? { devices } : {}),
       connected: this.connected,
       lastDataAt: this.lastDataAt,
       lastError: this.lastError,
@@ -236,7 +263,8 @@ export class MqttSourceAdapter implements SourceAdapter {
         paused: this.held.refusing,
         /** True while reading from the broker is stopped because maxInflight messages wait. */
         readingPaused: this.withheld !== undefined,
-        subscriptions: this.config.subscriptions.length,
+        subscriptions: this.reader.subscriptions().length,
+        ...this.reader.details?.(),
       },
     };
   }
@@ -251,9 +279,12 @@ export class MqttSourceAdapter implements SourceAdapter {
     // A resumed session keeps its subscriptions. Subscribe on the first
     // connect of this process anyway, so a filter added to the config since
     // the session was made is picked up.
-    if (connack.sessionPresent && !first) return;
+    if (connack.sessionPresent && !first) {
+      this.reader.subscribed?.(this.link);
+      return;
+    }
     const map: ISubscriptionMap = {};
-    for (const s of this.config.subscriptions) {
+    for (const s of this.reader.subscriptions()) {
       map[s.topic] = this.config.protocolVersion === 5 ? { qos: s.qos, rh: 1 } : { qos: s.qos };
     }
     client.subscribe(map, (err, granted) => {
@@ -266,6 +297,7 @@ export class MqttSourceAdapter implements SourceAdapter {
         this.noteError(new AgentError('MQTT_SUBSCRIBE_REFUSED', `the broker refused the subscription to ${refused.join(', ')}`), 'subscribe');
       } else {
         this.log.info({ granted: (granted ?? []).map((g) => `${g.topic}@${g.qos}`) }, 'mqtt: subscribed');
+        this.reader.subscribed?.(this.link);
       }
     });
   }
@@ -320,43 +352,42 @@ export class MqttSourceAdapter implements SourceAdapter {
     this.lastDataAt = receivedAt;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;
     const qos = packet.qos as 0 | 1 | 2;
-    const w: Waiting = { via: this.client?.stream, qos, messageId: packet.messageId, release };
-    const sub = this.subscriptionFor(packet.topic);
-    if (!sub) {
-      this.keepInvalid(packet.topic, w, {
-        source: this.name,
-        origin: packet.topic,
-        reason: 'the topic matches no configured subscription (left in the broker session by an earlier configuration?)',
-        ...rawPayload(payload),
-        receivedAt,
-      });
-    } else {
-      const decoded = decodePayload(payload, sub.payload, this.config);
-      if (decoded.ok) {
-        const meta: Record<string, unknown> = { qos, retain: packet.retain, dup: packet.dup, subscription: sub.topic };
-        if (packet.messageId !== undefined) meta.messageId = packet.messageId;
-        this.held.hold({ source: this.name, tag: packet.topic, value: decoded.value, quality: 'good', sourceTime: receivedAt, receivedAt, meta }, w);
-      } else {
-        const { reason, raw, encoding } = decoded;
-        this.keepInvalid(packet.topic, w, { source: this.name, origin: packet.topic, reason, raw, encoding, receivedAt });
-      }
+    const w: Waiting = { via: this.client?.stream, qos, messageId: packet.messageId, release, parts: 0 };
+    let reading;
+    try {
+      reading = this.reader.read(
+        { topic: packet.topic, payload, qos, retain: packet.retain, dup: packet.dup, messageId: packet.messageId, receivedAt },
+        this.link,
+      );
+    } catch (err) {
+      // A reader must not throw; if one does, the message is kept, not lost.
+      reading = {
+        signals: [],
+        invalid: { source: this.name, origin: packet.topic, reason: `could not be read: ${errorMessage(err)}`, ...rawPayload(payload), receivedAt },
+      };
+    }
+    const { signals, invalid } = reading;
+    w.parts = (signals.length > 0 ? 1 : 0) + (invalid ? 1 : 0);
+    if (w.parts === 0) {
+      this.held.holdNothing(w);
+      return;
+    }
+    // All signals of one message are one held item: maxInflight counts messages.
+    if (signals.length > 0) this.held.holdAll(signals, w);
+    if (invalid) {
+      this.counts.invalid++;
+      this.log.warn({ topic: packet.topic, reason: invalid.reason }, `${this.type}: invalid message kept as invalid input`);
+      this.held.holdInvalid(invalid, w);
     }
   }
 
-  private keepInvalid(topic: string, w: Waiting, input: InvalidInput): void {
-    this.counts.invalid++;
-    this.log.warn({ topic, reason: input.reason }, 'mqtt: invalid message kept as invalid input');
-    this.held.holdInvalid(input, w);
-  }
-
-  private subscriptionFor(topic: string): MqttSubscription | undefined {
-    // Machines publish on a handful of topics each: remember the match per topic (bounded).
-    const known = this.matched.get(topic);
-    if (known !== undefined || this.matched.has(topic)) return known;
-    const sub = this.config.subscriptions.find((s) => topicMatches(s.topic, topic));
-    if (this.matched.size >= MATCH_CACHE) this.matched.clear();
-    this.matched.set(topic, sub);
-    return sub;
+  /** Publish on this source's connection (a reader's commands and state). */
+  private publish(topic: string, payload: Buffer | string, opts: { qos: 0 | 1 | 2; retain: boolean }): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return Promise.reject(new AgentError('MQTT_NOT_CONNECTED', `not connected: ${topic} not published`));
+    return new Promise((resolve, reject) => {
+      client.publish(topic, payload, opts, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   // --- acknowledging -------------------------------------------------------
@@ -371,6 +402,8 @@ export class MqttSourceAdapter implements SourceAdapter {
       process.nextTick(() => stream.uncork());
     }
     for (const { note: w } of items) {
+      // A message is acknowledged with the last of its parts.
+      if (--w.parts > 0) continue;
       if (w.qos === 0) continue;
       if (!client || w.via !== client.stream || !client.connected) {
         // Its connection is gone: the broker sends it again and the outbox ignores the duplicate.
@@ -409,6 +442,13 @@ export class MqttSourceAdapter implements SourceAdapter {
       );
     }
     this.withheld = undefined;
+    if (client.connected && this.reader.stopping) {
+      try {
+        await this.reader.stopping(this.link);
+      } catch (err) {
+        this.noteError(err, 'stopping');
+      }
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         client.end(true, {}, () => resolve());

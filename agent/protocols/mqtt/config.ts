@@ -29,33 +29,41 @@ export const subscriptionSchema = z.strictObject({
 
 export type MqttSubscription = z.output<typeof subscriptionSchema>;
 
+/**
+ * How a source holds its broker session and its messages: shared by the
+ * MQTT source and the Sparkplug B source (they use the same connection code).
+ */
+export const sessionFields = {
+  /**
+   * Client id at the broker. The persistent session (messages kept while the
+   * agent is away) belongs to this id, so it must stay the same across
+   * restarts. Default: `edge-agent.<plant>.<source name>`.
+   */
+  clientId: clientIdField.optional(),
+  /** false keeps a persistent session: the broker stores QoS 1/2 messages while the agent is away. true starts empty each time. */
+  clean: z.boolean().default(false),
+  /** MQTT 5 only: seconds the broker keeps the session after the agent disconnects (MQTT 3.1.1 brokers use their own setting). */
+  sessionExpiryS: z.number().int().min(0).max(4294967295).default(604_800),
+  /** How many received messages may wait for the outbox at once; beyond that the agent stops reading from the broker. Bounds memory. */
+  maxInflight: z.number().int().min(1).max(65535).default(1000),
+  /** A message larger than this many bytes is kept as invalid input, not handed to the rules. */
+  maxPayloadBytes: z.number().int().min(1).max(268_435_456).default(1_048_576),
+  /** Shortest wait, in milliseconds, before offering held messages again after the outbox refused them (the ceiling doubles up to retryMaxMs; full jitter above this). */
+  retryMinMs: z.number().int().min(10).max(60_000).default(250),
+  /** Longest wait, in milliseconds, between offers while the outbox refuses. */
+  retryMaxMs: z.number().int().min(100).max(600_000).default(10_000),
+};
+
 export const mqttSourceSchema = z
   .strictObject({
     ...sourceBase,
     type: z.literal('mqtt'),
     ...connectionFields,
-    /**
-     * Client id at the broker. The persistent session (messages kept while the
-     * agent is away) belongs to this id, so it must stay the same across
-     * restarts. Default: `edge-agent.<plant>.<source name>`.
-     */
-    clientId: clientIdField.optional(),
-    /** false keeps a persistent session: the broker stores QoS 1/2 messages while the agent is away. true starts empty each time. */
-    clean: z.boolean().default(false),
-    /** MQTT 5 only: seconds the broker keeps the session after the agent disconnects (MQTT 3.1.1 brokers use their own setting). */
-    sessionExpiryS: z.number().int().min(0).max(4294967295).default(604_800),
+    ...sessionFields,
     /** What to subscribe to. */
     subscriptions: z.array(subscriptionSchema).min(1),
-    /** How many received messages may wait for the outbox at once; beyond that the agent stops reading from the broker. Bounds memory. */
-    maxInflight: z.number().int().min(1).max(65535).default(1000),
-    /** A message larger than this many bytes is kept as invalid input, not handed to the rules. */
-    maxPayloadBytes: z.number().int().min(1).max(268_435_456).default(1_048_576),
     /** JSON nested deeper than this is kept as invalid input (deep nesting would overflow the stack of the code that reads it). */
     maxDepth: z.number().int().min(1).max(256).default(64),
-    /** Shortest wait, in milliseconds, before offering held messages again after the outbox refused them (the ceiling doubles up to retryMaxMs; full jitter above this). */
-    retryMinMs: z.number().int().min(10).max(60_000).default(250),
-    /** Longest wait, in milliseconds, between offers while the outbox refuses. */
-    retryMaxMs: z.number().int().min(100).max(600_000).default(10_000),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
