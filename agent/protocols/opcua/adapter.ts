@@ -16,10 +16,13 @@ import { AgentError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
 import { HandOver } from '../hand-over';
 import type { AdapterContext, AdapterHealth, SourceAdapter, WriteRequest, WriteResult } from '../types';
+import { decodeAlarmEvent } from './alarm-decode';
+import type { AlarmNotice } from './alarms';
+import { AlarmTracker } from './alarm-tracker';
 import { countRejected, pkiDirFor } from './certs';
 import type { OpcuaSourceConfig } from './config';
 import { OpcuaConnection } from './connection';
-import { dataValueToSignal, type RawDataValue } from './decode';
+import { dataValueToSignal, type RawDataValue, type RawVariant } from './decode';
 import type { PlannedItem } from './items';
 import { routeLibraryLogs } from './library-logs';
 import { clearLeftoverPkiLock, ensureOwnCertificate, type OwnCertificate } from './own-certificate';
@@ -50,16 +53,29 @@ export class OpcuaSource implements SourceAdapter {
   private readonly itemCount: number;
   /** Receive time of the changes being handled now: one publish (thousands of changes) shares one. */
   private receivedNow: string | null = null;
+  /** One per `alarms` entry: which alarms are active, across reconnects. */
+  private readonly alarmTrackers: AlarmTracker[];
+  private alarmEvents = 0;
+  private alarmEventsInvalid = 0;
+  private lastAlarmProblem = '';
 
   constructor(
     readonly cfg: OpcuaSourceConfig,
-    ctx: AdapterContext,
+    private readonly ctx: AdapterContext,
   ) {
     this.name = cfg.name;
     this.log = ctx.log;
     this.pkiDir = pkiDirFor(ctx.stateDir, cfg.pkiDir);
     this.itemCount = cfg.subscriptions.reduce((n, s) => n + s.items.length, 0);
-    this.connection = new OpcuaConnection(cfg, this.log, this.name, this.pkiDir, (item, dataValue) => this.onData(item, dataValue));
+    this.alarmTrackers = cfg.alarms.map((a, i) => new AlarmTracker(cfg.name, a.name ?? `alarms-${i + 1}`));
+    this.connection = new OpcuaConnection(
+      cfg,
+      this.log,
+      this.name,
+      this.pkiDir,
+      (item, dataValue) => this.onData(item, dataValue),
+      (index, notice) => this.onAlarmNotice(index, notice),
+    );
     this.held = new HandOver(ctx, this.log, {
       policy: 'latest-per-tag',
       limit: Math.max(10_000, this.itemCount * 2),
@@ -120,6 +136,61 @@ export class OpcuaSource implements SourceAdapter {
     }
     this.held.hold(dataValueToSignal(this.name, item.config.tag, dataValue as unknown as RawDataValue, receivedAt, item.meta));
     this.lastDataAt = receivedAt;
+  }
+
+  /** One event of an `alarms` entry: a transition becomes a signal, a refresh is tracked, what cannot be read is kept as invalid input. */
+  private onAlarmNotice(index: number, notice: AlarmNotice): void {
+    const tracker = this.alarmTrackers[index];
+    if (!tracker) return;
+    if (notice.kind !== 'event') {
+      if (notice.kind === 'refresh-begin') tracker.beginRefresh();
+      else tracker.cancelRefresh();
+      return;
+    }
+    const fields = notice.fields;
+    const receivedAt = new Date().toISOString();
+    const decoded = decodeAlarmEvent(fields);
+    switch (decoded.kind) {
+      case 'alarm': {
+        this.alarmEvents += 1;
+        const signal = tracker.onAlarm(decoded.alarm, receivedAt);
+        if (signal) {
+          this.held.hold(signal);
+          this.lastDataAt = receivedAt;
+        }
+        return;
+      }
+      case 'refresh-start':
+        // the agent marks the start itself when it asks (some servers send the marker only to the Server object)
+        return;
+      case 'refresh-end':
+        for (const signal of tracker.onRefreshEnd(receivedAt)) {
+          this.log.info({ tag: signal.tag }, 'alarm not re-sent by the server after the reconnect: reported inactive');
+          this.held.hold(signal);
+        }
+        return;
+      case 'refresh-required':
+        this.connection.link?.end('the server asked for a ConditionRefresh (RefreshRequired event)');
+        return;
+      case 'branch':
+        return;
+      case 'invalid':
+        this.alarmEventsInvalid += 1;
+        this.keepInvalidAlarm(index, fields, decoded.reason, receivedAt);
+    }
+  }
+
+  private keepInvalidAlarm(index: number, fields: RawVariant[], reason: string, receivedAt: string): void {
+    const origin = `alarms:${this.cfg.alarms[index]?.name ?? `alarms-${index + 1}`}`;
+    if (reason !== this.lastAlarmProblem) this.log.warn({ origin }, `${reason}; kept as invalid input`);
+    else this.log.debug({ origin }, reason);
+    this.lastAlarmProblem = reason;
+    const raw = JSON.stringify(
+      fields.map((f) => ({ dataType: f?.dataType, value: f?.value instanceof Uint8Array ? Buffer.from(f.value).toString('hex') : f?.value })),
+    );
+    this.ctx.reject({ source: this.name, origin, reason, raw, receivedAt }).catch((err: unknown) => {
+      this.log.error({ origin, err: errorMessage(err) }, 'an alarm event that cannot be read could not be kept as invalid input');
+    });
   }
 
   /** Write through the current session; refused (never thrown) while not connected. */
@@ -193,6 +264,16 @@ export class OpcuaSource implements SourceAdapter {
         itemsConfigured: this.itemCount,
         itemsFailed: counts.failed.length,
         failedItems: counts.failed.slice(0, 20).map((p) => ({ tag: p.config.tag, reason: p.failure })),
+        ...(this.cfg.alarms.length > 0
+          ? {
+              alarms: counts.alarms,
+              failedAlarms: counts.failedAlarms,
+              alarmsActive: this.alarmTrackers.reduce((n, t) => n + t.activeCount, 0),
+              alarmRefreshes: this.alarmTrackers.reduce((n, t) => n + t.refreshes, 0),
+              alarmEvents: this.alarmEvents,
+              alarmEventsInvalid: this.alarmEventsInvalid,
+            }
+          : {}),
         reconnects: c.reconnects,
         sessionsCreated: c.sessionsCreated,
         rejectedServerCertificates: this.rejectedCount,

@@ -94,6 +94,30 @@ const subscriptionSchema = z.strictObject({
   items: z.array(itemSchema).min(1),
 });
 
+/** Well-known NodeIds of OPC UA Part 9 (namespace 0). */
+export const SERVER_OBJECT = 'i=2253';
+export const ALARM_CONDITION_TYPE = 'i=2915';
+
+const nodeIdText = z.string().superRefine((text, ctx) => {
+  const r = parseNodeId(text);
+  if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+});
+
+const alarmsSchema = z.strictObject({
+  /** A name for logs and the status page. Default: "alarms-<n>" (1-based). */
+  name: z.string().min(1).max(64).optional(),
+  /** The object whose events to receive: the Server object (i=2253, every alarm of the server) or an area / machine object that is an event notifier. */
+  notifier: nodeIdText.default(SERVER_OBJECT),
+  /** Event types to receive (NodeIds; subtypes included). Default: AlarmConditionType (i=2915), every alarm. */
+  eventTypes: z.array(nodeIdText).min(1).max(20).default([ALARM_CONDITION_TYPE]),
+  /** Only alarms of at least this severity (1-1000) are reported when they become active or change; the return to inactive is always reported. */
+  minSeverity: z.number().int().min(0).max(1000).default(0),
+  /** How often the server sends the events it collected, ms. */
+  publishingIntervalMs: z.number().min(10).max(3_600_000).default(1000),
+  /** Events the server keeps between two publishes; a burst beyond this loses the oldest (the server says so with an overflow event). */
+  queueSize: z.number().int().min(1).max(100_000).default(1000),
+});
+
 const usernameAuth = z.strictObject({
   /** User name the server knows. */
   username: z.string().min(1),
@@ -173,6 +197,8 @@ function buildSchema() {
         .prefault({}),
       /** Subscriptions: groups of variables the server reports on change. */
       subscriptions: z.array(subscriptionSchema).min(1),
+      /** Alarms and conditions: events of a notifier (Server object or an area), each alarm transition a signal. Default: none. */
+      alarms: z.array(alarmsSchema).max(20).default([]),
     })
     .superRefine((cfg, ctx) => {
       if ((cfg.securityMode === 'None') !== (cfg.securityPolicy === 'None')) {
@@ -187,6 +213,12 @@ function buildSchema() {
       }
       const tags = new Map<string, string>();
       const names = new Map<string, number>();
+      const alarmNames = new Set<string>();
+      cfg.alarms.forEach((a, i) => {
+        const name = a.name ?? `alarms-${i + 1}`;
+        if (alarmNames.has(name)) ctx.addIssue({ code: 'custom', path: ['alarms', i, 'name'], message: `alarms name "${name}" is used twice` });
+        alarmNames.add(name);
+      });
       cfg.subscriptions.forEach((sub, s) => {
         const name = sub.name ?? `subscription-${s + 1}`;
         const seen = names.get(name);
@@ -218,4 +250,5 @@ export function opcuaConfigSchema(): ReturnType<typeof buildSchema> {
 export type OpcuaSourceConfig = z.output<ReturnType<typeof buildSchema>>;
 export type OpcuaSourceInput = z.input<ReturnType<typeof buildSchema>>;
 export type OpcuaItemConfig = OpcuaSourceConfig['subscriptions'][number]['items'][number];
+export type OpcuaAlarmsConfig = OpcuaSourceConfig['alarms'][number];
 export type OpcuaAuthConfig = OpcuaSourceConfig['auth'];

@@ -9,7 +9,8 @@ import { listCertificates } from './certs';
 import type { OpcuaSourceConfig } from './config';
 import { classifyConnectFailure, type OpcuaFailure } from './failures';
 import type { PlannedItem } from './items';
-import { Link, type LinkOwner } from './link';
+import type { AlarmNotice } from './alarms';
+import { Link, type LinkCounts, type LinkOwner } from './link';
 import type { OwnCertificate } from './own-certificate';
 
 export type ConnectionState = 'stopped' | 'starting' | 'connecting' | 'connected' | 'reconnecting' | 'waiting' | 'stopping';
@@ -41,6 +42,7 @@ export class OpcuaConnection implements LinkOwner {
     readonly name: string,
     readonly pkiDir: string,
     private readonly data: (item: PlannedItem, dataValue: DataValue) => void,
+    private readonly alarmNotice: (index: number, notice: AlarmNotice) => void = () => undefined,
   ) {}
 
   /** Connect in the background, with the agent's own certificate. */
@@ -80,8 +82,8 @@ export class OpcuaConnection implements LinkOwner {
     return this.connected ? (this.link?.session ?? null) : null;
   }
 
-  get counts(): { subscriptions: number; items: number; failed: PlannedItem[] } {
-    return this.link ? this.link.counts : { subscriptions: 0, items: 0, failed: [] };
+  get counts(): LinkCounts {
+    return this.link ? this.link.counts : { subscriptions: 0, items: 0, failed: [], alarms: 0, failedAlarms: [] };
   }
 
   /** Connect, run until the link ends, rebuild with backoff; until stop(). */
@@ -117,11 +119,12 @@ export class OpcuaConnection implements LinkOwner {
   private logSubscribed(link: Link): void {
     const c = link.counts;
     this.log.info(
-      { endpointUrl: this.cfg.endpointUrl, subscriptions: c.subscriptions, items: c.items, failedItems: c.failed.length },
+      { endpointUrl: this.cfg.endpointUrl, subscriptions: c.subscriptions, items: c.items, failedItems: c.failed.length, alarms: c.alarms },
       'OPC UA connected and subscribed',
     );
     for (const f of c.failed.slice(0, 20)) this.log.warn({ tag: f.config.tag, reason: f.failure }, 'OPC UA item cannot be monitored');
     if (c.failed.length > 20) this.log.warn({ more: c.failed.length - 20 }, 'more OPC UA items cannot be monitored');
+    for (const a of c.failedAlarms) this.log.warn({ alarms: a.name }, a.reason);
     this.lastLoggedProblem = '';
   }
 
@@ -190,6 +193,10 @@ export class OpcuaConnection implements LinkOwner {
 
   onData(item: PlannedItem, dataValue: DataValue): void {
     this.data(item, dataValue);
+  }
+
+  onAlarmNotice(index: number, notice: AlarmNotice): void {
+    this.alarmNotice(index, notice);
   }
 
   userIdentity(): UserIdentityInfo {

@@ -9,6 +9,7 @@ import {
 } from 'node-opcua';
 import { AgentError, errorMessage } from '../../errors';
 import type { Logger } from '../../log';
+import { AlarmMonitors, type AlarmNotice, type AlarmOwner } from './alarms';
 import type { OpcuaSourceConfig } from './config';
 import { classifyConnectFailure, type OpcuaFailure } from './failures';
 import { ServerLimits, canMove, movedItems, resolveItems, type PlannedItem } from './items';
@@ -44,6 +45,18 @@ export interface LinkOwner {
   onNewSession(): void;
   noteError(failure: OpcuaFailure, log: boolean): void;
   onData(item: PlannedItem, dataValue: DataValue): void;
+  /** An event of the `alarms` entry `index`, or news of its refresh. */
+  onAlarmNotice(index: number, notice: AlarmNotice): void;
+}
+
+/** What one client lifetime monitors. */
+export interface LinkCounts {
+  subscriptions: number;
+  items: number;
+  failed: PlannedItem[];
+  /** `alarms` entries whose notifier is monitored. */
+  alarms: number;
+  failedAlarms: Array<{ name: string; reason: string }>;
 }
 
 /**
@@ -51,7 +64,7 @@ export interface LinkOwner {
  * on its own beyond what node-opcua does; when it decides it cannot recover
  * it resolves `ended` and the connection builds a new one.
  */
-export class Link implements SubscriptionOwner {
+export class Link implements SubscriptionOwner, AlarmOwner {
   client: OPCUAClient | null = null;
   session: ClientSession | null = null;
   items: PlannedItem[] = [];
@@ -59,6 +72,7 @@ export class Link implements SubscriptionOwner {
   readonly cfg: OpcuaSourceConfig;
   readonly log: Logger;
   private readonly subscriptions: Subscriptions;
+  private readonly alarms: AlarmMonitors;
   private readonly limits: ServerLimits;
   private cm: OPCUACertificateManager | null = null;
   private sessionIdText = '';
@@ -76,6 +90,7 @@ export class Link implements SubscriptionOwner {
     this.log = owner.log;
     this.limits = new ServerLimits(owner.cfg.requestTimeoutMs * 2);
     this.subscriptions = new Subscriptions(this);
+    this.alarms = new AlarmMonitors(this, owner.cfg.requestTimeoutMs);
     this.ended = new Promise((r) => {
       this.endReason = r;
     });
@@ -95,6 +110,19 @@ export class Link implements SubscriptionOwner {
 
   onData(item: PlannedItem, dataValue: DataValue): void {
     this.owner.onData(item, dataValue);
+  }
+
+  onAlarmNotice(index: number, notice: AlarmNotice): void {
+    this.owner.onAlarmNotice(index, notice);
+  }
+
+  /** ConditionRefresh on every alarm subscription; a refusal is logged, the subscriptions go on. */
+  private async refreshAlarms(): Promise<void> {
+    const session = this.session;
+    if (!session || this.cfg.alarms.length === 0) return;
+    for (const problem of await this.alarms.refresh(session)) {
+      if (!this.isClosing) this.log.warn(problem);
+    }
   }
 
   async open(): Promise<void> {
@@ -170,6 +198,8 @@ export class Link implements SubscriptionOwner {
     this.items = await resolveItems(session, cfg, this.limits);
     const perCall = (await this.limits.of(session)).maxMonitoredItemsPerCall || 1000;
     await this.subscriptions.create(session, this.items, perCall);
+    await this.alarms.create(session, cfg.alarms, this.subscriptions);
+    await this.refreshAlarms();
     this.watchdog = setInterval(() => this.checkAlive(), WATCHDOG_TICK_MS);
     this.watchdog.unref();
   }
@@ -194,6 +224,8 @@ export class Link implements SubscriptionOwner {
   private afterRepair(): void {
     const session = this.session;
     this.subscriptions.repaired();
+    // the server may have restarted or dropped events meanwhile: ask again for every alarm it retains
+    this.refreshAlarms().catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'ConditionRefresh after the repair failed'));
     if (!session || this.recheckRunning) return;
     const id = session.sessionId.toString();
     if (id === this.sessionIdText) return;
@@ -216,8 +248,14 @@ export class Link implements SubscriptionOwner {
       });
   }
 
-  get counts(): { subscriptions: number; items: number; failed: PlannedItem[] } {
-    return { subscriptions: this.subscriptions.count, items: this.subscriptions.monitored, failed: this.items.filter((p) => p.failure !== null) };
+  get counts(): LinkCounts {
+    return {
+      subscriptions: this.subscriptions.count,
+      items: this.subscriptions.monitored,
+      failed: this.items.filter((p) => p.failure !== null),
+      alarms: this.alarms.monitoredCount,
+      failedAlarms: this.alarms.failed,
+    };
   }
 
   get isConnected(): boolean {
@@ -246,6 +284,7 @@ export class Link implements SubscriptionOwner {
       }
     }
     this.subscriptions.dispose();
+    this.alarms.dispose();
     this.session?.removeAllListeners();
     this.session = null;
     client?.removeAllListeners();

@@ -29,7 +29,7 @@ export interface SubscriptionOwner {
   onData(item: PlannedItem, dataValue: DataValue): void;
 }
 
-interface ActiveSubscription {
+export interface ActiveSubscription {
   name: string;
   subscription: ClientSubscription;
   groups: ClientMonitoredItemGroup[];
@@ -70,7 +70,8 @@ export class Subscriptions {
     }
   }
 
-  private async subscribe(session: ClientSession, name: string, publishing: number): Promise<ActiveSubscription> {
+  /** One OPC UA subscription, watched for silence and termination like every other of this client. */
+  async subscribe(session: ClientSession, name: string, publishing: number): Promise<ActiveSubscription> {
     const { cfg, log } = this.owner;
     // an empty "still here" publish about every 5 s when nothing changes
     const keepAliveCount = Math.min(100, Math.max(3, Math.ceil(5000 / publishing)));

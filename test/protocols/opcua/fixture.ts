@@ -25,6 +25,8 @@ import {
   setErrorLogger,
   setWarningLogger,
   type UAVariable,
+  type AddressSpace,
+  type Namespace,
 } from 'node-opcua';
 
 export interface TestServerOptions {
@@ -45,6 +47,30 @@ export interface TestServerOptions {
   slowWriteMs?: number;
   /** SpeedSetpoint accepts any Double but keeps at most this (a PLC clamping a setpoint; default 100). */
   speedLimit?: number;
+  /**
+   * Start with the press hydraulic alarm already active since this time (a
+   * server that keeps its alarm states across a restart): severity and message
+   * as given.
+   */
+  alarmActive?: { since: Date; severity: number; message: string };
+}
+
+/** The press hydraulic pressure alarm (AlarmConditionType) of the fixture, driven by the test. */
+export interface TestAlarm {
+  /** NodeId of the area object (an event notifier below the Server object) and of the press. */
+  areaNodeId: string;
+  /** Activate it (or change severity and message while active): one event. */
+  raise(severity: number, message: string): void;
+  /** Acknowledge the current state: one event. */
+  acknowledge(comment: string): void;
+  /** Back to normal: one event. */
+  clear(message: string): void;
+  /** The active state and when it last changed, as the server holds them. */
+  state(): { active: boolean; transitionTime: Date | null };
+  /** Raise an event of GarbledEventType (a subtype of BaseEventType without alarm fields) from the press. */
+  garbled(): void;
+  /** NodeId of GarbledEventType. */
+  garbledType: string;
 }
 
 /** Variables for order release tests, by browse name: writable, read-only, not writable by the user, write-only, slow, clamping. */
@@ -82,6 +108,8 @@ export interface TestServer {
   dropSubscriptions(): number;
   /** Close every session from the server side, with its subscriptions (an administrator kicking clients, a session timeout). */
   closeSessions(): number;
+  /** The alarm condition of Press1 (below the PressArea notifier). */
+  alarm: TestAlarm;
   stop(): Promise<void>;
 }
 
@@ -243,6 +271,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     }),
   );
 
+  const alarm = addPressAlarm(addressSpace, ns, options.alarmActive);
+
   const bulkVars: UAVariable[] = [];
   if (options.bulk && options.bulk > 0) {
     const bulk = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Bulk', nodeId: 's=Bulk' });
@@ -333,6 +363,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       }
       return n;
     },
+    alarm,
     closeSessions() {
       const sessions = server.engine.getSessions();
       for (const session of sessions) server.engine.closeSession(session.authenticationToken, true, 'Forcing');
@@ -345,6 +376,79 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       await server.shutdown(0);
       await serverCertificateManager.dispose().catch(() => undefined);
       await userCertificateManager.dispose().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Server -> PressArea (notifier) -> Press1 (event source) with the alarm
+ * condition HydraulicPressureAlarm, so its events reach subscribers of the
+ * Server object and of the area.
+ */
+function addPressAlarm(addressSpace: AddressSpace, ns: Namespace, activeAtStart: TestServerOptions['alarmActive']): TestAlarm {
+  // binds ConditionRefresh, Acknowledge, ... (a server without it answers ConditionRefresh with BadInternalError)
+  addressSpace.installAlarmsAndConditionsService();
+  const server = addressSpace.rootFolder.objects.server;
+  const area = ns.addObject({
+    organizedBy: addressSpace.rootFolder.objects,
+    browseName: 'PressArea',
+    nodeId: 's=PressArea',
+    eventNotifier: 1,
+    notifierOf: server,
+  });
+  const press = ns.addObject({ componentOf: area, browseName: 'Press1', nodeId: 's=Press1', eventNotifier: 1, eventSourceOf: area });
+  const pressure = ns.addVariable({
+    componentOf: press,
+    browseName: 'HydraulicPressure',
+    nodeId: 's=Press1.HydraulicPressure',
+    dataType: 'Double',
+    value: { dataType: DataType.Double, value: 180 },
+  });
+  const condition = ns.instantiateAlarmCondition('AlarmConditionType', {
+    browseName: 'HydraulicPressureAlarm',
+    nodeId: 's=Press1.HydraulicPressureAlarm',
+    componentOf: press,
+    conditionSource: press,
+    conditionName: 'HydraulicPressureAlarm',
+    inputNode: pressure,
+    optionals: ['ActiveState.TransitionTime'],
+  });
+  condition.setEnabledState(true);
+  // node-opcua fills SourceName with the qualified browse name ("2:Press1"); a PLC gives the plain name
+  condition.sourceName.setValueFromSource({ dataType: DataType.String, value: 'Press1' });
+  const garbledType = ns.addEventType({ browseName: 'GarbledEventType', subtypeOf: 'BaseEventType' });
+  const activeTransition = () => {
+    const t = condition.activeState.transitionTime?.readValue().value.value;
+    return t instanceof Date ? t : null;
+  };
+  const raise = (severity: number, message: string) => {
+    if (!condition.activeState.getValue()) condition.activateAlarm();
+    condition.raiseNewCondition({ severity, message, retain: true, quality: StatusCodes.Good });
+  };
+  if (activeAtStart) {
+    raise(activeAtStart.severity, activeAtStart.message);
+    // a server that kept the state: the activation keeps its original time
+    condition.activeState.transitionTime!.setValueFromSource({ dataType: DataType.DateTime, value: activeAtStart.since });
+    condition.currentBranch().setActiveState(true);
+  }
+  return {
+    areaNodeId: `ns=${ns.index};s=PressArea`,
+    garbledType: garbledType.nodeId.toString(),
+    raise,
+    acknowledge(comment: string) {
+      condition.acknowledgeAndAutoConfirmBranch(condition.currentBranch(), comment);
+    },
+    clear(message: string) {
+      condition.deactivateAlarm(false);
+      condition.raiseNewCondition({ severity: 100, message, retain: false, quality: StatusCodes.Good });
+    },
+    state: () => ({ active: condition.activeState.getValue(), transitionTime: activeTransition() }),
+    garbled() {
+      press.raiseEvent(garbledType, {
+        sourceName: { dataType: DataType.String, value: 'Press1' },
+        severity: { dataType: DataType.UInt16, value: 900 },
+        message: { dataType: DataType.LocalizedText, value: { text: 'garbled' } },
+      });
     },
   };
 }
