@@ -2,7 +2,7 @@ import type { EventOf } from '../../model/event';
 import { effectiveTime } from './effective-time';
 import { lookupsFor, type OdooLookups, type ProductInfo } from './lookup';
 import { describeAction, externalId, keyedLoad, loadNumber, m2oId, odooDatetime, readOne, searchRead, writeValues } from './odoo-calls';
-import { dateMoves, stampDone } from './plant-time';
+import { accountingDateContext, dateMoves, stampDone } from './plant-time';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
 type Moved = EventOf<'inventory.moved'>;
@@ -106,7 +106,11 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
     await ctx.odoo.call('stock.quant', 'write', { ids: [quantId], kwargs: { vals: { inventory_quantity: quantity } }, context: inventory });
   }
   const kwargs: Record<string, unknown> = ctx.server.major >= 19 ? { date: odooDatetime(effectiveTime(event)) } : {};
-  const result = await ctx.odoo.call('stock.quant', 'action_apply_inventory', { ids: [quantId], kwargs, context: { ...inventory, inventory_name: name } });
+  const result = await ctx.odoo.call('stock.quant', 'action_apply_inventory', {
+    ids: [quantId],
+    kwargs,
+    context: { ...inventory, inventory_name: name, ...accountingDateContext(effectiveTime(event)) },
+  });
   const wizard = describeAction(result);
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (count of "${p.product}" at ${where})`);
   if (ctx.server.major < 19) {
@@ -256,7 +260,7 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
   }
   const result = await ctx.odoo.call('stock.picking', 'button_validate', {
     ids: [pickingId!],
-    context: { skip_backorder: true, skip_immediate: true, skip_sms: true },
+    context: { skip_backorder: true, skip_immediate: true, skip_sms: true, ...accountingDateContext(effectiveTime(event)) },
   });
   picking = await readOne<PickingRow>(ctx, 'stock.picking', pickingId!, ['id', 'state', 'move_ids'], 'transfer');
   if (picking.state === 'done') {

@@ -9,6 +9,16 @@ import type { OperationContext } from './types';
  * Odoo datetimes are naive UTC text, so they compare as strings.
  */
 
+/**
+ * Context for a validation that makes stock valuation entries (17 and 18 with
+ * automated valuation; 19 values moves without an entry at the move): the
+ * entries are dated on the day of the time the event writes (its UTC date)
+ * instead of the day of delivery. Odoo's stock_account reads force_period_date.
+ */
+export function accountingDateContext(at: string): { force_period_date: string } {
+  return { force_period_date: at.slice(0, 10) };
+}
+
 /** Context that keeps Odoo from replanning a work order when its dates are written (17/18/19). */
 const WORKORDER_DATES = Object.freeze({ bypass_duration_calculation: true });
 /** Context that lets a running or done order take its real dates without being unplanned (17/18/19). */

@@ -2,7 +2,7 @@ import { effectiveTime } from './effective-time';
 import type { EventOf } from '../../model/event';
 import { dropOdooLines, type ConsumedLine } from './material-consumed';
 import { describeAction, m2oId, odooDatetime, readOne, sameQuantity, searchRead, writeValues } from './odoo-calls';
-import { dateMoves, stampProduction } from './plant-time';
+import { accountingDateContext, dateMoves, stampProduction } from './plant-time';
 import { MARK_DONE_CONTEXT, readProduction, type ProductionRecord } from './production-common';
 import { lotProducingField } from './production-reported';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
@@ -58,7 +58,10 @@ export function productionCompleted(opts: OperationOptions = {}): Operation<Prod
         rawMoves.map((m) => m.id),
       );
 
-      const result = await ctx.odoo.call('mrp.production', 'button_mark_done', { ids: [mo.id], context: { ...MARK_DONE_CONTEXT } });
+      const result = await ctx.odoo.call('mrp.production', 'button_mark_done', {
+        ids: [mo.id],
+        context: { ...MARK_DONE_CONTEXT, ...accountingDateContext(effectiveTime(event)) },
+      });
       const after = await readOne<ProductionRecord>(ctx, 'mrp.production', mo.id, ['id', 'name', 'state', 'qty_produced'], `manufacturing order ${mo.name}`);
       if (after.state !== 'done') {
         const wizard = describeAction(result);

@@ -1,7 +1,7 @@
 import { effectiveTime } from './effective-time';
 import type { EventOf } from '../../model/event';
 import { describeAction, externalId, keyedLoad, loadNumber, readOne } from './odoo-calls';
-import { stampDone } from './plant-time';
+import { accountingDateContext, stampDone } from './plant-time';
 import { lookupsFor } from './lookup';
 import { OperationError, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
 
@@ -65,7 +65,7 @@ export function scrapReported(opts: OperationOptions = {}): Operation<Scrap> {
 
       const before = await readOne<{ state: string }>(ctx, 'stock.scrap', scrapId, ['state'], 'scrap');
       if (before.state === 'done') return { odooIds, alreadyApplied: true };
-      const result = await ctx.odoo.call('stock.scrap', 'action_validate', { ids: [scrapId] });
+      const result = await ctx.odoo.call('stock.scrap', 'action_validate', { ids: [scrapId], context: accountingDateContext(effectiveTime(event)) });
       const after = await readOne<{ state: string; move_ids: number[] }>(ctx, 'stock.scrap', scrapId, ['state', 'move_ids'], 'scrap');
       if (after.state === 'done') {
         await stampDone(ctx, 'stock.scrap', scrapId, after.move_ids, effectiveTime(event));
