@@ -18,8 +18,22 @@ export class KeyIndex {
   /** The edge check every event put in the queue passes (set by the outbox owner; undefined: none). */
   check: EventCheck | undefined;
 
+  /**
+   * Keys whose heads row exists with its tail in the given bucket, as this
+   * connection last wrote or saw it: an insert into that bucket would leave
+   * the row as it is, so it is not run. Emptied when a write transaction fails
+   * and when another connection committed; a key's entry goes when its head moves.
+   */
+  private readonly tailBuckets = new Map<string, number>();
+
   constructor(private readonly store: OutboxStore) {
     this.st = prepare(store.db);
+    store.onWrite(
+      (otherWrote) => {
+        if (otherWrote) this.tailBuckets.clear();
+      },
+      () => this.tailBuckets.clear(),
+    );
   }
 
   /**
@@ -45,7 +59,12 @@ export class KeyIndex {
       : insert.run(e.id, e.type, e.sequenceKey, bodyOf(e), now, now);
     if (info.changes !== 1) return false;
     const seq = Number(info.lastInsertRowid);
-    this.st.insertHead.run(e.sequenceKey, seq, seq);
+    const bucket = bucketOf(seq);
+    if (parked || this.tailBuckets.get(e.sequenceKey) !== bucket) {
+      this.st.insertHead.run(e.sequenceKey, seq, seq);
+      if (this.tailBuckets.size >= TAIL_CACHE) this.tailBuckets.clear();
+      this.tailBuckets.set(e.sequenceKey, bucket);
+    }
     // A parked event: let the head say what the key waits for.
     if (parked) this.advance(e.sequenceKey, seq);
     return true;
@@ -73,6 +92,7 @@ export class KeyIndex {
    * have become the head, and nothing newer than the key's tail is open.
    */
   advance(skey: string, from: number): void {
+    this.tailBuckets.delete(skey);
     const head = this.st.headOf.get(skey) as { seq: number; tail: number | null } | undefined;
     const start = Math.min(from, head?.seq ?? from);
     type Head = { seq: number; state: EventState; next_at: number | null };
@@ -188,6 +208,9 @@ function prepare(db: Database.Database) {
     headsPending: db.prepare(`UPDATE heads SET state = 'pending', next_at = NULL WHERE state = 'inflight'`),
   };
 }
+
+/** Keys whose tail bucket is remembered; the memory is emptied when it is full. */
+const TAIL_CACHE = 65_536;
 
 /** The key index's bucket of a seq (migration 5: `seq >> 10`). */
 export function bucketOf(seq: number): number {

@@ -99,7 +99,10 @@ export class SqliteOutbox implements Outbox {
       const flows = new FlowStore(this.store.db, this.flowDefinitions, (e, now) => keys.insert(e, now), opts.log);
       this.flows = flows.active ? flows : undefined;
       // A write that failed may have changed held events in memory: read them again.
-      this.store.onFailedWrite(() => this.flows?.reload());
+      this.store.onWrite(
+        () => undefined,
+        () => this.flows?.reload(),
+      );
       this.intake = new Intake(this.store, keys, this.flows, opts);
       this.actions = new OperatorActions(this.store, keys);
       this.reports = new Reports(this.store);

@@ -59,13 +59,16 @@ export class OutboxStore {
   readonly role: OutboxRole;
   private readonly lock: OwnerLock | undefined;
   private readonly runInTransaction: Database.Transaction<(fn: () => unknown) => unknown>;
+  /** Called at the start of every write transaction (a part forgets what another connection may have changed). */
+  private readonly beforeWrite: Array<(otherWrote: boolean) => void> = [];
   /** Called when a write transaction failed (a part drops what it remembered of it). */
   private readonly afterFailure: Array<() => void> = [];
+  private dataVersion = -1;
   /** Counter changes of the transaction under way; applied to `cached` once it commits. */
   private readonly delta = new Map<CounterName, number>();
   /** Mirror of the counters table, refreshed after every write transaction. */
   private cached: Record<CounterName, number>;
-  private readonly st: { counters: Database.Statement; bump: Database.Statement };
+  private readonly st: { counters: Database.Statement; bump: Database.Statement; dataVersion: Database.Statement };
 
   constructor(opts: StoreOptions) {
     const file = opts.path !== ':memory:';
@@ -100,14 +103,22 @@ export class OutboxStore {
     this.st = {
       counters: this.db.prepare(`SELECT name, value FROM counters`),
       bump: this.db.prepare(`UPDATE counters SET value = value + ? WHERE name = ?`),
+      dataVersion: this.db.prepare(`PRAGMA data_version`).pluck(),
     };
-    this.runInTransaction = this.db.transaction((fn: () => unknown) => fn());
+    this.runInTransaction = this.db.transaction((fn: () => unknown) => {
+      const v = this.st.dataVersion.get() as number;
+      const otherWrote = v !== this.dataVersion;
+      this.dataVersion = v;
+      for (const f of this.beforeWrite) f(otherWrote);
+      return fn();
+    });
     this.cached = this.readCounters();
   }
 
-  /** Register what a part does after a write transaction failed. */
-  onFailedWrite(failed: () => void): void {
-    this.afterFailure.push(failed);
+  /** Register what a part does at the start of each write transaction, and after one failed. */
+  onWrite(before: (otherWrote: boolean) => void, failed?: () => void): void {
+    this.beforeWrite.push(before);
+    if (failed) this.afterFailure.push(failed);
   }
 
   /** Run a write transaction (BEGIN IMMEDIATE) and keep the counter mirror in step with what committed. */
