@@ -102,7 +102,7 @@ function message(round: string, i: number): string {
     id: `bench-${round}-${i}`,
     type: 'production.reported',
     sequenceKey: mo,
-    occurredAt: new Date(Date.UTC(2026, 0, 1) + i).toISOString(),
+    occurredAt: new Date(Date.now() - 60_000 + i).toISOString(),
     payload: { production: mo, totalQuantity: i, workcenter: 'Press 1' },
   });
 }

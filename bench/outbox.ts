@@ -19,8 +19,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 0);
 
+/** Event times start 12 days back: recent enough for the agent's plausible-time check (30 days), a second apart. */
+const T0 = Date.now() - 12 * 86_400_000;
+
 function event(i: number, key: string, id = randomEventId()): CanonicalEvent {
-  const t = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  const t = new Date(T0 + i * 1000).toISOString();
   return {
     id,
     type: 'production.reported',
@@ -128,7 +131,7 @@ function plantMasterData(o: SqliteOutbox): MasterDataCache {
 
 /** A mix of what a plant sends: production totals, consumption of lot-tracked parts, stops. */
 function plantEvent(i: number, p: number): CanonicalEvent {
-  const t = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  const t = new Date(T0 + i * 1000).toISOString();
   const base = { id: randomEventId(), occurredAt: t, receivedAt: t, source: 'line' };
   switch (i % 3) {
     case 0:

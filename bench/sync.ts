@@ -25,7 +25,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CUT_EVENTS = Number(process.env.BENCH_SYNC_CUT_EVENTS ?? 20_000);
 
 function downtimes(n: number, keyOf: (i: number) => string, tag: string, workcenter = 'Assembly Line 1'): CanonicalEvent[] {
-  const t0 = Date.UTC(2026, 10, 1);
+  const t0 = Date.now() - 86_400_000; // recent: the agent holds events older than 30 days
   return Array.from({ length: n }, (_, i) => {
     const at = t0 + i * 1000;
     const iso = new Date(at).toISOString();
