@@ -62,18 +62,13 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
 
   // Already applied? Odoo stores the name in stock.move `reference` (19) or `name` (17/18).
   const nameField = ctx.server.major >= 19 ? 'reference' : 'name';
-  const done = await searchRead<{ id: number }>(
-    ctx,
-    'stock.move',
-    [
-      ['product_id', '=', product.id],
-      ['is_inventory', '=', true],
-      ['state', '=', 'done'],
-      [nameField, 'like', `[${event.id}]`],
-    ],
-    ['id'],
-    { limit: 1 },
-  );
+  const countMoves = [
+    ['product_id', '=', product.id],
+    ['is_inventory', '=', true],
+    ['state', '=', 'done'],
+    [nameField, 'like', `[${event.id}]`],
+  ];
+  const done = await searchRead<{ id: number }>(ctx, 'stock.move', countMoves, ['id'], { limit: 1 });
   if (done[0]) return { odooIds: { 'stock.move': done[0].id }, alreadyApplied: true };
 
   // The count is a fact about the stock at occurredAt: what Odoo moved in or out since still counts.
@@ -115,17 +110,7 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (count of "${p.product}" at ${where})`);
   if (ctx.server.major < 19) {
     // 17/18 date the adjustment at the server's now: it happened at the count.
-    const moves = await searchRead<{ id: number }>(
-      ctx,
-      'stock.move',
-      [
-        ['product_id', '=', product.id],
-        ['is_inventory', '=', true],
-        ['state', '=', 'done'],
-        [nameField, 'like', `[${event.id}]`],
-      ],
-      ['id'],
-    );
+    const moves = await searchRead<{ id: number }>(ctx, 'stock.move', countMoves, ['id']);
     await dateMoves(
       ctx,
       moves.map((m) => m.id),
