@@ -33,8 +33,10 @@ export interface SoakOdoo {
 const simMain = join(__dirname, '..', 'odoo-sim', 'main.js');
 
 async function control(base: string, method: 'POST' | 'DELETE', body?: unknown): Promise<void> {
-  // A pooled keep-alive connection the simulator has just closed fails the request ("fetch failed", other side closed): try again.
-  for (let attempt = 1; ; attempt++) {
+  // While a `refuse` fault of an earlier storm holds (at most 3.5 s), the simulator listens nowhere, its
+  // control endpoint included; a keep-alive connection it just closed fails too. Try again for a while.
+  const until = Date.now() + 6000;
+  for (;;) {
     let res: Response;
     try {
       res = await fetch(`${base}/__sim/faults`, {
@@ -43,7 +45,10 @@ async function control(base: string, method: 'POST' | 'DELETE', body?: unknown):
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      if (attempt < 3) continue;
+      if (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       throw new Error(`odoo simulator: ${method} /__sim/faults: ${(err as Error).message} (${String((err as { cause?: unknown }).cause)})`, { cause: err });
     }
     if (res.status !== 200) throw new Error(`odoo simulator: ${method} /__sim/faults answered ${res.status}: ${await res.text()}`);
