@@ -36,7 +36,7 @@ export class Reports {
   }
 
   list(filter: ListFilter = {}): OutboxRecord[] {
-    const { where, params } = whereOf({ state: filter.state, type: filter.type, sequenceKey: filter.sequenceKey });
+    const { where, params } = whereOf(filter);
     if (filter.afterSeq !== undefined) {
       where.push('seq > ?');
       params.push(filter.afterSeq);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, afterEach } from 'node:test';
-import type { Outbox } from '../../agent/buffer/outbox';
+import { CLOSED_PERIOD, type Outbox } from '../../agent/buffer/outbox';
 import { OutboxFullError } from '../../agent/errors';
 import type { FlowDefinition } from '../../agent/buffer/flows';
 import { makeEvent, makeProduction } from '../helpers/events';
@@ -185,6 +185,26 @@ export function outboxContract(name: string, factory: OutboxFactory): void {
         'A is blocked by its parked head; B moved on',
       );
       assert.equal(o.counts().parked, 2);
+    });
+
+    it('lists parked events by their code: only those parked with it (the status page kept every parked event under "closed period")', async () => {
+      const o = make();
+      const [a, b] = [makeEvent({ sequenceKey: 'A' }), makeEvent({ sequenceKey: 'B' })];
+      await o.enqueue([a!, b!]);
+      const [ca, cb] = o.claim(5);
+      o.settle([
+        { seq: ca!.seq, outcome: 'park', reason: 'period locked', code: CLOSED_PERIOD, blocking: true },
+        { seq: cb!.seq, outcome: 'park', reason: 'UserError: no such work center', code: 'UserError', blocking: true },
+      ]);
+      assert.deepEqual(
+        o.list({ state: 'parked', errorCode: CLOSED_PERIOD }).map((r) => r.id),
+        [a!.id],
+      );
+      assert.deepEqual(
+        o.list({ state: 'parked', errorCode: 'UserError' }).map((r) => r.id),
+        [b!.id],
+      );
+      assert.equal(o.list({ state: 'parked' }).length, 2);
     });
 
     it('retry, skip and edit of parked events, each written to the audit log', async () => {
