@@ -283,11 +283,17 @@ export class HandOver<N = undefined> {
     }
     g.waiting -= batch.length;
     // Places held for input with nothing to commit are done as soon as they are offered.
-    for (const item of batch) if (!item.signal && !item.signals && !item.invalid) item.state = 'committed';
-    const readings = batch.filter((item) => item.signal || item.signals);
+    // Plain loops: a batch can be hundreds of messages of fifty signals each.
+    const readings: Item<N>[] = [];
+    const signals: Signal[] = [];
+    for (const item of batch) {
+      if (item.signal) signals.push(item.signal);
+      else if (item.signals) for (let i = 0; i < item.signals.length; i++) signals.push(item.signals[i]!);
+      else if (!item.invalid) item.state = 'committed';
+      if (item.signal || item.signals) readings.push(item);
+    }
     const work: Array<Promise<void>> = [];
     if (readings.length > 0) {
-      const signals = readings.flatMap((item) => item.signals ?? [item.signal!]);
       work.push(
         Promise.resolve()
           .then(() => this.ctx.emit(signals))

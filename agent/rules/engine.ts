@@ -176,9 +176,13 @@ export class RuleEngine {
     };
     const ruleCtx: RuleContext = { ...ctx, facts };
 
-    for (const signal of signals) {
+    // Indexed loops: a for-of inside a generator allocates an iterator result per step (50 signals a message, each through every rule).
+    const slots = this.slots;
+    for (let i = 0; i < signals.length; i++) {
+      const signal = signals[i]!;
       let matched = false;
-      for (const slot of this.slots) {
+      for (let k = 0; k < slots.length; k++) {
+        const slot = slots[k]!;
         const name = slot.rule.name;
         let wants: boolean;
         try {

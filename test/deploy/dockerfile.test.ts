@@ -143,7 +143,7 @@ test('the runtime stage holds the program only, runs it as a non-root user, and 
   assert.ok(all(runtime, 'VOLUME').some((v) => v.split(/\s+/).includes('/var/lib/edge-agent') || v.includes('"/var/lib/edge-agent"')));
   assert.match(runs, /chown node:node \/var\/lib\/edge-agent/, 'the state folder belongs to the runtime user');
   assert.ok(all(runtime, 'EXPOSE').some((e) => e.split(/\s+/).includes('8470')));
-  assert.deepEqual(JSON.parse(last(runtime, 'ENTRYPOINT') ?? 'null'), ['node', 'dist/agent/cli/main.js']);
+  assert.deepEqual(JSON.parse(last(runtime, 'ENTRYPOINT') ?? 'null'), ['node', '--max-semi-space-size=32', 'dist/agent/cli/main.js']);
   assert.deepEqual(JSON.parse(last(runtime, 'CMD') ?? 'null'), ['run', '--config', '/etc/edge-agent/config.yaml']);
   assert.equal(envValue(runtime, 'NODE_ENV'), 'production');
   assert.equal(envValue(runtime, 'CREDENTIALS_DIRECTORY'), '/run/secrets', '${credential:NAME} reads Docker secrets');

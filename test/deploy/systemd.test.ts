@@ -214,3 +214,24 @@ test('the node path drop-in that install.sh writes keeps the rest of ExecStart',
   const original = one(parseUnit(readFileSync(unitPath, 'utf8')), 'Service', 'ExecStart') ?? '';
   assert.equal(r.stdout.trim(), `ExecStart=${original.replace(/^\/usr\/bin\/node /, '/usr/local/bin/node ')}`);
 });
+
+test('the benchmarks and `npm start` run with the young generation the unit and the image ship (decision 84)', () => {
+  const semi = (text: string, where: string): string => {
+    const found = [...text.matchAll(/--max-semi-space-size=(\d+)/g)].map((m) => m[1]!);
+    assert.equal(found.length, 1, `${where}: one --max-semi-space-size flag`);
+    return found[0]!;
+  };
+  const exec = one(parseUnit(readFileSync(unitPath, 'utf8')), 'Service', 'ExecStart') ?? '';
+  const shipped = semi(exec, 'the unit ExecStart=');
+  const entry = /^ENTRYPOINT (.+)$/m.exec(readFileSync(join(process.cwd(), 'Dockerfile.arm64'), 'utf8'));
+  assert.ok(entry, 'Dockerfile.arm64 has an ENTRYPOINT');
+  assert.equal(semi(entry[1]!, 'the image ENTRYPOINT'), shipped);
+  const scripts = (JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  assert.equal(semi(scripts.bench!, 'npm run bench'), shipped, 'the benchmarks measure the agent as it ships');
+  assert.equal(semi(scripts.start!, 'npm start'), shipped);
+  // The V8 heap the unit allows (old space plus three semi-spaces) stays under MemoryHigh=.
+  const old = Number(/--max-old-space-size=(\d+)/.exec(exec)?.[1]);
+  const high = Number(/^(\d+)M$/.exec(one(parseUnit(readFileSync(unitPath, 'utf8')), 'Service', 'MemoryHigh') ?? '')?.[1]);
+  assert.ok(old > 0 && high > 0, 'ExecStart= caps old space and MemoryHigh= is in M');
+  assert.ok(old + 3 * Number(shipped) < high, `old space ${old} MB + young generation ${3 * Number(shipped)} MB under MemoryHigh=${high}M`);
+});

@@ -296,9 +296,7 @@ export function arrayValue(bytes: Uint8Array, type: number): MetricValue {
         .split('\0'),
     );
   }
-  if (type === DataType.BooleanArray) {
-    return refused('BooleanArray is not decoded by this agent (send the booleans as separate Boolean metrics or as an Int8Array)');
-  }
+  if (type === DataType.BooleanArray) return booleanArray(buf);
   const element = ARRAY_ELEMENT[type];
   if (element === undefined) return refused(`data type ${name} is not an array`);
   const { width, read } = element;
@@ -309,6 +307,17 @@ export function arrayValue(bytes: Uint8Array, type: number): MetricValue {
     if (v === undefined) return refused(`${name} element ${o / width} is out of range`);
     out.push(v);
   }
+  return ok(out);
+}
+
+/** A BooleanArray (Sparkplug 3.0): the count as a little-endian uint32, then the booleans packed eight to a byte, first one in the high bit, the last byte padded. */
+function booleanArray(buf: Buffer): MetricValue {
+  if (buf.length < 4) return refused(`BooleanArray of ${buf.length} bytes has no 4-byte count`);
+  const count = buf.readUInt32LE(0);
+  const bytes = Math.ceil(count / 8);
+  if (buf.length - 4 !== bytes) return refused(`BooleanArray of ${count} values needs ${bytes} bytes after its count, not ${buf.length - 4}`);
+  const out: boolean[] = new Array<boolean>(count);
+  for (let i = 0; i < count; i++) out[i] = ((buf[4 + (i >> 3)]! >> (7 - (i & 7))) & 1) === 1;
   return ok(out);
 }
 

@@ -51,7 +51,20 @@ describe('Sparkplug B decoding (pure)', () => {
     assert.deepEqual(arrayValue(b.subarray(4), DataType.FloatArray), [1.5]);
     assert.deepEqual(arrayValue(Buffer.from('ab\0c\0'), DataType.StringArray), ['ab', 'c']);
     assert.ok(arrayValue(Buffer.alloc(3), DataType.Int16Array) instanceof Refusal);
-    assert.match((arrayValue(Buffer.alloc(5), DataType.BooleanArray) as { reason: string }).reason, /BooleanArray is not decoded/);
+  });
+
+  test("BooleanArray: a count, then the bits first-high; the specification's own example", () => {
+    // Sparkplug 3.0, "Sparkplug Array Types": [F, F, T, T, F, T, F, F, T, T, F, T] -> 0C 00 00 00 34 D0.
+    const spec = [false, false, true, true, false, true, false, false, true, true, false, true];
+    assert.deepEqual(arrayValue(Buffer.from([0x0c, 0, 0, 0, 0x34, 0xd0]), DataType.BooleanArray), spec);
+    // The padding bits of the last byte are "do not care".
+    assert.deepEqual(arrayValue(Buffer.from([0x0c, 0, 0, 0, 0x34, 0xdf]), DataType.BooleanArray), spec);
+    assert.deepEqual(arrayValue(Buffer.from([0, 0, 0, 0]), DataType.BooleanArray), []);
+    assert.deepEqual(arrayValue(Buffer.from([8, 0, 0, 0, 0x81]), DataType.BooleanArray), [true, false, false, false, false, false, false, true]);
+    assert.match((arrayValue(Buffer.from([1, 0, 0]), DataType.BooleanArray) as Refusal).reason, /no 4-byte count/);
+    assert.match((arrayValue(Buffer.from([0x0c, 0, 0, 0, 0x34]), DataType.BooleanArray) as Refusal).reason, /12 values needs 2 bytes after its count, not 1/);
+    // A count far beyond the bytes is refused, not allocated.
+    assert.match((arrayValue(Buffer.from([0xff, 0xff, 0xff, 0xff, 0]), DataType.BooleanArray) as Refusal).reason, /needs 536870912 bytes/);
   });
 
   test('topics: node and device messages, and why others are not Sparkplug B', () => {
