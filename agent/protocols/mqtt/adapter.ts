@@ -55,6 +55,8 @@ interface Waiting {
   release?: () => void;
   /** Held items of this message (its signals, its invalid input) not yet committed: it is acknowledged when the last one is. */
   parts: number;
+  /** The reader's own step once the message is committed (Reading.committed). */
+  committed?: () => void;
 }
 
 /** How long stop() lets a commit under way finish, so what it committed is acknowledged now. */
@@ -276,6 +278,7 @@ export class MqttSourceAdapter implements SourceAdapter {
     const first = !this.connectedOnce;
     this.connectedOnce = true;
     this.log.info({ sessionPresent: connack.sessionPresent, first }, 'mqtt: connected');
+    this.reader.connected?.(connack.sessionPresent);
     // A resumed session keeps its subscriptions. Subscribe on the first
     // connect of this process anyway, so a filter added to the config since
     // the session was made is picked up.
@@ -367,6 +370,7 @@ export class MqttSourceAdapter implements SourceAdapter {
       };
     }
     const { signals, invalid } = reading;
+    if (reading.committed) w.committed = reading.committed;
     w.parts = (signals.length > 0 ? 1 : 0) + (invalid ? 1 : 0);
     if (w.parts === 0) {
       this.held.holdNothing(w);
@@ -404,6 +408,7 @@ export class MqttSourceAdapter implements SourceAdapter {
     for (const { note: w } of items) {
       // A message is acknowledged with the last of its parts.
       if (--w.parts > 0) continue;
+      w.committed?.();
       if (w.qos === 0) continue;
       if (!client || w.via !== client.stream || !client.connected) {
         // Its connection is gone: the broker sends it again and the outbox ignores the duplicate.

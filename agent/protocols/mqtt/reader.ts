@@ -28,6 +28,8 @@ export interface IncomingMessage {
 export interface Reading {
   signals: Signal[];
   invalid?: InvalidInput;
+  /** Called once everything the message said is committed (before its acknowledgement, and even when its connection has gone since). */
+  committed?: () => void;
 }
 
 /** The source's connection, for a reader that publishes (commands, its own state). */
@@ -42,6 +44,8 @@ export interface MessageReader {
   subscriptions(): ReadonlyArray<{ topic: string; qos: 0 | 1 | 2 }>;
   /** One message to signals. Never throws: what cannot be read is `invalid`. */
   read(message: IncomingMessage, link: MqttLink): Reading;
+  /** A connection was made, before any of its messages is read; `resumed`: the broker kept the session, and what it queued follows. */
+  connected?(resumed: boolean): void;
   /** The last will for the next connection (asked before every connect). */
   will?(): IClientOptions['will'];
   /** The subscriptions of a new connection were granted, or a resumed session kept them: after every connect. */

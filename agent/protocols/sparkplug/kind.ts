@@ -9,7 +9,11 @@ export function createSparkplugSource(
   ctx: ConstructorParameters<typeof MqttSourceAdapter>[1],
   plant?: string,
 ): MqttSourceAdapter {
-  return new MqttSourceAdapter(config, ctx, { type: 'sparkplug', reader: new SparkplugReader(config, ctx.log), ...(plant !== undefined ? { plant } : {}) });
+  return new MqttSourceAdapter(config, ctx, {
+    type: 'sparkplug',
+    reader: new SparkplugReader(config, ctx.log, ctx.stateDir),
+    ...(plant !== undefined ? { plant } : {}),
+  });
 }
 
 /** The `sparkplug` entry of the adapter registry (listed in agent/runtime/builtins.ts). */

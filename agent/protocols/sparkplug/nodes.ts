@@ -85,6 +85,19 @@ interface EdgeNode extends Holder {
   lastDataAt: string | null;
 }
 
+/** A metric as a birth declared it: name, alias (null: none), data type. */
+export type SavedMetric = [name: string, alias: number | string | null, datatype: number];
+
+/** An edge node's birth and its devices' births, as kept across a restart (reader.ts). */
+export interface SavedBirth {
+  group: string;
+  node: string;
+  bdSeq?: string;
+  since: string | null;
+  metrics: SavedMetric[];
+  devices: Array<{ name: string; since: string | null; metrics: SavedMetric[] }>;
+}
+
 /** One edge node or device, as the status page shows it. */
 export type EdgeNodeHealth = DeviceHealth;
 
@@ -195,6 +208,48 @@ export class EdgeNodes {
 
   get size(): number {
     return this.nodes.size;
+  }
+
+  /** What the births of the edge nodes and devices now online declared: their metric names, aliases and data types. */
+  births(): SavedBirth[] {
+    const metricsOf = (h: Holder): SavedMetric[] => {
+      const aliasOf = new Map<MetricDef, number | string>();
+      for (const [alias, def] of h.aliases) aliasOf.set(def, alias);
+      return [...h.byName.values()].map((def) => [def.name, aliasOf.get(def) ?? null, def.datatype]);
+    };
+    const out: SavedBirth[] = [];
+    for (const n of this.nodes.values()) {
+      if (!n.born) continue;
+      const devices = [...n.devices.values()].filter((d) => d.born).map((d) => ({ name: d.name, since: d.since, metrics: metricsOf(d) }));
+      out.push({ group: n.group, node: n.node, ...(n.bdSeq !== undefined ? { bdSeq: n.bdSeq } : {}), since: n.since, metrics: metricsOf(n), devices });
+    }
+    return out;
+  }
+
+  /**
+   * Take births saved before a restart as if they had just been read (the
+   * caller makes sure no message was missed since). The sequence number is
+   * not known: the next message sets it. Returns how many edge nodes were taken.
+   */
+  restore(saved: readonly SavedBirth[]): number {
+    const learn = (h: Holder, prefix: string, since: string | null, metrics: readonly SavedMetric[]) => {
+      h.born = true;
+      h.online = true;
+      h.since = since;
+      for (const [name, alias, datatype] of metrics) {
+        const def: MetricDef = { name, tag: prefix + name, datatype };
+        h.byName.set(name, def);
+        if (alias !== null) h.aliases.set(alias, def);
+      }
+    };
+    for (const b of saved) {
+      const node = this.nodeOf(b.group, b.node);
+      learn(node, `${node.key}/`, b.since, b.metrics);
+      node.bdSeq = b.bdSeq;
+      node.seq = undefined;
+      for (const d of b.devices) learn(this.deviceOf(node, d.name), `${node.key}/${d.name}/`, d.since, d.metrics);
+    }
+    return saved.length;
   }
 
   // --- births and deaths -----------------------------------------------------

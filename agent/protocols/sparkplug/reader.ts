@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { errorMessage } from '../../errors';
 import type { Logger } from '../../log';
@@ -6,7 +8,7 @@ import type { IncomingMessage, MessageReader, MqttLink, Reading } from '../mqtt/
 import type { DeviceHealth } from '../types';
 import type { SparkplugSourceConfig } from './config';
 import { encodePayload, readPayload } from './decode';
-import { EdgeNodes } from './nodes';
+import { EdgeNodes, type SavedBirth } from './nodes';
 import { DataType } from './schema';
 import { commandTopic, parseTopic, stateTopic, subscriptionFilters } from './topic';
 
@@ -16,6 +18,13 @@ import { commandTopic, parseTopic, stateTopic, subscriptionFilters } from './top
  * keeps what cannot be read as invalid input, asks edge nodes for a rebirth
  * when the agent lost track of them (at most once per `rebirthIntervalS` per
  * node), and, as primary host application, publishes its STATE.
+ *
+ * The births it knows are kept in the state directory, written once a
+ * birth's or a death's message is committed. After a restart they are taken
+ * back only when the broker resumed the session at QoS 1 or 2: then no
+ * message was missed, and what the broker queued meanwhile is read with the
+ * aliases it was sent with, instead of being kept as invalid input while a
+ * rebirth is asked for.
  */
 
 /** Last values per edge node or device shown on the status page. */
@@ -32,15 +41,44 @@ export class SparkplugReader implements MessageReader {
   private readonly filters: Array<{ topic: string; qos: 0 | 1 | 2 }>;
   /** The timestamp of the STATE birth and death of the current connection. */
   private stateAt = Date.now();
-  private readonly counts = { messages: 0, rebirthRequests: 0, rebirthsHeldBack: 0, ignored: 0 };
+  private readonly counts = { messages: 0, rebirthRequests: 0, rebirthsHeldBack: 0, ignored: 0, birthsRestored: 0 };
+  /** Where the births are kept (undefined: not kept). */
+  private readonly birthsFile: string | undefined;
+  /** Births saved by the previous run, until the first connection says whether they still hold. */
+  private saved: SavedBirth[] | undefined;
+  private saveFailed = false;
 
   constructor(
     private readonly config: SparkplugSourceConfig,
     private readonly log: Logger,
+    stateDir?: string,
   ) {
     this.nodes = new EdgeNodes(config.name);
     const groups = config.groups.length > 0 ? config.groups : ['+'];
     this.filters = groups.flatMap((g) => subscriptionFilters(g)).map((topic) => ({ topic, qos: config.qos }));
+    if (stateDir !== undefined) {
+      this.birthsFile = join(stateDir, 'sparkplug', `${encodeURIComponent(config.name)}.births.json`);
+      this.saved = this.loadBirths(this.birthsFile);
+    }
+  }
+
+  connected(resumed: boolean): void {
+    const saved = this.saved;
+    if (saved === undefined) return;
+    this.saved = undefined; // the first connection decides
+    if (saved.length === 0) return;
+    if (resumed && this.config.qos > 0) {
+      this.counts.birthsRestored = this.nodes.restore(saved);
+      this.log.info(
+        { edgeNodes: saved.length },
+        'sparkplug: births restored from the last run (the broker kept the session: what it queued is read with their aliases)',
+      );
+    } else {
+      this.log.info(
+        { edgeNodes: saved.length, resumed, qos: this.config.qos },
+        'sparkplug: births of the last run not used (the broker did not keep the session, or QoS 0 may have lost messages): edge nodes are asked for a rebirth',
+      );
+    }
   }
 
   subscriptions(): ReadonlyArray<{ topic: string; qos: 0 | 1 | 2 }> {
@@ -71,6 +109,11 @@ export class SparkplugReader implements MessageReader {
       this.log.info({ topic: name }, `sparkplug: ${outcome.ignored}`);
     }
     const reading: Reading = { signals: outcome.signals };
+    if (topic.type !== 'NDATA' && topic.type !== 'DDATA' && this.birthsFile !== undefined) {
+      // A birth or a death: what the agent knows of births now is saved once this message is committed (so never ahead of the broker's queue).
+      const births = this.nodes.births();
+      reading.committed = () => this.saveBirths(births);
+    }
     if (outcome.problems.length > 0) {
       let reason = outcome.problems.join('; ');
       if (reason.length > MAX_REASON) reason = `${reason.slice(0, MAX_REASON)}… (${outcome.problems.length} problems)`;
@@ -108,6 +151,41 @@ export class SparkplugReader implements MessageReader {
     return this.nodes.health(PAGE_VALUES);
   }
 
+  private loadBirths(file: string): SavedBirth[] | undefined {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ file, err: errorMessage(err) }, 'sparkplug: the saved births could not be read');
+      return undefined;
+    }
+    try {
+      const data = JSON.parse(text) as { version?: unknown; births?: unknown };
+      if (data.version !== 1 || !Array.isArray(data.births) || !data.births.every(isSavedBirth)) throw new Error('not a version 1 births file');
+      return data.births;
+    } catch (err) {
+      this.log.warn({ file, err: errorMessage(err) }, 'sparkplug: the saved births are not usable; edge nodes are asked for a rebirth');
+      return undefined;
+    }
+  }
+
+  /** Write the whole file next to itself, then rename: a crash leaves the old births or the new ones. */
+  private saveBirths(births: SavedBirth[]): void {
+    const file = this.birthsFile!;
+    try {
+      mkdirSync(join(file, '..'), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: 1, births }), { mode: 0o600 });
+      renameSync(tmp, file);
+      if (this.saveFailed) this.log.info({ file }, 'sparkplug: births are saved again');
+      this.saveFailed = false;
+    } catch (err) {
+      if (!this.saveFailed)
+        this.log.warn({ file, err: errorMessage(err) }, 'sparkplug: the births could not be saved (after a restart the edge nodes are asked for a rebirth)');
+      this.saveFailed = true;
+    }
+  }
+
   private state(online: boolean): string {
     return JSON.stringify({ online, timestamp: this.stateAt });
   }
@@ -142,4 +220,29 @@ export class SparkplugReader implements MessageReader {
   private invalidInput(origin: string, payload: Buffer, reason: string, receivedAt: string): InvalidInput {
     return { source: this.config.name, origin, reason, raw: payload.toString('base64'), encoding: 'base64', receivedAt };
   }
+}
+
+function isSavedMetrics(m: unknown): boolean {
+  return (
+    Array.isArray(m) &&
+    m.every(
+      (x) =>
+        Array.isArray(x) && typeof x[0] === 'string' && (x[1] === null || typeof x[1] === 'number' || typeof x[1] === 'string') && typeof x[2] === 'number',
+    )
+  );
+}
+
+function isSavedBirth(b: unknown): b is SavedBirth {
+  const x = b as Partial<SavedBirth> | null;
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof x.group === 'string' &&
+    typeof x.node === 'string' &&
+    (x.bdSeq === undefined || typeof x.bdSeq === 'string') &&
+    (x.since === null || typeof x.since === 'string') &&
+    isSavedMetrics(x.metrics) &&
+    Array.isArray(x.devices) &&
+    x.devices.every((d) => typeof d?.name === 'string' && (d.since === null || typeof d.since === 'string') && isSavedMetrics(d.metrics))
+  );
 }

@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
 import type { MqttClient } from 'mqtt';
 import { devicesList } from '../../../agent/http/page';
 import type { Signal } from '../../../agent/model/signal';
@@ -233,6 +236,83 @@ describe('Sparkplug B source against a real broker, edge node encoded with Eclip
       ['downtime.ended'],
     );
     assert.equal(adapter.health().devices!.find((d) => d.name === p)!.state, 'online');
+  });
+
+  test('after a restart on a resumed session, what the broker queued is read with the saved births; without the session, the node is asked for a rebirth', async () => {
+    const g = uniqueGroup('restart');
+    const ctx = recordingContext();
+    const clientId = uniqueClientId('sp-restart');
+    sessions.push(clientId);
+    const config = sparkplugSourceSchema.parse({ type: 'sparkplug', name: 'uns', url: broker.url, clientId, groups: [g], retryMinMs: 20, retryMaxMs: 100 });
+    const run = async () => {
+      const adapter = createSparkplugSource(config, ctx, 'plant-a');
+      await adapter.start();
+      await waitFor('source connected', () => adapter.health().connected);
+      await sleep(100); // SUBACK
+      return adapter;
+    };
+    let adapter = await run();
+    const sim = await edgeNode(g, 'press4');
+    await sim.birth(3, [
+      { name: 'Strokes', alias: 1, type: 'UInt32', value: 100 },
+      { name: 'Mode', alias: 2, type: 'String', value: 'auto' },
+    ]);
+    await sim.deviceBirth('die', [{ name: 'Temp', alias: 3, type: 'Float', value: 60 }]);
+    await sim.data([{ alias: 1, type: 'UInt32', value: 101 }]);
+    await waitFor('data before the restart', () => last(ctx.signals, `${g}/press4/Strokes`)?.value === 101);
+    await adapter.stop();
+
+    // While the agent is down, the node goes on; the broker queues it for the kept session.
+    await sim.data([{ alias: 1, type: 'UInt32', value: 102 }]);
+    await sim.deviceData('die', [{ alias: 3, type: 'Float', value: 61.5 }]);
+    await sim.data([
+      { alias: 1, type: 'UInt32', value: 103 },
+      { alias: 2, type: 'String', value: 'manual' },
+    ]);
+    adapter = await run();
+    await waitFor('the queued data read by alias', () => last(ctx.signals, `${g}/press4/Mode`)?.value === 'manual');
+    assert.deepEqual(
+      byTag(ctx.signals, `${g}/press4/Strokes`).map((x) => x.value),
+      [100, 101, 102, 103],
+    );
+    assert.equal(last(ctx.signals, `${g}/press4/die/Temp`)!.value, 61.5);
+    assert.equal(ctx.rejects.length, 0, 'nothing kept as invalid input');
+    await sleep(100);
+    assert.equal(sim.commands.length, 0, 'no rebirth was needed');
+    const details = adapter.health().details!;
+    assert.equal(details.birthsRestored, 1);
+    assert.equal(details.rebirthRequests, 0);
+    // The sequence is checked again from the first message on.
+    await sim.data([{ alias: 1, type: 'UInt32', value: 104 }], { seq: 200 });
+    await waitFor('a rebirth for the gap', () => sim.commands.length === 1);
+    await adapter.stop();
+
+    // The broker loses the session: the saved births are not trusted, the node is asked for a rebirth.
+    await dropSession(broker.url, clientId);
+    adapter = await run();
+    await sim.data([{ alias: 1, type: 'UInt32', value: 105 }]);
+    await waitFor('invalid input', () => ctx.rejects.length === 1);
+    assert.match(ctx.rejects[0]!.reason, /before its NBIRTH/);
+    await waitFor('a rebirth request', () => sim.commands.length === 2);
+    assert.equal(adapter.health().details!.birthsRestored, 0);
+    await adapter.stop();
+  });
+
+  test('saved births that cannot be read are left aside with a warning; the node is asked for a rebirth', async () => {
+    const g = uniqueGroup('badfile');
+    const ctx = recordingContext();
+    const lines: Array<{ msg: string; file?: string }> = [];
+    ctx.log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+    mkdirSync(join(ctx.stateDir, 'sparkplug'), { recursive: true });
+    writeFileSync(join(ctx.stateDir, 'sparkplug', 'uns.births.json'), '{"version":1,"births":[{"group":7}]}');
+    const adapter = await source(g, ctx);
+    const sim = await edgeNode(g, 'n9');
+    await sim.data([{ alias: 1, type: 'Int32', value: 1 }], { seq: 4 });
+    await waitFor('a rebirth request', () => sim.commands.length === 1);
+    assert.equal(adapter.health().details!.birthsRestored, 0);
+    const warned = lines.find((l) => /saved births are not usable/.test(l.msg));
+    assert.ok(warned, 'a warning names the file');
+    assert.equal(warned.file, join(ctx.stateDir, 'sparkplug', 'uns.births.json'));
   });
 
   test('an invalid payload is kept as invalid input with the reason and acknowledged; nothing crashes', async () => {
