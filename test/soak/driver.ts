@@ -250,8 +250,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakSummary> {
       await Promise.race([gone, sleep(round.lifeMs)]);
       if (exited) {
         const diskTrouble = filler !== undefined && (filler.full || Date.now() - filler.freedAt < 3000);
-        if (diskTrouble) counts.selfExits.diskFull++;
-        else {
+        if (diskTrouble) {
+          counts.selfExits.diskFull++;
+          // Start the next round on a disk with room again: a round started on the still-full disk ends at once, and a
+          // loaded machine could spend every kill of the soak that way (one fill, four self-exits, one kill seen).
+          while (filler.full || Date.now() - filler.freedAt < 3000) await sleep(100);
+        } else {
           counts.selfExits.other++;
           problems.push(`round ${i + 1}: the agent ended by itself (${exited.signal ?? `exit ${exited.code}`}); see ${logFile}`);
         }
