@@ -7,6 +7,8 @@ import { withOutbox } from './open-outbox';
 import type { AgentConfig } from '../config/schema';
 import { backlogLine, odooLine, type HeadlineInput } from '../http/headline';
 import type { SyncStatus } from '../sync/worker';
+import type { ReleaseStatus } from '../release/release';
+import { formatAge, formatClock } from '../http/format';
 
 /**
  * `edge-agent status`: ask the running agent (its /api/status on localhost);
@@ -103,6 +105,8 @@ export function formatLive(s: Record<string, unknown>, now: number): string {
   for (const src of sources ?? [])
     lines.push(`source ${src.name} (${src.type}): ${src.connected ? 'connected' : 'not connected'}, last data ${src.lastDataAt ?? 'never'}`);
   for (const f of flows) lines.push(formatFlow(f));
+  const release = s.release as ReleaseStatus | undefined;
+  if (release) lines.push(...formatRelease(release, now));
   const clocks = s.clocks as ClockStatus | null | undefined;
   for (const r of clocks?.readings ?? []) {
     lines.push(
@@ -110,6 +114,31 @@ export function formatLive(s: Record<string, unknown>, now: number): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Order release as lines: how old the list is and whether Odoo is read, then each work center's queue, current order and acknowledgement. */
+export function formatRelease(r: ReleaseStatus, now: number): string[] {
+  const age = r.asOf === null ? 'never read from Odoo' : `as of ${formatClock(r.asOf, now)} (${formatAge(r.asOf, now)})`;
+  const odoo = r.odoo.reachable
+    ? ''
+    : `; Odoo unreachable since ${formatClock(r.odoo.unreachableSince, now)}, the list is kept${r.odoo.lastError ? ` (${r.odoo.lastError})` : ''}`;
+  const problems = Object.values(r.problems.counts).reduce((n: number, c) => n + (c ?? 0), 0);
+  const lines = [
+    `release: ${r.orders} open ${r.orders === 1 ? 'order' : 'orders'} ${age}${odoo}; ${r.acks.received} acknowledgements${r.mqtt ? `, ${r.mqtt.published} published, ${r.mqtt.failed} failed` : ''}${problems ? `; ${problems} problems (status page)` : ''}`,
+  ];
+  const writes = new Map(r.writes.map((w) => [w.workcenter, w]));
+  for (const w of r.workcenters) {
+    const ack =
+      w.head === null
+        ? ''
+        : w.headAckedAt === null
+          ? ', not acknowledged'
+          : `, ${w.headAckCurrent ? 'received by the line' : 'an older version received'} ${formatAge(w.headAckedAt, now)}`;
+    const lw = writes.get(w.name);
+    const write = !lw || lw.ok === null ? '' : lw.ok ? ', written to the line' : `, write failed: ${lw.lastError ?? 'no reason'}`;
+    lines.push(`release ${w.name}: ${w.queue} in queue, current ${w.head ?? 'none'}${ack}${write}`);
+  }
+  return lines;
 }
 
 /** One line per flow: what it holds (received, stored, not yet queued) and when it releases. */

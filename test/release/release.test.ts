@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { formatLive } from '../../agent/cli/status';
 import { releaseSection } from '../../agent/http/release-section';
 import { startBroker, uniquePrefix, type TestBroker } from '../helpers/broker';
 import { until } from '../helpers/until';
@@ -178,6 +179,11 @@ describe('order release (simulator + broker)', () => {
       assert.match(page, /Odoo unreachable/);
       assert.match(page, /as of .* ago|as of/);
       assert.match(page, /unknown work center/, 'problems counted on the page');
+      // `edge-agent status` says the same in lines.
+      const text = formatLive({ release: release.status() }, Date.now());
+      assert.match(text, new RegExp(`^release: ${had} open orders as of .* ago\\); Odoo unreachable since .*, the list is kept`, 'm'));
+      assert.match(text, /^release CNC Machining: \d+ in queue, current (WH\/MO\/\d+|none)/m);
+      assert.match(text, /^release Assembly Line 1: \d+ in queue/m);
     } finally {
       sim.faults.clear();
     }
