@@ -8,7 +8,8 @@ import type { AgentConfig } from '../config/schema';
 import { backlogLine, odooLine, type HeadlineInput } from '../http/headline';
 import type { SyncStatus } from '../sync/worker';
 import type { ReleaseStatus } from '../release/release';
-import { formatAge, formatClock } from '../http/format';
+import { formatClock } from '../http/format';
+import { headAck, releaseAge } from '../http/release-section';
 
 /**
  * `edge-agent status`: ask the running agent (its /api/status on localhost);
@@ -118,7 +119,7 @@ export function formatLive(s: Record<string, unknown>, now: number): string {
 
 /** Order release as lines: how old the list is and whether Odoo is read, then each work center's queue, current order and acknowledgement. */
 export function formatRelease(r: ReleaseStatus, now: number): string[] {
-  const age = r.asOf === null ? 'never read from Odoo' : `as of ${formatClock(r.asOf, now)} (${formatAge(r.asOf, now)})`;
+  const age = releaseAge(r, now);
   const odoo = r.odoo.reachable
     ? ''
     : `; Odoo unreachable since ${formatClock(r.odoo.unreachableSince, now)}, the list is kept${r.odoo.lastError ? ` (${r.odoo.lastError})` : ''}`;
@@ -128,12 +129,7 @@ export function formatRelease(r: ReleaseStatus, now: number): string[] {
   ];
   const writes = new Map(r.writes.map((w) => [w.workcenter, w]));
   for (const w of r.workcenters) {
-    const ack =
-      w.head === null
-        ? ''
-        : w.headAckedAt === null
-          ? ', not acknowledged'
-          : `, ${w.headAckCurrent ? 'received by the line' : 'an older version received'} ${formatAge(w.headAckedAt, now)}`;
+    const ack = w.head === null ? '' : `, ${headAck(w, now)}`;
     const lw = writes.get(w.name);
     const write = !lw || lw.ok === null ? '' : lw.ok ? ', written to the line' : `, write failed: ${lw.lastError ?? 'no reason'}`;
     lines.push(`release ${w.name}: ${w.queue} in queue, current ${w.head ?? 'none'}${ack}${write}`);

@@ -9,21 +9,28 @@ const PROBLEM_NAMES: Record<string, string> = {
   'write-refused': 'write refused by a line',
 };
 
+/** How old the release's list is: "as of 14:07:31 (2 min ago)", or "never read from Odoo". */
+export function releaseAge(r: ReleaseStatus, now: number): string {
+  return r.asOf === null ? 'never read from Odoo' : `as of ${formatClock(r.asOf, now)} (${formatAge(r.asOf, now)})`;
+}
+
+/** Whether the line received a work center's current order: '' (no current order), "not acknowledged", or what it received and when. */
+export function headAck(w: ReleaseStatus['workcenters'][number], now: number): string {
+  if (w.head === null) return '';
+  if (w.headAckedAt === null) return 'not acknowledged';
+  return `${w.headAckCurrent ? 'received by the line' : 'an older version received'} ${formatAge(w.headAckedAt, now)}`;
+}
+
 /** The status page's order release section: how old the list is, each work center's queue and acknowledgement, writes, problems. */
 export function releaseSection(r: ReleaseStatus | undefined, now: number): string {
   if (!r) return '';
-  const age = r.asOf === null ? 'never read from Odoo' : `as of ${formatClock(r.asOf, now)} (${formatAge(r.asOf, now)})`;
+  const age = releaseAge(r, now);
   const odoo = r.odoo.reachable
     ? '<span class="pill ok">Odoo read</span>'
     : `<span class="pill alarm">Odoo unreachable</span> <span class="muted">since ${esc(r.odoo.unreachableSince === null ? '?' : formatClock(r.odoo.unreachableSince, now))}: the list below is kept</span>`;
   const writes = new Map(r.writes.map((w) => [w.workcenter, w]));
   const rows = r.workcenters.map((w) => {
-    const ack =
-      w.head === null
-        ? ''
-        : w.headAckedAt === null
-          ? '<span class="muted">not acknowledged</span>'
-          : `${w.headAckCurrent ? 'received by the line' : 'an older version received'} ${esc(formatAge(w.headAckedAt, now))}`;
+    const ack = w.head !== null && w.headAckedAt === null ? `<span class="muted">${esc(headAck(w, now))}</span>` : esc(headAck(w, now));
     const lw = writes.get(w.name);
     const write = !lw
       ? ''

@@ -289,8 +289,11 @@ export class HandOver<N = undefined> {
     for (const item of batch) {
       if (item.signal) signals.push(item.signal);
       else if (item.signals) for (let i = 0; i < item.signals.length; i++) signals.push(item.signals[i]!);
-      else if (!item.invalid) item.state = 'committed';
-      if (item.signal || item.signals) readings.push(item);
+      else {
+        if (!item.invalid) item.state = 'committed';
+        continue;
+      }
+      readings.push(item);
     }
     const work: Array<Promise<void>> = [];
     if (readings.length > 0) {

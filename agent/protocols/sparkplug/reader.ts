@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
+import { z } from 'zod';
 import { errorMessage } from '../../errors';
+import { formatIssues } from '../../model/event';
 import type { Logger } from '../../log';
 import type { InvalidInput } from '../../model/signal';
 import type { IncomingMessage, MessageReader, MqttLink, Reading } from '../mqtt/reader';
@@ -159,21 +161,23 @@ export class SparkplugReader implements MessageReader {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ file, err: errorMessage(err) }, 'sparkplug: the saved births could not be read');
       return undefined;
     }
+    let problem: string;
     try {
-      const data = JSON.parse(text) as { version?: unknown; births?: unknown };
-      if (data.version !== 1 || !Array.isArray(data.births) || !data.births.every(isSavedBirth)) throw new Error('not a version 1 births file');
-      return data.births;
+      const parsed = birthsFileSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data.births;
+      problem = formatIssues(parsed.error.issues);
     } catch (err) {
-      this.log.warn({ file, err: errorMessage(err) }, 'sparkplug: the saved births are not usable; edge nodes are asked for a rebirth');
-      return undefined;
+      problem = errorMessage(err);
     }
+    this.log.warn({ file, err: problem }, 'sparkplug: the saved births are not usable; edge nodes are asked for a rebirth');
+    return undefined;
   }
 
   /** Write the whole file next to itself, then rename: a crash leaves the old births or the new ones. */
   private saveBirths(births: SavedBirth[]): void {
     const file = this.birthsFile!;
     try {
-      mkdirSync(join(file, '..'), { recursive: true });
+      mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify({ version: 1, births }), { mode: 0o600 });
       renameSync(tmp, file);
@@ -222,27 +226,19 @@ export class SparkplugReader implements MessageReader {
   }
 }
 
-function isSavedMetrics(m: unknown): boolean {
-  return (
-    Array.isArray(m) &&
-    m.every(
-      (x) =>
-        Array.isArray(x) && typeof x[0] === 'string' && (x[1] === null || typeof x[1] === 'number' || typeof x[1] === 'string') && typeof x[2] === 'number',
-    )
-  );
-}
+const savedMetrics = z.array(z.tuple([z.string(), z.union([z.number(), z.string(), z.null()]), z.number()]));
 
-function isSavedBirth(b: unknown): b is SavedBirth {
-  const x = b as Partial<SavedBirth> | null;
-  return (
-    typeof x === 'object' &&
-    x !== null &&
-    typeof x.group === 'string' &&
-    typeof x.node === 'string' &&
-    (x.bdSeq === undefined || typeof x.bdSeq === 'string') &&
-    (x.since === null || typeof x.since === 'string') &&
-    isSavedMetrics(x.metrics) &&
-    Array.isArray(x.devices) &&
-    x.devices.every((d) => typeof d?.name === 'string' && (d.since === null || typeof d.since === 'string') && isSavedMetrics(d.metrics))
-  );
-}
+/** The births file as the reader writes it (version 1). */
+const birthsFileSchema = z.object({
+  version: z.literal(1),
+  births: z.array(
+    z.object({
+      group: z.string(),
+      node: z.string(),
+      bdSeq: z.string().optional(),
+      since: z.string().nullable(),
+      metrics: savedMetrics,
+      devices: z.array(z.object({ name: z.string(), since: z.string().nullable(), metrics: savedMetrics })),
+    }),
+  ),
+}) satisfies z.ZodType<{ version: 1; births: SavedBirth[] }>;
