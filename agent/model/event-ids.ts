@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * Event ids are UUIDv7-shaped: 48 bits of milliseconds, then bits taken from a
@@ -8,26 +8,25 @@ import { createHash, randomBytes } from 'node:crypto';
  * (docs/decisions.md, "time-ordered event ids").
  */
 export function eventId(occurredAtMs: number, ...fact: Array<string | number | boolean | null | undefined>): string {
-  const hash = createHash('sha256');
-  for (const part of fact) {
-    hash.update(String(part ?? ''));
-    hash.update('\u0000');
-  }
-  return formatV7(occurredAtMs, hash.digest());
+  // Each part followed by a NUL, hashed as one text: the same bytes as before, so ids never change across versions.
+  let text = '';
+  for (const part of fact) text += `${String(part ?? '')}\u0000`;
+  return formatV7(occurredAtMs, hash('sha256', text, 'hex'));
 }
 
 /** A time-ordered id for a fact that has no natural identity (a manual import line without an id). */
 export function randomEventId(nowMs = Date.now()): string {
-  return formatV7(nowMs, randomBytes(16));
+  return formatV7(nowMs, randomBytes(10).toString('hex'));
 }
 
-function formatV7(ms: number, tail: Buffer): string {
-  const b = Buffer.alloc(16);
-  const t = Math.max(0, Math.floor(ms));
-  b.writeUIntBE(t, 0, 6);
-  tail.copy(b, 6, 0, 10);
-  b[6] = 0x70 | (b[6]! & 0x0f); // version 7
-  b[8] = 0x80 | (b[8]! & 0x3f); // variant 10
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+/** 2^48 - 1: the largest time the id's 48 bits hold. */
+const MAX_MS = 0xffffffffffff;
+
+/** The id's 16 bytes as text: 6 of milliseconds, then 10 of `tail` (hex, at least 20 digits) with the version and variant bits set. */
+function formatV7(ms: number, tail: string): string {
+  const t = ms > 0 ? Math.floor(ms) : 0; // before 1970, or not a number: 0
+  if (t > MAX_MS) throw new RangeError(`event time ${ms} does not fit an id's 48 bits of milliseconds`);
+  const time = t.toString(16).padStart(12, '0');
+  const variant = (0x80 | (parseInt(tail.slice(4, 6), 16) & 0x3f)).toString(16);
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${tail.slice(1, 4)}-${variant}${tail.slice(6, 8)}-${tail.slice(8, 20)}`;
 }
