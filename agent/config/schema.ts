@@ -265,7 +265,7 @@ export function buildConfigSchema() {
         /** Short id of this plant/gateway: part of event ids and of Odoo external ids (edge_<id>). */
         id: z.string().regex(/^[a-z0-9][a-z0-9_]{0,31}$/, 'lower-case letters, digits and _ (at most 32)'),
         name: z.string().min(1).optional(),
-        /** The plant's IANA time zone (Europe/Berlin): shifts, days, schedules and the times the page shows. Events stay in UTC. Unset: the gateway's own. */
+        /** The plant's IANA time zone (Europe/Berlin): shifts, days, schedules, the times the page shows and the days Odoo keeps as a date. Events stay in UTC. Unset: the gateway's own. */
         timezone: timeZoneSchema.optional(),
         /** Shift calendar in plant time, e.g. [{name: early, start: "06:00"}, ...]; a shift lasts until the next starts. Default none. */
         shifts: shiftsSchema.default([]),

@@ -13,7 +13,7 @@ import type { SourceAdapter } from '../protocols/types';
 import { RuleEngine } from '../rules/engine';
 import { startSchedules, type Schedules } from './schedules';
 import { MqttStatusPublisher } from '../protocols/mqtt/publisher';
-import { CLOSED_PERIOD, closedPeriodHold, postAtFirstOpenDate } from '../sync/closed-period';
+import { CLOSED_PERIOD, closedPeriodHold, postAtFirstOpenDate, postingDay } from '../sync/closed-period';
 import { edgeCheckOf } from '../sync/edge-check';
 import { MasterDataCache } from '../sync/master-data';
 import { OrderRelease } from '../release/release';
@@ -316,16 +316,19 @@ class Agent implements RunningAgent {
       return;
     }
     const client = this.opts.client ?? createOdooClient(config.odoo!, this.part('odoo'));
+    const timeZone = plantTimeZone(config);
     const worker = new SyncWorker({
       outbox: this.outbox,
       client,
       operations: createOperationRegistry({ genericMappings: config.sync.mappings, blockedStartWaitMs: config.sync.blockedStartWaitMs }),
       config: config.sync,
       xmlidModule: `edge_${config.plant.id}`,
+      timeZone,
       log: this.part('sync'),
       observe: (o) => this.listeners.forEach((l) => l(o)),
       hold: (r) => {
-        const reason = closedPeriodHold(r, this.masterData.closedUntil());
+        const major = client.info?.major ?? 19;
+        const reason = closedPeriodHold(r, this.masterData.closedUntil(), (iso) => postingDay(iso, major, timeZone));
         return reason === undefined ? undefined : { reason, code: CLOSED_PERIOD };
       },
     });

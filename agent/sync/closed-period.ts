@@ -1,5 +1,6 @@
 import { CLOSED_PERIOD, type ActionFilter, type Outbox, type OutboxRecord } from '../buffer/outbox';
 import { AgentError } from '../errors';
+import { plantDay } from '../model/plant-time';
 import { effectiveTime } from './operations/effective-time';
 
 /**
@@ -43,18 +44,36 @@ export function closedUntil(locks: Readonly<Record<string, unknown>>, major: num
   return last;
 }
 
-/** The UTC day of a time (Odoo compares a datetime's UTC date with a lock date). */
+/** The UTC day of a time (Odoo 19 compares a transfer datetime's UTC date with a lock date). */
 export function dayOf(iso: string): string {
   return new Date(iso).toISOString().slice(0, 10);
 }
 
-/** Why this event is held, or undefined: a posting type whose time to write falls on or before the last locked day. */
-export function closedPeriodHold(record: Pick<OutboxRecord, 'type' | 'event'>, lockedUntil: string | null): string | undefined {
+/**
+ * The day Odoo compares with its lock dates for a time the agent writes:
+ * 17 and 18 date the stock valuation entry on the plant's day (the agent's
+ * force_period_date, operations/plant-time.ts); 19 makes no entry at the
+ * move and checks the transfer's datetime by its UTC date.
+ */
+export function postingDay(iso: string, major: number, timeZone: string): string {
+  return major >= 19 ? dayOf(iso) : plantDay(Date.parse(iso), timeZone);
+}
+
+/**
+ * Why this event is held, or undefined: a posting type whose time to write
+ * falls on or before the last locked day. `day` gives the day Odoo compares
+ * (postingDay; default: the UTC day).
+ */
+export function closedPeriodHold(
+  record: Pick<OutboxRecord, 'type' | 'event'>,
+  lockedUntil: string | null,
+  day: (iso: string) => string = dayOf,
+): string | undefined {
   if (lockedUntil === null || !POSTING_TYPES.has(record.type)) return undefined;
-  const day = dayOf(effectiveTime(record.event));
-  if (day > lockedUntil) return undefined;
+  const dated = day(effectiveTime(record.event));
+  if (dated > lockedUntil) return undefined;
   return (
-    `closed period: dated ${day}, and Odoo's accounting is locked up to ${lockedUntil}; ` +
+    `closed period: dated ${dated}, and Odoo's accounting is locked up to ${lockedUntil}; ` +
     `post it at the first open date (${nextDay(lockedUntil)}) or skip it`
   );
 }

@@ -27,6 +27,8 @@ export interface SyncWorkerOptions {
   config: SyncWorkerConfig;
   /** External-id module of this plant, `edge_<plant>`. */
   xmlidModule: string;
+  /** The plant's time zone, for the operations (OperationContext.timeZone). Unset: UTC. */
+  timeZone?: string;
   log: Logger;
   /** Called after every settled request (metrics). */
   observe?: (o: RequestObservation) => void;
@@ -276,7 +278,7 @@ export class SyncWorker {
   }
 
   private context(): OperationContext {
-    return { odoo: this.client, server: this.server!, xmlidModule: this.opts.xmlidModule, log: this.log };
+    return { odoo: this.client, server: this.server!, xmlidModule: this.opts.xmlidModule, log: this.log, timeZone: this.opts.timeZone };
   }
 
   private async run(unit: Unit): Promise<void> {

@@ -218,6 +218,55 @@ onEveryOdoo('faithful through an outage', (s) => {
     assert.equal(entries[0]!.date, iso(threeDaysAgo, 0).slice(0, 10));
   });
 
+  test("plant time in Odoo: a plant in Tokyo gets its maintenance request dated on Tokyo's day, with both times in the description", async () => {
+    const fx = new Fixtures(s.t);
+    const eq = await fx.equipment();
+    const utcDay = new Date(Date.now() - 2 * 24 * 60 * MIN).toISOString().slice(0, 10);
+    // 00:30 in Tokyo is 15:30 UTC on the day before.
+    const at = `${utcDay}T15:30:00.000Z`;
+    const tokyoDay = new Date(Date.parse(`${utcDay}T00:00:00Z`) + 24 * 60 * MIN).toISOString().slice(0, 10);
+    const ops = operations({ now: Date.now() });
+    const mr = await ops
+      .get('maintenance.requested')!
+      .execute(ev('maintenance.requested', { equipment: eq.name, name: 'Belt worn' }, { occurredAt: at }) as never, {
+        ...s.t.ctx,
+        timeZone: 'Asia/Tokyo',
+      });
+    const req = await readId(s.t.odoo, 'maintenance.request', mr.odooIds['maintenance.request'] as number, ['request_date', 'description']);
+    assert.equal(req.request_date, tokyoDay);
+    assert.match(String(req.description), new RegExp(`Requested at ${tokyoDay} 00:30:00 Asia/Tokyo \\(${utcDay} 15:30:00 UTC\\)\\.`));
+  });
+
+  test("plant time in Odoo: a plant in Tokyo gets its valuation entry dated on Tokyo's day, not on the UTC day (automated valuation)", async (t) => {
+    if (s.t.simulated) return t.skip('the simulator keeps no accounting');
+    const [mod] = await read(s.t.admin, 'ir.module.module', [['name', '=', 'stock_account']], ['state']);
+    if (mod?.state !== 'installed') return t.skip('stock_account is not installed');
+    if (s.t.server.major >= 19) return t.skip('19 makes no valuation entry at the move (the test above checks that)');
+    const fx = new Fixtures(s.t);
+    const categ = await create(s.t.admin, 'product.category', {
+      name: fx.name('VALUED-TZ'),
+      property_cost_method: 'standard',
+      property_valuation: 'real_time',
+    });
+    const prod = await fx.product('VALUEDTZ');
+    await s.t.admin.call('product.product', 'write', { ids: [prod.id], kwargs: { vals: { categ_id: categ, standard_price: 10 } } });
+    await fx.stock(prod.id, 5);
+    // 00:30 in Tokyo two days ago is 15:30 UTC on the day before: the UTC date and the plant's differ.
+    const utcDay = new Date(Date.now() - 3 * 24 * 60 * MIN).toISOString().slice(0, 10);
+    const at = `${utcDay}T15:30:00.000Z`;
+    const tokyoDay = new Date(Date.parse(`${utcDay}T00:00:00Z`) + 24 * 60 * MIN).toISOString().slice(0, 10);
+    const ops = operations({ now: Date.now() });
+    const scrap = await ops.get('scrap.reported')!.execute(ev('scrap.reported', { product: prod.code, quantity: 1 }, { occurredAt: at }) as never, {
+      ...s.t.ctx,
+      timeZone: 'Asia/Tokyo',
+    });
+    const sc = await readId(s.t.admin, 'stock.scrap', scrap.odooIds['stock.scrap'] as number, ['move_ids']);
+    const mv = await readId(s.t.admin, 'stock.move', (sc.move_ids as number[])[0]!, ['account_move_ids']);
+    const entries = await read(s.t.admin, 'account.move', [['id', 'in', mv.account_move_ids as number[]]], ['date']);
+    assert.equal(entries.length, 1, 'one valuation entry');
+    assert.equal(entries[0]!.date, tokyoDay);
+  });
+
   test('plant time in Odoo: a whole order delivered 3 hours late shows the plant times, durations and quantities; a replay changes nothing', async () => {
     const fx = new Fixtures(s.t);
     const fin = await fx.product('FIN');

@@ -14,7 +14,8 @@ import type { CanonicalEvent } from '../../agent/model/event';
 import { createOdooClient } from '../../agent/odoo/client';
 import { odooConfigSchema } from '../../agent/odoo/config';
 import { startAgent, type RunningAgent } from '../../agent/runtime/agent';
-import { closedPeriodHold, closedUntil, firstOpenTime, lockFieldsFor } from '../../agent/sync/closed-period';
+import { closedPeriodHold, closedUntil, firstOpenTime, lockFieldsFor, postingDay } from '../../agent/sync/closed-period';
+import { accountingDateContext } from '../../agent/sync/operations/plant-time';
 import { effectiveTime } from '../../agent/sync/operations/effective-time';
 import { Browser } from '../http/helpers';
 import { until } from '../helpers/until';
@@ -22,6 +23,34 @@ import { startOdooSim, type OdooSim } from '../odoo-sim';
 
 const DAY = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * An agent config against the simulator with its company locked: the first
+ * master data pull only (a scheduled pull mid-test would see a lock date a
+ * test moves), and events weeks old believable (they are the point here).
+ */
+async function lockedSim(version: 18 | 19, lockedUntil: string, keyVar: string): Promise<OdooSim> {
+  const sim = await startOdooSim({ version, modules: ['stock_account'] });
+  sim.state.write('res.company', [sim.state.ref('base.main_company')], { fiscalyear_lock_date: lockedUntil });
+  process.env[keyVar] = sim.apiKey;
+  return sim;
+}
+
+function agentYaml(sim: OdooSim, plant: string, dir: string, keyVar: string, extra: string[] = []): string {
+  return [
+    `plant: ${plant}`,
+    `stateDir: ${JSON.stringify(dir)}`,
+    ...extra,
+    "schedules: { masterData: '0 0 1 1 *' }",
+    'clocks: { eventTime: { maxAgeDays: 400 } }',
+    'odoo:',
+    `  url: ${sim.url}`,
+    `  database: ${sim.db}`,
+    `  username: ${sim.login}`,
+    `  apiKey: \${env:${keyVar}}`,
+    '',
+  ].join('\n');
+}
 
 describe('closed periods: the pure parts', () => {
   it('reads the lock dates that close a period per Odoo version (the field names differ)', () => {
@@ -45,6 +74,23 @@ describe('closed periods: the pure parts', () => {
     assert.equal(closedPeriodHold(posted, '2026-03-31'), undefined);
     assert.equal(effectiveTime(posted.event), '2026-04-01T12:00:00.000Z');
     assert.equal(effectiveTime(count.event), '2026-03-31T23:59:00Z');
+  });
+
+  it("the day compared with the lock: 17 and 18 the plant's day (the valuation entry's), 19 the UTC day (the transfer's datetime)", () => {
+    const t = '2026-03-31T15:30:00Z'; // 00:30 on April 1st in Tokyo, 11:30 on March 31st in New York
+    assert.equal(postingDay(t, 18, 'Asia/Tokyo'), '2026-04-01');
+    assert.equal(postingDay(t, 17, 'Asia/Tokyo'), '2026-04-01');
+    assert.equal(postingDay(t, 19, 'Asia/Tokyo'), '2026-03-31');
+    assert.equal(postingDay('2026-04-01T02:00:00Z', 18, 'America/New_York'), '2026-03-31');
+    assert.deepEqual(accountingDateContext(t, 'Asia/Tokyo'), { force_period_date: '2026-04-01' });
+    assert.deepEqual(accountingDateContext('2026-04-01T02:00:00Z', 'America/New_York'), { force_period_date: '2026-03-31' });
+    assert.deepEqual(accountingDateContext(t), { force_period_date: '2026-03-31' }, 'no time zone: UTC');
+    const scrap = { type: 'scrap.reported' as const, event: { occurredAt: t } as CanonicalEvent };
+    assert.equal(
+      closedPeriodHold(scrap, '2026-03-31', (iso) => postingDay(iso, 18, 'Asia/Tokyo')),
+      undefined,
+    );
+    assert.match(closedPeriodHold(scrap, '2026-03-31', (iso) => postingDay(iso, 19, 'Asia/Tokyo')) ?? '', /dated 2026-03-31/);
   });
 
   it('the first open date: noon UTC of the day after the lock, not later than now, refused before that day begins', () => {
@@ -79,24 +125,8 @@ describe('closed periods: an agent against the simulator (Odoo 19, stock_account
   const state = (id: string) => agent.outbox.get(id);
 
   before(async () => {
-    sim = await startOdooSim({ version: 19, modules: ['stock_account'] });
-    sim.state.write('res.company', [sim.state.ref('base.main_company')], { fiscalyear_lock_date: lockedUntil });
-    process.env.CLOSED_PERIOD_TEST_KEY = sim.apiKey;
-    const yaml = [
-      'plant: { id: closed_period }',
-      `stateDir: ${JSON.stringify(dir)}`,
-      'http: { port: 0, view: open }',
-      // The first pull at start only: a scheduled pull mid-test would see the lock date test 2 moves.
-      "schedules: { masterData: '0 0 1 1 *' }",
-      // Events 50 days old are the point here, not a clock to doubt.
-      'clocks: { eventTime: { maxAgeDays: 400 } }',
-      'odoo:',
-      `  url: ${sim.url}`,
-      `  database: ${sim.db}`,
-      `  username: ${sim.login}`,
-      '  apiKey: ${env:CLOSED_PERIOD_TEST_KEY}',
-      '',
-    ].join('\n');
+    sim = await lockedSim(19, lockedUntil, 'CLOSED_PERIOD_TEST_KEY');
+    const yaml = agentYaml(sim, '{ id: closed_period }', dir, 'CLOSED_PERIOD_TEST_KEY', ['http: { port: 0, view: open }']);
     file = join(dir, 'agent.yaml');
     writeFileSync(file, yaml);
     const config = parseConfigText(yaml, file);
@@ -248,5 +278,56 @@ describe('closed periods: an agent against the simulator (Odoo 19, stock_account
   it('post at first open date refuses an event that is not held for a closed period', () => {
     const done = agent.outbox.list({ state: 'done', limit: 1 })[0]!;
     assert.deepEqual(agent.actions.postAtOpenDate!({ ids: [done.id] }, 'test'), []);
+  });
+});
+
+describe('closed periods: a plant in Asia/Tokyo against the simulator (Odoo 18, stock_account)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'closed-period-tz-'));
+  let sim: OdooSim;
+  let agent: RunningAgent;
+  const now = Date.now();
+  // Locked up to a day 40 days back; Tokyo is 9 hours ahead of UTC all year.
+  const lockedUntil = day(now - 40 * DAY);
+  const lockStart = Date.parse(`${lockedUntil}T00:00:00Z`);
+  const scrap = (id: string, occurredAt: string): CanonicalEvent => ({
+    id,
+    type: 'scrap.reported',
+    sequenceKey: `scrap-${id}`,
+    occurredAt,
+    receivedAt: new Date(now).toISOString(),
+    source: 'scanner-1',
+    payload: { product: 'RM-SEAL', quantity: 1 },
+  });
+
+  before(async () => {
+    sim = await lockedSim(18, lockedUntil, 'CLOSED_PERIOD_TZ_KEY');
+    const yaml = agentYaml(sim, '{ id: closed_period_tz, timezone: Asia/Tokyo }', dir, 'CLOSED_PERIOD_TZ_KEY');
+    const config = parseConfigText(yaml, join(dir, 'agent.yaml'));
+    agent = await startAgent(config, { withoutSources: true, log: pino({ level: 'silent' }) });
+    await until(() => agent.masterData.filled && agent.worker!.status().circuit === 'closed', 'connected, master data pulled');
+    assert.equal(agent.masterData.closedUntil(), lockedUntil);
+  });
+
+  after(async () => {
+    await agent?.stop();
+    await sim?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("dates the valuation entry on the plant's day and holds by that day, not by the UTC day", async () => {
+    // 23:30 in Tokyo on the last locked day (14:30 UTC): held. 00:30 in Tokyo the day after (15:30 UTC, the same UTC day): sent.
+    const late = scrap('tz-scrap-locked', new Date(lockStart + 14.5 * 3_600_000).toISOString());
+    const early = scrap('tz-scrap-open', new Date(lockStart + 15.5 * 3_600_000).toISOString());
+    await agent.outbox.enqueue([late, early]);
+    agent.worker!.wake();
+    await until(() => agent.outbox.get(late.id)?.state === 'parked' && agent.outbox.get(early.id)?.state === 'done', 'held, sent').catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${JSON.stringify([late, early].map((e) => [agent.outbox.get(e.id)?.state, agent.outbox.get(e.id)?.error]))}`);
+    });
+    const held = agent.outbox.get(late.id)!;
+    assert.equal(held.errorCode, CLOSED_PERIOD);
+    assert.match(held.error!, new RegExp(`dated ${lockedUntil}, and Odoo's accounting is locked up to ${lockedUntil}`));
+    const validations = sim.requests.filter((r) => r.model === 'stock.scrap' && r.method === 'action_validate');
+    assert.equal(validations.length, 1, 'only the open-dated scrap reached Odoo');
+    assert.equal(validations[0]!.context?.force_period_date, day(lockStart + DAY), "Tokyo's day, the day after the UTC day");
   });
 });

@@ -104,7 +104,7 @@ async function count(event: Moved, ctx: OperationContext, look: OdooLookups, pro
   const result = await ctx.odoo.call('stock.quant', 'action_apply_inventory', {
     ids: [quantId],
     kwargs,
-    context: { ...inventory, inventory_name: name, ...accountingDateContext(effectiveTime(event)) },
+    context: { ...inventory, inventory_name: name, ...accountingDateContext(effectiveTime(event), ctx.timeZone) },
   });
   const wizard = describeAction(result);
   if (wizard !== undefined) throw new OperationError('NEEDS_DECISION', `needs decision: ${wizard} (count of "${p.product}" at ${where})`);
@@ -245,7 +245,7 @@ async function transfer(event: Moved, ctx: OperationContext, look: OdooLookups, 
   }
   const result = await ctx.odoo.call('stock.picking', 'button_validate', {
     ids: [pickingId!],
-    context: { skip_backorder: true, skip_immediate: true, skip_sms: true, ...accountingDateContext(effectiveTime(event)) },
+    context: { skip_backorder: true, skip_immediate: true, skip_sms: true, ...accountingDateContext(effectiveTime(event), ctx.timeZone) },
   });
   picking = await readOne<PickingRow>(ctx, 'stock.picking', pickingId!, ['id', 'state', 'move_ids'], 'transfer');
   if (picking.state === 'done') {

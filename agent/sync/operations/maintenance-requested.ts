@@ -1,4 +1,5 @@
 import type { EventOf } from '../../model/event';
+import { formatPlantTime, plantDay } from '../../model/plant-time';
 import { lookupsFor } from './lookup';
 import { externalId, keyedLoad, odooDatetime } from './odoo-calls';
 import { KeyOrderGuard, type Operation, type OperationContext, type OperationOptions, type OperationOutcome } from './types';
@@ -8,9 +9,10 @@ type Requested = EventOf<'maintenance.requested'>;
 const MODEL = 'maintenance.request';
 const FIELDS = ['id', 'name', 'equipment_id/.id', 'maintenance_type', 'priority', 'description', 'request_date'];
 
-/** The request's description with the plant's time of the request (request_date keeps only the day). */
-export function requestDescription(e: Requested): string {
-  const when = `Requested at ${odooDatetime(e.occurredAt)} UTC (plant time).`;
+/** The request's description with the time of the request in the plant's zone and in UTC (request_date keeps only the day). */
+export function requestDescription(e: Requested, timeZone = 'UTC'): string {
+  const utc = `${odooDatetime(e.occurredAt)} UTC`;
+  const when = timeZone === 'UTC' ? `Requested at ${utc}.` : `Requested at ${formatPlantTime(Date.parse(e.occurredAt), timeZone, true)} ${timeZone} (${utc}).`;
   return e.payload.description ? `${e.payload.description}\n\n${when}` : when;
 }
 
@@ -18,8 +20,9 @@ export function requestDescription(e: Requested): string {
  * maintenance.requested: a maintenance.request (17/18/19) keyed
  * `<module>.maintenance_<event id>`, with name, equipment (by name or serial
  * number), maintenance_type, priority, description, and the plant's time:
- * request_date is the day of occurredAt (UTC) and the description ends with
- * the full time ("Requested at ... UTC"). Created once: a replay
+ * request_date is the plant's day of occurredAt (OperationContext.timeZone,
+ * UTC when unset) and the description ends with the full time, in the
+ * plant's zone and in UTC. Created once: a replay
  * returns the existing request and never overwrites what the maintenance team
  * changed since (stage, priority, notes). Batchable: one load() for many.
  */
@@ -55,8 +58,8 @@ export function maintenanceRequested(opts: OperationOptions = {}): Operation<Req
           String(equipment),
           e.payload.maintenanceType,
           e.payload.priority,
-          requestDescription(e),
-          odooDatetime(e.occurredAt).slice(0, 10),
+          requestDescription(e, ctx.timeZone),
+          plantDay(Date.parse(e.occurredAt), ctx.timeZone ?? 'UTC'),
         ]);
       } catch (err) {
         out[i] = err instanceof Error ? err : new Error(String(err));

@@ -1,3 +1,4 @@
+import { plantDay } from '../../model/plant-time';
 import { odooDatetime, searchRead, writeValues } from './odoo-calls';
 import type { OperationContext } from './types';
 
@@ -12,11 +13,13 @@ import type { OperationContext } from './types';
 /**
  * Context for a validation that makes stock valuation entries (17 and 18 with
  * automated valuation; 19 values moves without an entry at the move): the
- * entries are dated on the day of the time the event writes (its UTC date)
- * instead of the day of delivery. Odoo's stock_account reads force_period_date.
+ * entries are dated on the plant's day of the time the event writes, as
+ * Odoo dates the entry of a person who validates in the plant's time zone
+ * (`context_today`), instead of the day of delivery. Odoo's stock_account
+ * reads force_period_date.
  */
-export function accountingDateContext(at: string): { force_period_date: string } {
-  return { force_period_date: at.slice(0, 10) };
+export function accountingDateContext(at: string, timeZone = 'UTC'): { force_period_date: string } {
+  return { force_period_date: plantDay(Date.parse(at), timeZone) };
 }
 
 /** Context that keeps Odoo from replanning a work order when its dates are written (17/18/19). */

@@ -60,7 +60,7 @@ export function productionCompleted(opts: OperationOptions = {}): Operation<Prod
 
       const result = await ctx.odoo.call('mrp.production', 'button_mark_done', {
         ids: [mo.id],
-        context: { ...MARK_DONE_CONTEXT, ...accountingDateContext(effectiveTime(event)) },
+        context: { ...MARK_DONE_CONTEXT, ...accountingDateContext(effectiveTime(event), ctx.timeZone) },
       });
       const after = await readOne<ProductionRecord>(ctx, 'mrp.production', mo.id, ['id', 'name', 'state', 'qty_produced'], `manufacturing order ${mo.name}`);
       if (after.state !== 'done') {

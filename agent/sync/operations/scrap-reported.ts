@@ -65,7 +65,10 @@ export function scrapReported(opts: OperationOptions = {}): Operation<Scrap> {
 
       const before = await readOne<{ state: string }>(ctx, 'stock.scrap', scrapId, ['state'], 'scrap');
       if (before.state === 'done') return { odooIds, alreadyApplied: true };
-      const result = await ctx.odoo.call('stock.scrap', 'action_validate', { ids: [scrapId], context: accountingDateContext(effectiveTime(event)) });
+      const result = await ctx.odoo.call('stock.scrap', 'action_validate', {
+        ids: [scrapId],
+        context: accountingDateContext(effectiveTime(event), ctx.timeZone),
+      });
       const after = await readOne<{ state: string; move_ids: number[] }>(ctx, 'stock.scrap', scrapId, ['state', 'move_ids'], 'scrap');
       if (after.state === 'done') {
         await stampDone(ctx, 'stock.scrap', scrapId, after.move_ids, effectiveTime(event));

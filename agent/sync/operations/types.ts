@@ -32,6 +32,8 @@ export interface OperationContext {
   /** External-id module for every keyed create, e.g. `edge_plant1` (never an installed module's name). */
   xmlidModule: string;
   log: Logger;
+  /** The plant's IANA time zone: stock valuation entries are dated on the plant's day of the event. Unset: UTC. */
+  timeZone?: string;
 }
 
 /** Odoo record ids the event produced or touched, stored with the done event. */
