@@ -9,6 +9,7 @@ import type { UMetric } from 'sparkplug-payload/lib/sparkplugbpayload';
 import { SqliteOutbox } from '../agent/buffer/sqlite-outbox';
 import type { Signal } from '../agent/model/signal';
 import { RuleEngine } from '../agent/rules/engine';
+import { ClockWatch } from '../agent/runtime/clock-watch';
 import { Pipeline } from '../agent/runtime/pipeline';
 import type { AdapterContext } from '../agent/protocols/types';
 import { sparkplugSourceSchema } from '../agent/protocols/sparkplug/config';
@@ -22,7 +23,7 @@ import { connected, publishWindowed, waitUntil } from './mqtt';
  * types), QoS 1, through the Sparkplug source (decode, alias and sequence
  * checks, one signal per metric), PUBACK after the commit. Two ways in:
  *  - `persisted`: the agent's own path, the rules (a counter on one metric,
- *    a state rule on the node's `$online`) and the SQLite outbox
+ *    a state rule on the node's `$online`), the clock watch and the SQLite outbox
  *    (synchronous=FULL, group commit): every message commits one
  *    production.reported event and the counter's state;
  *  - `every_metric_stored`: each of the 50 signals as a row of a SQLite file
@@ -145,14 +146,16 @@ async function bareSubscriber(broker: TestBroker, pub: MqttClient, payloads: Buf
   }
 }
 
-/** The agent's path: rules, then the outbox. */
+/** The agent's path: rules, then the outbox, and the clock watch that sees every committed signal. */
 function pipelineStore(dir: string, group: string): { emit(signals: Signal[]): Promise<void>; close(): void } {
   const outbox = new SqliteOutbox({ path: join(dir, `outbox-${Math.random().toString(36).slice(2)}.db`), synchronous: 'FULL', maxEvents: 10_000_000 });
   const engine = RuleEngine.fromConfig([
     { kind: 'counter', name: 'strokes', source: 'bench', tag: `${group}/n1/Line/Machine2/Tag2`, production: 'WH/MO/00001', max: 65535 },
     { kind: 'state', name: 'online', source: 'bench', tag: `${group}/n1/$online`, workcenter: 'Line 1', edge: 'falling' },
   ]);
-  const pipeline = new Pipeline(outbox, engine, { plant: 'bench', log: silent });
+  // As the agent wires it: every committed signal is seen by the clock watch.
+  const clocks = new ClockWatch({ warnOffsetMs: 5000 });
+  const pipeline = new Pipeline(outbox, engine, { plant: 'bench', log: silent, observe: (signal) => clocks.observe(signal) });
   return { emit: (signals) => pipeline.emit(signals), close: () => void outbox.close() };
 }
 

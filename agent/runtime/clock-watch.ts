@@ -50,6 +50,9 @@ export class ClockWatch {
   /** Sources whose signals carry no time of their own (stamped by the gateway on arrival). */
   private readonly stampedHere = new Set<string>();
   private readonly warned = new Set<string>();
+  /** The signals of one message share their times (50 metrics of a Sparkplug message): each text is parsed once. */
+  private readonly sourceTimes = new LastParsed();
+  private readonly arrivals = new LastParsed();
   private odoo: ClockOffset | undefined;
   private thresholdMs: number;
 
@@ -78,8 +81,8 @@ export class ClockWatch {
     const before = clock.lastByTag.get(signal.tag);
     if (before === signal.sourceTime) return;
     clock.lastByTag.set(signal.tag, signal.sourceTime);
-    const source = Date.parse(signal.sourceTime);
-    const arrival = Date.parse(signal.receivedAt);
+    const source = this.sourceTimes.parse(signal.sourceTime);
+    const arrival = this.arrivals.parse(signal.receivedAt);
     if (!Number.isFinite(source) || !Number.isFinite(arrival)) return;
     const window = Math.floor(arrival / SOURCE_WINDOW_MS);
     if (window !== clock.window) {
@@ -153,4 +156,18 @@ export function describeOffset(name: string, offsetMs: number, uncertaintyMs: nu
 function seconds(ms: number): string {
   const s = ms / 1000;
   return `${s >= 100 ? Math.round(s) : Math.round(s * 10) / 10} s`;
+}
+
+/** Date.parse of the last text seen, kept while the same text comes again. */
+class LastParsed {
+  private text = '';
+  private ms = Number.NaN;
+
+  parse(text: string): number {
+    if (text !== this.text) {
+      this.text = text;
+      this.ms = Date.parse(text);
+    }
+    return this.ms;
+  }
 }

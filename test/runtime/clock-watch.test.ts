@@ -32,6 +32,24 @@ describe('clock watch: sources', () => {
     assert.equal(r?.warning, false);
   });
 
+  it('the signals of one message share their times; two sources interleaved keep their own offsets', () => {
+    const w = new ClockWatch({ warnOffsetMs: 5000 });
+    // One message of 50 metrics from each source, read alternately (the same two texts again and again).
+    const a = Array.from({ length: 50 }, (_, k) => reading('sparkplug', `n1/m${k}`, T0, 3000, 20));
+    const b = Array.from({ length: 50 }, (_, k) => reading('plc2', `t${k}`, T0 + 500, -1500, 40));
+    for (let k = 0; k < 50; k++) {
+      w.observe(a[k]!);
+      w.observe(b[k]!);
+    }
+    // A later message of the first source, its clock now 1 s further ahead.
+    w.observe(reading('sparkplug', 'n1/m0', T0 + 2000, 4000, 20));
+    const by = new Map(w.readings().map((r) => [r.name, r]));
+    assert.equal(by.get('sparkplug')?.offsetMs, 3980);
+    assert.equal(by.get('sparkplug')?.samples, 51);
+    assert.equal(by.get('plc2')?.offsetMs, -1540);
+    assert.equal(by.get('plc2')?.samples, 50);
+  });
+
   it('a value sent again with its old time stamp (on reconnect) says nothing about the clock', () => {
     const w = new ClockWatch({ warnOffsetMs: 5000 });
     w.observe(reading('plc1', 'a', T0, 0));
