@@ -5,6 +5,7 @@ import { registerBuiltins } from '../runtime/builtins';
 import { ConfigError, errorMessage } from '../errors';
 import { locate, locateInside, type Position } from './locate';
 import { formatBytes, readRegularFile } from './read-file';
+import { plantTimeZone } from './clocks';
 import { buildConfigSchema, type AgentConfig } from './schema';
 import { aliasProblem, nestedTooDeep } from './yaml-checks';
 
@@ -169,6 +170,8 @@ export function summarize(config: AgentConfig): string {
   const sources = config.sources as Array<{ name: string; type: string; enabled?: boolean }>;
   const lines = [
     `plant ${config.plant.id}${config.plant.name ? ` (${config.plant.name})` : ''}`,
+    // Shifts, schedules, the page and the days Odoo keeps as a date follow it: say which one, and where it comes from.
+    config.plant.timezone ? `time zone ${config.plant.timezone}` : `time zone ${plantTimeZone(config)} (the gateway's: plant.timezone is not set)`,
     `state directory ${config.stateDir}`,
     `outbox ${config.outbox.path} (synchronous=${config.outbox.synchronous}, max ${config.outbox.maxEvents} unfinished events)`,
     config.odoo ? `odoo ${config.odoo.url} database ${config.odoo.database}` : 'odoo: not configured (buffering only)',

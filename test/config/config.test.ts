@@ -181,7 +181,12 @@ describe('config', () => {
     const env = { ...process.env, EDGE_TEST_KEY: 'k', EDGE_AGENT_LOG_LEVEL: 'silent' };
     const ok = spawnSync(process.execPath, [cli, 'check-config', good], { env, encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /valid\nplant plant1/);
+    assert.match(ok.stdout, /valid\nplant plant1\ntime zone [^\n]+ \(the gateway's: plant\.timezone is not set\)\n/);
+    const zoned = join(dir, 'zoned.yaml');
+    writeFileSync(zoned, BASE.replace('  id: plant1\n', '  id: plant1\n  timezone: Asia/Tokyo\n'));
+    const tokyo = spawnSync(process.execPath, [cli, 'check-config', zoned], { env, encoding: 'utf8' });
+    assert.equal(tokyo.status, 0, tokyo.stderr);
+    assert.match(tokyo.stdout, /valid\nplant plant1\ntime zone Asia\/Tokyo\n/);
     const no = spawnSync(process.execPath, [cli, 'check-config', bad], { env, encoding: 'utf8' });
     assert.equal(no.status, 78);
     assert.match(no.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:9:3: sync\\.concurency: unknown key`));
